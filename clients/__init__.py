@@ -1,0 +1,1 @@
+"""Clients that talk to the server only over its public interface (anchor, viewer, moderator)."""

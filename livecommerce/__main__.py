@@ -1,0 +1,7 @@
+"""``python -m livecommerce``."""
+
+import sys
+
+from livecommerce.cli import main
+
+sys.exit(main())

@@ -1,0 +1,65 @@
+"""``create_app(settings)``: wires the routes and owns the app's resources."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from livecommerce.auth import resolve_secret
+from livecommerce.config import Settings
+from livecommerce.rooms.service import RoomService
+from livecommerce.store import client as store_client
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+from livecommerce.web import health, rooms
+from livecommerce.web.errors import body_limit, json_errors
+from livecommerce.web.state import ROOMS, SETTINGS, SIGNING_SECRET, STORE
+
+log = logging.getLogger("livecommerce.app")
+
+
+async def _store(app: web.Application) -> AsyncIterator[None]:
+    """The store client and the services built on it; closed last."""
+    settings = app[SETTINGS]
+    client = store_client.connect(
+        settings.store.url,
+        connect_timeout_s=settings.store.connect_timeout_s,
+        command_timeout_s=settings.store.command_timeout_s,
+        retries=settings.store.retries,
+    )
+    app[STORE] = client
+    if not await store_client.ping(client, settings.store.connect_timeout_s):
+        log.warning(
+            "store at %s is not answering yet; /readyz says 503 until it does",
+            store_client.mask_url(settings.store.url),
+        )
+    keys = Keys(settings.store.key_prefix)
+    app[ROOMS] = RoomService(client, keys, ScriptRunner(client))
+    yield
+    await client.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The HTTP application for one node; ``settings.store.url`` must name the store."""
+    if not settings.store.url:
+        raise ValueError(
+            "create_app needs store.url; `livecommerce serve` starts an embedded store"
+        )
+    app = web.Application(
+        middlewares=[json_errors, body_limit],
+        client_max_size=settings.server.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    secret = resolve_secret(settings.auth.secret, settings.store.data_dir)
+    if secret.generated:
+        log.warning(
+            "generated a new token signing secret in %s (set auth.secret to use your own)",
+            secret.source,
+        )
+    app[SIGNING_SECRET] = secret.value
+    app.cleanup_ctx.append(_store)
+    health.add_routes(app)
+    rooms.add_routes(app)
+    return app

@@ -1,0 +1,100 @@
+"""``livecommerce serve | token``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from livecommerce.auth import Role, issue_token, resolve_secret
+from livecommerce.config import ConfigError, Settings, load_settings
+from livecommerce.logs import configure_logging
+from livecommerce.store.embedded import EmbeddedStoreError
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livecommerce", description="Live-streaming commerce server."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run one server node")
+    serve.add_argument("--config", metavar="FILE", help="TOML file overlaid on the defaults")
+    serve.add_argument("--host", help="address to listen on (server.host)")
+    serve.add_argument(
+        "--port", type=int, help="port to listen on, 0 for any free one (server.port)"
+    )
+    serve.add_argument(
+        "--redis-url", metavar="URL", help="store URL; empty starts the embedded store"
+    )
+    serve.add_argument(
+        "--data-dir", metavar="DIR", help="embedded store and secret files (store.data_dir)"
+    )
+
+    token = commands.add_parser("token", help="print a signed access token")
+    token.add_argument("--config", metavar="FILE", help="TOML file overlaid on the defaults")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--user", required=True, help="user id the token speaks for")
+    token.add_argument("--room", help="limit the token to this room")
+    token.add_argument(
+        "--ttl", type=int, metavar="SECONDS", help="lifetime (default auth.token_ttl_s)"
+    )
+    token.add_argument(
+        "--data-dir", metavar="DIR", help="where a generated secret lives (store.data_dir)"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {
+        "server": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
+        "store": {"url": getattr(args, "redis_url", None), "data_dir": args.data_dir},
+    }
+    return load_settings(args.config, flags=flags)
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    secret = resolve_secret(settings.auth.secret, settings.store.data_dir)
+    if secret.generated:
+        print(
+            f"livecommerce: generated a new token signing secret in {secret.source}",
+            file=sys.stderr,
+        )
+    ttl = settings.auth.token_ttl_s if args.ttl is None else args.ttl
+    try:
+        token = issue_token(secret.value, Role(args.role), args.user, args.room, ttl)
+    except ValueError as exc:
+        print(f"livecommerce token: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(token)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"livecommerce: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "token":
+        return _token(args, settings)
+    configure_logging(settings.log.level, settings.log.format)
+    from livecommerce.server import ListenError, serve
+
+    try:
+        serve(settings)
+    except EmbeddedStoreError as exc:
+        print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except ListenError as exc:
+        print(f"livecommerce: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""Settings: code defaults → ``--config FILE`` → ``LIVECOMMERCE_<SECTION>_<KEY>`` → flags.
+
+The result is one frozen :class:`Settings`. Every setting is declared once, here,
+with its type and validation; ``config/default.toml`` documents the same
+defaults (a unit test keeps the two in step). Unknown keys and bad values raise
+:class:`ConfigError` whose message is one line naming the setting.
+
+This module is a leaf: it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "LIVECOMMERCE_"
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or has a bad value; ``str()`` is one line naming it."""
+
+
+Validator = Callable[[Any], str | None]
+
+
+def _setting(default: Any, check: Validator | None = None) -> Any:
+    """Declare a setting with its default and an optional check returning a reason."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"check": check})
+    return field(default=default, metadata={"check": check})
+
+
+def _port(value: int) -> str | None:
+    return None if 0 <= value <= 65535 else "must be between 0 and 65535"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def _non_negative(value: float) -> str | None:
+    return None if value >= 0 else "must be 0 or greater"
+
+
+def _one_of(*choices: str) -> Validator:
+    def check(value: str) -> str | None:
+        return None if value in choices else f"must be one of {', '.join(choices)}"
+
+    return check
+
+
+def _http_url_or_empty(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an http:// or https:// URL, or empty"
+    return None
+
+
+def _store_url(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        return "must be a redis://, rediss:// or unix:// URL, or empty for the embedded store"
+    if parts.scheme == "unix" and not parts.path:
+        return "a unix:// URL needs a socket path"
+    if parts.scheme != "unix" and not parts.hostname:
+        return "needs a host"
+    return None
+
+
+def _key_prefix(value: str) -> str | None:
+    if not value.startswith("lc:"):
+        return "must start with 'lc:'"
+    if any(c in value for c in "{} \t\r\n"):
+        return "must not contain braces or whitespace"
+    return None
+
+
+def _secret(value: str) -> str | None:
+    if value and len(value) < 32:
+        return "must be at least 32 characters (or empty to generate one into the data dir)"
+    return None
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = _setting("127.0.0.1")
+    port: int = _setting(8080, _port)
+    public_url: str = _setting("", _http_url_or_empty)
+    max_body_bytes: int = _setting(1_048_576, _positive)
+    shutdown_timeout_s: float = _setting(5.0, _positive)
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    url: str = _setting("", _store_url)
+    data_dir: str = _setting("./var")
+    key_prefix: str = _setting("lc:", _key_prefix)
+    connect_timeout_s: float = _setting(2.0, _positive)
+    command_timeout_s: float = _setting(5.0, _positive)
+    retries: int = _setting(2, _non_negative)
+    embedded_start_timeout_s: float = _setting(10.0, _positive)
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret: str = _setting("", _secret)
+    token_ttl_s: int = _setting(86_400, _positive)
+    viewer_token_required: bool = _setting(False)
+
+
+@dataclass(frozen=True)
+class RoomsSettings:
+    max_title_chars: int = _setting(140, _positive)
+    max_description_chars: int = _setting(2000, _positive)
+    list_limit: int = _setting(50, _positive)
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = _setting("info", _one_of("debug", "info", "warning", "error"))
+    format: str = _setting("text", _one_of("text", "json"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    store: StoreSettings = field(default_factory=StoreSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)
+    rooms: RoomsSettings = field(default_factory=RoomsSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+    @property
+    def public_url(self) -> str:
+        """The URL other nodes and redirects use: configured, or derived from host and port."""
+        if self.server.public_url:
+            return self.server.public_url.rstrip("/")
+        host = self.server.host
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.server.port}"
+
+    def replace(self, section: str, **values: Any) -> Settings:
+        """A copy with some settings of one section changed (validated like any layer)."""
+        current = settings_as_dict(self)
+        return build_settings([("current", current), ("override", {section: values})])
+
+
+def _section_types() -> dict[str, dict[str, Any]]:
+    result: dict[str, dict[str, Any]] = {}
+    for section in dataclasses.fields(Settings):
+        cls = typing.get_type_hints(Settings)[section.name]
+        hints = typing.get_type_hints(cls)
+        result[section.name] = {f.name: (hints[f.name], f) for f in dataclasses.fields(cls)}
+    return result
+
+
+_SCHEMA = _section_types()
+
+
+def setting_names() -> list[str]:
+    """Every setting as ``section.key``, in declaration order."""
+    return [f"{s}.{k}" for s, keys in _SCHEMA.items() for k in keys]
+
+
+def _type_name(kind: Any) -> str:
+    return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
+        kind, str(kind)
+    )
+
+
+def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
+    """Check a value from a file/override against the declared type."""
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is bool and not isinstance(value, bool):
+        raise ConfigError(f"{name}: must be {_type_name(kind)}, got {value!r} ({origin})")
+    if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, kind)):
+        raise ConfigError(f"{name}: must be {_type_name(kind)}, got {value!r} ({origin})")
+    if kind is str and not isinstance(value, str):
+        raise ConfigError(f"{name}: must be {_type_name(kind)}, got {value!r} ({origin})")
+    if isinstance(kind, types.GenericAlias) and not isinstance(value, list):
+        raise ConfigError(f"{name}: must be a list, got {value!r} ({origin})")
+    return value
+
+
+def _parse_env(name: str, kind: Any, raw: str, origin: str) -> Any:
+    """Turn an environment string into the declared type."""
+    text = raw.strip()
+    if kind is bool:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{name}: must be true or false, got {raw!r} ({origin})")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{name}: must be an integer, got {raw!r} ({origin})") from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"{name}: must be a number, got {raw!r} ({origin})") from None
+    if kind is str:
+        return raw
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: must be a TOML value, got {raw!r} ({origin}): {exc}") from None
+
+
+Layer = tuple[str, Mapping[str, Any]]
+
+
+def build_settings(layers: list[Layer]) -> Settings:
+    """Apply layers of ``{section: {key: value}}`` over the defaults, in order."""
+    merged: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
+    for origin, layer in layers:
+        if not isinstance(layer, Mapping):
+            raise ConfigError(f"configuration must be a table ({origin})")
+        for section, values in layer.items():
+            if section not in _SCHEMA:
+                raise ConfigError(f"{section}: unknown section ({origin})")
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"{section}: must be a table ({origin})")
+            for key, value in values.items():
+                name = f"{section}.{key}"
+                if key not in _SCHEMA[section]:
+                    raise ConfigError(f"{name}: unknown setting ({origin})")
+                kind, declared = _SCHEMA[section][key]
+                value = _coerce(name, kind, value, origin)
+                check = declared.metadata.get("check")
+                reason = check(value) if check else None
+                if reason:
+                    raise ConfigError(f"{name}: {reason}, got {value!r} ({origin})")
+                merged[section][key] = value
+    sections = {
+        section: typing.get_type_hints(Settings)[section](**values)
+        for section, values in merged.items()
+    }
+    return Settings(**sections)
+
+
+def _file_layer(path: Path) -> Layer:
+    origin = f"from {path}"
+    try:
+        with path.open("rb") as handle:
+            return origin, tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"--config: file not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"--config: cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"--config: {path} is not valid TOML: {exc}") from None
+
+
+def _env_layers(environ: Mapping[str, str]) -> list[Layer]:
+    layers: list[Layer] = []
+    for variable, raw in sorted(environ.items()):
+        if not variable.startswith(ENV_PREFIX):
+            continue
+        origin = f"from env {variable}"
+        rest = variable[len(ENV_PREFIX) :].lower()
+        section, _, key = rest.partition("_")
+        if section not in _SCHEMA or key not in _SCHEMA[section]:
+            raise ConfigError(f"{section}.{key}: unknown setting ({origin})")
+        kind, _ = _SCHEMA[section][key]
+        value = _parse_env(f"{section}.{key}", kind, raw, origin)
+        layers.append((origin, {section: {key: value}}))
+    return layers
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Build the settings from every layer; raises :class:`ConfigError` on the first problem."""
+    layers: list[Layer] = []
+    if config_file is not None:
+        layers.append(_file_layer(Path(config_file)))
+    layers.extend(_env_layers(os.environ if environ is None else environ))
+    if flags:
+        cleaned = {s: {k: v for k, v in kv.items() if v is not None} for s, kv in flags.items()}
+        layers.append(("from command-line flags", cleaned))
+    return build_settings(layers)
+
+
+def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Settings as plain ``{section: {key: value}}`` (for tests and overrides)."""
+    return {s: dataclasses.asdict(getattr(settings, s)) for s in _SCHEMA}

@@ -1,0 +1,93 @@
+"""The error catalogue: one table of every error a client can see.
+
+Each entry has a stable snake_case code, the HTTP status it answers with, the
+WebSocket close code used when the error ends a connection, and a default
+human sentence. Handlers raise :class:`ApiError`; the web layer turns it into
+``{"error": {"code", "message"}}`` and the channel into an ``error`` frame.
+
+This module is a leaf: it imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    status: int
+    close_code: int
+    message: str
+
+
+class ErrorCode(Enum):
+    """Every error code. Close codes 4000-4999 are ours (RFC 6455 private range)."""
+
+    invalid_json = ErrorSpec(400, 4400, "The request body is not valid JSON.")
+    invalid_body = ErrorSpec(400, 4400, "The request body must be a JSON object.")
+    invalid_field = ErrorSpec(400, 4400, "A field has a bad value.")
+    missing_field = ErrorSpec(400, 4400, "A required field is missing.")
+    unknown_field = ErrorSpec(400, 4400, "The request has a field this endpoint does not take.")
+    invalid_parameter = ErrorSpec(400, 4400, "A query parameter has a bad value.")
+    unauthorized = ErrorSpec(401, 4401, "This needs a token: Authorization: Bearer TOKEN.")
+    token_invalid = ErrorSpec(401, 4401, "The token is not valid.")
+    token_expired = ErrorSpec(401, 4401, "The token has expired.")
+    forbidden_role = ErrorSpec(403, 4403, "Your role may not do this.")
+    not_your_room = ErrorSpec(403, 4403, "Only this room's anchor may do this.")
+    not_found = ErrorSpec(404, 4404, "There is nothing at this address.")
+    room_not_found = ErrorSpec(404, 4404, "No such room.")
+    method_not_allowed = ErrorSpec(405, 4405, "This method is not allowed here.")
+    conflict = ErrorSpec(409, 4409, "The request conflicts with the current state.")
+    body_too_large = ErrorSpec(413, 4413, "The request body is too large.")
+    unsupported_media_type = ErrorSpec(415, 4415, "The request has the wrong Content-Type.")
+    rate_limited = ErrorSpec(429, 4429, "Too many requests; slow down.")
+    internal_error = ErrorSpec(500, 1011, "Something went wrong on the server.")
+    store_unavailable = ErrorSpec(503, 1013, "The store is unavailable; try again shortly.")
+    shutting_down = ErrorSpec(503, 1001, "This node is shutting down; try another.")
+
+    @property
+    def spec(self) -> ErrorSpec:
+        return self.value
+
+
+class ApiError(Exception):
+    """An error a client is meant to see, described by a catalogue entry."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        headers: dict[str, str] | None = None,
+        **details: Any,
+    ) -> None:
+        self.code = code
+        self.message = message or code.spec.message
+        self.headers = headers or {}
+        self.details = details
+        super().__init__(f"{code.name}: {self.message}")
+
+    @property
+    def status(self) -> int:
+        return self.code.spec.status
+
+    def body(self) -> dict[str, Any]:
+        """The JSON error body from CONTRACT.md."""
+        error: dict[str, Any] = {"code": self.code.name, "message": self.message}
+        error.update(self.details)
+        return {"error": error}
+
+
+def error_for_status(status: int) -> ErrorCode:
+    """The catalogue entry for an HTTP status raised by the framework itself."""
+    by_status = {
+        400: ErrorCode.invalid_body,
+        404: ErrorCode.not_found,
+        405: ErrorCode.method_not_allowed,
+        413: ErrorCode.body_too_large,
+        415: ErrorCode.unsupported_media_type,
+        429: ErrorCode.rate_limited,
+        503: ErrorCode.store_unavailable,
+    }
+    return by_status.get(status, ErrorCode.internal_error)

@@ -1,0 +1,123 @@
+"""Rooms: create, read, list and end.
+
+The room hash is the truth; the ``rooms`` and ``rooms:live`` sorted sets are
+indexes written after it (they live outside the room's hash tag, so they
+cannot share its atomic step). Readers therefore check each indexed room's
+own status and skip ids whose hash is gone.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.rooms.models import Room, RoomStatus, as_text
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+
+ROOM_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+ROOM_ID_LENGTH = 10
+# Each index page read while filtering a listing; bounds the work of one request.
+INDEX_PAGE = 200
+MAX_INDEX_PAGES = 10
+
+
+def new_room_id() -> str:
+    """A random room id: 10 characters, ~50 bits, no look-alike characters."""
+    return "".join(secrets.choice(ROOM_ID_ALPHABET) for _ in range(ROOM_ID_LENGTH))
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class RoomService:
+    """Room lifecycle on the store."""
+
+    def __init__(
+        self,
+        client: StoreClient,
+        keys: Keys,
+        scripts: ScriptRunner,
+        clock_ms: Callable[[], int] = now_ms,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._clock_ms = clock_ms
+
+    async def create(self, anchor: str, title: str, description: str = "") -> Room:
+        """Create a scheduled room owned by ``anchor``."""
+        created_at = self._clock_ms()
+        for _ in range(5):
+            room_id = new_room_id()
+            created = await self._scripts.run(
+                "rooms_create",
+                [self._keys.room(room_id)],
+                [room_id, title, description, anchor, created_at],
+            )
+            if created == 1:
+                await self._client.zadd(self._keys.rooms_index(), {room_id: created_at})
+                return Room(room_id, title, description, anchor, RoomStatus.scheduled, created_at)
+        raise RuntimeError("could not find a free room id in 5 tries")
+
+    async def find(self, room_id: str) -> Room | None:
+        fields = await self._client.hgetall(self._keys.room(room_id))
+        return Room.from_hash(fields) if fields else None
+
+    async def get(self, room_id: str) -> Room:
+        """The room, or ApiError room_not_found."""
+        room = await self.find(room_id)
+        if room is None:
+            raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
+        return room
+
+    async def _load_many(self, room_ids: list[str]) -> list[Room]:
+        if not room_ids:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for room_id in room_ids:
+            pipe.hgetall(self._keys.room(room_id))
+        results = await pipe.execute()
+        return [Room.from_hash(fields) for fields in results if fields]
+
+    async def list(self, status: RoomStatus | None, limit: int) -> list[Room]:
+        """Live rooms first (latest to go live first), then the rest, newest first."""
+        rooms: list[Room] = []
+        if status in (None, RoomStatus.live):
+            live_ids = await self._client.zrevrange(self._keys.rooms_live(), 0, limit - 1)
+            live = await self._load_many([as_text(i) for i in live_ids])
+            rooms.extend(r for r in live if r.status is RoomStatus.live)
+        if status is RoomStatus.live:
+            return rooms[:limit]
+        seen = {r.id for r in rooms}
+        for page in range(MAX_INDEX_PAGES):
+            if len(rooms) >= limit:
+                break
+            start = page * INDEX_PAGE
+            ids = await self._client.zrevrange(
+                self._keys.rooms_index(), start, start + INDEX_PAGE - 1
+            )
+            if not ids:
+                break
+            batch = await self._load_many([as_text(i) for i in ids if as_text(i) not in seen])
+            for room in batch:
+                wanted = (
+                    room.status is not RoomStatus.live if status is None else room.status is status
+                )
+                if wanted:
+                    rooms.append(room)
+        return rooms[:limit]
+
+    async def end(self, room_id: str) -> Room:
+        """End the room (idempotent); ApiError room_not_found when there is none."""
+        outcome = await self._scripts.run(
+            "rooms_end", [self._keys.room(room_id)], [self._clock_ms()]
+        )
+        if outcome == -1:
+            raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
+        await self._client.zrem(self._keys.rooms_live(), room_id)
+        return await self.get(room_id)

@@ -1,0 +1,95 @@
+"""One node's lifetime: embedded store (if needed), HTTP app, signals, draining."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Callable
+
+from aiohttp import web
+
+from livecommerce.app import create_app
+from livecommerce.config import Settings
+from livecommerce.store.client import mask_url
+from livecommerce.store.embedded import EmbeddedValkey
+
+log = logging.getLogger("livecommerce.server")
+
+
+class ListenError(OSError):
+    """The node could not listen on its configured address."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound now so port 0 resolves before the app is built."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(512)
+    sock.setblocking(False)
+    return sock
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> None:
+    """Serve until SIGTERM or SIGINT, then drain and release everything in reverse order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.store.url:
+                store_line = f"store: {mask_url(settings.store.url)}"
+            else:
+                embedded = EmbeddedValkey(
+                    settings.store.data_dir, settings.store.embedded_start_timeout_s
+                )
+                stack.callback(embedded.stop)
+                await embedded.start_async()
+                settings = settings.replace("store", url=embedded.url)
+                store_line = (
+                    f"store: embedded valkey-server (pid {embedded.pid}) at {embedded.url}, "
+                    f"data in {embedded.data_dir}"
+                )
+            sock = _bind(settings.server.host, settings.server.port)
+            stack.callback(sock.close)
+            settings = settings.replace("server", port=sock.getsockname()[1])
+            runner = web.AppRunner(create_app(settings), handle_signals=False)
+            await runner.setup()
+            stack.push_async_callback(runner.cleanup)
+            site = web.SockSite(runner, sock, shutdown_timeout=settings.server.shutdown_timeout_s)
+            await site.start()
+            say(f"livecommerce listening on {settings.public_url}")
+            say(store_line)
+            await stop.wait()
+            log.info("stopping: draining requests, then closing the store")
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
+def serve(settings: Settings) -> None:
+    """Run a node on uvloop (the default asyncio loop where uvloop is unavailable)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
+        asyncio.run(run_node(settings))
+        return
+    if sys.version_info >= (3, 12):
+        uvloop.run(run_node(settings))
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(run_node(settings))

@@ -1,0 +1,60 @@
+"""Lua scripts: ``.lua`` files under ``store/scripts/``, called by SHA.
+
+A script file is named ``<area>_<op>.lua`` and binds its KEYS and ARGV to
+named locals first. Scripts are loaded on first use and called with EVALSHA;
+a store that restarted has forgotten them, so NOSCRIPT triggers one reload
+and a retry. Every script touches the keys of one hash tag only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+from livecommerce.store.client import StoreClient
+
+SCRIPTS_PACKAGE = "livecommerce.store.scripts"
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    source: str
+    sha: str
+
+
+def load_script(name: str) -> Script:
+    """Read ``<name>.lua`` from the scripts folder (works from an installed wheel)."""
+    source = resources.files(SCRIPTS_PACKAGE).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+class ScriptRunner:
+    """Runs named scripts by SHA, reloading any the store has forgotten."""
+
+    def __init__(self, client: StoreClient) -> None:
+        self._client = client
+        self._scripts: dict[str, Script] = {}
+
+    def script(self, name: str) -> Script:
+        if name not in self._scripts:
+            self._scripts[name] = load_script(name)
+        return self._scripts[name]
+
+    async def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """EVALSHA the script; on NOSCRIPT, SCRIPT LOAD it and try once more."""
+        script = self.script(name)
+        try:
+            return await self._client.evalsha(script.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            loaded = await self._client.script_load(script.source)
+            if loaded != script.sha:
+                raise RuntimeError(
+                    f"store computed SHA {loaded} for {name}.lua, expected {script.sha}"
+                ) from None
+            return await self._client.evalsha(script.sha, len(keys), *keys, *args)

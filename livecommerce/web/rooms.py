@@ -1,0 +1,93 @@
+"""Rooms API: create, list, get, end."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from livecommerce.auth import Role, valid_identifier
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.rooms.models import RoomStatus
+from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
+from livecommerce.web.body import read_json_object, reject_unknown, text_field
+from livecommerce.web.state import ROOMS, SETTINGS
+
+MAX_LIST_LIMIT = 200
+
+
+def room_id_of(request: web.Request) -> str:
+    room_id = request.match_info["room"]
+    if not valid_identifier(room_id):
+        raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
+    return room_id
+
+
+@admits(Role.anchor)
+async def create_room(request: web.Request) -> web.Response:
+    """``{title, description?}`` → 201 room; the caller becomes its anchor."""
+    limits = request.app[SETTINGS].rooms
+    body = await read_json_object(request)
+    reject_unknown(body, {"title", "description"})
+    title = text_field(body, "title", max_chars=limits.max_title_chars, required=True)
+    description = text_field(
+        body, "description", max_chars=limits.max_description_chars, required=False
+    )
+    room = await request.app[ROOMS].create(caller(request).user, title, description)
+    return web.json_response(
+        room.to_json(), status=201, headers={"Location": f"/api/rooms/{room.id}"}
+    )
+
+
+def _status_param(request: web.Request) -> RoomStatus | None:
+    raw = request.query.get("status")
+    if raw is None or raw == "":
+        return None
+    try:
+        return RoomStatus(raw)
+    except ValueError:
+        choices = ", ".join(s.value for s in RoomStatus)
+        raise ApiError(
+            ErrorCode.invalid_parameter, f"status must be one of {choices}, not {raw!r}."
+        ) from None
+
+
+def _limit_param(request: web.Request) -> int:
+    default = request.app[SETTINGS].rooms.list_limit
+    raw = request.query.get("limit")
+    if raw is None:
+        return min(default, MAX_LIST_LIMIT)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+        raise ApiError(
+            ErrorCode.invalid_parameter, f"limit must be an integer from 1 to {MAX_LIST_LIMIT}."
+        )
+    return int(raw)
+
+
+@admits_anyone
+async def list_rooms(request: web.Request) -> web.Response:
+    """Rooms, live ones first; ``?status=`` filters, ``?limit=`` caps."""
+    rooms = await request.app[ROOMS].list(_status_param(request), _limit_param(request))
+    return web.json_response({"rooms": [room.to_json() for room in rooms]})
+
+
+@admits_anyone
+async def get_room(request: web.Request) -> web.Response:
+    room = await request.app[ROOMS].get(room_id_of(request))
+    return web.json_response(room.to_json())
+
+
+@admits(Role.anchor, Role.moderator, Role.admin)
+async def end_room(request: web.Request) -> web.Response:
+    """End the room (its anchor, a moderator or an admin); ending twice is harmless."""
+    service = request.app[ROOMS]
+    room = await service.get(room_id_of(request))
+    require_room_authority(caller(request), room, Role.moderator, Role.admin)
+    await read_json_object(request, allow_empty=True)
+    ended = await service.end(room.id)
+    return web.json_response(ended.to_json())
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/rooms", create_room)
+    app.router.add_get("/api/rooms", list_rooms)
+    app.router.add_get("/api/rooms/{room}", get_room)
+    app.router.add_post("/api/rooms/{room}/end", end_room)

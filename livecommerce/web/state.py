@@ -1,0 +1,17 @@
+"""Typed keys for what the app and each request carry."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from livecommerce.auth import Principal
+from livecommerce.config import Settings
+from livecommerce.rooms.service import RoomService
+from livecommerce.store.client import StoreClient
+
+SETTINGS = web.AppKey("settings", Settings)
+SIGNING_SECRET = web.AppKey("signing_secret", str)
+STORE = web.AppKey("store", StoreClient)
+ROOMS = web.AppKey("rooms", RoomService)
+
+PRINCIPAL = web.RequestKey("principal", Principal)
