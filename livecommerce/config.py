@@ -117,7 +117,6 @@ class StoreSettings:
 class AuthSettings:
     secret: str = _setting("", _secret)
     token_ttl_s: int = _setting(86_400, _positive)
-    viewer_token_required: bool = _setting(False)
 
 
 @dataclass(frozen=True)

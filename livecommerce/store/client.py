@@ -51,6 +51,9 @@ async def ping(client: StoreClient, timeout_s: float) -> bool:
 def mask_url(url: str) -> str:
     """The URL with any password (in the authority or the query) replaced by ``***``."""
     parts = urlsplit(url)
+    pairs = parse_qsl(parts.query)
+    if parts.password is None and not any(k.lower() == "password" for k, _ in pairs):
+        return url
     netloc = parts.netloc
     if parts.password is not None:
         host = parts.hostname or ""
@@ -58,7 +61,7 @@ def mask_url(url: str) -> str:
             host = f"{host}:{parts.port}"
         netloc = f"{parts.username or ''}:***@{host}"
     query = urlencode(
-        [(k, "***" if k.lower() == "password" else v) for k, v in parse_qsl(parts.query)],
+        [(k, "***" if k.lower() == "password" else v) for k, v in pairs],
         safe="*",
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

@@ -1,0 +1,75 @@
+"""One ``pip install`` of the built wheel carries everything, not only an editable checkout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.integration.nodes import Node, clean_env
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("livecommerce-*.whl")
+    return built
+
+
+def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in [
+        "livecommerce/cli.py",
+        "livecommerce/store/scripts/rooms_create.lua",
+        "livecommerce/store/scripts/rooms_end.lua",
+        "media/__init__.py",
+        "clients/__init__.py",
+    ]:
+        assert required in names, f"{required} missing from {wheel.name}"
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "livecommerce = livecommerce.cli:main" in text
+
+
+@pytest.fixture
+def unpacked(wheel: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    return target
+
+
+def test_a_node_runs_from_the_unpacked_wheel(unpacked: Path, tmp_path: Path) -> None:
+    env = clean_env(PYTHONPATH=str(unpacked))
+    where = subprocess.run(
+        [sys.executable, "-c", "import livecommerce; print(livecommerce.__file__)"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert where.stdout.startswith(str(unpacked))
+    token = subprocess.run(
+        [sys.executable, "-m", "livecommerce", "token", "--role", "anchor", "--user", "a",
+         "--data-dir", str(tmp_path / "var")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    ).stdout.strip()  # fmt: skip
+    node = Node(tmp_path / "var", env=env, cwd=tmp_path)
+    try:
+        node.wait_ready()
+        status, room = node.request("POST", "/api/rooms", {"title": "from a wheel"}, token)
+        assert status == 201, room
+        status, ended = node.request("POST", f"/api/rooms/{room['id']}/end", None, token)
+        assert status == 200
+        assert ended["status"] == "ended"
+        assert node.stop() == 0
+    finally:
+        node.close()
