@@ -8,6 +8,7 @@ first start generates in the data dir (see :func:`resolve_secret`).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import secrets
@@ -113,28 +114,34 @@ def resolve_secret(configured: str, data_dir: str | Path) -> ResolvedSecret:
 
     A generated secret is written with mode 0600 and reported through
     ``generated`` so the caller can say so; the server never signs with a
-    well-known default.
+    well-known default. An exclusive lock on ``DATA_DIR/.auth_secret.lock``
+    makes concurrent first starts agree on one secret; an empty secret file
+    (a crash mid-write) is replaced.
     """
     if configured:
         return ResolvedSecret(configured, "auth.secret", generated=False)
-    path = Path(data_dir) / SECRET_FILE_NAME
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / SECRET_FILE_NAME
+    lock_descriptor = os.open(
+        directory / f".{SECRET_FILE_NAME}.lock", os.O_RDWR | os.O_CREAT, 0o600
+    )
     try:
-        existing = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing:
-        return ResolvedSecret(existing, str(path), generated=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    staging = path.with_name(f".{SECRET_FILE_NAME}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    try:
-        # link() publishes the complete file atomically and refuses to overwrite.
-        os.link(staging, path)
-    except FileExistsError:
-        return ResolvedSecret(path.read_text(encoding="utf-8").strip(), str(path), False)
+        fcntl.flock(lock_descriptor, fcntl.LOCK_EX)
+        try:
+            existing = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            existing = ""
+        if existing:
+            return ResolvedSecret(existing, str(path), generated=False)
+        value = secrets.token_urlsafe(48)
+        staging = path.with_name(f".{SECRET_FILE_NAME}.{os.getpid()}")
+        descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(value + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(staging, path)
+        return ResolvedSecret(value, str(path), generated=True)
     finally:
-        staging.unlink()
-    return ResolvedSecret(value, str(path), generated=True)
+        os.close(lock_descriptor)

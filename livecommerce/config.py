@@ -11,6 +11,7 @@ This module is a leaf: it imports nothing from the package.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -43,10 +44,14 @@ def _port(value: int) -> str | None:
 
 
 def _positive(value: float) -> str | None:
+    if not math.isfinite(value):
+        return "must be a finite number"
     return None if value > 0 else "must be greater than 0"
 
 
 def _non_negative(value: float) -> str | None:
+    if not math.isfinite(value):
+        return "must be a finite number"
     return None if value >= 0 else "must be 0 or greater"
 
 
@@ -227,6 +232,12 @@ def _parse_env(name: str, kind: Any, raw: str, origin: str) -> Any:
 Layer = tuple[str, Mapping[str, Any]]
 
 
+def _shown(name: object) -> str:
+    """A section or key name as it may appear in a one-line message."""
+    text = str(name)
+    return text if text.isprintable() and text.isascii() else repr(text)
+
+
 def build_settings(layers: list[Layer]) -> Settings:
     """Apply layers of ``{section: {key: value}}`` over the defaults, in order."""
     merged: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
@@ -235,11 +246,11 @@ def build_settings(layers: list[Layer]) -> Settings:
             raise ConfigError(f"configuration must be a table ({origin})")
         for section, values in layer.items():
             if section not in _SCHEMA:
-                raise ConfigError(f"{section}: unknown section ({origin})")
+                raise ConfigError(f"{_shown(section)}: unknown section ({origin})")
             if not isinstance(values, Mapping):
                 raise ConfigError(f"{section}: must be a table ({origin})")
             for key, value in values.items():
-                name = f"{section}.{key}"
+                name = f"{section}.{_shown(key)}"
                 if key not in _SCHEMA[section]:
                     raise ConfigError(f"{name}: unknown setting ({origin})")
                 kind, declared = _SCHEMA[section][key]

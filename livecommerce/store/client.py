@@ -8,7 +8,6 @@ within about a second instead of hanging requests.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis.asyncio as redis
 from redis.asyncio.retry import Retry
@@ -49,19 +48,28 @@ async def ping(client: StoreClient, timeout_s: float) -> bool:
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password (in the authority or the query) replaced by ``***``."""
-    parts = urlsplit(url)
-    pairs = parse_qsl(parts.query)
-    if parts.password is None and not any(k.lower() == "password" for k, _ in pairs):
+    """The URL with any password (in the authority or a ``password=`` query) as ``***``.
+
+    Works on the text itself rather than re-assembling parsed parts, so IPv6
+    brackets, ``unix:///`` paths and blank query values come out unchanged.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return url
-    netloc = parts.netloc
-    if parts.password is not None:
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        netloc = f"{parts.username or ''}:***@{host}"
-    query = urlencode(
-        [(k, "***" if k.lower() == "password" else v) for k, v in pairs],
-        safe="*",
+    authority_end = min(
+        (i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest)
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    if at and ":" in userinfo:
+        authority = f"{userinfo.partition(':')[0]}:***@{hostport}"
+    path, question, query_and_fragment = tail.partition("?")
+    if question:
+        query, hash_mark, fragment = query_and_fragment.partition("#")
+        masked = [
+            f"{name}=***" if name.lower() == "password" else pair
+            for pair in query.split("&")
+            for name in [pair.partition("=")[0]]
+        ]
+        tail = f"{path}?{'&'.join(masked)}{hash_mark}{fragment}"
+    return f"{scheme}://{authority}{tail}"
