@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from livecommerce.auth import resolve_secret
+from livecommerce.bus import StoreRoomBus
 from livecommerce.config import Settings
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
@@ -15,7 +16,7 @@ from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.web import health, rooms
 from livecommerce.web.errors import body_limit, json_errors
-from livecommerce.web.state import ROOMS, SETTINGS, SIGNING_SECRET, STORE
+from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE
 
 log = logging.getLogger("livecommerce.app")
 
@@ -36,8 +37,12 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             store_client.mask_url(settings.store.url),
         )
     keys = Keys(settings.store.key_prefix)
-    app[ROOMS] = RoomService(client, keys, ScriptRunner(client))
+    bus = StoreRoomBus(client, keys)
+    await bus.start()
+    app[BUS] = bus
+    app[ROOMS] = RoomService(client, keys, ScriptRunner(client), bus)
     yield
+    await bus.stop()
     await client.aclose()
 
 

@@ -12,6 +12,7 @@ import secrets
 import time
 from collections.abc import Callable
 
+from livecommerce.bus import RoomBus
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus, as_text
 from livecommerce.store.client import StoreClient
@@ -42,8 +43,10 @@ class RoomService:
         client: StoreClient,
         keys: Keys,
         scripts: ScriptRunner,
+        bus: RoomBus,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
+        self._bus = bus
         self._client = client
         self._keys = keys
         self._scripts = scripts
@@ -113,11 +116,14 @@ class RoomService:
         return rooms[:limit]
 
     async def end(self, room_id: str) -> Room:
-        """End the room (idempotent); ApiError room_not_found when there is none."""
+        """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
         outcome = await self._scripts.run(
             "rooms_end", [self._keys.room(room_id)], [self._clock_ms()]
         )
         if outcome == -1:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
         await self._client.zrem(self._keys.rooms_live(), room_id)
-        return await self.get(room_id)
+        room = await self.get(room_id)
+        if outcome == 1:
+            await self._bus.publish(room_id, {"type": "room_ended", "room": room_id})
+        return room

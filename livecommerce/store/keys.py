@@ -11,6 +11,12 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                             |      | status, created_at, started_at, ended_at (ms)  |        |
 | ``Prooms``                  | zset | every room id, scored by created_at (ms)       | none   |
 | ``Prooms:live``             | zset | ids of live rooms, scored by started_at (ms)   | none   |
+
+Shard pub/sub channels (not keys, same naming and hash tag):
+
+| channel                     | carries                                               |
+|-----------------------------|-------------------------------------------------------|
+| ``P{r:ROOM}:events``        | the room's events, msgpack maps with a ``type``       |
 """
 
 from __future__ import annotations
@@ -40,3 +46,7 @@ class Keys:
     def rooms_live(self) -> str:
         """Sorted set of live room ids by the time they went live (ms)."""
         return f"{self.prefix}rooms:live"
+
+    def room_events(self, room_id: str) -> str:
+        """Shard pub/sub channel of the room's events."""
+        return f"{self.prefix}{self.room_tag(room_id)}:events"
