@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from livecommerce.auth import resolve_secret
 from livecommerce.bus import StoreRoomBus
+from livecommerce.channel.chat import ChatService
+from livecommerce.channel.hub import ChannelHub
+from livecommerce.channel.likes import LikeCounter
+from livecommerce.channel.presence import Presence
 from livecommerce.config import Settings
+from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.web import health, rooms
+from livecommerce.web import channel, health, moderation, rooms
 from livecommerce.web.errors import body_limit, json_errors
-from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE
+from livecommerce.web.state import (
+    BUS,
+    CHAT,
+    HUB,
+    LIKES,
+    MODERATION,
+    NODE_ID,
+    ROOMS,
+    SETTINGS,
+    SIGNING_SECRET,
+    STORE,
+)
 
 log = logging.getLogger("livecommerce.app")
 
@@ -40,10 +57,28 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     bus = StoreRoomBus(client, keys)
     await bus.start()
     app[BUS] = bus
-    app[ROOMS] = RoomService(client, keys, ScriptRunner(client), bus)
+    scripts = ScriptRunner(client)
+    app[ROOMS] = RoomService(client, keys, scripts, bus)
+    app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel)
+    app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
     yield
     await bus.stop()
     await client.aclose()
+
+
+async def _channel(app: web.Application) -> AsyncIterator[None]:
+    """The channel's background work: like batching and viewer counts; stopped first."""
+    settings = app[SETTINGS].channel
+    client, keys = app[STORE], Keys(app[SETTINGS].store.key_prefix)
+    likes = LikeCounter(client, keys, app[BUS], settings.likes_interval_s)
+    presence = Presence(client, keys, ScriptRunner(client), app[NODE_ID], settings.presence_ttl_s)
+    hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
+    app[LIKES], app[HUB] = likes, hub
+    likes.start()
+    hub.start()
+    yield
+    await hub.stop()
+    await likes.stop()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -64,7 +99,11 @@ def create_app(settings: Settings) -> web.Application:
             secret.source,
         )
     app[SIGNING_SECRET] = secret.value
+    app[NODE_ID] = secrets.token_hex(6)
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_channel)
     health.add_routes(app)
     rooms.add_routes(app)
+    channel.add_routes(app)
+    moderation.add_routes(app)
     return app

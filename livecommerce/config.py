@@ -131,6 +131,39 @@ class RoomsSettings:
     list_limit: int = _setting(50, _positive)
 
 
+def _terms(value: list[Any]) -> str | None:
+    if not all(isinstance(term, str) and term.strip() for term in value):
+        return "must be a list of non-empty strings"
+    return None
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    max_frame_bytes: int = _setting(4096, _positive)
+    max_chat_chars: int = _setting(500, _positive)
+    history_size: int = _setting(1000, _positive)
+    welcome_messages: int = _setting(50, _non_negative)
+    chat_burst: int = _setting(5, _positive)
+    chat_per_s: float = _setting(1.0, _positive)
+    frames_burst: int = _setting(40, _positive)
+    frames_per_s: float = _setting(20.0, _positive)
+    bad_frames_limit: int = _setting(10, _positive)
+    blocked_terms: list[str] = _setting([], _terms)  # noqa: RUF009 - a default_factory field
+    send_buffer_bytes: int = _setting(1_048_576, _positive)
+    heartbeat_s: float = _setting(20.0, _positive)
+    likes_interval_s: float = _setting(0.25, _positive)
+    max_likes_per_frame: int = _setting(50, _positive)
+    viewers_interval_s: float = _setting(2.0, _positive)
+    presence_ttl_s: float = _setting(10.0, _positive)
+
+
+@dataclass(frozen=True)
+class ModerationSettings:
+    audit_log_size: int = _setting(10_000, _positive)
+    max_reason_chars: int = _setting(500, _positive)
+    max_duration_s: int = _setting(2_592_000, _positive)
+
+
 @dataclass(frozen=True)
 class LogSettings:
     level: str = _setting("info", _one_of("debug", "info", "warning", "error"))
@@ -143,6 +176,8 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     rooms: RoomsSettings = field(default_factory=RoomsSettings)
+    channel: ChannelSettings = field(default_factory=ChannelSettings)
+    moderation: ModerationSettings = field(default_factory=ModerationSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

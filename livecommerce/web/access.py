@@ -77,6 +77,12 @@ def admits_anyone(handler: Handler) -> Handler:
     return checked
 
 
+def admits_anyone_checked_inside(handler: Handler) -> Handler:
+    """Admit anyone; the handler authenticates itself (a WebSocket reports errors as frames)."""
+    setattr(handler, ADMITS_ATTRIBUTE, ANYONE)
+    return handler
+
+
 def caller(request: web.Request) -> Principal:
     """The authenticated principal of a handler decorated with :func:`admits`."""
     return request[PRINCIPAL]

@@ -6,7 +6,11 @@ from aiohttp import web
 
 from livecommerce.auth import Principal
 from livecommerce.bus import StoreRoomBus
+from livecommerce.channel.chat import ChatService
+from livecommerce.channel.hub import ChannelHub
+from livecommerce.channel.likes import LikeCounter
 from livecommerce.config import Settings
+from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
 
@@ -15,5 +19,10 @@ SIGNING_SECRET = web.AppKey("signing_secret", str)
 STORE = web.AppKey("store", StoreClient)
 BUS = web.AppKey("bus", StoreRoomBus)
 ROOMS = web.AppKey("rooms", RoomService)
+NODE_ID = web.AppKey("node_id", str)
+CHAT = web.AppKey("chat", ChatService)
+LIKES = web.AppKey("likes", LikeCounter)
+HUB = web.AppKey("hub", ChannelHub)
+MODERATION = web.AppKey("moderation", ModerationService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

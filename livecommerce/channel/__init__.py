@@ -1,0 +1,1 @@
+"""The room channel: WebSocket sessions, wire formats, chat, likes and presence."""

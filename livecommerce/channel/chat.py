@@ -1,0 +1,140 @@
+"""Chat: checked, stored in the room's capped history, then published on the bus."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from livecommerce.bus import RoomBus
+from livecommerce.config import ChannelSettings
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.streams import StreamEntry, as_text, decode_entries
+
+STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+REFUSALS = {
+    "banned": ErrorCode.banned,
+    "room_muted": ErrorCode.room_muted,
+    "muted": ErrorCode.muted,
+    "slow_mode": ErrorCode.slow_mode,
+    "rate_limited": ErrorCode.rate_limited,
+}
+
+
+def valid_message_id(value: str) -> bool:
+    """Message ids are the history stream's entry ids: ``<ms>-<seq>``."""
+    return bool(STREAM_ID.match(value))
+
+
+def message_id_order(message_id: str) -> tuple[int, int]:
+    ms, _, seq = message_id.partition("-")
+    return int(ms), int(seq)
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: str
+    user: str
+    role: str
+    text: str
+
+    @property
+    def ts(self) -> int:
+        """Milliseconds since the epoch, from the id the store assigned."""
+        return message_id_order(self.id)[0]
+
+    def to_frame(self) -> dict[str, Any]:
+        return {
+            "type": "chat",
+            "id": self.id,
+            "user": self.user,
+            "role": self.role,
+            "text": self.text,
+            "ts": self.ts,
+        }
+
+    @classmethod
+    def from_entry(cls, entry: StreamEntry) -> ChatMessage:
+        entry_id, fields = entry
+        return cls(entry_id, fields["user"], fields.get("role", "viewer"), fields["text"])
+
+
+class ChatService:
+    """Posting and reading a room's chat."""
+
+    def __init__(
+        self,
+        client: StoreClient,
+        keys: Keys,
+        scripts: ScriptRunner,
+        bus: RoomBus,
+        settings: ChannelSettings,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._bus = bus
+        self._settings = settings
+        self._blocked = [term.casefold() for term in settings.blocked_terms]
+
+    def blocked_term_in(self, text: str) -> str | None:
+        folded = text.casefold()
+        return next((term for term in self._blocked if term in folded), None)
+
+    async def post(
+        self, room_id: str, user: str, role: str, text: str, privileged: bool
+    ) -> ChatMessage:
+        """Store and broadcast a message; ApiError (banned, muted, slow_mode, …) if refused."""
+        if self.blocked_term_in(text) is not None:
+            raise ApiError(ErrorCode.blocked_term)
+        keys = self._keys
+        reply = await self._scripts.run(
+            "chat_post",
+            [
+                keys.chat_history(room_id),
+                keys.chat_buckets(room_id),
+                keys.chat_last_post(room_id),
+                keys.room_counters(room_id),
+                keys.room_moderation(room_id),
+                keys.room_mutes(room_id),
+                keys.room_bans(room_id),
+            ],
+            [
+                user,
+                role,
+                text,
+                "1" if privileged else "0",
+                self._settings.chat_burst,
+                self._settings.chat_per_s,
+                self._settings.history_size,
+            ],
+        )
+        outcome, detail, extra = (as_text(part) for part in reply)
+        if outcome != "ok":
+            until = int(extra)
+            details: dict[str, Any] = {"until": until} if until > 0 else {}
+            raise ApiError(REFUSALS[detail], **details)
+        message = ChatMessage(detail, user, role, text)
+        await self._bus.publish(room_id, message.to_frame())
+        return message
+
+    async def recent(self, room_id: str, count: int) -> list[ChatMessage]:
+        """The last ``count`` messages, oldest first."""
+        if count <= 0:
+            return []
+        reply = await self._client.xrevrange(self._keys.chat_history(room_id), count=count)
+        return [ChatMessage.from_entry(entry) for entry in reversed(decode_entries(reply))]
+
+    async def since(self, room_id: str, last_id: str, limit: int) -> list[ChatMessage] | None:
+        """Messages after ``last_id`` (oldest first), or None when history no longer reaches it."""
+        key = self._keys.chat_history(room_id)
+        oldest = decode_entries(await self._client.xrange(key, count=1))
+        if oldest and message_id_order(oldest[0][0]) > message_id_order(last_id):
+            return None
+        entries = decode_entries(await self._client.xrange(key, min=f"({last_id}", count=limit + 1))
+        if len(entries) > limit:
+            return None
+        return [ChatMessage.from_entry(entry) for entry in entries]

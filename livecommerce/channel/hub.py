@@ -1,0 +1,169 @@
+"""The node's rooms: local sessions per room, fed from the room bus.
+
+Bus events are client frames, plus a few routing keys the hub consumes and
+never sends (they start with ``_``):
+
+* ``_to``: deliver only to that user's sessions;
+* ``_close``: close the receiving sessions with this close code afterwards;
+* ``_timer`` with ``_then_at`` (ms) and ``_then`` (a frame): deliver ``_then``
+  at that time, replacing the timer of the same name; ``_timer`` alone
+  cancels it (used for mute expiry).
+
+Each event is encoded once per wire format for all local sessions. The hub
+also reports the local viewer count per room and broadcasts room totals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from livecommerce.bus import Event, Listener, RoomBus
+from livecommerce.channel.presence import Presence
+from livecommerce.channel.session import ChannelSession
+from livecommerce.channel.wire import OutgoingFrame
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+
+log = logging.getLogger("livecommerce.hub")
+
+
+@dataclass(eq=False)
+class RoomChannel:
+    room_id: str
+    listener: Listener
+    sessions: set[ChannelSession] = field(default_factory=set)
+    viewers: int = -1
+    likes: int = 0
+
+
+class ChannelHub:
+    """Local fan-out of room events to this node's sessions."""
+
+    def __init__(self, bus: RoomBus, presence: Presence, viewers_interval_s: float) -> None:
+        self._bus = bus
+        self._presence = presence
+        self._viewers_interval_s = viewers_interval_s
+        self._rooms: dict[str, RoomChannel] = {}
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._report_viewers_forever(), name="viewer-counts")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for room in list(self._rooms.values()):
+            for session in list(room.sessions):
+                session.close(1001, "server shutting down")
+            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
+                await self._presence.report(room.room_id, 0)
+        for room in list(self._rooms.values()):
+            for session in list(room.sessions):
+                await session.wait_closed()
+
+    def local_viewers(self, room_id: str) -> int:
+        room = self._rooms.get(room_id)
+        return len(room.sessions) if room else 0
+
+    def viewers(self, room_id: str) -> int:
+        """The last room total this node heard (its local count before the first report)."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return 0
+        return room.viewers if room.viewers >= 0 else len(room.sessions)
+
+    async def join(self, session: ChannelSession) -> None:
+        """Start delivering the room's events to ``session`` (held until its welcome)."""
+        async with self._lock:
+            room = self._rooms.get(session.room_id)
+            if room is None:
+                room_id = session.room_id
+                listener = Listener(
+                    room_id,
+                    on_event=lambda event: self._on_event(room_id, event),
+                    on_gap=lambda: self._on_gap(room_id),
+                )
+                room = RoomChannel(room_id, listener)
+                await self._bus.listen(listener)
+                self._rooms[room_id] = room
+            room.sessions.add(session)
+
+    async def leave(self, session: ChannelSession) -> None:
+        async with self._lock:
+            room = self._rooms.get(session.room_id)
+            if room is None or session not in room.sessions:
+                return
+            room.sessions.discard(session)
+            if room.sessions:
+                return
+            del self._rooms[session.room_id]
+            await self._bus.unlisten(room.listener)
+        with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
+            await self._presence.report(session.room_id, 0)
+
+    def broadcast_local(self, room_id: str, message: dict[str, Any]) -> None:
+        """Send a frame to this node's sessions of the room only."""
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        frame = OutgoingFrame(message)
+        for session in list(room.sessions):
+            session.deliver(frame)
+
+    def _on_event(self, room_id: str, event: Event) -> None:
+        room = self._rooms.get(room_id)
+        if room is None:
+            return
+        event = dict(event)
+        if event.get("type") == "likes":
+            total = event.get("total")
+            if not isinstance(total, int) or total <= room.likes:
+                return  # totals from several nodes may cross; never show a smaller one
+            room.likes = total
+        target = event.pop("_to", None)
+        close_code = event.pop("_close", None)
+        timer = event.pop("_timer", None)
+        then_at = event.pop("_then_at", None)
+        then = event.pop("_then", None)
+        frame = OutgoingFrame(event)
+        later = OutgoingFrame(then) if isinstance(then, dict) else None
+        sessions = [s for s in room.sessions if target is None or s.user == target]
+        for session in sessions:
+            session.deliver(frame)
+            if isinstance(timer, str):
+                if later is not None and isinstance(then_at, int) and then_at > 0:
+                    session.schedule(timer, then_at, later)
+                else:
+                    session.cancel(timer)
+            if isinstance(close_code, int):
+                session.close(close_code, str(event.get("type", "")))
+
+    def _on_gap(self, room_id: str) -> None:
+        """The bus may have lost events: tell clients to resume from their last id."""
+        self.broadcast_local(room_id, {"type": "resync"})
+
+    async def report_viewers(self) -> None:
+        """Report every local room's count and broadcast totals that changed."""
+        for room in list(self._rooms.values()):
+            try:
+                count = await self._presence.report(room.room_id, len(room.sessions))
+            except STORE_UNAVAILABLE_ERRORS:
+                continue
+            if count.total != room.viewers:
+                room.viewers = count.total
+                self.broadcast_local(room.room_id, {"type": "viewers", "count": count.total})
+
+    async def _report_viewers_forever(self) -> None:
+        while True:
+            try:
+                await self.report_viewers()
+            except Exception:
+                log.exception("reporting viewer counts failed")
+            await asyncio.sleep(self._viewers_interval_s)

@@ -1,0 +1,70 @@
+"""Likes: summed locally, added to the room's total and broadcast at most every interval."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from livecommerce.bus import RoomBus
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
+from livecommerce.store.keys import Keys
+
+log = logging.getLogger("livecommerce.likes")
+
+
+class LikeCounter:
+    """Batches likes per room; one store increment and one broadcast per room per interval.
+
+    A like that cannot reach the store (store down) is kept and retried at the
+    next interval, so none are lost while the node runs.
+    """
+
+    def __init__(self, client: StoreClient, keys: Keys, bus: RoomBus, interval_s: float) -> None:
+        self._client = client
+        self._keys = keys
+        self._bus = bus
+        self._interval_s = interval_s
+        self._pending: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, room_id: str, count: int) -> None:
+        self._pending[room_id] = self._pending.get(room_id, 0) + count
+
+    async def total(self, room_id: str) -> int:
+        value = await self._client.hget(self._keys.room_counters(room_id), "likes")
+        return int(value or 0)
+
+    async def flush(self) -> None:
+        """Add pending likes to the store and broadcast each changed room's total."""
+        pending, self._pending = self._pending, {}
+        for room_id, count in pending.items():
+            try:
+                total = await self._client.hincrby(
+                    self._keys.room_counters(room_id), "likes", count
+                )
+            except STORE_UNAVAILABLE_ERRORS:
+                self.add(room_id, count)
+                continue
+            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
+                await self._bus.publish(room_id, {"type": "likes", "total": total})
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="like-counter")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
+            await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("flushing likes failed")

@@ -1,0 +1,70 @@
+"""Client → server messages, parsed at the edge into typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livecommerce.channel.wire import ProtocolError
+
+
+@dataclass(frozen=True)
+class Chat:
+    text: str
+
+
+@dataclass(frozen=True)
+class Like:
+    count: int
+
+
+@dataclass(frozen=True)
+class Ping:
+    pass
+
+
+ClientMessage = Chat | Like | Ping
+KNOWN_TYPES = ("chat", "like", "ping")
+
+
+def _field(frame: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
+    value = frame.get(name, default)
+    if value is None and default is None:
+        raise ProtocolError("missing_field", f"'{frame['type']}' needs a '{name}' field.")
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError(
+            "invalid_field", f"'{name}' of '{frame['type']}' must be {kind.__name__}."
+        )
+    return value
+
+
+def parse_client_message(
+    frame: dict[str, Any], max_chat_chars: int, max_likes: int
+) -> ClientMessage:
+    """Check a decoded frame's fields; :class:`ProtocolError` names the problem."""
+    kind = frame["type"]
+    if kind == "chat":
+        text = _field(frame, "text", str).strip()
+        if not text:
+            raise ProtocolError("invalid_field", "A chat message must not be empty.")
+        if len(text) > max_chat_chars:
+            raise ProtocolError(
+                "message_too_long", f"A chat message may have at most {max_chat_chars} characters."
+            )
+        if any(ord(c) < 32 and c not in "\n\t" for c in text):
+            raise ProtocolError(
+                "invalid_field", "A chat message must not contain control characters."
+            )
+        return Chat(text)
+    if kind == "like":
+        count = _field(frame, "count", int, default=1)
+        if not 1 <= count <= max_likes:
+            raise ProtocolError(
+                "invalid_field", f"'count' of 'like' must be from 1 to {max_likes}."
+            )
+        return Like(count)
+    if kind == "ping":
+        return Ping()
+    raise ProtocolError(
+        "unknown_type", f"Unknown frame type {str(kind)[:40]!r}; known: {', '.join(KNOWN_TYPES)}."
+    )

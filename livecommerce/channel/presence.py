@@ -1,0 +1,37 @@
+"""Viewer counts: each node reports its local count per room; totals sum live nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+
+
+@dataclass(frozen=True)
+class ViewerCount:
+    total: int
+    peak: int
+
+
+class Presence:
+    """Per-node viewer counts with expiry, so a dead node's viewers vanish on their own."""
+
+    def __init__(
+        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, node_id: str, ttl_s: float
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._node_id = node_id
+        self._ttl_ms = int(ttl_s * 1000)
+
+    async def report(self, room_id: str, local_count: int) -> ViewerCount:
+        """Record this node's count for the room (0 removes it) and read the room's total."""
+        total, peak = await self._scripts.run(
+            "presence_report",
+            [self._keys.room_presence(room_id), self._keys.room_counters(room_id)],
+            [self._node_id, local_count, self._ttl_ms],
+        )
+        return ViewerCount(int(total), int(peak))

@@ -1,0 +1,164 @@
+"""One WebSocket client of a room, as the hub sees it.
+
+Frames go straight to the connection's transport as prebuilt bytes (no task,
+no queue per client); the transport's own buffer is the per-connection
+buffer, bounded by ``max_buffer``: a client whose unsent bytes exceed it is
+closed with code 4408 (``slow_consumer``) instead of growing memory.
+
+Until the welcome snapshot is sent, frames from the bus wait in a bounded
+``pending`` list so that none published during the snapshot is lost; chat
+frames already in the snapshot are skipped when it is flushed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from enum import Enum
+from typing import Protocol
+
+from livecommerce.channel.chat import message_id_order
+from livecommerce.channel.wire import OutgoingFrame, WireFormat
+from livecommerce.errors import ErrorCode
+
+MAX_PENDING_FRAMES = 1000
+
+
+class Connection(Protocol):
+    """The socket under a session."""
+
+    def write(self, data: bytes) -> None:
+        """Queue bytes on the transport without waiting."""
+
+    def buffered_bytes(self) -> int:
+        """Bytes written but not yet sent."""
+
+    def is_closing(self) -> bool: ...
+
+    async def close(self, code: int, reason: str) -> None:
+        """Send a close frame with ``code`` and end the connection."""
+
+    def abort(self) -> None:
+        """Drop the connection at once, discarding unsent bytes."""
+
+
+class SessionState(Enum):
+    joining = "joining"
+    streaming = "streaming"
+    closing = "closing"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ChannelSession:
+    """A client's place in a room: identity, wire format, outgoing frames, timers."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        wire: WireFormat,
+        room_id: str,
+        user: str | None,
+        role: str | None,
+        privileged: bool,
+        max_buffer: int,
+    ) -> None:
+        self.connection = connection
+        self.wire = wire
+        self.room_id = room_id
+        self.user = user
+        self.role = role
+        self.privileged = privileged
+        self.state = SessionState.joining
+        self.close_code: int | None = None
+        self._max_buffer = max_buffer
+        self._pending: list[OutgoingFrame] = []
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._close_task: asyncio.Task[None] | None = None
+
+    def deliver(self, frame: OutgoingFrame) -> None:
+        """Send a frame now, or hold it until the welcome snapshot is out."""
+        if self.state is SessionState.streaming:
+            self._write(frame.frame(self.wire))
+        elif self.state is SessionState.joining:
+            if len(self._pending) >= MAX_PENDING_FRAMES:
+                self.drop_slow()
+                return
+            self._pending.append(frame)
+
+    def start_streaming(self, welcome: OutgoingFrame, last_chat_id: str | None) -> None:
+        """Send the welcome, then what arrived meanwhile minus chat it already holds."""
+        if self.state is not SessionState.joining:
+            return
+        self._write(welcome.frame(self.wire))
+        self.state = SessionState.streaming
+        pending, self._pending = self._pending, []
+        seen = message_id_order(last_chat_id) if last_chat_id else None
+        for frame in pending:
+            message = frame.message
+            is_chat = message.get("type") == "chat"
+            if is_chat and seen is not None and message_id_order(str(message["id"])) <= seen:
+                continue
+            self._write(frame.frame(self.wire))
+
+    def send(self, message: dict[str, object]) -> None:
+        """Send a frame meant for this client only."""
+        self.deliver(OutgoingFrame(dict(message)))
+
+    def _write(self, data: bytes) -> None:
+        if self.state is SessionState.closing or self.connection.is_closing():
+            return
+        if self.connection.buffered_bytes() > self._max_buffer:
+            self.drop_slow()
+            return
+        self.connection.write(data)
+
+    def schedule(self, key: str, at_ms: int, frame: OutgoingFrame) -> None:
+        """Deliver ``frame`` at ``at_ms`` (replacing any timer of the same key)."""
+        self.cancel(key)
+        if self.state is SessionState.closing:
+            return
+        delay = max(0.0, (at_ms - now_ms()) / 1000)
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_later(delay, self._fire, key, frame)
+
+    def cancel(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _fire(self, key: str, frame: OutgoingFrame) -> None:
+        self._timers.pop(key, None)
+        self.deliver(frame)
+
+    def drop_slow(self) -> None:
+        """Close a client that cannot keep up: its buffer is full, so the close frame
+        (code 4408) is queued behind it and the connection aborted right away."""
+        self.close(ErrorCode.slow_consumer.spec.close_code, "too slow")
+        self.connection.abort()
+
+    def close(self, code: int, reason: str) -> None:
+        """Stop sending and close the socket with ``code`` (idempotent)."""
+        if self.state is SessionState.closing:
+            return
+        self.state = SessionState.closing
+        self.close_code = code
+        self._pending = []
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        self._close_task = asyncio.get_running_loop().create_task(
+            self.connection.close(code, reason), name=f"close-session-{self.room_id}"
+        )
+
+    async def wait_closed(self) -> None:
+        """Wait for a close started by :meth:`close` (the session's owner calls this)."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        if self._close_task is not None:
+            with contextlib.suppress(Exception):
+                await self._close_task

@@ -1,0 +1,1 @@
+"""Moderation: mutes, bans, slow mode, message deletion and the audit log."""

@@ -1,0 +1,216 @@
+"""Moderation actions: each changes room state and appends to the audit log in one
+atomic step (``moderation_act.lua``), then tells every node over the room bus."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from livecommerce.bus import RoomBus
+from livecommerce.config import ModerationSettings
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.streams import as_text, decode_entries
+
+BANNED_CLOSE_CODE = ErrorCode.banned.spec.close_code
+UNTIL_UNMUTED = -1
+
+
+class Action(StrEnum):
+    mute_room = "mute-room"
+    unmute_room = "unmute-room"
+    mute_user = "mute-user"
+    unmute_user = "unmute-user"
+    ban = "ban"
+    unban = "unban"
+    slow_mode = "slow-mode"
+    delete_message = "delete-message"
+
+
+@dataclass(frozen=True)
+class ModerationRequest:
+    action: Action
+    actor: str
+    actor_role: str
+    target: str = ""
+    reason: str = ""
+    duration_s: int = 0
+
+
+@dataclass(frozen=True)
+class ModerationState:
+    """What a connecting client needs to know."""
+
+    room_muted_until: int | None
+    slow_mode_s: int
+    muted_until: int | None
+    banned: bool
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: str
+    actor: str
+    actor_role: str
+    action: str
+    target: str
+    reason: str
+    duration_s: int
+    until: int | None
+
+    @property
+    def ts(self) -> int:
+        return int(self.id.partition("-")[0])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "ts": self.ts,
+            "actor": self.actor,
+            "actor_role": self.actor_role,
+            "action": self.action,
+            "target": self.target or None,
+            "reason": self.reason or None,
+            "duration_s": self.duration_s or None,
+            "until": self.until,
+        }
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _event_for(request: ModerationRequest, until: int) -> dict[str, Any]:
+    """The bus event that tells every node (and client) what changed."""
+    action = request.action
+    if action is Action.mute_room:
+        event: dict[str, Any] = {"type": "room_muted", "until": None if until < 0 else until}
+        event["_timer"] = "room-mute"
+        if until > 0:
+            event.update({"_then_at": until, "_then": {"type": "room_unmuted"}})
+        return event
+    if action is Action.unmute_room:
+        return {"type": "room_unmuted", "_timer": "room-mute"}
+    if action is Action.mute_user:
+        return {
+            "type": "muted",
+            "until": until,
+            "_to": request.target,
+            "_timer": "user-mute",
+            "_then_at": until,
+            "_then": {"type": "unmuted"},
+        }
+    if action is Action.unmute_user:
+        return {"type": "unmuted", "_to": request.target, "_timer": "user-mute"}
+    if action is Action.ban:
+        return {"type": "banned", "_to": request.target, "_close": BANNED_CLOSE_CODE}
+    if action is Action.unban:
+        return {"type": "unbanned", "_to": request.target}
+    if action is Action.slow_mode:
+        return {"type": "slow_mode", "interval_s": request.duration_s}
+    return {"type": "chat_deleted", "id": request.target}
+
+
+class ModerationService:
+    """Applies moderation actions and reads moderation state and the audit log."""
+
+    def __init__(
+        self,
+        client: StoreClient,
+        keys: Keys,
+        scripts: ScriptRunner,
+        bus: RoomBus,
+        settings: ModerationSettings,
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._bus = bus
+        self._settings = settings
+
+    async def act(self, room_id: str, request: ModerationRequest) -> AuditEntry:
+        """Apply the action atomically with its audit entry, then broadcast it."""
+        keys = self._keys
+        reply = await self._scripts.run(
+            "moderation_act",
+            [
+                keys.room_moderation(room_id),
+                keys.room_mutes(room_id),
+                keys.room_bans(room_id),
+                keys.moderation_log(room_id),
+                keys.chat_history(room_id),
+            ],
+            [
+                request.action.value,
+                request.actor,
+                request.actor_role,
+                request.target,
+                request.reason,
+                request.duration_s,
+                self._settings.audit_log_size,
+            ],
+        )
+        if as_text(reply[0]) != "ok":
+            code = as_text(reply[1])
+            if code == "message_not_found":
+                raise ApiError(ErrorCode.message_not_found, f"No message {request.target!r} here.")
+            raise RuntimeError(f"moderation_act refused {request.action}: {code}")
+        until = int(as_text(reply[1]))
+        await self._bus.publish(room_id, _event_for(request, until))
+        return AuditEntry(
+            id=as_text(reply[2]),
+            actor=request.actor,
+            actor_role=request.actor_role,
+            action=request.action.value,
+            target=request.target,
+            reason=request.reason,
+            duration_s=request.duration_s,
+            until=until or None,
+        )
+
+    async def state(self, room_id: str, user: str | None) -> ModerationState:
+        """Room mute, slow mode and, for a signed-in user, their mute and ban."""
+        keys = self._keys
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hmget(keys.room_moderation(room_id), ["muted_until", "slow_mode_s"])
+        if user is not None:
+            pipe.hget(keys.room_mutes(room_id), user)
+            pipe.hexists(keys.room_bans(room_id), user)
+        results = await pipe.execute()
+        muted_raw, slow_raw = results[0]
+        now = _now_ms()
+        room_until = int(muted_raw) if muted_raw is not None else 0
+        room_muted: int | None = (
+            room_until if room_until == UNTIL_UNMUTED or room_until > now else None
+        )
+        user_until: int | None = None
+        banned = False
+        if user is not None:
+            value = int(results[1]) if results[1] is not None else 0
+            user_until = value if value > now else None
+            banned = bool(results[2])
+        return ModerationState(room_muted, int(slow_raw or 0), user_until, banned)
+
+    async def log(self, room_id: str, limit: int) -> list[AuditEntry]:
+        """The latest ``limit`` audit entries, newest first."""
+        reply = await self._client.xrevrange(self._keys.moderation_log(room_id), count=limit)
+        result = []
+        for entry_id, fields in decode_entries(reply):
+            until = int(fields.get("until", "0"))
+            result.append(
+                AuditEntry(
+                    id=entry_id,
+                    actor=fields["actor"],
+                    actor_role=fields["actor_role"],
+                    action=fields["action"],
+                    target=fields.get("target", ""),
+                    reason=fields.get("reason", ""),
+                    duration_s=int(fields.get("duration_s", "0")),
+                    until=until or None,
+                )
+            )
+        return result

@@ -1,0 +1,70 @@
+-- Post a chat message: ban, room mute, user mute, slow mode and the user's token
+-- bucket are checked, then the message is appended to the capped history, in one step.
+-- KEYS: history stream, buckets hash, last-post hash, counters hash, moderation hash,
+--       mutes hash, bans hash.
+-- ARGV: user, role, text, privileged ("1": the room's anchor or staff, exempt from
+--       mutes, slow mode and the rate limit), bucket burst, bucket refill per second,
+--       history max length.
+-- Returns {"ok", id, ts_ms} or {"err", code, until_ms}.
+local history_key = KEYS[1]
+local buckets_key = KEYS[2]
+local last_post_key = KEYS[3]
+local counters_key = KEYS[4]
+local moderation_key = KEYS[5]
+local mutes_key = KEYS[6]
+local bans_key = KEYS[7]
+local user = ARGV[1]
+local role = ARGV[2]
+local text = ARGV[3]
+local privileged = ARGV[4] == '1'
+local burst = tonumber(ARGV[5])
+local refill_per_ms = tonumber(ARGV[6]) / 1000
+local history_max = ARGV[7]
+
+local IDLE_EXPIRY_MS = 3600000
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+if redis.call('HEXISTS', bans_key, user) == 1 then
+  return {'err', 'banned', '0'}
+end
+if not privileged then
+  local room_muted = tonumber(redis.call('HGET', moderation_key, 'muted_until') or '0')
+  if room_muted == -1 or room_muted > now then
+    return {'err', 'room_muted', tostring(room_muted)}
+  end
+  local user_muted = tonumber(redis.call('HGET', mutes_key, user) or '0')
+  if user_muted > now then
+    return {'err', 'muted', tostring(user_muted)}
+  end
+  local slow_s = tonumber(redis.call('HGET', moderation_key, 'slow_mode_s') or '0')
+  if slow_s > 0 then
+    local next_at = tonumber(redis.call('HGET', last_post_key, user) or '0') + slow_s * 1000
+    if next_at > now then
+      return {'err', 'slow_mode', tostring(next_at)}
+    end
+  end
+end
+
+if not privileged then
+  local tokens = burst
+  local saved = redis.call('HGET', buckets_key, user)
+  if saved then
+    local sep = string.find(saved, ':', 1, true)
+    local level = tonumber(string.sub(saved, 1, sep - 1))
+    local at = tonumber(string.sub(saved, sep + 1))
+    tokens = math.min(burst, level + math.max(0, now - at) * refill_per_ms)
+  end
+  if tokens < 1 then
+    return {'err', 'rate_limited', tostring(now + math.ceil((1 - tokens) / refill_per_ms))}
+  end
+  redis.call('HSET', buckets_key, user, string.format('%.4f', tokens - 1) .. ':' .. now)
+  redis.call('PEXPIRE', buckets_key, IDLE_EXPIRY_MS)
+  redis.call('HSET', last_post_key, user, now)
+  redis.call('PEXPIRE', last_post_key, IDLE_EXPIRY_MS)
+end
+
+local id = redis.call('XADD', history_key, 'MAXLEN', '~', history_max, '*',
+  'user', user, 'role', role, 'text', text)
+redis.call('HINCRBY', counters_key, 'chat_messages', 1)
+return {'ok', id, tostring(now)}

@@ -1,0 +1,287 @@
+"""``GET /ws/rooms/{room}``: the room channel over WebSocket.
+
+After the upgrade every problem is reported as an ``error`` frame (browsers
+cannot read an HTTP status of a refused upgrade), followed by a close with
+the catalogue's close code when the connection cannot go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from livecommerce.auth import Principal, Role, verify_token
+from livecommerce.channel.chat import valid_message_id
+from livecommerce.channel.messages import Chat, ClientMessage, Like, Ping, parse_client_message
+from livecommerce.channel.session import ChannelSession
+from livecommerce.channel.wire import (
+    OutgoingFrame,
+    ProtocolError,
+    WireFormat,
+    decode_client_frame,
+    encode_payload,
+)
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.rooms.models import Room, RoomStatus
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.web.access import admits_anyone_checked_inside, bearer_token
+from livecommerce.web.rate import StrikeCounter, TokenBucket
+from livecommerce.web.state import CHAT, HUB, LIKES, MODERATION, ROOMS, SETTINGS, SIGNING_SECRET
+
+log = logging.getLogger("livecommerce.channel")
+# Frames aiohttp itself refuses (closing with 1009); ours is checked below it.
+HARD_FRAME_LIMIT = 65_536
+STAFF = (Role.moderator, Role.admin)
+
+
+class AiohttpConnection:
+    """:class:`~livecommerce.channel.session.Connection` over an aiohttp WebSocket."""
+
+    def __init__(self, ws: web.WebSocketResponse, request: web.Request) -> None:
+        self._ws = ws
+        self._transport = request.transport
+
+    def write(self, data: bytes) -> None:
+        if self._transport is not None:
+            self._transport.write(data)
+
+    def buffered_bytes(self) -> int:
+        return self._transport.get_write_buffer_size() if self._transport is not None else 0
+
+    def is_closing(self) -> bool:
+        return self._transport is None or self._transport.is_closing() or self._ws.closed
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._ws.close(code=code, message=reason.encode()[:120])
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+
+def error_frame(error: ApiError) -> dict[str, Any]:
+    return {"type": "error", "code": error.code.name, "message": error.message, **error.details}
+
+
+def _wire_format(request: web.Request) -> WireFormat:
+    raw = request.query.get("format", WireFormat.msgpack.value)
+    try:
+        return WireFormat(raw)
+    except ValueError:
+        raise ApiError(
+            ErrorCode.invalid_parameter, f"format must be msgpack or json, not {raw[:20]!r}."
+        ) from None
+
+
+def _resume_id(request: web.Request) -> str | None:
+    raw = request.query.get("resume")
+    if raw is None or raw == "":
+        return None
+    if not valid_message_id(raw):
+        raise ApiError(
+            ErrorCode.invalid_parameter, "resume must be a message id like 1700000000000-0."
+        )
+    return raw
+
+
+async def _send_direct(
+    ws: web.WebSocketResponse, wire: WireFormat, message: dict[str, Any]
+) -> None:
+    payload = encode_payload(message, wire)
+    if wire is WireFormat.msgpack:
+        await ws.send_bytes(payload)
+    else:
+        await ws.send_str(payload.decode())
+
+
+async def _refuse(
+    ws: web.WebSocketResponse, wire: WireFormat, error: ApiError
+) -> web.WebSocketResponse:
+    """Tell the client why with an error frame, then close with the catalogue's code."""
+    await _send_direct(ws, wire, error_frame(error))
+    await ws.close(code=error.code.spec.close_code, message=error.code.name.encode())
+    return ws
+
+
+def _privileged(principal: Principal | None, room: Room) -> bool:
+    if principal is None:
+        return False
+    return principal.role in STAFF or principal.may_act_on_room(room.id, room.anchor)
+
+
+@admits_anyone_checked_inside
+async def room_channel(request: web.Request) -> web.StreamResponse:
+    """Join a room's channel: welcome snapshot, then live events both ways."""
+    settings = request.app[SETTINGS].channel
+    wire = _wire_format(request)
+    resume = _resume_id(request)
+    ws = web.WebSocketResponse(
+        heartbeat=settings.heartbeat_s,
+        compress=False,
+        max_msg_size=max(HARD_FRAME_LIMIT, settings.max_frame_bytes),
+    )
+    await ws.prepare(request)
+    try:
+        token = request.query.get("token") or bearer_token(request)
+        principal = verify_token(request.app[SIGNING_SECRET], token) if token else None
+        room = await request.app[ROOMS].find(request.match_info["room"])
+        if room is None:
+            raise ApiError(ErrorCode.room_not_found)
+        if room.status is RoomStatus.ended:
+            raise ApiError(ErrorCode.room_ended)
+        moderation = await request.app[MODERATION].state(
+            room.id, principal.user if principal else None
+        )
+    except ApiError as error:
+        return await _refuse(ws, wire, error)
+    except STORE_UNAVAILABLE_ERRORS:
+        return await _refuse(ws, wire, ApiError(ErrorCode.store_unavailable))
+    if moderation.banned:
+        await _send_direct(ws, wire, {"type": "banned"})
+        return await _refuse(ws, wire, ApiError(ErrorCode.banned))
+
+    session = ChannelSession(
+        AiohttpConnection(ws, request),
+        wire,
+        room.id,
+        principal.user if principal else None,
+        principal.role.value if principal else None,
+        _privileged(principal, room),
+        settings.send_buffer_bytes,
+    )
+    hub = request.app[HUB]
+    await hub.join(session)
+    try:
+        await _welcome(request, session, room, principal, resume, moderation)
+        await _serve_frames(request, ws, session, principal)
+    except STORE_UNAVAILABLE_ERRORS:
+        session.close(ErrorCode.store_unavailable.spec.close_code, "store unavailable")
+    finally:
+        await hub.leave(session)
+        await session.wait_closed()
+        if not ws.closed:
+            await ws.close()
+    return ws
+
+
+async def _welcome(
+    request: web.Request,
+    session: ChannelSession,
+    room: Room,
+    principal: Principal | None,
+    resume: str | None,
+    moderation: Any,
+) -> None:
+    settings = request.app[SETTINGS].channel
+    chat = request.app[CHAT]
+    messages = None
+    if resume is not None:
+        messages = await chat.since(room.id, resume, settings.history_size)
+    resumed = messages is not None
+    if messages is None:
+        messages = await chat.recent(room.id, settings.welcome_messages)
+    last_id = messages[-1].id if messages else resume
+    can_chat = principal is not None and (
+        session.privileged
+        or (moderation.room_muted_until is None and moderation.muted_until is None)
+    )
+    welcome = {
+        "type": "welcome",
+        "room": room.to_json(),
+        "resumed": resumed,
+        "messages": [m.to_frame() for m in messages],
+        "likes": await request.app[LIKES].total(room.id),
+        "viewers": request.app[HUB].viewers(room.id),
+        "room_muted": moderation.room_muted_until is not None,
+        "room_muted_until": moderation.room_muted_until
+        if (moderation.room_muted_until or 0) > 0
+        else None,
+        "slow_mode": {"interval_s": moderation.slow_mode_s},
+        "you": {
+            "user": principal.user if principal else None,
+            "role": principal.role.value if principal else "anonymous",
+            "muted_until": moderation.muted_until,
+            "can_chat": can_chat,
+        },
+    }
+    session.start_streaming(OutgoingFrame(welcome), last_id)
+    if moderation.muted_until:
+        session.schedule("user-mute", moderation.muted_until, OutgoingFrame({"type": "unmuted"}))
+    if (moderation.room_muted_until or 0) > 0:
+        session.schedule(
+            "room-mute", moderation.room_muted_until, OutgoingFrame({"type": "room_unmuted"})
+        )
+
+
+async def _serve_frames(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    session: ChannelSession,
+    principal: Principal | None,
+) -> None:
+    settings = request.app[SETTINGS].channel
+    frames = TokenBucket(settings.frames_burst, settings.frames_per_s)
+    strikes = StrikeCounter(settings.bad_frames_limit, forgive_every_s=10.0)
+    async for message in ws:
+        if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            continue
+        if not frames.take():
+            session.send(
+                error_frame(ApiError(ErrorCode.rate_limited, "Too many frames; slow down."))
+            )
+            continue
+        try:
+            parsed = _parse(
+                message.data,
+                session,
+                settings.max_frame_bytes,
+                settings.max_chat_chars,
+                settings.max_likes_per_frame,
+            )
+        except ProtocolError as error:
+            session.send({"type": "error", "code": error.code, "message": str(error)})
+            if strikes.strike():
+                session.send(error_frame(ApiError(ErrorCode.too_many_bad_frames)))
+                session.close(ErrorCode.too_many_bad_frames.spec.close_code, "too many bad frames")
+                return
+            continue
+        try:
+            await _dispatch(request, session, principal, parsed)
+        except ApiError as error:
+            session.send(error_frame(error))
+
+
+def _parse(
+    data: Any, session: ChannelSession, max_bytes: int, max_chars: int, max_likes: int
+) -> ClientMessage:
+    size = len(data) if isinstance(data, bytes) else len(data.encode())
+    if size > max_bytes:
+        raise ProtocolError("bad_frame", f"The frame is {size} bytes; the limit is {max_bytes}.")
+    frame = decode_client_frame(data, session.wire)
+    return parse_client_message(frame, max_chars, max_likes)
+
+
+async def _dispatch(
+    request: web.Request,
+    session: ChannelSession,
+    principal: Principal | None,
+    message: ClientMessage,
+) -> None:
+    if isinstance(message, Ping):
+        session.send({"type": "pong", "ts": int(time.time() * 1000)})
+        return
+    if principal is None:
+        raise ApiError(ErrorCode.sign_in_required)
+    if isinstance(message, Chat):
+        await request.app[CHAT].post(
+            session.room_id, principal.user, principal.role.value, message.text, session.privileged
+        )
+    elif isinstance(message, Like):
+        request.app[LIKES].add(session.room_id, message.count)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/ws/rooms/{room}", room_channel)

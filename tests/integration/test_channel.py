@@ -1,0 +1,392 @@
+"""The room channel over real WebSockets, on two nodes sharing one store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from livecommerce.app import create_app
+from livecommerce.store.embedded import EmbeddedValkey
+from tests.conftest import TokenFactory, make_settings
+from tests.integration.channel_client import ChannelClient
+
+FAST_CHANNEL = {"viewers_interval_s": 0.1, "likes_interval_s": 0.05, "presence_ttl_s": 1.0}
+ServerFactory = Callable[..., Awaitable[TestServer]]
+
+
+@dataclass
+class Cluster:
+    """Two nodes on one store, an HTTP session, and a token factory."""
+
+    urls: list[str]
+    apps: list[web.Application]
+    http: aiohttp.ClientSession
+    token: TokenFactory
+
+    async def api(
+        self, method: str, path: str, token: str | None = None, json: Any = None, node: int = 0
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.http.request(
+            method, self.urls[node] + path, json=json, headers=headers
+        ) as response:
+            return response.status, await response.json()
+
+    async def room(self, anchor: str = "alice", title: str = "Live room") -> str:
+        status, body = await self.api(
+            "POST", "/api/rooms", self.token("anchor", anchor), {"title": title}
+        )
+        assert status == 201, body
+        return str(body["id"])
+
+    async def join(
+        self,
+        room: str,
+        user: str | None = None,
+        role: str = "viewer",
+        node: int = 0,
+        wire: str = "msgpack",
+        **query: str,
+    ) -> ChannelClient:
+        token = self.token(role, user) if user else None
+        client = await ChannelClient.connect(self.http, self.urls[node], room, token, wire, **query)
+        await client.wait_for("welcome")
+        return client
+
+
+async def start_cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+    **channel: Any,
+) -> AsyncIterator[Cluster]:
+    settings = make_settings(valkey.url, tmp_path, key_prefix, channel={**FAST_CHANNEL, **channel})
+    apps = [create_app(settings), create_app(settings)]
+    servers = [await aiohttp_server(app) for app in apps]
+    async with aiohttp.ClientSession() as http:
+        yield Cluster([str(s.make_url("")).rstrip("/") for s in servers], apps, http, token)
+
+
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
+        yield value
+
+
+async def test_an_anonymous_viewer_gets_a_read_only_welcome(cluster: Cluster) -> None:
+    room = await cluster.room()
+    viewer = await cluster.join(room)
+    welcome = viewer.of_type("welcome")[0]
+    assert welcome["room"]["id"] == room
+    assert welcome["messages"] == []
+    assert welcome["resumed"] is False
+    assert welcome["you"] == {
+        "user": None,
+        "role": "anonymous",
+        "muted_until": None,
+        "can_chat": False,
+    }
+    await viewer.send({"type": "chat", "text": "hi"})
+    error = await viewer.wait_for("error")
+    assert error["code"] == "sign_in_required"
+    await viewer.send({"type": "like", "count": 1})
+    await viewer.wait_for(
+        lambda f: f.get("code") == "sign_in_required", after=len(viewer.frames) - 1
+    )
+    await viewer.close()
+
+
+@pytest.mark.parametrize(("sender_wire", "reader_wire"), [("json", "msgpack"), ("msgpack", "json")])
+async def test_chat_crosses_nodes_and_formats(
+    cluster: Cluster, sender_wire: str, reader_wire: str
+) -> None:
+    room = await cluster.room()
+    sender = await cluster.join(room, "ann", node=0, wire=sender_wire)
+    reader = await cluster.join(room, "bob", node=1, wire=reader_wire)
+    await sender.send({"type": "chat", "text": "  Is it silk?  "})
+    received = await reader.wait_for("chat")
+    assert received["user"] == "ann"
+    assert received["role"] == "viewer"
+    assert received["text"] == "Is it silk?"
+    assert isinstance(received["ts"], int)
+    assert received["id"].split("-")[0] == str(received["ts"])
+    echoed = await sender.wait_for("chat")
+    assert echoed == received
+    await sender.close()
+    await reader.close()
+
+
+async def test_a_newcomer_gets_recent_history_in_order(cluster: Cluster) -> None:
+    room = await cluster.room()
+    talker = await cluster.join(room, "ann", role="moderator")
+    for n in range(4):
+        await talker.send({"type": "chat", "text": f"message {n}"})
+        await talker.wait_for(lambda f, n=n: f.get("text") == f"message {n}")
+    newcomer = await cluster.join(room, "bob", node=1)
+    welcome = newcomer.of_type("welcome")[0]
+    assert [m["text"] for m in welcome["messages"]] == [f"message {n}" for n in range(4)]
+    await talker.close()
+    await newcomer.close()
+
+
+async def test_a_reconnecting_client_resumes_from_its_last_message(cluster: Cluster) -> None:
+    room = await cluster.room()
+    talker = await cluster.join(room, "ann", role="moderator")
+    await talker.send({"type": "chat", "text": "one"})
+    first = await talker.wait_for("chat")
+    for text in ("two", "three"):
+        await talker.send({"type": "chat", "text": text})
+        await talker.wait_for(lambda f, text=text: f.get("text") == text)
+    back = await cluster.join(room, "bob", node=1, resume=first["id"])
+    welcome = back.of_type("welcome")[0]
+    assert welcome["resumed"] is True
+    assert [m["text"] for m in welcome["messages"]] == ["two", "three"]
+    await talker.close()
+    await back.close()
+
+
+async def test_resuming_from_beyond_the_kept_history_gets_a_fresh_welcome(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> None:
+    async for cluster in start_cluster(
+        aiohttp_server,
+        valkey,
+        tmp_path,
+        key_prefix,
+        token,
+        history_size=3,
+        welcome_messages=2,
+        frames_burst=1000,
+    ):
+        room = await cluster.room()
+        talker = await cluster.join(room, "ann", role="admin")
+        ids = []
+        for n in range(120):
+            await talker.send({"type": "chat", "text": f"m{n}"})
+            ids.append((await talker.wait_for(lambda f, n=n: f.get("text") == f"m{n}"))["id"])
+        back = await cluster.join(room, "bob", resume=ids[0])
+        welcome = back.of_type("welcome")[0]
+        assert welcome["resumed"] is False
+        assert [m["text"] for m in welcome["messages"]] == ["m118", "m119"]
+        await talker.close()
+        await back.close()
+
+
+async def test_chat_is_rate_limited_per_user(cluster: Cluster) -> None:
+    room = await cluster.room()
+    chatty = await cluster.join(room, "chatty")
+    for n in range(6):
+        await chatty.send({"type": "chat", "text": f"spam {n}"})
+    error = await chatty.wait_for("error")
+    assert error["code"] == "rate_limited"
+    assert error["until"] > 0
+    await asyncio.sleep(0.2)
+    assert len(chatty.of_type("chat")) == 5
+    # The same user on another node shares the bucket.
+    again = await cluster.join(room, "chatty", node=1)
+    await again.send({"type": "chat", "text": "from elsewhere"})
+    assert (await again.wait_for("error"))["code"] == "rate_limited"
+    await chatty.close()
+    await again.close()
+
+
+async def test_blocked_terms_are_refused_with_a_reason(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> None:
+    async for cluster in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, blocked_terms=["Scam"]
+    ):
+        room = await cluster.room()
+        viewer = await cluster.join(room, "v")
+        await viewer.send({"type": "chat", "text": "this is a SCAMmy deal"})
+        error = await viewer.wait_for("error")
+        assert error["code"] == "blocked_term"
+        await viewer.send({"type": "chat", "text": "lovely"})
+        assert (await viewer.wait_for("chat"))["text"] == "lovely"
+        await viewer.close()
+
+
+BAD_FRAMES: list[tuple[str, Any, str]] = [
+    ("json", "{not json", "bad_frame"),
+    ("json", b"\x81\xa4type\xa4chat", "bad_frame"),
+    ("msgpack", "text in a binary channel", "bad_frame"),
+    ("msgpack", b"\xc1", "bad_frame"),
+    ("json", "[1, 2]", "bad_frame"),
+    ("json", '{"text": "no type"}', "bad_frame"),
+    ("json", '{"type": 7}', "bad_frame"),
+    ("json", '{"type": "dance"}', "unknown_type"),
+    ("json", '{"type": "chat"}', "missing_field"),
+    ("json", '{"type": "chat", "text": 5}', "invalid_field"),
+    ("json", '{"type": "chat", "text": "   "}', "invalid_field"),
+    ("json", '{"type": "chat", "text": "' + "x" * 501 + '"}', "message_too_long"),
+    ("json", '{"type": "chat", "text": "' + "y" * 5000 + '"}', "bad_frame"),
+    ("json", '{"type": "like", "count": 0}', "invalid_field"),
+    ("json", '{"type": "like", "count": true}', "invalid_field"),
+    ("json", '{"type": "like", "count": 1000}', "invalid_field"),
+]
+
+
+@pytest.mark.parametrize(("wire", "data", "code"), BAD_FRAMES)
+async def test_bad_frames_get_an_error_frame_and_the_connection_lives(
+    cluster: Cluster, wire: str, data: Any, code: str
+) -> None:
+    room = await cluster.room()
+    client = await cluster.join(room, "v", wire=wire)
+    await client.send_raw(data)
+    error = await client.wait_for("error")
+    assert error["code"] == code
+    assert error["message"]
+    await client.send({"type": "ping"})
+    assert (await client.wait_for("pong"))["ts"] > 0
+    await client.close()
+
+
+async def test_a_client_that_keeps_sending_garbage_is_disconnected(cluster: Cluster) -> None:
+    room = await cluster.room()
+    garbage = await cluster.join(room, "g", wire="json")
+    neighbour = await cluster.join(room, "n", wire="json")
+    for _ in range(15):
+        await garbage.send_raw("garbage")
+    assert await garbage.wait_closed() == 4400
+    assert any(f.get("code") == "too_many_bad_frames" for f in garbage.frames)
+    await neighbour.send({"type": "chat", "text": "still here"})
+    assert (await neighbour.wait_for("chat"))["text"] == "still here"
+    await neighbour.close()
+
+
+async def test_likes_from_both_nodes_add_up(cluster: Cluster) -> None:
+    room = await cluster.room()
+    left = await cluster.join(room, "a", node=0)
+    right = await cluster.join(room, "b", node=1)
+    for _ in range(3):
+        await left.send({"type": "like", "count": 2})
+        await right.send({"type": "like", "count": 5})
+    await left.wait_for(lambda f: f.get("type") == "likes" and f["total"] == 21)
+    await right.wait_for(lambda f: f.get("type") == "likes" and f["total"] == 21)
+    totals = [f["total"] for f in left.of_type("likes")]
+    assert totals == sorted(totals)
+    newcomer = await cluster.join(room, "c")
+    assert newcomer.of_type("welcome")[0]["likes"] == 21
+    for client in (left, right, newcomer):
+        await client.close()
+
+
+async def test_viewer_counts_sum_over_nodes_and_follow_leavers(cluster: Cluster) -> None:
+    room = await cluster.room()
+    first = await cluster.join(room, node=0)
+    second = await cluster.join(room, "u2", node=0)
+    third = await cluster.join(room, "u3", node=1)
+    await first.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 3)
+    await third.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 3)
+    mark = len(first.frames)
+    await third.close()
+    await first.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 2, after=mark)
+    await first.close()
+    await second.close()
+
+
+async def test_ending_the_room_tells_every_client(cluster: Cluster) -> None:
+    room = await cluster.room()
+    viewers = [await cluster.join(room, node=n) for n in (0, 1)]
+    status, _ = await cluster.api(
+        "POST", f"/api/rooms/{room}/end", cluster.token("anchor", "alice")
+    )
+    assert status == 200
+    for viewer in viewers:
+        assert (await viewer.wait_for("room_ended"))["room"] == room
+    late = await ChannelClient.connect(cluster.http, cluster.urls[0], room)
+    assert (await late.wait_for("error"))["code"] == "room_ended"
+    assert await late.wait_closed() == 4410
+    for viewer in viewers:
+        await viewer.close()
+
+
+@pytest.mark.parametrize(
+    ("room_id", "bad_token", "code", "close_code"),
+    [
+        ("nosuchroom", None, "room_not_found", 4404),
+        (None, "not-a-token", "token_invalid", 4401),
+    ],
+)
+async def test_refusals_arrive_as_an_error_frame_and_a_close_code(
+    cluster: Cluster, room_id: str | None, bad_token: str | None, code: str, close_code: int
+) -> None:
+    room = room_id or await cluster.room()
+    client = await ChannelClient.connect(cluster.http, cluster.urls[0], room, bad_token, "json")
+    assert (await client.wait_for("error"))["code"] == code
+    assert await client.wait_closed() == close_code
+
+
+async def test_bad_query_parameters_are_refused_before_the_upgrade(cluster: Cluster) -> None:
+    room = await cluster.room()
+    for query in ("format=xml", "resume=yesterday"):
+        async with cluster.http.get(f"{cluster.urls[0]}/ws/rooms/{room}?{query}") as response:
+            assert response.status == 400
+            assert (await response.json())["error"]["code"] == "invalid_parameter"
+
+
+async def test_a_slow_reader_is_dropped_without_hurting_others(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> None:
+    async for cluster in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, send_buffer_bytes=65_536
+    ):
+        room = await cluster.room()
+        # A raw socket that completes the handshake and then never reads.
+        host, port = cluster.urls[0].removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"GET /ws/rooms/{room}?format=json HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        await writer.drain()
+        assert b"101" in await reader.readline()
+        healthy = await cluster.join(room, "h")
+        from livecommerce.web.state import BUS, HUB
+
+        bus, hub = cluster.apps[0][BUS], cluster.apps[0][HUB]
+        big = "x" * 60_000
+        for n in range(400):
+            await bus.publish(
+                room, {"type": "chat", "id": f"1-{n}", "user": "u", "text": big, "ts": 1}
+            )
+            if hub.local_viewers(room) == 1:
+                break
+        assert hub.local_viewers(room) == 1, "the slow reader was not dropped"
+        last_id = f"1-{n}"
+        await healthy.wait_for(
+            lambda f, last_id=last_id: f.get("type") == "chat" and f["id"] == last_id,
+            timeout_s=10,
+        )
+        writer.close()
+        await writer.wait_closed()
+        await healthy.close()
