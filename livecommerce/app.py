@@ -29,6 +29,7 @@ from livecommerce.web.state import (
     LIKES,
     MODERATION,
     NODE_ID,
+    PRESENCE,
     ROOMS,
     SETTINGS,
     SIGNING_SECRET,
@@ -73,7 +74,7 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     likes = LikeCounter(client, keys, app[BUS], settings.likes_interval_s)
     presence = Presence(client, keys, ScriptRunner(client), app[NODE_ID], settings.presence_ttl_s)
     hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
-    app[LIKES], app[HUB] = likes, hub
+    app[LIKES], app[HUB], app[PRESENCE] = likes, hub, presence
     likes.start()
     hub.start()
     yield

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.streams import as_text
 
 
 @dataclass(frozen=True)
@@ -35,3 +37,14 @@ class Presence:
             [self._node_id, local_count, self._ttl_ms],
         )
         return ViewerCount(int(total), int(peak))
+
+    async def total(self, room_id: str) -> int:
+        """The room's viewers over live nodes, read without reporting."""
+        entries = await self._client.hgetall(self._keys.room_presence(room_id))
+        now = int(time.time() * 1000)
+        total = 0
+        for value in entries.values():
+            count, _, expires = as_text(value).partition(":")
+            if int(expires) >= now:
+                total += int(count)
+        return total

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from livecommerce.auth import Role, valid_identifier
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.rooms.models import RoomStatus
+from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field
-from livecommerce.web.state import ROOMS, SETTINGS
+from livecommerce.web.state import PRESENCE, ROOMS, SETTINGS
 
 MAX_LIST_LIMIT = 200
 
@@ -33,7 +35,7 @@ async def create_room(request: web.Request) -> web.Response:
     )
     room = await request.app[ROOMS].create(caller(request).user, title, description)
     return web.json_response(
-        room.to_json(), status=201, headers={"Location": f"/api/rooms/{room.id}"}
+        await _room_view(request, room), status=201, headers={"Location": f"/api/rooms/{room.id}"}
     )
 
 
@@ -66,13 +68,20 @@ def _limit_param(request: web.Request) -> int:
 async def list_rooms(request: web.Request) -> web.Response:
     """Rooms, live ones first; ``?status=`` filters, ``?limit=`` caps."""
     rooms = await request.app[ROOMS].list(_status_param(request), _limit_param(request))
-    return web.json_response({"rooms": [room.to_json() for room in rooms]})
+    return web.json_response({"rooms": [await _room_view(request, room) for room in rooms]})
 
 
 @admits_anyone
 async def get_room(request: web.Request) -> web.Response:
     room = await request.app[ROOMS].get(room_id_of(request))
-    return web.json_response(room.to_json())
+    return web.json_response(await _room_view(request, room))
+
+
+async def _room_view(request: web.Request, room: Room) -> dict[str, Any]:
+    """The room with what other parts of the server know of it now."""
+    view = room.to_json()
+    view["viewers"] = await request.app[PRESENCE].total(room.id)
+    return view
 
 
 @admits(Role.anchor, Role.moderator, Role.admin)
@@ -83,7 +92,7 @@ async def end_room(request: web.Request) -> web.Response:
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
     await read_json_object(request, allow_empty=True)
     ended = await service.end(room.id)
-    return web.json_response(ended.to_json())
+    return web.json_response(await _room_view(request, ended))
 
 
 def add_routes(app: web.Application) -> None:

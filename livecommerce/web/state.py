@@ -9,6 +9,7 @@ from livecommerce.bus import StoreRoomBus
 from livecommerce.channel.chat import ChatService
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
+from livecommerce.channel.presence import Presence
 from livecommerce.config import Settings
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
@@ -23,6 +24,7 @@ NODE_ID = web.AppKey("node_id", str)
 CHAT = web.AppKey("chat", ChatService)
 LIKES = web.AppKey("likes", LikeCounter)
 HUB = web.AppKey("hub", ChannelHub)
+PRESENCE = web.AppKey("presence", Presence)
 MODERATION = web.AppKey("moderation", ModerationService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

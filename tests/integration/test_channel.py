@@ -315,3 +315,56 @@ async def test_a_slow_reader_is_dropped_without_hurting_others(
         writer.close()
         await writer.wait_closed()
         await healthy.close()
+
+
+async def test_a_dead_nodes_viewers_vanish_from_the_count(
+    cluster: Cluster, valkey: EmbeddedValkey, key_prefix: str, tmp_path: Path
+) -> None:
+    import signal
+
+    from tests.conftest import TEST_SECRET
+    from tests.integration.nodes import Node, clean_env
+
+    room = await cluster.room()
+    env = clean_env(
+        LIVECOMMERCE_STORE_KEY_PREFIX=key_prefix,
+        LIVECOMMERCE_AUTH_SECRET=TEST_SECRET,
+        LIVECOMMERCE_CHANNEL_VIEWERS_INTERVAL_S="0.1",
+        LIVECOMMERCE_CHANNEL_PRESENCE_TTL_S="1",
+    )
+    doomed = Node(tmp_path / "doomed", "--redis-url", valkey.url, env=env)
+    try:
+        doomed.wait_ready()
+        remote = [
+            await ChannelClient.connect(cluster.http, doomed.url, room, wire="json")
+            for _ in range(2)
+        ]
+        for client in remote:
+            await client.wait_for("welcome")
+        local = await cluster.join(room)
+        await local.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 3)
+        status, view = await cluster.api("GET", f"/api/rooms/{room}")
+        assert (status, view["viewers"]) == (200, 3)
+        mark = len(local.frames)
+        doomed.signal(signal.SIGKILL)
+        await local.wait_for(
+            lambda f: f.get("type") == "viewers" and f["count"] == 1, after=mark, timeout_s=10
+        )
+        for client in remote:
+            await client.close()
+        await local.close()
+    finally:
+        doomed.close()
+
+
+async def test_a_flood_of_frames_is_answered_with_rate_limited(cluster: Cluster) -> None:
+    room = await cluster.room()
+    flooder = await cluster.join(room, "f", wire="json")
+    for _ in range(60):
+        await flooder.send({"type": "ping"})
+    await flooder.wait_for(lambda f: f.get("code") == "rate_limited")
+    await asyncio.sleep(0.3)
+    pongs = len(flooder.of_type("pong"))
+    assert 40 <= pongs < 60
+    assert not flooder.closed.is_set()
+    await flooder.close()
