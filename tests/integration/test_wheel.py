@@ -36,11 +36,14 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "livecommerce/store/scripts/rooms_end.lua",
         "media/__init__.py",
         "clients/__init__.py",
+        "clients/moderator/cli.py",
+        "livecommerce/store/scripts/chat_post.lua",
     ]:
         assert required in names, f"{required} missing from {wheel.name}"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "livecommerce = livecommerce.cli:main" in text
+    assert "livecommerce-mod = clients.moderator.cli:main" in text
 
 
 @pytest.fixture
