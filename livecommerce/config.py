@@ -164,6 +164,42 @@ class ModerationSettings:
     max_duration_s: int = _setting(2_592_000, _positive)
 
 
+def _endpoints(value: list[Any]) -> str | None:
+    for index, endpoint in enumerate(value):
+        where = f"endpoint {index + 1}"
+        if not isinstance(endpoint, dict) or set(endpoint) - {"url", "secret", "secrets"}:
+            return f"{where} must be a table with url and secret (or secrets)"
+        if _http_url_or_empty(str(endpoint.get("url", ""))) or not endpoint.get("url"):
+            return f"{where} needs an http:// or https:// url"
+        secrets = endpoint.get("secrets", [endpoint.get("secret")])
+        if not isinstance(secrets, list) or not secrets:
+            return f"{where} needs a secret"
+        for secret in secrets:
+            if not isinstance(secret, str) or not secret.startswith("whsec_") or len(secret) < 10:
+                return f"{where} has a secret that is not a whsec_… base64 secret"
+    return None
+
+
+@dataclass(frozen=True)
+class CommerceSettings:
+    sweep_interval_s: float = _setting(0.5, _positive)
+    stock_interval_s: float = _setting(0.2, _positive)
+    max_quantity: int = _setting(1_000_000, _positive)
+    max_reservation_ttl_s: int = _setting(86_400, _positive)
+    max_sale_duration_s: int = _setting(604_800, _positive)
+
+
+@dataclass(frozen=True)
+class HooksSettings:
+    endpoints: list[dict[str, Any]] = _setting([], _endpoints)  # noqa: RUF009 - a default_factory field
+    max_attempts: int = _setting(12, _positive)
+    initial_backoff_s: float = _setting(0.5, _positive)
+    max_backoff_s: float = _setting(300.0, _positive)
+    timeout_s: float = _setting(10.0, _positive)
+    poll_interval_s: float = _setting(0.2, _positive)
+    claim_idle_s: float = _setting(30.0, _positive)
+
+
 @dataclass(frozen=True)
 class LogSettings:
     level: str = _setting("info", _one_of("debug", "info", "warning", "error"))
@@ -178,6 +214,8 @@ class Settings:
     rooms: RoomsSettings = field(default_factory=RoomsSettings)
     channel: ChannelSettings = field(default_factory=ChannelSettings)
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
+    commerce: CommerceSettings = field(default_factory=CommerceSettings)
+    hooks: HooksSettings = field(default_factory=HooksSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

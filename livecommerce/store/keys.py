@@ -24,6 +24,24 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:bans``          | hash | user → banned at (ms)                          | none   |
 | ``P{r:ROOM}:audit``         | stream | moderation log: actor, actor_role, action,   | none   |
 |                             |      | target, reason, duration_s; capped             |        |
+| ``P{r:ROOM}:products``      | hash | product id → product JSON                      | none   |
+| ``P{r:ROOM}:sale:SALE``     | hash | a flash sale: terms, stock, reserved, sold,    | none   |
+|                             |      | state                                          |        |
+| ``P{r:ROOM}:sales``         | zset | the room's sale ids by creation time (ms)      | none   |
+| ``P{r:ROOM}:sale:SALE:buyers`` | hash | user → units held (reserved or paid)        | none   |
+| ``P{r:ROOM}:order:ORDER``   | hash | an order: sale, user, qty, amounts, status,    | none   |
+|                             |      | created_at, expires_at, paid_at, …             |        |
+| ``P{r:ROOM}:idempotency``   | hash | "user|key" → the buy answer given (JSON)       | 1 day  |
+| ``P{r:ROOM}:reservations``  | zset | reserved order ids by expiry (ms)              | none   |
+| ``P{r:ROOM}:buyers``        | set  | users who placed an order in the room          | none   |
+| ``P{r:ROOM}:outbox``        | stream | order events for the hooks: id, type,        | none   |
+|                             |      | timestamp (ms), data (JSON)                    |        |
+| ``Poutboxes``               | set  | rooms that have an outbox (for the dispatcher) | none   |
+| ``Preserving``              | set  | rooms that may hold open reservations          | none   |
+| ``Psales:clock``            | zset | "ROOM SALE" by the time its state changes next | none   |
+| ``Phooks:dead``             | hash | dead-letter id → JSON (event, endpoint, error) | none   |
+| ``Phooks:attempts``         | hash | "endpoint|ROOM|entry" → failed attempts        | none   |
+| ``Pdab:YYYY-MM-DD``         | HyperLogLog | users who placed an order that day (UTC) | 400 days |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -99,3 +117,63 @@ class Keys:
     def moderation_log(self, room_id: str) -> str:
         """Stream of the room's moderation actions (the audit log)."""
         return f"{self.prefix}{self.room_tag(room_id)}:audit"
+
+    def products(self, room_id: str) -> str:
+        """Hash of the room's products (id → JSON)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:products"
+
+    def sale(self, room_id: str, sale_id: str) -> str:
+        """Hash of one flash sale."""
+        return f"{self.prefix}{self.room_tag(room_id)}:sale:{sale_id}"
+
+    def sales(self, room_id: str) -> str:
+        """Sorted set of the room's sale ids by creation time."""
+        return f"{self.prefix}{self.room_tag(room_id)}:sales"
+
+    def sale_buyers(self, room_id: str, sale_id: str) -> str:
+        """Hash of units each user holds in one sale."""
+        return f"{self.prefix}{self.room_tag(room_id)}:sale:{sale_id}:buyers"
+
+    def order(self, room_id: str, order_id: str) -> str:
+        """Hash of one order."""
+        return f"{self.prefix}{self.room_tag(room_id)}:order:{order_id}"
+
+    def idempotency(self, room_id: str) -> str:
+        """Hash of buy answers by "user|key"."""
+        return f"{self.prefix}{self.room_tag(room_id)}:idempotency"
+
+    def reservations(self, room_id: str) -> str:
+        """Sorted set of reserved order ids by expiry."""
+        return f"{self.prefix}{self.room_tag(room_id)}:reservations"
+
+    def room_buyers(self, room_id: str) -> str:
+        """Set of users who placed an order in the room."""
+        return f"{self.prefix}{self.room_tag(room_id)}:buyers"
+
+    def outbox(self, room_id: str) -> str:
+        """Stream of the room's order events, read by the hook dispatcher."""
+        return f"{self.prefix}{self.room_tag(room_id)}:outbox"
+
+    def outboxes(self) -> str:
+        """Set of rooms with an outbox stream."""
+        return f"{self.prefix}outboxes"
+
+    def reserving_rooms(self) -> str:
+        """Set of rooms the expiry sweeper looks at."""
+        return f"{self.prefix}reserving"
+
+    def sales_clock(self) -> str:
+        """Sorted set of "ROOM SALE" by the time the sale's state changes next."""
+        return f"{self.prefix}sales:clock"
+
+    def dead_letters(self) -> str:
+        """Hash of webhook deliveries that gave up."""
+        return f"{self.prefix}hooks:dead"
+
+    def hook_attempts(self) -> str:
+        """Hash of failed delivery attempts per endpoint and outbox entry."""
+        return f"{self.prefix}hooks:attempts"
+
+    def daily_buyers(self, day: str) -> str:
+        """HyperLogLog of users who placed an order on ``day`` (YYYY-MM-DD, UTC)."""
+        return f"{self.prefix}dab:{day}"
