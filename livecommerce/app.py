@@ -14,25 +14,34 @@ from livecommerce.channel.chat import ChatService
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
 from livecommerce.channel.presence import Presence
+from livecommerce.commerce.catalog import Catalog
+from livecommerce.commerce.orders import OrderService
+from livecommerce.commerce.sales import SaleService
+from livecommerce.commerce.stats import Stats
+from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.web import channel, health, moderation, rooms
+from livecommerce.web import channel, commerce, health, moderation, orders, rooms
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.state import (
     BUS,
+    CATALOG,
     CHAT,
     HUB,
     LIKES,
     MODERATION,
     NODE_ID,
+    ORDERS,
     PRESENCE,
     ROOMS,
+    SALES,
     SETTINGS,
     SIGNING_SECRET,
+    STATS,
     STORE,
 )
 
@@ -62,6 +71,10 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[ROOMS] = RoomService(client, keys, scripts, bus)
     app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel)
     app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
+    app[CATALOG] = Catalog(client, keys, bus)
+    app[SALES] = SaleService(client, keys, scripts, bus)
+    app[ORDERS] = OrderService(client, keys, scripts, bus)
+    app[STATS] = Stats(client, keys)
     yield
     await bus.stop()
     await client.aclose()
@@ -80,6 +93,17 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     yield
     await hub.stop()
     await likes.stop()
+
+
+async def _commerce(app: web.Application) -> AsyncIterator[None]:
+    """Expiry sweeps, sale state changes and stock broadcasts; stopped before the store."""
+    settings = app[SETTINGS].commerce
+    worker = CommerceWorker(
+        app[ORDERS], app[SALES], app[BUS], settings.sweep_interval_s, settings.stock_interval_s
+    )
+    worker.start()
+    yield
+    await worker.stop()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -103,8 +127,11 @@ def create_app(settings: Settings) -> web.Application:
     app[NODE_ID] = secrets.token_hex(6)
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_channel)
+    app.cleanup_ctx.append(_commerce)
     health.add_routes(app)
     rooms.add_routes(app)
     channel.add_routes(app)
     moderation.add_routes(app)
+    commerce.add_routes(app)
+    orders.add_routes(app)
     return app

@@ -23,8 +23,17 @@ class Ping:
     pass
 
 
-ClientMessage = Chat | Like | Ping
-KNOWN_TYPES = ("chat", "like", "ping")
+@dataclass(frozen=True)
+class Buy:
+    sale: str
+    qty: int
+    key: str
+
+
+ClientMessage = Chat | Like | Ping | Buy
+KNOWN_TYPES = ("chat", "like", "ping", "buy")
+MAX_KEY_CHARS = 128
+MAX_BUY_QTY = 1000
 
 
 def _field(frame: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
@@ -65,6 +74,18 @@ def parse_client_message(
         return Like(count)
     if kind == "ping":
         return Ping()
+    if kind == "buy":
+        sale = _field(frame, "sale", str)
+        qty = _field(frame, "qty", int, default=1)
+        key = _field(frame, "key", str)
+        if not 1 <= len(key) <= MAX_KEY_CHARS or not 1 <= len(sale) <= MAX_KEY_CHARS:
+            raise ProtocolError(
+                "invalid_field",
+                f"'sale' and 'key' of 'buy' must have 1 to {MAX_KEY_CHARS} characters.",
+            )
+        if not 1 <= qty <= MAX_BUY_QTY:
+            raise ProtocolError("invalid_field", f"'qty' of 'buy' must be from 1 to {MAX_BUY_QTY}.")
+        return Buy(sale, qty, key)
     raise ProtocolError(
         "unknown_type", f"Unknown frame type {str(kind)[:40]!r}; known: {', '.join(KNOWN_TYPES)}."
     )

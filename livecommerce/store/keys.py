@@ -25,6 +25,7 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:audit``         | stream | moderation log: actor, actor_role, action,   | none   |
 |                             |      | target, reason, duration_s; capped             |        |
 | ``P{r:ROOM}:products``      | hash | product id → product JSON                      | none   |
+| ``P{r:ROOM}:pinned``        | string | id of the pinned product                     | none   |
 | ``P{r:ROOM}:sale:SALE``     | hash | a flash sale: terms, stock, reserved, sold,    | none   |
 |                             |      | state                                          |        |
 | ``P{r:ROOM}:sales``         | zset | the room's sale ids by creation time (ms)      | none   |
@@ -121,6 +122,10 @@ class Keys:
     def products(self, room_id: str) -> str:
         """Hash of the room's products (id → JSON)."""
         return f"{self.prefix}{self.room_tag(room_id)}:products"
+
+    def pinned_product(self, room_id: str) -> str:
+        """Id of the room's pinned product."""
+        return f"{self.prefix}{self.room_tag(room_id)}:pinned"
 
     def sale(self, room_id: str, sale_id: str) -> str:
         """Hash of one flash sale."""

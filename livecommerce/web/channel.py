@@ -15,7 +15,14 @@ from aiohttp import WSMsgType, web
 
 from livecommerce.auth import Principal, Role, verify_token
 from livecommerce.channel.chat import valid_message_id
-from livecommerce.channel.messages import Chat, ClientMessage, Like, Ping, parse_client_message
+from livecommerce.channel.messages import (
+    Buy,
+    Chat,
+    ClientMessage,
+    Like,
+    Ping,
+    parse_client_message,
+)
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import (
     OutgoingFrame,
@@ -29,7 +36,18 @@ from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import admits_anyone_checked_inside, bearer_token
 from livecommerce.web.rate import StrikeCounter, TokenBucket
-from livecommerce.web.state import CHAT, HUB, LIKES, MODERATION, ROOMS, SETTINGS, SIGNING_SECRET
+from livecommerce.web.state import (
+    CATALOG,
+    CHAT,
+    HUB,
+    LIKES,
+    MODERATION,
+    ORDERS,
+    ROOMS,
+    SALES,
+    SETTINGS,
+    SIGNING_SECRET,
+)
 
 log = logging.getLogger("livecommerce.channel")
 # Frames aiohttp itself refuses (closing with 1009); ours is checked below it.
@@ -184,6 +202,7 @@ async def _welcome(
     if messages is None:
         messages = await chat.recent(room.id, settings.welcome_messages)
     last_id = messages[-1].id if messages else resume
+    pinned = await request.app[CATALOG].pinned(room.id)
     can_chat = principal is not None and (
         session.privileged
         or (moderation.room_muted_until is None and moderation.muted_until is None)
@@ -194,6 +213,8 @@ async def _welcome(
         "resumed": resumed,
         "messages": [m.to_frame() for m in messages],
         "likes": await request.app[LIKES].total(room.id),
+        "pinned_product": pinned.to_json() if pinned else None,
+        "sales": [sale.to_json() for sale in await request.app[SALES].active(room.id)],
         "viewers": request.app[HUB].viewers(room.id),
         "room_muted": moderation.room_muted_until is not None,
         "room_muted_until": moderation.room_muted_until
@@ -281,6 +302,11 @@ async def _dispatch(
         )
     elif isinstance(message, Like):
         request.app[LIKES].add(session.room_id, message.count)
+    elif isinstance(message, Buy):
+        answer = await request.app[ORDERS].buy(
+            session.room_id, message.sale, principal.user, message.qty, message.key
+        )
+        session.send(answer.frame(message.key))
 
 
 def add_routes(app: web.Application) -> None:

@@ -10,6 +10,10 @@ from livecommerce.channel.chat import ChatService
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
 from livecommerce.channel.presence import Presence
+from livecommerce.commerce.catalog import Catalog
+from livecommerce.commerce.orders import OrderService
+from livecommerce.commerce.sales import SaleService
+from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
@@ -26,5 +30,9 @@ LIKES = web.AppKey("likes", LikeCounter)
 HUB = web.AppKey("hub", ChannelHub)
 PRESENCE = web.AppKey("presence", Presence)
 MODERATION = web.AppKey("moderation", ModerationService)
+CATALOG = web.AppKey("catalog", Catalog)
+SALES = web.AppKey("sales", SaleService)
+ORDERS = web.AppKey("orders", OrderService)
+STATS = web.AppKey("stats", Stats)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

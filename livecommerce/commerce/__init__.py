@@ -1,0 +1,1 @@
+"""Commerce: products, flash sales, reservations and orders, stats."""

@@ -1,0 +1,134 @@
+"""Products, flash sales and orders as the rest of the server sees them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from livecommerce.store.streams import as_text
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Product:
+    id: str
+    room: str
+    sku: str
+    title: str
+    price_cents: int
+    currency: str
+    image_url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), separators=(",", ":"))
+
+    @classmethod
+    def loads(cls, raw: bytes | str) -> Product:
+        return cls(**json.loads(raw))
+
+
+@dataclass(frozen=True)
+class Sale:
+    id: str
+    room: str
+    product_id: str
+    price_cents: int
+    currency: str
+    quantity: int
+    per_user_limit: int
+    reservation_ttl_s: int
+    starts_at: int
+    ends_at: int
+    stock: int
+    reserved: int
+    sold: int
+    stopped_at: int | None
+
+    @classmethod
+    def from_hash(cls, raw: Mapping[Any, Any]) -> Sale:
+        f = {as_text(k): as_text(v) for k, v in raw.items()}
+        return cls(
+            id=f["id"],
+            room=f["room"],
+            product_id=f["product_id"],
+            price_cents=int(f["price_cents"]),
+            currency=f["currency"],
+            quantity=int(f["quantity"]),
+            per_user_limit=int(f["per_user_limit"]),
+            reservation_ttl_s=int(f["reservation_ttl_s"]),
+            starts_at=int(f["starts_at"]),
+            ends_at=int(f["ends_at"]),
+            stock=int(f["stock"]),
+            reserved=int(f.get("reserved", "0")),
+            sold=int(f.get("sold", "0")),
+            stopped_at=int(f["stopped_at"]) if f.get("stopped_at") else None,
+        )
+
+    def status(self, at_ms: int | None = None) -> str:
+        """``scheduled``, ``open``, ``sold_out`` or ``ended`` at ``at_ms`` (now by default)."""
+        now = now_ms() if at_ms is None else at_ms
+        if self.stopped_at is not None or now >= self.ends_at:
+            return "ended"
+        if now < self.starts_at:
+            return "scheduled"
+        return "sold_out" if self.stock <= 0 else "open"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "room": self.room,
+            "product_id": self.product_id,
+            "price_cents": self.price_cents,
+            "currency": self.currency,
+            "quantity": self.quantity,
+            "per_user_limit": self.per_user_limit,
+            "reservation_ttl_s": self.reservation_ttl_s,
+            "starts_at": self.starts_at,
+            "ends_at": self.ends_at,
+            "status": self.status(),
+            "left": self.stock,
+            "reserved": self.reserved,
+            "sold": self.sold,
+        }
+
+
+ORDER_INTS = ("qty", "unit_price_cents", "amount_cents", "created_at", "expires_at")
+ORDER_TIMES = ("paid_at", "cancelled_at", "expired_at")
+
+
+@dataclass(frozen=True)
+class Order:
+    fields: dict[str, Any]
+
+    @classmethod
+    def from_hash(cls, raw: Mapping[Any, Any]) -> Order:
+        f: dict[str, Any] = {as_text(k): as_text(v) for k, v in raw.items()}
+        for name in ORDER_INTS:
+            f[name] = int(f[name])
+        for name in ORDER_TIMES:
+            f[name] = int(f[name]) if f.get(name) else None
+        return cls(f)
+
+    @property
+    def id(self) -> str:
+        return str(self.fields["id"])
+
+    @property
+    def user(self) -> str:
+        return str(self.fields["user"])
+
+    @property
+    def status(self) -> str:
+        return str(self.fields["status"])
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.fields)

@@ -1,0 +1,191 @@
+"""Buying and settling: reservations, payment, cancellation, expiry.
+
+Every change of stock happens inside one Lua script together with its outbox
+event (``sales_reserve.lua``, ``orders_settle.lua``); this module only picks
+keys, turns answers into values and tells clients afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from livecommerce.bus import RoomBus
+from livecommerce.commerce.models import Order, now_ms
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.streams import as_text
+
+IDEMPOTENCY_TTL_MS = 86_400_000
+# A node answers "sold out" itself for this long after the store said so, to shed a
+# stampede; stock that returns (cancel, expiry) is seen again after it.
+SOLD_OUT_MEMORY_S = 1.0
+EXPIRE_BATCH = 200
+SETTLE_ERRORS = {
+    "order_not_found": ErrorCode.order_not_found,
+    "not_your_order": ErrorCode.not_your_order,
+    "reservation_expired": ErrorCode.reservation_expired,
+    "order_paid": ErrorCode.order_paid,
+    "order_cancelled": ErrorCode.order_cancelled,
+    "order_expired": ErrorCode.order_expired,
+}
+
+
+@dataclass(frozen=True)
+class BuyAnswer:
+    """The answer to one buy: ``{ok, order?, expires_at?, reason?}``."""
+
+    body: dict[str, Any]
+    fresh: bool
+
+    def frame(self, key: str) -> dict[str, Any]:
+        return {"type": "buy_result", "key": key, **self.body}
+
+
+def room_of_order(order_id: str) -> str | None:
+    """Order ids are ``ROOM-RANDOM``: the room is everything before the last dash."""
+    room, dash, rest = order_id.rpartition("-")
+    return room if dash and room and rest else None
+
+
+class OrderService:
+    def __init__(
+        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, bus: RoomBus
+    ) -> None:
+        self._client = client
+        self._keys = keys
+        self._scripts = scripts
+        self._bus = bus
+        self._sold_out: dict[tuple[str, str], float] = {}
+        self._stock_changed: set[tuple[str, str]] = set()
+
+    async def buy(self, room_id: str, sale_id: str, user: str, qty: int, key: str) -> BuyAnswer:
+        """Reserve ``qty`` units; the same ``key`` always gets the same answer."""
+        remembered = self._sold_out.get((room_id, sale_id))
+        if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
+            return BuyAnswer({"ok": False, "reason": "sold_out"}, fresh=False)
+        order_id = f"{room_id}-{secrets.token_hex(6)}"
+        keys = self._keys
+        kind, answer, _left, took_last = await self._scripts.run(
+            "sales_reserve",
+            [
+                keys.sale(room_id, sale_id),
+                keys.sale_buyers(room_id, sale_id),
+                keys.idempotency(room_id),
+                keys.reservations(room_id),
+                keys.order(room_id, order_id),
+                keys.outbox(room_id),
+                keys.room_buyers(room_id),
+                keys.room_counters(room_id),
+                keys.room_bans(room_id),
+            ],
+            [room_id, sale_id, user, qty, key, order_id, IDEMPOTENCY_TTL_MS],
+        )
+        body = json.loads(as_text(answer))
+        if body.get("reason") == "sold_out":
+            self._sold_out[(room_id, sale_id)] = time.monotonic()
+        if as_text(kind) == "new":
+            self._stock_changed.add((room_id, sale_id))
+            await self._client.pfadd(self._keys.daily_buyers(utc_day()), user)
+            if int(took_last) == 1:
+                self._sold_out[(room_id, sale_id)] = time.monotonic()
+                await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
+        return BuyAnswer(body, fresh=as_text(kind) == "new")
+
+    async def find(self, order_id: str) -> Order | None:
+        room_id = room_of_order(order_id)
+        if room_id is None:
+            return None
+        raw = await self._client.hgetall(self._keys.order(room_id, order_id))
+        return Order.from_hash(raw) if raw else None
+
+    async def get(self, order_id: str) -> Order:
+        order = await self.find(order_id)
+        if order is None:
+            raise ApiError(ErrorCode.order_not_found, f"No order {order_id!r}.")
+        return order
+
+    async def settle(self, order_id: str, action: str, requester: str = "") -> Order:
+        """Pay, cancel or expire an order (idempotent); ApiError when it cannot be done."""
+        order = await self.get(order_id)
+        room_id, sale_id = str(order.fields["room"]), str(order.fields["sale"])
+        outcome, status, user, left = await self._run_settle(
+            room_id, sale_id, order_id, action, requester
+        )
+        if outcome in SETTLE_ERRORS:
+            if outcome == "reservation_expired":
+                await self._announce(room_id, sale_id, order_id, user, status, int(left))
+            raise ApiError(SETTLE_ERRORS[outcome])
+        if outcome == "done":
+            await self._announce(room_id, sale_id, order_id, user, status, int(left))
+        return await self.get(order_id)
+
+    async def _run_settle(
+        self, room_id: str, sale_id: str, order_id: str, action: str, requester: str
+    ) -> tuple[str, str, str, int]:
+        keys = self._keys
+        reply = await self._scripts.run(
+            "orders_settle",
+            [
+                keys.order(room_id, order_id),
+                keys.sale(room_id, sale_id),
+                keys.sale_buyers(room_id, sale_id),
+                keys.reservations(room_id),
+                keys.outbox(room_id),
+                keys.room_counters(room_id),
+            ],
+            [action, requester],
+        )
+        return as_text(reply[0]), as_text(reply[1]), as_text(reply[2]), int(reply[3])
+
+    async def _announce(
+        self, room_id: str, sale_id: str, order_id: str, user: str, status: str, left: int
+    ) -> None:
+        await self._bus.publish(
+            room_id, {"type": "order", "id": order_id, "status": status, "_to": user}
+        )
+        if left >= 0:
+            self._sold_out.pop((room_id, sale_id), None)
+            self._stock_changed.add((room_id, sale_id))
+
+    async def expire_due(self) -> int:
+        """Expire every reservation past its time (safe to run on several nodes at once)."""
+        expired = 0
+        rooms = await self._client.smembers(self._keys.reserving_rooms())
+        for raw_room in rooms:
+            room_id = as_text(raw_room)
+            due = await self._client.zrangebyscore(
+                self._keys.reservations(room_id), 0, now_ms(), 0, EXPIRE_BATCH
+            )
+            for raw_order in due:
+                order = await self.find(as_text(raw_order))
+                if order is None:
+                    await self._client.zrem(self._keys.reservations(room_id), as_text(raw_order))
+                    continue
+                sale_id = str(order.fields["sale"])
+                outcome, status, user, left = await self._run_settle(
+                    room_id, sale_id, order.id, "expire", ""
+                )
+                if outcome == "done":
+                    expired += 1
+                    await self._announce(room_id, sale_id, order.id, user, status, left)
+        return expired
+
+    async def stock_changes(self) -> list[tuple[str, str, int]]:
+        """(room, sale, stock left) for each sale whose stock this node changed since asked."""
+        changed, self._stock_changed = self._stock_changed, set()
+        result = []
+        for room_id, sale_id in changed:
+            left = await self._client.hget(self._keys.sale(room_id, sale_id), "stock")
+            if left is not None:
+                result.append((room_id, sale_id, int(left)))
+        return result
+
+
+def utc_day(at: float | None = None) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(time.time() if at is None else at))

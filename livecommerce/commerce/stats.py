@@ -1,0 +1,46 @@
+"""Room and platform statistics: orders, buyers, GMV, conversion, daily active buyers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livecommerce.store.client import StoreClient
+from livecommerce.store.keys import Keys
+from livecommerce.store.streams import as_text
+
+GMV_PREFIX = "gmv_cents:"
+
+
+class Stats:
+    def __init__(self, client: StoreClient, keys: Keys) -> None:
+        self._client = client
+        self._keys = keys
+
+    async def room(self, room_id: str, viewers_now: int) -> dict[str, Any]:
+        """Counters of one room; conversion is distinct buyers over peak viewers."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.hgetall(self._keys.room_counters(room_id))
+        pipe.scard(self._keys.room_buyers(room_id))
+        counters_raw, buyers = await pipe.execute()
+        counters = {as_text(k): int(v) for k, v in counters_raw.items()}
+        peak = max(counters.get("peak_viewers", 0), viewers_now)
+        gmv = {
+            name.removeprefix(GMV_PREFIX): value
+            for name, value in counters.items()
+            if name.startswith(GMV_PREFIX)
+        }
+        return {
+            "room": room_id,
+            "viewers": viewers_now,
+            "peak_viewers": peak,
+            "likes": counters.get("likes", 0),
+            "chat_messages": counters.get("chat_messages", 0),
+            "orders": counters.get("orders", 0),
+            "paid_orders": counters.get("paid_orders", 0),
+            "buyers": int(buyers),
+            "gmv_cents": gmv,
+            "conversion": round(int(buyers) / peak, 4) if peak else 0.0,
+        }
+
+    async def daily_active_buyers(self, day: str) -> int:
+        return int(await self._client.pfcount(self._keys.daily_buyers(day)))

@@ -1,0 +1,94 @@
+-- Move an order out of "reserved": pay it, cancel it or expire it, once.
+-- Paying or cancelling after the reservation's expiry expires it instead and is
+-- refused with "reservation_expired". Stock and the user's count return on cancel
+-- and expiry, exactly once (only a reserved order returns anything).
+-- KEYS: order hash, sale hash, sale buyers hash, reservations zset, outbox stream,
+--       counters hash.
+-- ARGV: action ("pay", "cancel", "expire"), requester ("" for the backend or the
+--       sweeper, else the user who must own the order).
+-- Returns {outcome, status, user, left}: outcome is "done", "repeat" or an error code.
+local order_key = KEYS[1]
+local sale_key = KEYS[2]
+local buyers_key = KEYS[3]
+local reservations_key = KEYS[4]
+local outbox_key = KEYS[5]
+local counters_key = KEYS[6]
+local action = ARGV[1]
+local requester = ARGV[2]
+
+local order = redis.call('HMGET', order_key, 'id', 'status', 'user', 'qty', 'expires_at',
+  'amount_cents', 'currency', 'room', 'sale', 'product_id', 'unit_price_cents', 'created_at')
+local order_id = order[1]
+if not order_id then
+  return {'order_not_found', '', '', -1}
+end
+local status = order[2]
+local user = order[3]
+local qty = tonumber(order[4])
+local expires_at = tonumber(order[5])
+local amount = tonumber(order[6])
+local currency = order[7]
+if requester ~= '' and requester ~= user then
+  return {'not_your_order', status, user, -1}
+end
+
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+local function event(kind, type_name, extra_field, extra_value)
+  local fields = {
+    id = order_id, room = order[8], sale = order[9], product_id = order[10], user = user,
+    qty = qty, unit_price_cents = tonumber(order[11]), amount_cents = amount,
+    currency = currency, status = kind, created_at = tonumber(order[12]),
+    expires_at = expires_at}
+  fields[extra_field] = extra_value
+  redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_' .. kind,
+    'type', type_name, 'timestamp', now, 'data', cjson.encode(fields))
+end
+
+local function release(kind, type_name, at_field)
+  redis.call('HSET', order_key, 'status', kind, at_field, now)
+  redis.call('ZREM', reservations_key, order_id)
+  local left = redis.call('HINCRBY', sale_key, 'stock', qty)
+  redis.call('HINCRBY', sale_key, 'reserved', -qty)
+  if redis.call('HINCRBY', buyers_key, user, -qty) <= 0 then
+    redis.call('HDEL', buyers_key, user)
+  end
+  event(kind, type_name, at_field, now)
+  return left
+end
+
+if status ~= 'reserved' then
+  local wanted = {pay = 'paid', cancel = 'cancelled', expire = 'expired'}
+  if status == wanted[action] then
+    return {'repeat', status, user, -1}
+  end
+  if action == 'expire' then
+    return {'repeat', status, user, -1}
+  end
+  return {'order_' .. status, status, user, -1}
+end
+
+if now >= expires_at then
+  local left = release('expired', 'order.expired', 'expired_at')
+  if action == 'expire' then
+    return {'done', 'expired', user, left}
+  end
+  return {'reservation_expired', 'expired', user, left}
+end
+if action == 'expire' then
+  return {'not_due', status, user, -1}
+end
+if action == 'cancel' then
+  local left = release('cancelled', 'order.cancelled', 'cancelled_at')
+  return {'done', 'cancelled', user, left}
+end
+
+redis.call('HSET', order_key, 'status', 'paid', 'paid_at', now)
+redis.call('ZREM', reservations_key, order_id)
+redis.call('HINCRBY', sale_key, 'reserved', -qty)
+redis.call('HINCRBY', sale_key, 'sold', qty)
+redis.call('HINCRBY', counters_key, 'paid_orders', 1)
+redis.call('HINCRBY', counters_key, 'gmv_cents:' .. currency, amount)
+event('paid', 'order.paid', 'paid_at', now)
+return {'done', 'paid', user, -1}

@@ -1,0 +1,104 @@
+-- Reserve units of a flash sale for a user, in one atomic step: the answer given
+-- before for the same idempotency key is returned unchanged; otherwise the sale
+-- must be open, the user not banned and under the per-user limit, the stock
+-- sufficient; then stock is decremented, the reservation recorded with its expiry,
+-- the user's count bumped and order.created appended to the room's outbox.
+-- KEYS: sale hash, sale buyers hash, idempotency hash, reservations zset,
+--       new order hash, outbox stream, room buyers set, counters hash, bans hash.
+-- ARGV: room id, sale id, user, quantity, idempotency key, new order id,
+--       idempotency expiry (ms).
+-- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
+local sale_key = KEYS[1]
+local buyers_key = KEYS[2]
+local idempotency_key = KEYS[3]
+local reservations_key = KEYS[4]
+local order_key = KEYS[5]
+local outbox_key = KEYS[6]
+local room_buyers_key = KEYS[7]
+local counters_key = KEYS[8]
+local bans_key = KEYS[9]
+local room_id = ARGV[1]
+local sale_id = ARGV[2]
+local user = ARGV[3]
+local qty = tonumber(ARGV[4])
+local idempotency_field = user .. '|' .. ARGV[5]
+local order_id = ARGV[6]
+local idempotency_ttl_ms = tonumber(ARGV[7])
+
+local previous = redis.call('HGET', idempotency_key, idempotency_field)
+if previous then
+  return {'repeat', previous, -1, 0}
+end
+
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+local function refuse(reason, remember)
+  local answer = cjson.encode({ok = false, reason = reason})
+  if remember then
+    redis.call('HSET', idempotency_key, idempotency_field, answer)
+    redis.call('PEXPIRE', idempotency_key, idempotency_ttl_ms)
+  end
+  return {'refused', answer, -1, 0}
+end
+
+if redis.call('HEXISTS', bans_key, user) == 1 then
+  return refuse('banned', false)
+end
+local sale = redis.call('HMGET', sale_key, 'stock', 'starts_at', 'ends_at', 'stopped_at',
+  'per_user_limit', 'price_cents', 'currency', 'product_id', 'reservation_ttl_s')
+if not sale[1] then
+  return refuse('sale_not_found', false)
+end
+local stock = tonumber(sale[1])
+local starts_at = tonumber(sale[2])
+local ends_at = tonumber(sale[3])
+local stopped_at = tonumber(sale[4] or '0')
+local per_user_limit = tonumber(sale[5])
+local price_cents = tonumber(sale[6])
+local currency = sale[7]
+local product_id = sale[8]
+local ttl_ms = tonumber(sale[9]) * 1000
+
+if now < starts_at then
+  return refuse('sale_not_started', false)
+end
+if stopped_at > 0 or now >= ends_at then
+  return refuse('sale_ended', true)
+end
+local held = tonumber(redis.call('HGET', buyers_key, user) or '0')
+if held + qty > per_user_limit then
+  return refuse('limit_reached', true)
+end
+if stock <= 0 then
+  return refuse('sold_out', true)
+end
+if stock < qty then
+  return refuse('not_enough_stock', true)
+end
+
+local left = redis.call('HINCRBY', sale_key, 'stock', -qty)
+redis.call('HINCRBY', sale_key, 'reserved', qty)
+redis.call('HINCRBY', buyers_key, user, qty)
+local expires_at = now + ttl_ms
+local amount = price_cents * qty
+redis.call('HSET', order_key,
+  'id', order_id, 'room', room_id, 'sale', sale_id, 'product_id', product_id, 'user', user,
+  'qty', qty, 'unit_price_cents', price_cents, 'amount_cents', amount, 'currency', currency,
+  'status', 'reserved', 'created_at', now, 'expires_at', expires_at)
+redis.call('ZADD', reservations_key, expires_at, order_id)
+local data = cjson.encode({
+  id = order_id, room = room_id, sale = sale_id, product_id = product_id, user = user,
+  qty = qty, unit_price_cents = price_cents, amount_cents = amount, currency = currency,
+  status = 'reserved', created_at = now, expires_at = expires_at})
+redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
+  'type', 'order.created', 'timestamp', now, 'data', data)
+redis.call('SADD', room_buyers_key, user)
+redis.call('HINCRBY', counters_key, 'orders', 1)
+
+local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
+redis.call('HSET', idempotency_key, idempotency_field, answer)
+redis.call('PEXPIRE', idempotency_key, idempotency_ttl_ms)
+local took_last = 0
+if left == 0 then took_last = 1 end
+return {'new', answer, left, took_last}
