@@ -16,6 +16,7 @@ from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory, make_settings
 from tests.integration.channel_client import ChannelClient
 
+FAST_COMMERCE = {"sweep_interval_s": 0.1, "stock_interval_s": 0.05}
 FAST_CHANNEL = {"viewers_interval_s": 0.1, "likes_interval_s": 0.05, "presence_ttl_s": 1.0}
 ServerFactory = Callable[..., Awaitable[TestServer]]
 
@@ -66,9 +67,13 @@ async def start_cluster(
     tmp_path: Path,
     key_prefix: str,
     token: TokenFactory,
+    sections: dict[str, dict[str, Any]] | None = None,
     **channel: Any,
 ) -> AsyncIterator[Cluster]:
-    settings = make_settings(valkey.url, tmp_path, key_prefix, channel={**FAST_CHANNEL, **channel})
+    extra = dict(sections or {})
+    extra["channel"] = {**FAST_CHANNEL, **extra.get("channel", {}), **channel}
+    extra["commerce"] = {**FAST_COMMERCE, **extra.get("commerce", {})}
+    settings = make_settings(valkey.url, tmp_path, key_prefix, **extra)
     apps = [create_app(settings), create_app(settings)]
     servers = [await aiohttp_server(app) for app in apps]
     async with aiohttp.ClientSession() as http:
