@@ -20,6 +20,7 @@ from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
+from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
@@ -31,6 +32,7 @@ from livecommerce.web.state import (
     BUS,
     CATALOG,
     CHAT,
+    HOOKS,
     HUB,
     LIKES,
     MODERATION,
@@ -56,6 +58,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         connect_timeout_s=settings.store.connect_timeout_s,
         command_timeout_s=settings.store.command_timeout_s,
         retries=settings.store.retries,
+        max_connections=settings.store.max_connections,
     )
     app[STORE] = client
     if not await store_client.ping(client, settings.store.connect_timeout_s):
@@ -95,6 +98,18 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     await likes.stop()
 
 
+async def _hooks(app: web.Application) -> AsyncIterator[None]:
+    """The hook dispatcher: outbox events to the webhook endpoints; stopped before the store."""
+    settings = app[SETTINGS]
+    dispatcher = HookDispatcher(
+        app[STORE], Keys(settings.store.key_prefix), settings.hooks, app[NODE_ID]
+    )
+    app[HOOKS] = dispatcher
+    dispatcher.start()
+    yield
+    await dispatcher.stop()
+
+
 async def _commerce(app: web.Application) -> AsyncIterator[None]:
     """Expiry sweeps, sale state changes and stock broadcasts; stopped before the store."""
     settings = app[SETTINGS].commerce
@@ -128,6 +143,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
+    app.cleanup_ctx.append(_hooks)
     health.add_routes(app)
     rooms.add_routes(app)
     channel.add_routes(app)

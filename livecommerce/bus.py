@@ -32,6 +32,7 @@ from redis.asyncio.client import PubSub
 
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
+from livecommerce.tasks import stop_loop
 
 log = logging.getLogger("livecommerce.bus")
 
@@ -87,17 +88,15 @@ class StoreRoomBus:
         self._reader: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         self._pubsub = GapAwarePubSub(self._client.connection_pool)
         self._reader = asyncio.create_task(self._read(), name="room-bus-reader")
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+        await stop_loop(self._stopping, self._reader)
+        self._reader = None
         if self._pubsub is not None:
             with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                 await self._pubsub.aclose()  # type: ignore[no-untyped-call]
@@ -170,7 +169,7 @@ class StoreRoomBus:
 
     async def _read(self) -> None:
         broken = False
-        while True:
+        while not self._stopping.is_set():
             await self._subscribed.wait()
             pubsub = self._pubsub
             assert pubsub is not None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from livecommerce.auth import Role, issue_token, resolve_secret
 from livecommerce.config import ConfigError, Settings, load_settings
+from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
 from livecommerce.logs import configure_logging
 from livecommerce.store.embedded import EmbeddedStoreError
 
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--data-dir", metavar="DIR", help="where a generated secret lives (store.data_dir)"
     )
+    add_hooks_parser(commands)
     return parser
 
 
@@ -82,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command == "token":
         return _token(args, settings)
+    if args.command == "hooks":
+        return run_hooks_command(args, settings)
     configure_logging(settings.log.level, settings.log.format)
     from livecommerce.server import ListenError, serve
 

@@ -10,6 +10,8 @@ This module is a leaf: it imports nothing from the package.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import dataclasses
 import math
 import os
@@ -115,6 +117,7 @@ class StoreSettings:
     connect_timeout_s: float = _setting(2.0, _positive)
     command_timeout_s: float = _setting(5.0, _positive)
     retries: int = _setting(2, _non_negative)
+    max_connections: int = _setting(128, _positive)
     embedded_start_timeout_s: float = _setting(10.0, _positive)
 
 
@@ -164,7 +167,21 @@ class ModerationSettings:
     max_duration_s: int = _setting(2_592_000, _positive)
 
 
+def _whsec(secret: object) -> bool:
+    if not isinstance(secret, str) or not secret.startswith("whsec_") or len(secret) < 10:
+        return False
+    body = secret.removeprefix("whsec_").rstrip("=")
+    try:
+        base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _endpoints(value: list[Any]) -> str | None:
+    urls = [e.get("url") for e in value if isinstance(e, dict)]
+    if len(urls) != len(set(urls)):
+        return "lists the same url twice"
     for index, endpoint in enumerate(value):
         where = f"endpoint {index + 1}"
         if not isinstance(endpoint, dict) or set(endpoint) - {"url", "secret", "secrets"}:
@@ -174,9 +191,8 @@ def _endpoints(value: list[Any]) -> str | None:
         secrets = endpoint.get("secrets", [endpoint.get("secret")])
         if not isinstance(secrets, list) or not secrets:
             return f"{where} needs a secret"
-        for secret in secrets:
-            if not isinstance(secret, str) or not secret.startswith("whsec_") or len(secret) < 10:
-                return f"{where} has a secret that is not a whsec_… base64 secret"
+        if not all(_whsec(secret) for secret in secrets):
+            return f"{where} has a secret that is not a whsec_… base64 secret"
     return None
 
 

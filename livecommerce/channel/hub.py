@@ -26,6 +26,7 @@ from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import OutgoingFrame
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.tasks import stop_loop
 
 log = logging.getLogger("livecommerce.hub")
 
@@ -49,16 +50,14 @@ class ChannelHub:
         self._rooms: dict[str, RoomChannel] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._report_viewers_forever(), name="viewer-counts")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_loop(self._stopping, self._task)
+        self._task = None
         for room in list(self._rooms.values()):
             for session in list(room.sessions):
                 session.close(1001, "server shutting down")
@@ -161,7 +160,7 @@ class ChannelHub:
                 self.broadcast_local(room.room_id, {"type": "viewers", "count": count.total})
 
     async def _report_viewers_forever(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 await self.report_viewers()
             except Exception:

@@ -9,6 +9,7 @@ import logging
 from livecommerce.bus import RoomBus
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
+from livecommerce.tasks import stop_loop
 
 log = logging.getLogger("livecommerce.likes")
 
@@ -27,6 +28,7 @@ class LikeCounter:
         self._interval_s = interval_s
         self._pending: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def add(self, room_id: str, count: int) -> None:
         self._pending[room_id] = self._pending.get(room_id, 0) + count
@@ -53,16 +55,13 @@ class LikeCounter:
         self._task = asyncio.create_task(self._run(), name="like-counter")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_loop(self._stopping, self._task)
+        self._task = None
         with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
             await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await asyncio.sleep(self._interval_s)
             try:
                 await self.flush()

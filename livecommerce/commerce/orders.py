@@ -22,8 +22,9 @@ from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.streams import as_text
 
 IDEMPOTENCY_TTL_MS = 86_400_000
-# A node answers "sold out" itself for this long after the store said so, to shed a
-# stampede; stock that returns (cancel, expiry) is seen again after it.
+# For this long after the store said a sale is sold out, a node answers "sold out" with
+# one read of the buyer's idempotency record instead of running the reserve script;
+# stock that returns (cancel, expiry) is seen again after it.
 SOLD_OUT_MEMORY_S = 1.0
 EXPIRE_BATCH = 200
 SETTLE_ERRORS = {
@@ -68,7 +69,10 @@ class OrderService:
         """Reserve ``qty`` units; the same ``key`` always gets the same answer."""
         remembered = self._sold_out.get((room_id, sale_id))
         if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
-            return BuyAnswer({"ok": False, "reason": "sold_out"}, fresh=False)
+            # Shed the script, not idempotency: a key that won before keeps its answer.
+            previous = await self._client.hget(self._keys.idempotency(room_id), f"{user}|{key}")
+            body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
+            return BuyAnswer(body, fresh=False)
         order_id = f"{room_id}-{secrets.token_hex(6)}"
         keys = self._keys
         kind, answer, _left, took_last = await self._scripts.run(

@@ -4,7 +4,6 @@ throttled stock broadcasts. Safe to run on every node at once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,6 +12,7 @@ from livecommerce.bus import RoomBus
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.tasks import stop_loop
 
 log = logging.getLogger("livecommerce.commerce")
 
@@ -32,6 +32,7 @@ class CommerceWorker:
         self._sweep_interval_s = sweep_interval_s
         self._stock_interval_s = stock_interval_s
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         self._tasks = [
@@ -45,10 +46,7 @@ class CommerceWorker:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await stop_loop(self._stopping, task)
         self._tasks = []
 
     async def sweep(self) -> None:
@@ -61,7 +59,7 @@ class CommerceWorker:
 
     async def _every(self, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
         failing = False
-        while True:
+        while not self._stopping.is_set():
             started = time.monotonic()
             try:
                 await job()

@@ -17,26 +17,38 @@ from redis.exceptions import TimeoutError as StoreTimeoutError
 
 StoreClient = redis.Redis
 
+# Python's own ConnectionError is left out on purpose: aiohttp raises subclasses of it
+# when a client goes away, which is not the store's fault. redis-py wraps socket errors.
 STORE_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     StoreConnectionError,
     StoreTimeoutError,
-    ConnectionError,
     asyncio.TimeoutError,
 )
 
 
 def connect(
-    url: str, connect_timeout_s: float, command_timeout_s: float, retries: int
+    url: str,
+    connect_timeout_s: float,
+    command_timeout_s: float,
+    retries: int,
+    max_connections: int = 128,
 ) -> StoreClient:
-    """A client for ``url``; no connection is opened until the first command."""
-    return redis.from_url(
+    """A client for ``url``; no connection is opened until the first command.
+
+    The pool is bounded and blocking: a burst of requests waits up to
+    ``command_timeout_s`` for a free connection instead of failing at once.
+    """
+    pool = redis.BlockingConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=command_timeout_s,
         socket_connect_timeout=connect_timeout_s,
         socket_timeout=command_timeout_s,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[StoreConnectionError, StoreTimeoutError],
         decode_responses=False,
     )
+    return redis.Redis.from_pool(pool)
 
 
 async def ping(client: StoreClient, timeout_s: float) -> bool:

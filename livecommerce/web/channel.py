@@ -7,6 +7,8 @@ the catalogue's close code when the connection cannot go on.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -115,13 +117,13 @@ async def _send_direct(
         await ws.send_str(payload.decode())
 
 
-async def _refuse(
-    ws: web.WebSocketResponse, wire: WireFormat, error: ApiError
-) -> web.WebSocketResponse:
+async def _refuse(ws: web.WebSocketResponse, wire: WireFormat, error: ApiError) -> None:
     """Tell the client why with an error frame, then close with the catalogue's code."""
-    await _send_direct(ws, wire, error_frame(error))
-    await ws.close(code=error.code.spec.close_code, message=error.code.name.encode())
-    return ws
+    if ws.closed:
+        return
+    with contextlib.suppress(ConnectionError):
+        await _send_direct(ws, wire, error_frame(error))
+        await ws.close(code=error.code.spec.close_code, message=error.code.name.encode())
 
 
 def _privileged(principal: Principal | None, room: Room) -> bool:
@@ -132,7 +134,11 @@ def _privileged(principal: Principal | None, room: Room) -> bool:
 
 @admits_anyone_checked_inside
 async def room_channel(request: web.Request) -> web.StreamResponse:
-    """Join a room's channel: welcome snapshot, then live events both ways."""
+    """Join a room's channel: welcome snapshot, then live events both ways.
+
+    Once the upgrade is done nothing may escape as an HTTP answer: every
+    failure becomes an error frame and a close code.
+    """
     settings = request.app[SETTINGS].channel
     wire = _wire_format(request)
     resume = _resume_id(request)
@@ -143,24 +149,33 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     try:
-        token = request.query.get("token") or bearer_token(request)
-        principal = verify_token(request.app[SIGNING_SECRET], token) if token else None
-        room = await request.app[ROOMS].find(request.match_info["room"])
-        if room is None:
-            raise ApiError(ErrorCode.room_not_found)
-        if room.status is RoomStatus.ended:
-            raise ApiError(ErrorCode.room_ended)
-        moderation = await request.app[MODERATION].state(
-            room.id, principal.user if principal else None
-        )
+        await _admit_and_serve(request, ws, wire, resume)
     except ApiError as error:
-        return await _refuse(ws, wire, error)
+        await _refuse(ws, wire, error)
     except STORE_UNAVAILABLE_ERRORS:
-        return await _refuse(ws, wire, ApiError(ErrorCode.store_unavailable))
+        await _refuse(ws, wire, ApiError(ErrorCode.store_unavailable))
+    except (ConnectionError, asyncio.CancelledError):
+        raise
+    except Exception:
+        log.exception("channel session in room %s failed", request.match_info["room"])
+        await _refuse(ws, wire, ApiError(ErrorCode.internal_error))
+    return ws
+
+
+async def _admit_and_serve(
+    request: web.Request, ws: web.WebSocketResponse, wire: WireFormat, resume: str | None
+) -> None:
+    token = request.query.get("token") or bearer_token(request)
+    principal = verify_token(request.app[SIGNING_SECRET], token) if token else None
+    room = await request.app[ROOMS].find(request.match_info["room"])
+    if room is None:
+        raise ApiError(ErrorCode.room_not_found)
+    if room.status is RoomStatus.ended:
+        raise ApiError(ErrorCode.room_ended)
+    moderation = await request.app[MODERATION].state(room.id, principal.user if principal else None)
     if moderation.banned:
         await _send_direct(ws, wire, {"type": "banned"})
-        return await _refuse(ws, wire, ApiError(ErrorCode.banned))
-
+        raise ApiError(ErrorCode.banned)
     session = ChannelSession(
         AiohttpConnection(ws, request),
         wire,
@@ -168,7 +183,7 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
         principal.user if principal else None,
         principal.role.value if principal else None,
         _privileged(principal, room),
-        settings.send_buffer_bytes,
+        request.app[SETTINGS].channel.send_buffer_bytes,
     )
     hub = request.app[HUB]
     await hub.join(session)
@@ -182,7 +197,6 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
         await session.wait_closed()
         if not ws.closed:
             await ws.close()
-    return ws
 
 
 async def _welcome(

@@ -15,6 +15,7 @@ from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
+from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
@@ -34,5 +35,6 @@ CATALOG = web.AppKey("catalog", Catalog)
 SALES = web.AppKey("sales", SaleService)
 ORDERS = web.AppKey("orders", OrderService)
 STATS = web.AppKey("stats", Stats)
+HOOKS = web.AppKey("hooks", HookDispatcher)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
