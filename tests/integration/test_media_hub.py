@@ -1,0 +1,206 @@
+"""The media hub with real aiortc peers over loopback (no HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from aiortc import RTCPeerConnection
+
+from media.hub import MediaHub, NotPublishingError, PublisherExistsError
+from media.settings import RelaySettings
+from media.tap import DECODER_QUEUE_ATTRIBUTE, DECODER_THREAD_ATTRIBUTE, FrameTap
+from tests.integration.media_peers import (
+    Viewer,
+    accept,
+    publisher_offer,
+    synthetic_tracks,
+    wait_for,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def sdp_of(pc: RTCPeerConnection) -> str:
+    assert pc.localDescription is not None
+    return pc.localDescription.sdp
+
+
+def ignore_keyframe_requests(pc: RTCPeerConnection) -> None:
+    """Behave like OBS: PLI/FIR from the server change nothing."""
+    for sender in pc.getSenders():
+        sender._send_keyframe = lambda: None  # type: ignore[method-assign]
+
+
+async def publish(
+    hub: MediaHub, key: str = "room", codec: str = "video/VP8", width: int = 320, height: int = 240
+) -> tuple[RTCPeerConnection, str]:
+    pc = await publisher_offer(synthetic_tracks(width, height), codec)
+    session_id, answer = await hub.publish(key, "alice", sdp_of(pc))
+    await accept(pc, answer)
+    return pc, session_id
+
+
+async def play(hub: MediaHub, key: str = "room") -> Viewer:
+    viewer = Viewer()
+    _, answer = await hub.play(key, await viewer.offer())
+    await accept(viewer.pc, answer)
+    return viewer
+
+
+async def test_encoded_frames_are_tapped_and_the_decoder_thread_idles() -> None:
+    """Pins aiortc 1.16's private decoder queue: if this fails, media/tap.py needs work."""
+    hub = MediaHub(RelaySettings())
+    pc, session_id = await publish(hub)
+    entry = hub.session(session_id)
+    assert entry is not None
+    publication = entry[1]
+    await wait_for(lambda: publication.stats()["tracks"]["video"]["frames_in"] > 10)
+
+    receivers = [t.receiver for t in publication._pc.getTransceivers()]
+    threads: list[threading.Thread] = []
+    for receiver in receivers:
+        assert isinstance(getattr(receiver, DECODER_QUEUE_ATTRIBUTE), FrameTap)
+        thread = getattr(receiver, DECODER_THREAD_ATTRIBUTE)
+        assert thread is not None
+        assert thread.is_alive()
+        threads.append(thread)
+        assert receiver.track._queue.qsize() == 0  # nothing was decoded
+    assert publication.stats()["tracks"]["audio"]["frames_in"] > 10
+
+    started = time.monotonic()
+    await hub.close()
+    await pc.close()
+    assert time.monotonic() - started < 5
+    assert not any(thread.is_alive() for thread in threads)  # the stop sentinel got through
+
+
+@pytest.mark.parametrize("codec", ["video/VP8", "video/H264"])
+async def test_a_viewer_decodes_video_at_the_published_size_and_stereo_audio(codec: str) -> None:
+    hub = MediaHub(RelaySettings())
+    pc, _ = await publish(hub, codec=codec, width=320, height=180)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 20)
+    await viewer.wait_frames("audio", 20)
+
+    assert viewer.sizes == {(320, 180)}
+    assert viewer.layouts == {"stereo"}
+    stats = hub.stats("room")
+    assert stats is not None
+    assert stats["publication"]["tracks"]["video"]["codec"].lower() == codec.lower()
+    assert stats["subscriptions"][0]["tracks"]["video"]["frames_out"] >= 20
+    await viewer.close()
+    await pc.close()
+    await hub.close()
+
+
+async def test_a_late_joiner_decodes_at_once_when_the_publisher_ignores_keyframe_requests() -> None:
+    """The GOP cache: the publisher's only keyframe is seconds old and PLI does nothing."""
+    hub = MediaHub(RelaySettings())
+    pc, _ = await publish(hub)
+    ignore_keyframe_requests(pc)
+    stats = hub.stats("room")
+    assert stats is not None
+    await wait_for(lambda: hub.stats("room")["publication"]["tracks"]["video"]["frames_in"] > 45)  # type: ignore[index]
+
+    joined = time.monotonic()
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 1, timeout_s=5)
+
+    # The issue's bound is 1 s; this loaded 2-core machine gets 0.5 s of slack.
+    assert viewer.first_frame_at["video"] - joined < 1.5
+    keyframes = hub.stats("room")["publication"]["tracks"]["video"]["keyframes_in"]  # type: ignore[index]
+    assert keyframes == 1  # the viewer did not need a new keyframe
+    await viewer.close()
+    await pc.close()
+    await hub.close()
+
+
+async def test_a_viewer_that_stops_reading_does_not_stall_the_others() -> None:
+    hub = MediaHub(RelaySettings(video_queue_frames=5))
+    pc, _ = await publish(hub)
+    viewer = await play(hub)
+    relay = hub._broadcasts["room"].relays["video"]
+    stalled = relay.subscribe()  # a viewer whose sender never reads
+    await viewer.wait_frames("video", 60)
+
+    assert stalled.queued <= 5
+    assert stalled.stats.frames_dropped > 30
+    assert viewer.frames["video"] >= 60
+    await viewer.close()
+    await pc.close()
+    await hub.close()
+
+
+async def test_one_publisher_per_key_and_the_same_one_replaces_its_session() -> None:
+    hub = MediaHub(RelaySettings())
+    first, first_id = await publish(hub)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 5)
+
+    other = await publisher_offer(synthetic_tracks())
+    with pytest.raises(PublisherExistsError):
+        await hub.publish("room", "bob", sdp_of(other))
+    await other.close()
+
+    second, second_id = await publish(hub)
+    assert second_id != first_id
+    assert hub.session(first_id) is None
+    assert hub.recently_ended(first_id) == "room"
+    seen = viewer.frames["video"]
+    await first.close()
+    await viewer.wait_frames("video", seen + 20)  # the viewer stays, fed by the new session
+    await viewer.close()
+    await second.close()
+    await hub.close()
+
+
+async def test_ending_the_publication_ends_viewers_and_leaks_nothing() -> None:
+    ended: list[tuple[str, str]] = []
+
+    async def on_end(key: str, session_id: str, reason: str) -> None:
+        ended.append((key, session_id))
+
+    tasks_before = len(asyncio.all_tasks())
+    hub = MediaHub(RelaySettings(), on_end)
+    pc, session_id = await publish(hub)
+    viewers = [await play(hub) for _ in range(2)]
+    for viewer in viewers:
+        await viewer.wait_frames("video", 3)
+
+    assert await hub.end_session(session_id)
+    assert ended == [("room", session_id)]
+    assert not hub.is_live("room")
+    assert hub.count_sessions() == 0
+    for viewer in viewers:
+        await wait_for(lambda v=viewer: v.pc.connectionState == "closed", 10, "viewer closed")
+        await viewer.close()
+    late = Viewer()
+    with pytest.raises(NotPublishingError):
+        await hub.play("room", await late.offer())
+    await late.close()
+    await pc.close()
+    await hub.close()
+    await wait_for(lambda: len(asyncio.all_tasks()) <= tasks_before, 10, "tasks to end")
+
+
+async def test_a_silent_publisher_is_ended_by_the_idle_timeout() -> None:
+    ended: list[str] = []
+
+    async def on_end(key: str, session_id: str, reason: str) -> None:
+        ended.append(reason)
+
+    hub = MediaHub(RelaySettings(publisher_idle_timeout_s=0.5), on_end)
+    pc, _ = await publish(hub)
+    await wait_for(
+        lambda: hub.stats("room")["publication"]["tracks"]["video"]["frames_in"] > 5  # type: ignore[index]
+    )
+    for sender in pc.getSenders():
+        await sender.stop()  # media stops, ICE stays up: what a crashed encoder looks like
+
+    await wait_for(lambda: bool(ended), 10, "idle end")
+    assert "no media" in ended[0]
+    await pc.close()
+    await hub.close()
