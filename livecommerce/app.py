@@ -14,9 +14,12 @@ from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.web import health, rooms
+from livecommerce.streams.service import StreamService
+from livecommerce.web import health, rooms, whep, whip
 from livecommerce.web.errors import body_limit, json_errors
-from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE
+from livecommerce.web.sdp_http import cors_middleware
+from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE, STREAMS
+from media.loopback import include_loopback_candidates
 
 log = logging.getLogger("livecommerce.app")
 
@@ -46,6 +49,23 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+async def _media(app: web.Application) -> AsyncIterator[None]:
+    """The media plane; closed before the store so going offline is still recorded."""
+    settings = app[SETTINGS]
+    if settings.media.loopback_candidates:
+        include_loopback_candidates()
+    streams = StreamService(
+        app[ROOMS],
+        app[BUS],
+        settings.media,
+        origin=settings.public_url,
+        viewer_token_required=settings.auth.viewer_token_required,
+    )
+    app[STREAMS] = streams
+    yield
+    await streams.close()
+
+
 def create_app(settings: Settings) -> web.Application:
     """The HTTP application for one node; ``settings.store.url`` must name the store."""
     if not settings.store.url:
@@ -53,7 +73,7 @@ def create_app(settings: Settings) -> web.Application:
             "create_app needs store.url; `livecommerce serve` starts an embedded store"
         )
     app = web.Application(
-        middlewares=[json_errors, body_limit],
+        middlewares=[cors_middleware(settings.media), json_errors, body_limit],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -65,6 +85,9 @@ def create_app(settings: Settings) -> web.Application:
         )
     app[SIGNING_SECRET] = secret.value
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_media)
     health.add_routes(app)
     rooms.add_routes(app)
+    whip.add_routes(app)
+    whep.add_routes(app)
     return app

@@ -29,6 +29,8 @@ class Room:
     created_at: int
     started_at: int | None = None
     ended_at: int | None = None
+    # The URL of the node serving the live stream (internal: not in to_json).
+    origin: str | None = None
 
     @classmethod
     def from_hash(cls, fields: Mapping[bytes | str, bytes | str]) -> Room:
@@ -47,6 +49,7 @@ class Room:
             created_at=int(text["created_at"]),
             started_at=optional_int("started_at"),
             ended_at=optional_int("ended_at"),
+            origin=text.get("origin") or None,
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -115,6 +115,37 @@ class RoomService:
                     rooms.append(room)
         return rooms[:limit]
 
+    async def go_live(self, room_id: str, session_id: str, origin: str) -> Room:
+        """Mark the room live with this media session (served by ``origin``) and tell everyone.
+
+        ApiError room_not_found / room_ended when it cannot go live.
+        """
+        started_at = self._clock_ms()
+        outcome = await self._scripts.run(
+            "rooms_go_live", [self._keys.room(room_id)], [started_at, session_id, origin]
+        )
+        if outcome == -1:
+            raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
+        if outcome == -2:
+            raise ApiError(ErrorCode.room_ended, f"Room {room_id!r} has ended.")
+        room = await self.get(room_id)
+        await self._client.zadd(self._keys.rooms_live(), {room_id: room.started_at or started_at})
+        await self._bus.publish(
+            room_id, {"type": "live", "room": room_id, "started_at": room.started_at}
+        )
+        return room
+
+    async def go_offline(self, room_id: str, session_id: str) -> bool:
+        """The media session ended: the room is not live any more (unless it was replaced)."""
+        outcome = await self._scripts.run(
+            "rooms_go_offline", [self._keys.room(room_id)], [session_id]
+        )
+        if outcome != 1:
+            return False
+        await self._client.zrem(self._keys.rooms_live(), room_id)
+        await self._bus.publish(room_id, {"type": "offline", "room": room_id})
+        return True
+
     async def end(self, room_id: str) -> Room:
         """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
         outcome = await self._scripts.run(

@@ -1,0 +1,243 @@
+"""WHIP ingest and WHEP playback over real HTTP, real aiortc peers, the real store."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from aiortc import RTCPeerConnection
+
+from livecommerce.app import create_app
+from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.web.state import ROOMS
+from tests.conftest import ClientFactory, TokenFactory, make_settings
+from tests.integration.media_peers import (
+    Viewer,
+    accept,
+    publisher_offer,
+    synthetic_tracks,
+    wait_for,
+)
+from tests.integration.test_rooms_api import assert_error, bearer, create_room
+
+pytestmark = pytest.mark.timeout(90)
+
+SDP = {"Content-Type": "application/sdp"}
+
+
+@pytest.fixture
+async def media_client(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str
+) -> TestClient:
+    settings = make_settings(
+        valkey.url, tmp_path, key_prefix, media={"publisher_idle_timeout_s": 3.0}
+    )
+    return await aiohttp_client(create_app(settings))
+
+
+def offer_of(pc: RTCPeerConnection) -> str:
+    assert pc.localDescription is not None
+    return pc.localDescription.sdp
+
+
+async def whip(
+    client: TestClient, room: str, token: str, sdp: str, content_type: str = "application/sdp"
+) -> Any:
+    return await client.post(
+        f"/whip/{room}",
+        data=sdp.encode(),
+        headers={"Content-Type": content_type, **bearer(token)},
+    )
+
+
+async def go_live(
+    client: TestClient, token: TokenFactory, room: str, width: int = 320, height: int = 180
+) -> tuple[RTCPeerConnection, str]:
+    pc = await publisher_offer(synthetic_tracks(width, height))
+    response = await whip(client, room, token("anchor", "alice"), offer_of(pc))
+    assert response.status == 201, await response.text()
+    await accept(pc, await response.text())
+    return pc, response.headers["Location"]
+
+
+async def watch(client: TestClient, room: str) -> tuple[Viewer, str]:
+    viewer = Viewer()
+    response = await client.post(f"/whep/{room}", data=(await viewer.offer()).encode(), headers=SDP)
+    assert response.status == 201, await response.text()
+    await accept(viewer.pc, await response.text())
+    return viewer, response.headers["Location"]
+
+
+async def room_status(client: TestClient, room: str) -> str:
+    return str((await (await client.get(f"/api/rooms/{room}")).json())["status"])
+
+
+async def test_whip_answers_201_with_location_etag_and_a_complete_answer(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc = await publisher_offer(synthetic_tracks())
+    response = await whip(media_client, room, token("anchor", "alice"), offer_of(pc))
+
+    assert response.status == 201
+    assert response.content_type == "application/sdp"
+    location = response.headers["Location"]
+    assert re.fullmatch(rf"/whip/{room}/[A-Za-z0-9_-]{{22}}", location)
+    assert response.headers["ETag"] == f'"{location.rsplit("/", 1)[1]}"'
+    assert response.headers["Accept-Patch"] == "application/trickle-ice-sdpfrag"
+    assert "Location" in response.headers["Access-Control-Expose-Headers"]
+    answer = await response.text()
+    assert "a=candidate:" in answer
+    assert "a=end-of-candidates" in answer
+    assert "stereo=1" in answer
+    assert await room_status(media_client, room) == "live"
+    await pc.close()
+
+
+async def test_ten_viewers_decode_the_published_size_and_get_audio(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc, _ = await go_live(media_client, token, room, 320, 180)
+    viewers = [(await watch(media_client, room))[0] for _ in range(10)]
+    for viewer in viewers:
+        await viewer.wait_frames("video", 10, timeout_s=20)
+        await viewer.wait_frames("audio", 10, timeout_s=20)
+
+    assert all(v.sizes == {(320, 180)} for v in viewers)
+    assert all(v.layouts == {"stereo"} for v in viewers)
+    stats = await (
+        await media_client.get(f"/api/rooms/{room}/media", headers=bearer(token("anchor", "alice")))
+    ).json()
+    assert stats["viewers"] == 10
+    assert stats["publication"]["tracks"]["video"]["viewers"] == 10
+    for viewer in viewers:
+        await viewer.close()
+    await pc.close()
+
+
+async def test_delete_ends_the_publication_its_viewers_and_the_room_goes_offline(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc, location = await go_live(media_client, token, room)
+    viewer, viewer_location = await watch(media_client, room)
+    await viewer.wait_frames("video", 3)
+
+    response = await media_client.delete(location, headers=bearer(token("anchor", "alice")))
+    assert response.status == 200
+    assert await room_status(media_client, room) == "scheduled"
+    await wait_for(lambda: viewer.pc.connectionState == "closed", 10, "viewer closed")
+    # Clients that closed (or were closed) first still get 200 for their DELETE.
+    again = await media_client.delete(location, headers=bearer(token("anchor", "alice")))
+    assert again.status == 200
+    assert (await media_client.delete(viewer_location)).status == 200
+    await viewer.close()
+    await pc.close()
+
+
+async def test_a_publisher_that_closes_before_delete_still_gets_200(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc, location = await go_live(media_client, token, room)
+    await wait_for(lambda: pc.connectionState == "connected", 10, "connected")
+    await pc.close()
+    await asyncio.sleep(0.5)
+
+    response = await media_client.delete(location, headers=bearer(token("anchor", "alice")))
+    assert response.status == 200
+    await wait_for_status(media_client, room, "scheduled")
+
+
+async def wait_for_status(client: TestClient, room: str, status: str) -> None:
+    for _ in range(200):
+        if await room_status(client, room) == status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"room never became {status}")
+
+
+async def test_a_publisher_gone_silent_takes_the_room_offline(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc, _ = await go_live(media_client, token, room)
+    await wait_for(lambda: pc.connectionState == "connected", 10, "connected")
+    await asyncio.sleep(0.3)
+    for sender in pc.getSenders():
+        await sender.stop()  # no more media and no goodbye: like losing the network
+
+    await wait_for_status(media_client, room, "scheduled")
+    await pc.close()
+
+
+async def test_the_same_anchor_reconnecting_replaces_its_session_and_keeps_viewers(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    first, first_location = await go_live(media_client, token, room)
+    viewer, _ = await watch(media_client, room)
+    await viewer.wait_frames("video", 3)
+
+    second, second_location = await go_live(media_client, token, room)
+    assert second_location != first_location
+    seen = viewer.frames["video"]
+    await viewer.wait_frames("video", seen + 15, timeout_s=15)
+    assert await room_status(media_client, room) == "live"
+    old = await media_client.delete(first_location, headers=bearer(token("anchor", "alice")))
+    assert old.status == 200
+    assert await room_status(media_client, room) == "live"  # the old session's end changes nothing
+    for pc in (first, second):
+        await pc.close()
+    await viewer.close()
+
+
+async def test_a_room_live_on_another_node_refuses_a_second_publisher(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    await media_client.app[ROOMS].go_live(room, "elsewhere-session", "http://10.9.9.9:8080")
+    pc = await publisher_offer(synthetic_tracks())
+    response = await whip(media_client, room, token("anchor", "alice"), offer_of(pc))
+    await assert_error(response, 409, "publisher_exists")
+
+    viewer = Viewer()
+    play = await media_client.post(
+        f"/whep/{room}", data=(await viewer.offer()).encode(), headers=SDP, allow_redirects=False
+    )
+    assert play.status == 307
+    assert play.headers["Location"] == f"http://10.9.9.9:8080/whep/{room}"
+    await viewer.close()
+    await pc.close()
+
+
+async def test_ending_the_room_stops_ingest_and_playback(
+    media_client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(media_client, token))["id"]
+    pc, _ = await go_live(media_client, token, room)
+    viewer, _ = await watch(media_client, room)
+    await viewer.wait_frames("video", 3)
+
+    ended = await media_client.post(
+        f"/api/rooms/{room}/end", headers=bearer(token("moderator", "mo"))
+    )
+    assert ended.status == 200
+    await wait_for(lambda: pc.connectionState == "closed", 10, "publisher closed")
+    await wait_for(lambda: viewer.pc.connectionState == "closed", 10, "viewer closed")
+
+    again = await publisher_offer(synthetic_tracks())
+    response = await whip(media_client, room, token("anchor", "alice"), offer_of(again))
+    await assert_error(response, 409, "room_ended")
+    late = Viewer()
+    play = await media_client.post(f"/whep/{room}", data=(await late.offer()).encode(), headers=SDP)
+    await assert_error(play, 409, "room_ended")
+    for closing in (pc, again):
+        await closing.close()
+    await viewer.close()
+    await late.close()
