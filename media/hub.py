@@ -26,6 +26,7 @@ from typing import Any
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media.codecs import register_passthrough_codecs
+from media.dtls import allow_rsa_peers
 from media.offer import check_offer
 from media.publication import Publication
 from media.relay import TrackRelay
@@ -72,6 +73,7 @@ class MediaHub:
         self, settings: RelaySettings, on_broadcast_end: BroadcastEnded = _nothing
     ) -> None:
         register_passthrough_codecs()
+        allow_rsa_peers()
         self.settings = settings
         self._on_broadcast_end = on_broadcast_end
         self._broadcasts: dict[str, Broadcast] = {}

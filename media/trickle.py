@@ -8,6 +8,8 @@ from aiortc import RTCIceCandidate, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
 MAX_FRAGMENT_BYTES = 16 * 1024
+# foundation component transport priority address port "typ" type (RFC 8839 §5.1)
+CANDIDATE_FIELDS = 8
 
 
 class FragmentError(ValueError):
@@ -52,9 +54,11 @@ def parse_fragment(text: str) -> SdpFragment:
         elif name == "end-of-candidates":
             fragment.end_of_candidates = True
         elif name == "candidate":
+            if len(value.split()) < CANDIDATE_FIELDS:
+                raise FragmentError(f"The candidate {value[:80]!r} is malformed: too few fields.")
             try:
                 candidate = candidate_from_sdp(value)
-            except (ValueError, IndexError) as exc:
+            except (ValueError, IndexError, KeyError) as exc:
                 raise FragmentError(f"The candidate {value[:80]!r} is malformed: {exc}.") from None
             fragment.candidates.append((mid, candidate))
     return fragment

@@ -39,13 +39,13 @@ def prefer(pc: RTCPeerConnection, kind: str, mime: str, profile: str | None = No
 
 
 async def publisher_offer(
-    tracks: list[MediaStreamTrack], video_codec: str = "video/VP8"
+    tracks: list[MediaStreamTrack], video_codec: str = "video/VP8", h264_profile: str = "42e01f"
 ) -> RTCPeerConnection:
     pc = new_pc()
     for track in tracks:
         pc.addTransceiver(track, direction="sendonly")
     if video_codec.lower() == "video/h264":
-        prefer(pc, "video", "video/H264", "42e01f")
+        prefer(pc, "video", "video/H264", h264_profile)
     else:
         prefer(pc, "video", video_codec)
     await pc.setLocalDescription(await pc.createOffer())

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import threading
 import time
 
 import pytest
-from aiortc import RTCPeerConnection
+from aiortc import RTCCertificate, RTCPeerConnection
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
+from media.codecs import register_passthrough_codecs
 from media.hub import MediaHub, NotPublishingError, PublisherExistsError
 from media.settings import RelaySettings
 from media.tap import DECODER_QUEUE_ATTRIBUTE, DECODER_THREAD_ATTRIBUTE, FrameTap
 from tests.integration.media_peers import (
     Viewer,
     accept,
+    new_pc,
     publisher_offer,
     synthetic_tracks,
     wait_for,
@@ -202,5 +209,61 @@ async def test_a_silent_publisher_is_ended_by_the_idle_timeout() -> None:
 
     await wait_for(lambda: bool(ended), 10, "idle end")
     assert "no media" in ended[0]
+    await pc.close()
+    await hub.close()
+
+
+def rsa_certificate() -> RTCCertificate:
+    """A certificate like GStreamer 1.22's default one: RSA 2048."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "gstreamer")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return RTCCertificate(key=key, cert=cert)  # type: ignore[arg-type]
+
+
+async def test_a_publisher_with_an_rsa_certificate_completes_the_dtls_handshake() -> None:
+    hub = MediaHub(RelaySettings())
+    pc = new_pc()
+    pc._RTCPeerConnection__certificates = [rsa_certificate()]  # type: ignore[attr-defined]
+    for track in synthetic_tracks():
+        pc.addTransceiver(track, direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    _session_id, answer = await hub.publish("room", "alice", sdp_of(pc))
+    assert "a=setup:active" in answer  # the server is the DTLS client: the failing case
+    await accept(pc, answer)
+
+    await wait_for(lambda: pc.connectionState == "connected", 10, "DTLS with an RSA peer")
+    await wait_for(
+        lambda: hub.stats("room")["publication"]["tracks"]["video"]["frames_in"] > 3  # type: ignore[index]
+    )
+    await pc.close()
+    await hub.close()
+
+
+async def test_an_obs_like_high_profile_h264_offer_is_accepted_and_played() -> None:
+    """OBS offers H.264 High; the relay matches the profile (RFC 6184) and forwards it."""
+    hub = MediaHub(RelaySettings())
+    register_passthrough_codecs()
+    pc = await publisher_offer(synthetic_tracks(), "video/H264", "640c34")
+    high = sdp_of(pc).replace("profile-level-id=640c34", "profile-level-id=640c1f")
+    assert "640c1f" in high
+    _, answer = await hub.publish("room", "alice", high)
+    assert "profile-level-id=640c" in answer
+    await accept(pc, answer)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 10)
+
+    assert hub.stats("room")["publication"]["tracks"]["video"]["codec"] == "video/H264"  # type: ignore[index]
+    await viewer.close()
     await pc.close()
     await hub.close()
