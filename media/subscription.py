@@ -13,6 +13,7 @@ from media.codecs import preferences_for
 from media.offer import OfferSummary, UnprocessableOfferError
 from media.peers import answer_offer, close_quietly, new_peer_connection
 from media.relay import TrackRelay
+from media.sender import install_frame_sender
 from media.settings import RelaySettings
 from media.track import PacketTrack
 from media.trickle import SdpFragment, apply_fragment
@@ -31,6 +32,7 @@ class Subscription:
         self.tracks: dict[str, PacketTrack] = {}
         self._relays: dict[str, TrackRelay] = {}
         self._on_end = on_end
+        self._frame_sender = settings.frame_sender
         self._pc: RTCPeerConnection = new_peer_connection(settings.peer)
         self._remote_ice: tuple[str, str] = ("", "")
         self._ended = False
@@ -61,6 +63,8 @@ class Subscription:
             self.tracks[kind] = track
             self._relays[kind] = relay
             transceiver = self._pc.addTransceiver(track, direction="sendonly")
+            if self._frame_sender:
+                install_frame_sender(transceiver.sender)
             transceiver.setCodecPreferences(preferences_for(codecs[kind]))
             transceivers[kind] = transceiver
         self._pc.on("connectionstatechange", self._on_state)

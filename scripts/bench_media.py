@@ -40,11 +40,17 @@ sys.path.insert(0, str(ROOT))
 
 FPS = 30
 PROFILES = {"360p": (640, 360, 1_000_000), "720p": (1280, 720, 2_500_000)}
+MODES = ("passthrough", "passthrough-aiortc-sender", "mediarelay")
 STEPS = {
-    "passthrough": [5, 20, 40, 80, 120, 160],
-    "mediarelay": [1, 2, 4, 6, 8],
+    "passthrough": [5, 20, 40, 80, 120],
+    "passthrough-aiortc-sender": [5, 20, 40, 80],
+    "mediarelay": [1, 2, 4, 6],
 }
-QUICK_STEPS = {"passthrough": [5, 20, 40], "mediarelay": [1, 2, 3]}
+QUICK_STEPS = {
+    "passthrough": [5, 20, 40],
+    "passthrough-aiortc-sender": [5, 20],
+    "mediarelay": [1, 2, 3],
+}
 VIEWERS_PER_PROCESS = 25
 # Share of each frame's rows that is noise: what brings the clip near its target bitrate.
 NOISE_FRACTION = 24
@@ -103,14 +109,14 @@ async def serve(mode: str, port: int) -> None:
     from media.hub import MediaHub
     from media.settings import RelaySettings
 
-    hub = MediaHub(RelaySettings(video_queue_frames=300))
+    hub = MediaHub(RelaySettings(video_queue_frames=300, frame_sender=mode == "passthrough"))
     relay = MediaRelay()
     published: dict[str, Any] = {}
     peers: dict[str, RTCPeerConnection] = {}
 
     async def publish(request: web.Request) -> web.Response:
         offer = await request.text()
-        if mode == "passthrough":
+        if mode.startswith("passthrough"):
             _, answer = await hub.publish("bench", "bench", offer)
             return web.Response(text=answer)
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -122,7 +128,7 @@ async def serve(mode: str, port: int) -> None:
 
     async def play(request: web.Request) -> web.Response:
         offer = await request.text()
-        if mode == "passthrough":
+        if mode.startswith("passthrough"):
             session_id, answer = await hub.play("bench", offer)
             return web.Response(text=answer, headers={"Location": session_id})
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -288,7 +294,9 @@ class Step:
 
     @property
     def sustained(self) -> bool:
-        return self.min_fps >= 0.9 * FPS and self.cores < 0.95
+        # A median above the frame rate means a saturated viewer process caught up on a
+        # backlog: the machine, not only the server, was overloaded.
+        return self.min_fps >= 0.9 * FPS and self.median_fps <= 1.1 * FPS and self.cores < 0.95
 
 
 def measure(url: str, count: int, seconds: float) -> Step:
@@ -366,7 +374,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="pass-through relay vs aiortc MediaRelay")
     sub = parser.add_subparsers(dest="command")
     server = sub.add_parser("server")
-    server.add_argument("--mode", choices=["passthrough", "mediarelay"], required=True)
+    server.add_argument("--mode", choices=MODES, required=True)
     server.add_argument("--port", type=int, required=True)
     publisher = sub.add_parser("publish")
     publisher.add_argument("--server", required=True)
@@ -401,9 +409,11 @@ def orchestrate(profiles: list[str], steps: dict[str, list[int]], seconds: float
             print(f"{profile}: {width}x{height} {FPS} fps, clip {real / 1e6:.2f} Mbit/s")
             found = {
                 mode: run_mode(mode, clip, steps[mode], seconds, port + 10 * i)
-                for i, mode in enumerate(("passthrough", "mediarelay"))
+                for i, mode in enumerate(MODES)
             }
-            per_viewer = {m: max(slope(s), 1e-6) for m, s in found.items()}
+            per_viewer = {
+                m: max(slope([x for x in s if x.sustained] or s), 1e-6) for m, s in found.items()
+            }
             best = {m: max([s.viewers for s in found[m] if s.sustained], default=0) for m in found}
             for mode in found:
                 print(
@@ -412,7 +422,9 @@ def orchestrate(profiles: list[str], steps: dict[str, list[int]], seconds: float
                     f" largest N sustained here: {best[mode]}"
                 )
             ratio = per_viewer["mediarelay"] / per_viewer["passthrough"]
+            gain = per_viewer["passthrough-aiortc-sender"] / per_viewer["passthrough"]
             print(f"  ratio: MediaRelay uses {ratio:.1f}x the CPU per viewer of the pass-through")
+            print(f"  the per-frame sender saves {100 * (1 - 1 / gain):.0f}% over aiortc's loop")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from media.codecs import register_passthrough_codecs
 from media.hub import MediaHub, NotPublishingError, PublisherExistsError
+from media.sender import _run_rtp as frame_sender_loop
 from media.settings import RelaySettings
 from media.tap import DECODER_QUEUE_ATTRIBUTE, DECODER_THREAD_ATTRIBUTE, FrameTap
 from tests.integration.media_peers import (
@@ -264,6 +265,24 @@ async def test_an_obs_like_high_profile_h264_offer_is_accepted_and_played() -> N
     await viewer.wait_frames("video", 10)
 
     assert hub.stats("room")["publication"]["tracks"]["video"]["codec"] == "video/H264"  # type: ignore[index]
+    await viewer.close()
+    await pc.close()
+    await hub.close()
+
+
+async def test_viewers_senders_send_frame_by_frame_and_keep_their_rtcp_counters() -> None:
+    hub = MediaHub(RelaySettings())
+    pc, _ = await publish(hub)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 10)
+
+    subscription = next(iter(hub._broadcasts["room"].subscriptions.values()))
+    for sender in subscription._pc.getSenders():
+        assert sender._run_rtp.__func__ is frame_sender_loop  # type: ignore[attr-defined]
+        report = await sender.getStats()
+        outbound = next(s for s in report.values() if s.type == "outbound-rtp")
+        assert outbound.packetsSent > 10
+        assert outbound.bytesSent > 1000
     await viewer.close()
     await pc.close()
     await hub.close()
