@@ -143,6 +143,14 @@ class MediaHub:
                     for relay in relays.values():
                         await relay.close()
                 raise
+            if current is not None and self._broadcasts.get(key) is not current:
+                # The old session died while the new one was negotiating, and took
+                # the broadcast (and its relays) with it: start over, once.
+                await publication.close("the previous session ended meanwhile")
+                if relays is not current.relays:
+                    for relay in relays.values():
+                        await relay.close()
+                raise PublisherExistsError(key)
             self._sessions[session_id] = (key, publication)
             if current is not None:
                 await self._replace(current, publication, relays, codecs)
@@ -271,8 +279,12 @@ class MediaHub:
     async def close(self) -> None:
         """End everything (node shutdown)."""
         self._closing = True
-        for key in list(self._broadcasts):
-            await self._end_broadcast(key, "the server is shutting down", notify=True)
+        await asyncio.gather(
+            *(
+                self._end_broadcast(key, "the server is shutting down", notify=True)
+                for key in list(self._broadcasts)
+            )
+        )
         await self._drain()
 
     async def _drain(self) -> None:

@@ -31,6 +31,9 @@ from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fra
 
 log = logging.getLogger("livecommerce.streams")
 
+# How long recording that a stream went offline may take before we give up on it.
+OFFLINE_WRITE_TIMEOUT_S = 5.0
+
 
 class OriginElsewhereError(Exception):
     """The room is live on another node; play it there."""
@@ -129,8 +132,10 @@ class StreamService:
         return SessionAnswer(session_id, answer)
 
     async def _broadcast_ended(self, room_id: str, session_id: str, reason: str) -> None:
-        await self._unlisten(room_id)
-        await self._rooms.go_offline(room_id, session_id)
+        # Bounded: a store that is down must not hold up a shutdown.
+        async with asyncio.timeout(OFFLINE_WRITE_TIMEOUT_S):
+            await self._unlisten(room_id)
+            await self._rooms.go_offline(room_id, session_id)
 
     # Playing (WHEP)
 

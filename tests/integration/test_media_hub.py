@@ -286,3 +286,28 @@ async def test_viewers_senders_send_frame_by_frame_and_keep_their_rtcp_counters(
     await viewer.close()
     await pc.close()
     await hub.close()
+
+
+async def test_a_viewer_whose_network_vanishes_is_ended_by_ice_consent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No DTLS goodbye, no DELETE: consent freshness (RFC 7675) notices, sped up here."""
+    import aioice.ice
+
+    monkeypatch.setattr(aioice.ice, "CONSENT_INTERVAL", 0.2)
+    monkeypatch.setattr(aioice.ice, "CONSENT_FAILURES", 2)
+    hub = MediaHub(RelaySettings())
+    pc, _ = await publish(hub)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 5)
+    assert hub.count_sessions() == 2
+
+    ice = viewer.pc.getTransceivers()[0].receiver.transport.transport._connection
+    for protocol in ice._protocols:
+        protocol.transport.close()  # the viewer's sockets are gone, silently
+
+    await wait_for(lambda: hub.count_sessions() == 1, 15, "the viewer's session to end")
+    assert hub.stats("room")["viewers"] == 0  # type: ignore[index]
+    await viewer.close()
+    await pc.close()
+    await hub.close()

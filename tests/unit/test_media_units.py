@@ -246,3 +246,16 @@ async def test_keyframe_requests_are_rate_limited_but_never_dropped() -> None:
     await asyncio.sleep(0.12)
     assert len(sent) == count
     await requester.close()
+
+
+def test_loopback_candidates_can_be_switched_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aioice.ice
+
+    import media.loopback
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda v4, v6: ["192.0.2.9"])
+    monkeypatch.setattr(media.loopback, "_original", None)
+    media.loopback.include_loopback_candidates()
+    media.loopback.include_loopback_candidates()
+
+    assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.9", "127.0.0.1"]
