@@ -31,6 +31,7 @@ class Options:
     source: str
     size: tuple[int, int]
     once: bool
+    status_every_s: float = 10.0
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
@@ -48,12 +49,18 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
     parser.add_argument("--size", default="640x360", help="testsrc/camera/screen size WxH")
     parser.add_argument("--once", action="store_true", help="do not reconnect; exit on failure")
+    parser.add_argument(
+        "--status-every", type=float, default=10.0, help="print viewers every N s (0: never)"
+    )
     args = parser.parse_args(argv)
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 640x360, not {args.size!r}")
-    return Options(args.server, args.token, args.room, args.source, (width, height), args.once)
+    return Options(
+        args.server, args.token, args.room, args.source, (width, height), args.once,
+        args.status_every,
+    )  # fmt: skip
 
 
 def source_factory(options: Options) -> Callable[[], Tracks]:
@@ -99,6 +106,28 @@ def say(message: str) -> None:
     print(f"livecommerce-anchor: {message}", file=sys.stderr, flush=True)
 
 
+async def print_status(http: aiohttp.ClientSession, options: Options) -> None:
+    """Every few seconds: viewers and what the server received (GET /api/rooms/ROOM/media)."""
+    if options.status_every_s <= 0:
+        return
+    url = f"{options.server.rstrip('/')}/api/rooms/{options.room}/media"
+    while True:
+        await asyncio.sleep(options.status_every_s)
+        try:
+            async with http.get(url, headers={"Authorization": f"Bearer {options.token}"}) as reply:
+                if reply.status != 200:
+                    continue
+                stats = await reply.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            continue
+        video = stats.get("publication", {}).get("tracks", {}).get("video", {})
+        frames, requests = video.get("frames_in", 0), video.get("keyframe_requests_sent", 0)
+        say(
+            f"viewers {stats.get('viewers', 0)}, video frames received by the server {frames},"
+            f" keyframe requests {requests}"
+        )
+
+
 async def run(options: Options, stop: asyncio.Event | None = None) -> int:
     """Publish until ``stop`` is set; reconnect on failure unless ``--once``. Exit status."""
     stop = stop or asyncio.Event()
@@ -128,7 +157,11 @@ async def run(options: Options, stop: asyncio.Event | None = None) -> int:
                 continue
             say(f"live in room {options.room} ({session.url})")
             backoff = 1.0
-            reason = await session.wait_closed(stop)
+            status = asyncio.ensure_future(print_status(http, options))
+            try:
+                reason = await session.wait_closed(stop)
+            finally:
+                status.cancel()
             await session.end()
             if stop.is_set():
                 say("stopped; the session is ended")

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.timeout(90)
 
 def options(client: TestClient, token: str, room: str, source: str, once: bool = False) -> Options:
     server = str(client.make_url("")).rstrip("/")
-    return Options(server, token, room, source, (320, 180), once)
+    return Options(server, token, room, source, (320, 180), once, status_every_s=0.3)
 
 
 async def start(opts: Options) -> tuple[asyncio.Event, asyncio.Task[int]]:
@@ -85,7 +85,7 @@ async def test_a_file_is_published_without_reencoding_and_late_joiners_start_at_
 
 
 async def test_the_test_source_goes_live_and_reconnects_when_the_server_drops_it(
-    client: TestClient, token: TokenFactory
+    client: TestClient, token: TokenFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     room = (await create_room(client, token))["id"]
     stop, task = await start(options(client, token("anchor", "alice"), room, "testsrc"))
@@ -100,8 +100,10 @@ async def test_the_test_source_goes_live_and_reconnects_when_the_server_drops_it
         "a new session",
     )
     assert await room_status(client, room) == "live"
+    await asyncio.sleep(0.5)
     stop.set()
     assert await task == 0
+    assert "viewers 0, video frames received by the server" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
