@@ -123,15 +123,19 @@ class TrackRelay:
                 self._gop.append(frame)
 
     def subscribe(self) -> PacketTrack:
-        """A new viewer's track, primed with the current group of pictures."""
-        track = PacketTrack(self.kind, self._queue_frames, self._keyframes.request)
+        """A new viewer's track; it starts with the current group of pictures when read."""
+        track = PacketTrack(self.kind, self._queue_frames, self._keyframes.request, self._prime)
         self._viewers.add(track)
-        if self.kind == "video":
-            if self._gop_valid and self._gop:
-                track.preload(self._catch_up(self._gop))
-            else:
-                self._keyframes.request()
         return track
+
+    def _prime(self, track: PacketTrack) -> None:
+        """A viewer starts reading: give it the current group of pictures, or ask for one."""
+        if self.kind != "video" or track not in self._viewers:
+            return
+        if self._gop_valid and self._gop:
+            track.preload(self._catch_up(self._gop))
+        else:
+            self._keyframes.request()
 
     def _catch_up(self, frames: list[EncodedFrame]) -> list[EncodedFrame]:
         step = max(1, self.clock_rate * CATCH_UP_STEP_MS // 1000)

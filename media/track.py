@@ -5,6 +5,10 @@ queued frame is dropped and so is every later frame up to the next keyframe,
 because a delta frame without its references cannot be decoded. Audio frames
 are all independent, so audio drops only the backlog. Neither ever blocks the
 relay: ``offer()`` is synchronous and O(1).
+
+A track takes frames only once its sender has started reading (the viewer's
+connection is up): it then starts from the freshest group of pictures rather
+than from whatever piled up while ICE and DTLS were connecting.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class PacketTrack(MediaStreamTrack):
         kind: str,
         max_frames: int,
         on_keyframe_wanted: Callable[[], None] = lambda: None,
+        on_start: Callable[[PacketTrack], None] = lambda track: None,
     ) -> None:
         super().__init__()
         self.kind = kind
@@ -38,6 +43,8 @@ class PacketTrack(MediaStreamTrack):
         self._limit = max_frames
         self._waiter: asyncio.Future[None] | None = None
         self._on_keyframe_wanted = on_keyframe_wanted
+        self._on_start = on_start
+        self.started = False
         # A video viewer starts waiting: its first frame must be a keyframe.
         self.waiting_for_keyframe = kind == "video"
 
@@ -47,7 +54,7 @@ class PacketTrack(MediaStreamTrack):
 
     def offer(self, frame: EncodedFrame) -> None:
         """Queue a frame for this viewer, applying the overflow policy."""
-        if self.readyState != "live":
+        if not self.started or self.readyState != "live":
             return
         if self.waiting_for_keyframe:
             if not frame.keyframe:
@@ -66,6 +73,12 @@ class PacketTrack(MediaStreamTrack):
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+    def start(self) -> None:
+        """Begin taking frames (the first ``recv()`` does this)."""
+        if not self.started:
+            self.started = True
+            self._on_start(self)
 
     def preload(self, frames: list[EncodedFrame]) -> None:
         """Start with a catch-up burst (a keyframe first); the bound grows until it drains."""
@@ -86,6 +99,7 @@ class PacketTrack(MediaStreamTrack):
         self._on_keyframe_wanted()
 
     async def recv(self) -> av.Packet[Any]:
+        self.start()
         while not self._frames:
             if self.readyState != "live":
                 raise MediaStreamError

@@ -131,7 +131,8 @@ async def test_a_viewer_that_stops_reading_does_not_stall_the_others() -> None:
     pc, _ = await publish(hub)
     viewer = await play(hub)
     relay = hub._broadcasts["room"].relays["video"]
-    stalled = relay.subscribe()  # a viewer whose sender never reads
+    stalled = relay.subscribe()
+    stalled.start()  # a viewer whose sender started, then never read again
     await viewer.wait_frames("video", 60)
 
     assert stalled.queued <= 5

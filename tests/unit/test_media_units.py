@@ -110,6 +110,7 @@ def test_opus_is_answered_in_stereo() -> None:
 
 async def test_a_video_viewer_starts_at_a_keyframe() -> None:
     track = PacketTrack("video", 4)
+    track.start()
     track.offer(frame(False))
     track.offer(frame(True, 1))
     track.offer(frame(False, 2))
@@ -122,6 +123,7 @@ async def test_a_video_viewer_starts_at_a_keyframe() -> None:
 async def test_overflow_drops_the_backlog_and_every_frame_until_the_next_keyframe() -> None:
     wanted: list[int] = []
     track = PacketTrack("video", 3, lambda: wanted.append(1))
+    track.start()
     for pts, key in enumerate([True, False, False, False, False, True, False]):
         track.offer(frame(key, pts))
 
@@ -132,6 +134,7 @@ async def test_overflow_drops_the_backlog_and_every_frame_until_the_next_keyfram
 
 async def test_audio_overflow_drops_only_the_backlog() -> None:
     track = PacketTrack("audio", 2)
+    track.start()
     for pts in range(3):
         track.offer(EncodedFrame.build(b"\x01", pts, Fraction(1, 48000), True))
 
@@ -142,6 +145,7 @@ async def test_audio_overflow_drops_only_the_backlog() -> None:
 async def test_a_viewers_keyframe_request_skips_to_the_next_keyframe() -> None:
     wanted: list[int] = []
     track = PacketTrack("video", 10, lambda: wanted.append(1))
+    track.start()
     track.offer(frame(True, 0))
     track.request_keyframe()
     track.offer(frame(False, 1))
@@ -150,6 +154,19 @@ async def test_a_viewers_keyframe_request_skips_to_the_next_keyframe() -> None:
     assert wanted == [1]
     assert track.stats.keyframe_requests == 1
     assert (await track.recv()).pts == 2
+
+
+async def test_frames_wait_for_the_viewer_to_start_reading() -> None:
+    hub = relay()
+    track = hub.subscribe()
+    hub.push(VP8_KEY, 0)
+    hub.push(VP8_DELTA, 3000)
+    assert track.queued == 0  # still connecting: nothing piles up
+
+    hub.push(VP8_KEY, 6000)
+    assert (await track.recv()).pts == 6000  # starts from the freshest group
+    assert track.stats.frames_dropped == 0
+    await hub.close()
 
 
 async def test_stopping_a_track_ends_a_pending_recv() -> None:
@@ -190,6 +207,7 @@ async def test_without_a_cached_keyframe_a_joiner_waits_and_a_keyframe_is_reques
     hub.set_upstream(pli)
     hub.push(VP8_DELTA, 0)
     track = hub.subscribe()
+    track.start()
     await asyncio.sleep(0.01)
 
     assert sent == [1]
@@ -214,6 +232,7 @@ async def test_a_group_longer_than_the_cache_is_not_replayed() -> None:
 async def test_a_new_source_keeps_timestamps_rising() -> None:
     hub = relay()
     track = hub.subscribe()
+    track.start()
     hub.push(VP8_KEY, 900_000)
     hub.new_source()
     hub.push(VP8_KEY, 0)
