@@ -19,6 +19,7 @@ from livecommerce.web import health, rooms, whep, whip
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE, STREAMS
+from media.limits import raise_open_files_limit
 from media.loopback import include_loopback_candidates
 
 log = logging.getLogger("livecommerce.app")
@@ -54,6 +55,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.media.loopback_candidates:
         include_loopback_candidates()
+    raise_open_files_limit()
     streams = StreamService(
         app[ROOMS],
         app[BUS],

@@ -167,6 +167,7 @@ class MediaSettings:
     keyframe_request_interval_s: float = _setting(0.3, _positive)
     publisher_idle_timeout_s: float = _setting(10.0, _positive)
     not_live_retry_after_s: int = _setting(5, _positive)
+    max_sessions: int = _setting(2000, _positive)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ class NotPublishingError(Exception):
     """Nothing is published on this key on this node."""
 
 
+class CapacityError(Exception):
+    """This node already runs ``max_sessions`` sessions."""
+
+
 def new_session_id() -> str:
     """128 bits from the OS's secure random source, URL-safe."""
     return secrets.token_urlsafe(16)
@@ -122,6 +126,8 @@ class MediaHub:
         :class:`PublisherExistsError` when someone else publishes on the key.
         """
         summary = check_offer(offer_sdp, "publish")
+        if len(self._sessions) >= self.settings.max_sessions:
+            raise CapacityError(key)
         async with self._lock(key):
             current = self._broadcasts.get(key)
             if current is not None and current.publication.publisher != publisher:
@@ -212,6 +218,8 @@ class MediaHub:
         broadcast = self._broadcasts.get(key)
         if broadcast is None or self._closing:
             raise NotPublishingError(key)
+        if len(self._sessions) >= self.settings.max_sessions:
+            raise CapacityError(key)
         session_id = new_session_id()
         subscription = Subscription(session_id, self.settings, self._subscription_ended)
         try:

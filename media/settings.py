@@ -18,6 +18,7 @@ class RelaySettings:
     keyframe_request_interval_s: float = 0.3
     publisher_idle_timeout_s: float = 10.0
     recent_sessions: int = 1024
+    max_sessions: int = 2000
     # Viewers' senders send a frame's packets in one go (media/sender.py) rather
     # than through aiortc's per-packet loop; False only to measure the difference.
     frame_sender: bool = True

@@ -21,7 +21,7 @@ from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.rooms.service import RoomService
-from media.hub import MediaHub, NotPublishingError, PublisherExistsError
+from media.hub import CapacityError, MediaHub, NotPublishingError, PublisherExistsError
 from media.offer import MalformedOfferError, OfferError
 from media.peers import IceServer, PeerConfig
 from media.publication import Publication
@@ -68,6 +68,7 @@ def relay_settings(media: MediaSettings) -> RelaySettings:
         gop_cache_frames=media.gop_cache_frames,
         keyframe_request_interval_s=media.keyframe_request_interval_s,
         publisher_idle_timeout_s=media.publisher_idle_timeout_s,
+        max_sessions=media.max_sessions,
     )
 
 
@@ -78,6 +79,10 @@ def _offer_error(exc: OfferError) -> ApiError:
         else (ErrorCode.unprocessable_offer)
     )
     return ApiError(code, str(exc))
+
+
+def _full() -> ApiError:
+    return ApiError(ErrorCode.media_capacity, headers={"Retry-After": "10"})
 
 
 class StreamService:
@@ -123,6 +128,8 @@ class StreamService:
             raise _offer_error(exc) from None
         except PublisherExistsError:
             raise ApiError(ErrorCode.publisher_exists) from None
+        except CapacityError:
+            raise _full() from None
         try:
             await self._rooms.go_live(room.id, session_id, self._origin)
         except BaseException:
@@ -156,6 +163,8 @@ class StreamService:
             raise _offer_error(exc) from None
         except NotPublishingError:
             raise self._not_live(room.id) from None
+        except CapacityError:
+            raise _full() from None
         return SessionAnswer(session_id, answer)
 
     def _not_live(self, room_id: str) -> ApiError:

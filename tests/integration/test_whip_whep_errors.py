@@ -258,3 +258,22 @@ async def test_whep_viewer_without_the_rooms_codec_gets_422(
     await assert_error(response, 422, "unprocessable_offer")
     await viewer.close()
     await pc.close()
+
+
+async def test_a_full_node_answers_503_with_retry_after(
+    aiohttp_client: ClientFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> None:
+    settings = make_settings(valkey.url, tmp_path, key_prefix, media={"max_sessions": 1})
+    client = await aiohttp_client(create_app(settings))
+    room = str((await create_room(client, token))["id"])
+    pc, _ = await go_live(client, token, room)
+    viewer = Viewer()
+    response = await client.post(f"/whep/{room}", data=(await viewer.offer()).encode(), headers=SDP)
+    await assert_error(response, 503, "media_capacity")
+    assert response.headers["Retry-After"] == "10"
+    await viewer.close()
+    await pc.close()
