@@ -117,7 +117,7 @@ class Publication:
     async def _watch_idle(self) -> None:
         """End the session when no frame arrives for the idle timeout (ICE loss, crash)."""
         timeout_s = self._settings.publisher_idle_timeout_s
-        last_count = -1
+        last_count = 0  # a session that never delivers a frame ends after one timeout
         while not self._ended:
             await asyncio.sleep(timeout_s)
             count = sum(r.stats.frames_in for r in self.relays.values())
