@@ -64,6 +64,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         viewer_token_required=settings.auth.viewer_token_required,
     )
     app[STREAMS] = streams
+    streams.start()
     yield
     await streams.close()
 

@@ -168,6 +168,7 @@ class MediaSettings:
     publisher_idle_timeout_s: float = _setting(10.0, _positive)
     not_live_retry_after_s: int = _setting(5, _positive)
     max_sessions: int = _setting(2000, _positive)
+    live_heartbeat_s: float = _setting(5.0, _positive)
 
 
 @dataclass(frozen=True)

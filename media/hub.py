@@ -92,6 +92,10 @@ class MediaHub:
     def is_live(self, key: str) -> bool:
         return key in self._broadcasts
 
+    def publications(self) -> dict[str, str]:
+        """``{key: publication session id}`` of every broadcast on this node."""
+        return {key: b.publication.session_id for key, b in self._broadcasts.items()}
+
     def publisher_of(self, key: str) -> str | None:
         broadcast = self._broadcasts.get(key)
         return broadcast.publication.publisher if broadcast else None

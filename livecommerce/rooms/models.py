@@ -29,8 +29,11 @@ class Room:
     created_at: int
     started_at: int | None = None
     ended_at: int | None = None
-    # The URL of the node serving the live stream (internal: not in to_json).
+    # While live (internal, not in to_json): the node serving the stream, its media
+    # session, and until when its heartbeat vouches for it (ms).
     origin: str | None = None
+    live_session: str | None = None
+    live_until: int | None = None
 
     @classmethod
     def from_hash(cls, fields: Mapping[bytes | str, bytes | str]) -> Room:
@@ -50,6 +53,8 @@ class Room:
             started_at=optional_int("started_at"),
             ended_at=optional_int("ended_at"),
             origin=text.get("origin") or None,
+            live_session=text.get("live_session") or None,
+            live_until=optional_int("live_until"),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ its ingest and playback here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,8 @@ log = logging.getLogger("livecommerce.streams")
 
 # How long recording that a stream went offline may take before we give up on it.
 OFFLINE_WRITE_TIMEOUT_S = 5.0
+# A live room's origin vouches for it for this many heartbeats.
+HEARTBEATS_PER_TTL = 3
 
 
 class OriginElsewhereError(Exception):
@@ -104,6 +107,30 @@ class StreamService:
         self.hub = MediaHub(relay_settings(settings), self._broadcast_ended)
         self._listeners: dict[str, Listener] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ttl_ms = int(settings.live_heartbeat_s * HEARTBEATS_PER_TTL * 1000)
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the heartbeat of the rooms this node streams (and the sweep of dead ones)."""
+        self._heartbeat = asyncio.create_task(self._beat(), name="streams-heartbeat")
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.live_heartbeat_s)
+            try:
+                await self.beat_once()
+            except Exception:
+                log.exception("stream heartbeat failed; trying again next beat")
+
+    async def beat_once(self) -> None:
+        """Vouch for this node's live rooms; take offline the rooms of dead origins."""
+        for room_id, session_id in self.hub.publications().items():
+            if not await self._rooms.heartbeat(room_id, session_id, self._ttl_ms):
+                log.info("room %s is no longer live with session %s here", room_id, session_id)
+                await self.hub.end_broadcast(room_id, "the room is not live with this session")
+                await self._unlisten(room_id)
+        for room_id in await self._rooms.expire_stale_live():
+            log.warning("room %s was live on a node that stopped vouching for it", room_id)
 
     # Publishing (WHIP)
 
@@ -131,7 +158,7 @@ class StreamService:
         except CapacityError:
             raise _full() from None
         try:
-            await self._rooms.go_live(room.id, session_id, self._origin)
+            await self._rooms.go_live(room.id, session_id, self._origin, self._ttl_ms)
         except BaseException:
             await self.hub.end_session(session_id, "the room cannot go live")
             raise
@@ -258,6 +285,11 @@ class StreamService:
 
     async def close(self) -> None:
         """End every stream on this node (shutdown); never hangs on a peer."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
         await self.hub.close()
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)

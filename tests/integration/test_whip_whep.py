@@ -13,7 +13,7 @@ from aiortc import RTCPeerConnection
 
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.web.state import ROOMS
+from livecommerce.web.state import ROOMS, STREAMS
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import (
     Viewer,
@@ -201,7 +201,9 @@ async def test_a_room_live_on_another_node_refuses_a_second_publisher(
     media_client: TestClient, token: TokenFactory
 ) -> None:
     room = (await create_room(media_client, token))["id"]
-    await media_client.app[ROOMS].go_live(room, "elsewhere-session", "http://10.9.9.9:8080")
+    await media_client.app[ROOMS].go_live(
+        room, "elsewhere-session", "http://10.9.9.9:8080", ttl_ms=60_000
+    )
     pc = await publisher_offer(synthetic_tracks())
     response = await whip(media_client, room, token("anchor", "alice"), offer_of(pc))
     await assert_error(response, 409, "publisher_exists")
@@ -241,3 +243,36 @@ async def test_ending_the_room_stops_ingest_and_playback(
         await closing.close()
     await viewer.close()
     await late.close()
+
+
+async def test_a_room_left_live_by_a_dead_node_is_taken_offline(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    settings = make_settings(valkey.url, tmp_path, key_prefix, media={"live_heartbeat_s": 0.1})
+    client = await aiohttp_client(create_app(settings))
+    room = (await create_room(client, token))["id"]
+    pc, _ = await go_live(client, token, room)
+    dead = (await create_room(client, token))["id"]
+    await client.app[ROOMS].go_live(dead, "gone", "http://10.9.9.9:8080", ttl_ms=300)
+
+    await wait_for_status(client, dead, "scheduled")  # nobody vouched for it
+    await asyncio.sleep(0.5)
+    assert await room_status(client, room) == "live"  # this node's heartbeat keeps it
+    await pc.close()
+
+
+async def test_a_stream_the_store_no_longer_vouches_for_is_stopped(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    """E.g. another node expired it during a network split: the heartbeat learns it."""
+    settings = make_settings(valkey.url, tmp_path, key_prefix, media={"live_heartbeat_s": 0.1})
+    client = await aiohttp_client(create_app(settings))
+    room = (await create_room(client, token))["id"]
+    pc, location = await go_live(client, token, room)
+    await client.app[ROOMS].go_offline(room, location.rsplit("/", 1)[1])
+
+    await wait_for(lambda: pc.connectionState == "closed", 10, "the publisher closed")
+    assert not client.app[STREAMS].hub.is_live(room)
+    await pc.close()
