@@ -312,3 +312,31 @@ async def test_a_viewer_whose_network_vanishes_is_ended_by_ice_consent(
     await viewer.close()
     await pc.close()
     await hub.close()
+
+
+async def test_a_viewers_keyframe_request_reaches_a_publisher_that_honours_it() -> None:
+    hub = MediaHub(RelaySettings())
+    pc, _ = await publish(hub)
+    viewer = await play(hub)
+    await viewer.wait_frames("video", 10)
+    video = next(t for t in viewer.pc.getTransceivers() if t.kind == "video")
+    ssrc = video.receiver.getSynchronizationSources()[0].source
+
+    def counters() -> tuple[int, int, int]:
+        stats = hub.stats("room")
+        assert stats is not None
+        track = stats["publication"]["tracks"]["video"]
+        asked = stats["subscriptions"][0]["tracks"]["video"]["keyframe_requests"]
+        return asked, track["keyframe_requests_sent"], track["keyframes_in"]
+
+    _, sent_before, keyframes_before = counters()
+    await video.receiver._send_rtcp_pli(ssrc)  # what a player does after losing pictures
+
+    await wait_for(lambda: counters()[0] == 1, 5, "the viewer's PLI at the relay")
+    await wait_for(lambda: counters()[1] > sent_before, 5, "a PLI sent upstream")
+    await wait_for(lambda: counters()[2] > keyframes_before, 5, "a new keyframe")
+    seen = viewer.frames["video"]
+    await viewer.wait_frames("video", seen + 10)  # and the viewer decodes on
+    await viewer.close()
+    await pc.close()
+    await hub.close()
