@@ -1,6 +1,6 @@
 """Media fan-out benchmark: the pass-through relay against aiortc's MediaRelay, same run.
 
-    python scripts/bench_media.py [--quick] [--profiles 360p,720p] [--seconds 5]
+    python scripts/bench_media.py [--quick] [--profiles 360p,720p] [--seconds 5] [--profile-at N]
 
 Runs a bench server (one process), a publisher (one process, a pre-encoded VP8 +
 Opus clip looped without re-encoding, so it costs little) and N viewers spread
@@ -299,7 +299,39 @@ class Step:
         return self.min_fps >= 0.9 * FPS and self.median_fps <= 1.1 * FPS and self.cores < 0.95
 
 
-def measure(url: str, count: int, seconds: float) -> Step:
+def profile(pid: int, seconds: float, top: int = 12) -> None:
+    """Sample the server with py-spy and print the functions where it spends its time."""
+    import collections
+    import re
+    import shutil
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        print("  (py-spy is not installed: pip install py-spy, or '.[bench]')")
+        return
+    with tempfile.NamedTemporaryFile(suffix=".txt") as out:
+        done = subprocess.run(
+            [spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200",
+             "--format", "raw", "-o", out.name, "--nonblocking"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if done.returncode != 0:
+            print(f"  (py-spy could not sample the server: {done.stderr.strip()[:200]})")
+            return
+        own: collections.Counter[str] = collections.Counter()
+        for line in Path(out.name).read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            frame = stack.split(";")[-1]
+            match = re.match(r"(.*?) \((.*?):\d+\)", frame)
+            name = f"{match.group(1)} ({Path(match.group(2)).name})" if match else frame
+            own[name] += int(count)
+    total = sum(own.values()) or 1
+    print("  where the server's time goes (py-spy, own time):")
+    for name, count in own.most_common(top):
+        print(f"    {100 * count / total:5.1f}%  {name}")
+
+
+def measure(url: str, count: int, seconds: float, profile_pid: int | None = None) -> Step:
     viewers = []
     remaining = count
     while remaining:
@@ -314,6 +346,8 @@ def measure(url: str, count: int, seconds: float) -> Step:
         cpu0, wall0 = server_cpu(url)
         time.sleep(seconds)
         after = report(viewers)
+        if profile_pid is not None:
+            profile(profile_pid, seconds)
         cpu1, wall1 = server_cpu(url)
     finally:
         for process in viewers:
@@ -341,7 +375,9 @@ def slope(steps: list[Step]) -> float:
     )
 
 
-def run_mode(mode: str, clip: Path, steps: list[int], seconds: float, port: int) -> list[Step]:
+def run_mode(
+    mode: str, clip: Path, steps: list[int], seconds: float, port: int, profile_at: int = 0
+) -> list[Step]:
     url = f"http://127.0.0.1:{port}"
     server = spawn("server", "--mode", mode, "--port", str(port))
     publisher = None
@@ -352,7 +388,7 @@ def run_mode(mode: str, clip: Path, steps: list[int], seconds: float, port: int)
         wait_line(publisher, "publishing")
         time.sleep(2.0)
         for count in steps:
-            step = measure(url, count, seconds)
+            step = measure(url, count, seconds, server.pid if count == profile_at else None)
             results.append(step)
             print(
                 f"  {mode:12} N={count:4}  server {step.cores:5.2f} cores  "
@@ -385,6 +421,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer, smaller steps")
     parser.add_argument("--profiles", default="360p,720p")
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring window per step")
+    parser.add_argument(
+        "--profile-at", type=int, default=0, help="py-spy the pass-through server at this N"
+    )
     args = parser.parse_args()
     if args.command == "server":
         import uvloop  # as `livecommerce serve` runs
@@ -395,10 +434,13 @@ def main() -> None:
     elif args.command == "viewers":
         asyncio.run(view(args.server, args.count))
     else:
-        orchestrate(args.profiles.split(","), QUICK_STEPS if args.quick else STEPS, args.seconds)
+        steps = QUICK_STEPS if args.quick else STEPS
+        orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at)
 
 
-def orchestrate(profiles: list[str], steps: dict[str, list[int]], seconds: float) -> None:
+def orchestrate(
+    profiles: list[str], steps: dict[str, list[int]], seconds: float, profile_at: int = 0
+) -> None:
     print(f"bench_media: {os.cpu_count()} cores, {seconds:g} s per step")
     with tempfile.TemporaryDirectory() as tmp:
         for port, profile in enumerate(profiles, start=18700):
@@ -408,7 +450,14 @@ def orchestrate(profiles: list[str], steps: dict[str, list[int]], seconds: float
             real = clip.stat().st_size * 8 / 4.0
             print(f"{profile}: {width}x{height} {FPS} fps, clip {real / 1e6:.2f} Mbit/s")
             found = {
-                mode: run_mode(mode, clip, steps[mode], seconds, port + 10 * i)
+                mode: run_mode(
+                    mode,
+                    clip,
+                    steps[mode],
+                    seconds,
+                    port + 10 * i,
+                    profile_at if mode == "passthrough" else 0,
+                )
                 for i, mode in enumerate(MODES)
             }
             per_viewer = {
