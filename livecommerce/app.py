@@ -60,7 +60,6 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         app[ROOMS],
         app[BUS],
         settings.media,
-        origin=settings.public_url,
         viewer_token_required=settings.auth.viewer_token_required,
     )
     app[STREAMS] = streams

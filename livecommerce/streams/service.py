@@ -96,13 +96,11 @@ class StreamService:
         rooms: RoomService,
         bus: RoomBus,
         settings: MediaSettings,
-        origin: str,
         viewer_token_required: bool = False,
     ) -> None:
         self._rooms = rooms
         self._bus = bus
         self._settings = settings
-        self._origin = origin
         self._viewer_token_required = viewer_token_required
         self.hub = MediaHub(relay_settings(settings), self._broadcast_ended)
         self._listeners: dict[str, Listener] = {}
@@ -134,8 +132,13 @@ class StreamService:
 
     # Publishing (WHIP)
 
-    async def publish(self, principal: Principal, room_id: str, offer: str) -> SessionAnswer:
-        """Start the room's stream from its anchor; replaces the anchor's previous session."""
+    async def publish(
+        self, principal: Principal, room_id: str, offer: str, origin: str
+    ) -> SessionAnswer:
+        """Start the room's stream from its anchor; replaces the anchor's previous session.
+
+        ``origin`` is this node's URL, recorded so other nodes can send viewers here.
+        """
         room = await self._rooms.get(room_id)
         if not principal.may_act_on_room(room.id, room.anchor):
             raise ApiError(
@@ -143,7 +146,7 @@ class StreamService:
             )
         if room.status is RoomStatus.ended:
             raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
-        elsewhere = room.origin not in (None, self._origin) and not self.hub.is_live(room.id)
+        elsewhere = room.origin not in (None, origin) and not self.hub.is_live(room.id)
         if room.status is RoomStatus.live and elsewhere:
             raise ApiError(
                 ErrorCode.publisher_exists,
@@ -158,7 +161,7 @@ class StreamService:
         except CapacityError:
             raise _full() from None
         try:
-            await self._rooms.go_live(room.id, session_id, self._origin, self._ttl_ms)
+            await self._rooms.go_live(room.id, session_id, origin, self._ttl_ms)
         except BaseException:
             await self.hub.end_session(session_id, "the room cannot go live")
             raise
@@ -173,15 +176,17 @@ class StreamService:
 
     # Playing (WHEP)
 
-    async def play(self, principal: Principal | None, room_id: str, offer: str) -> SessionAnswer:
-        """Add a viewer to the room's stream."""
+    async def play(
+        self, principal: Principal | None, room_id: str, offer: str, origin: str
+    ) -> SessionAnswer:
+        """Add a viewer to the room's stream (``origin``: this node's URL)."""
         if principal is None and self._viewer_token_required:
             raise ApiError(ErrorCode.unauthorized, "Watching needs a token on this server.")
         room = await self._rooms.get(room_id)
         if room.status is RoomStatus.ended:
             raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
         if not self.hub.is_live(room.id):
-            if room.status is RoomStatus.live and room.origin and room.origin != self._origin:
+            if room.status is RoomStatus.live and room.origin and room.origin != origin:
                 raise OriginElsewhereError(room.origin)
             raise self._not_live(room.id)
         try:

@@ -38,6 +38,11 @@ async def read_text_body(request: web.Request, content_type: str, what: str) -> 
     return text
 
 
+def node_url(request: web.Request, configured: str) -> str:
+    """This node's URL for other nodes: ``server.public_url``, else as this client reached it."""
+    return configured.rstrip("/") or f"{request.scheme}://{request.host}"
+
+
 def etag_of(session_id: str) -> str:
     return f'"{session_id}"'
 

@@ -12,6 +12,7 @@ from livecommerce.web.sdp_http import (
     SDP,
     SDP_FRAGMENT,
     check_if_match,
+    node_url,
     preflight,
     read_text_body,
     session_created,
@@ -25,7 +26,8 @@ async def play(request: web.Request) -> web.StreamResponse:
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
     try:
-        answer = await request.app[STREAMS].play(request.get(PRINCIPAL), room_id, offer)
+        origin = node_url(request, request.app[SETTINGS].server.public_url)
+        answer = await request.app[STREAMS].play(request.get(PRINCIPAL), room_id, offer, origin)
     except OriginElsewhereError as elsewhere:
         # The stream is served by another node: the client re-POSTs there (RFC 9110 §15.4.8).
         raise web.HTTPTemporaryRedirect(f"{elsewhere.origin}/whep/{room_id}") from None

@@ -11,6 +11,7 @@ from livecommerce.web.sdp_http import (
     SDP,
     SDP_FRAGMENT,
     check_if_match,
+    node_url,
     preflight,
     read_text_body,
     session_created,
@@ -23,7 +24,8 @@ async def publish(request: web.Request) -> web.Response:
     """An SDP offer from the room's anchor → 201 with the answer and the session's Location."""
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
-    answer = await request.app[STREAMS].publish(caller(request), room_id, offer)
+    origin = node_url(request, request.app[SETTINGS].server.public_url)
+    answer = await request.app[STREAMS].publish(caller(request), room_id, offer, origin)
     location = f"/whip/{room_id}/{answer.session_id}"
     return session_created(answer, location, request.app[SETTINGS].media)
 

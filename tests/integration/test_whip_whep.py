@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from aiortc import RTCPeerConnection
@@ -276,3 +277,31 @@ async def test_a_stream_the_store_no_longer_vouches_for_is_stopped(
     await wait_for(lambda: pc.connectionState == "closed", 10, "the publisher closed")
     assert not client.app[STREAMS].hub.is_live(room)
     await pc.close()
+
+
+async def test_two_nodes_send_viewers_to_the_origin_and_refuse_a_second_ingest(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    origin = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
+    other = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
+    room = (await create_room(origin, token))["id"]
+    pc, _ = await go_live(origin, token, room)
+
+    viewer = Viewer()
+    offer = (await viewer.offer()).encode()
+    moved = await other.post(f"/whep/{room}", data=offer, headers=SDP, allow_redirects=False)
+    assert moved.status == 307
+    target = moved.headers["Location"]
+    assert target == str(origin.make_url(f"/whep/{room}"))
+    async with aiohttp.ClientSession() as http, http.post(target, data=offer, headers=SDP) as reply:
+        assert reply.status == 201
+        await accept(viewer.pc, await reply.text())
+    await viewer.wait_frames("video", 5)
+
+    second = await publisher_offer(synthetic_tracks())
+    refused = await whip(other, room, token("anchor", "alice"), offer_of(second))
+    await assert_error(refused, 409, "publisher_exists")
+    for closing in (pc, second):
+        await closing.close()
+    await viewer.close()
