@@ -21,6 +21,7 @@ from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import BUS, ROOMS, SETTINGS, SIGNING_SECRET, STORE, STREAMS
 from media.limits import raise_open_files_limit
 from media.loopback import include_loopback_candidates
+from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
 
@@ -61,6 +62,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         app[BUS],
         settings.media,
         viewer_token_required=settings.auth.viewer_token_required,
+        whep_client=AiohttpWhepClient(),
     )
     app[STREAMS] = streams
     streams.start()

@@ -169,6 +169,7 @@ class MediaSettings:
     not_live_retry_after_s: int = _setting(5, _positive)
     max_sessions: int = _setting(2000, _positive)
     live_heartbeat_s: float = _setting(5.0, _positive)
+    pull_from_origin: bool = _setting(True)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from media.codecs import register_passthrough_codecs
 from media.dtls import allow_rsa_peers
 from media.offer import check_offer
 from media.publication import Publication
+from media.pull import Pull, WhepClient
 from media.relay import TrackRelay
 from media.settings import RelaySettings
 from media.subscription import Subscription
@@ -60,7 +61,7 @@ def new_session_id() -> str:
 @dataclass
 class Broadcast:
     key: str
-    publication: Publication
+    publication: Publication | Pull
     relays: dict[str, TrackRelay]
     codecs: dict[str, RTCRtpCodecParameters]
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
@@ -94,7 +95,11 @@ class MediaHub:
 
     def publications(self) -> dict[str, str]:
         """``{key: publication session id}`` of every broadcast on this node."""
-        return {key: b.publication.session_id for key, b in self._broadcasts.items()}
+        return {
+            key: b.publication.session_id
+            for key, b in self._broadcasts.items()
+            if isinstance(b.publication, Publication)
+        }
 
     def publisher_of(self, key: str) -> str | None:
         broadcast = self._broadcasts.get(key)
@@ -202,7 +207,28 @@ class MediaHub:
             keyframe_interval_s=self.settings.keyframe_request_interval_s,
         )
 
-    def _publication_ended(self, publication: Publication, reason: str) -> None:
+    # Pulling from another node
+
+    async def pull(self, key: str, url: str, client: WhepClient) -> None:
+        """Relay ``key`` here from another node's WHEP ``url`` (once; later calls return).
+
+        Raises :class:`~media.pull.PullError` when the origin does not serve it.
+        """
+        async with self._lock(key):
+            if key in self._broadcasts or self._closing:
+                return
+            pull = Pull(new_session_id(), url, client, self.settings, self._publication_ended)
+            try:
+                await pull.start(self._relay)
+            except BaseException:
+                await pull.close("pull failed")
+                for relay in pull.relays.values():
+                    await relay.close()
+                raise
+            self._broadcasts[key] = Broadcast(key, pull, pull.relays, pull.codecs)
+            log.info("pulling %s from %s", key, url)
+
+    def _publication_ended(self, publication: Publication | Pull, reason: str) -> None:
         self._forget(publication.session_id)
         for key, broadcast in self._broadcasts.items():
             if broadcast.publication is publication:
@@ -247,6 +273,9 @@ class MediaHub:
             broadcast = self._broadcasts.get(entry[0])
             if broadcast is not None:
                 broadcast.subscriptions.pop(subscription.session_id, None)
+                if isinstance(broadcast.publication, Pull) and not broadcast.subscriptions:
+                    # Nobody watches here any more: stop pulling from the origin.
+                    self._spawn(self._end_broadcast(entry[0], "no viewers left", notify=True))
         self._spawn(subscription.close(reason))
 
     # Ending

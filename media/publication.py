@@ -30,14 +30,18 @@ async def send_pli(receiver: RTCRtpReceiver) -> None:
         await receiver._send_rtcp_pli(source.source)
 
 
-def _pusher(relay: TrackRelay) -> FrameSink:
+def pusher(relay: TrackRelay) -> FrameSink:
+    """A tap sink feeding ``relay``."""
+
     def push(_codec: RTCRtpCodecParameters, data: bytes, timestamp: int) -> None:
         relay.push(data, timestamp)
 
     return push
 
 
-def _pli_sender(receiver: RTCRtpReceiver) -> Callable[[], Awaitable[None]]:
+def pli_sender(receiver: RTCRtpReceiver) -> Callable[[], Awaitable[None]]:
+    """Keyframe requests sent upstream through ``receiver``."""
+
     async def send() -> None:
         await send_pli(receiver)
 
@@ -105,9 +109,9 @@ class Publication:
             relay = self.relays.get(track.kind)
             if relay is None:
                 return
-            install_tap(receiver, _pusher(relay))
+            install_tap(receiver, pusher(relay))
             if track.kind == "video":
-                relay.set_upstream(_pli_sender(receiver))
+                relay.set_upstream(pli_sender(receiver))
 
     def _on_state(self) -> None:
         state = self._pc.connectionState

@@ -26,6 +26,7 @@ from media.hub import CapacityError, MediaHub, NotPublishingError, PublisherExis
 from media.offer import MalformedOfferError, OfferError
 from media.peers import IceServer, PeerConfig
 from media.publication import Publication
+from media.pull import PullError, WhepClient
 from media.settings import RelaySettings
 from media.subscription import Subscription
 from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fragment
@@ -97,11 +98,13 @@ class StreamService:
         bus: RoomBus,
         settings: MediaSettings,
         viewer_token_required: bool = False,
+        whep_client: WhepClient | None = None,
     ) -> None:
         self._rooms = rooms
         self._bus = bus
         self._settings = settings
         self._viewer_token_required = viewer_token_required
+        self._whep_client = whep_client
         self.hub = MediaHub(relay_settings(settings), self._broadcast_ended)
         self._listeners: dict[str, Listener] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -187,8 +190,9 @@ class StreamService:
             raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
         if not self.hub.is_live(room.id):
             if room.status is RoomStatus.live and room.origin and room.origin != origin:
-                raise OriginElsewhereError(room.origin)
-            raise self._not_live(room.id)
+                await self._pull(room.id, room.origin)
+            else:
+                raise self._not_live(room.id)
         try:
             session_id, answer = await self.hub.play(room.id, offer)
         except OfferError as exc:
@@ -198,6 +202,17 @@ class StreamService:
         except CapacityError:
             raise _full() from None
         return SessionAnswer(session_id, answer)
+
+    async def _pull(self, room_id: str, room_origin: str) -> None:
+        """Serve a room live on another node: pull it from there, or send the viewer there."""
+        if not self._settings.pull_from_origin or self._whep_client is None:
+            raise OriginElsewhereError(room_origin)
+        try:
+            await self.hub.pull(room_id, f"{room_origin}/whep/{room_id}", self._whep_client)
+        except PullError as exc:
+            log.warning("cannot pull room %s from %s (%s); redirecting", room_id, room_origin, exc)
+            raise OriginElsewhereError(room_origin) from None
+        await self._listen(room_id)
 
     def _not_live(self, room_id: str) -> ApiError:
         retry = str(self._settings.not_live_retry_after_s)

@@ -279,18 +279,32 @@ async def test_a_stream_the_store_no_longer_vouches_for_is_stopped(
     await pc.close()
 
 
-async def test_two_nodes_send_viewers_to_the_origin_and_refuse_a_second_ingest(
+async def test_another_node_pulls_the_room_once_or_redirects_and_refuses_a_second_ingest(
     aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
     token: TokenFactory,
 ) -> None:  # fmt: skip
-    origin = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
-    other = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
+    def node(**media: object) -> Any:
+        return aiohttp_client(
+            create_app(make_settings(valkey.url, tmp_path, key_prefix, media=media))
+        )
+
+    origin, relay_node, redirecting = await node(), await node(), await node(pull_from_origin=False)
     room = (await create_room(origin, token))["id"]
     pc, _ = await go_live(origin, token, room)
+    origin_hub = origin.app[STREAMS].hub
+
+    viewers = [(await watch(relay_node, room))[0] for _ in range(2)]
+    for viewer in viewers:
+        await viewer.wait_frames("video", 5, timeout_s=15)
+    assert viewers[0].sizes == {(320, 180)}
+    assert origin_hub.stats(room)["viewers"] == 1  # type: ignore[index]  # one pull per node
+    for viewer in viewers:
+        await viewer.close()
+    await wait_for(lambda: origin_hub.stats(room)["viewers"] == 0, 10, "the pull to stop")  # type: ignore[index]
 
     viewer = Viewer()
     offer = (await viewer.offer()).encode()
-    moved = await other.post(f"/whep/{room}", data=offer, headers=SDP, allow_redirects=False)
+    moved = await redirecting.post(f"/whep/{room}", data=offer, headers=SDP, allow_redirects=False)
     assert moved.status == 307
     target = moved.headers["Location"]
     assert target == str(origin.make_url(f"/whep/{room}"))
@@ -300,8 +314,26 @@ async def test_two_nodes_send_viewers_to_the_origin_and_refuse_a_second_ingest(
     await viewer.wait_frames("video", 5)
 
     second = await publisher_offer(synthetic_tracks())
-    refused = await whip(other, room, token("anchor", "alice"), offer_of(second))
+    refused = await whip(relay_node, room, token("anchor", "alice"), offer_of(second))
     await assert_error(refused, 409, "publisher_exists")
     for closing in (pc, second):
         await closing.close()
     await viewer.close()
+
+
+async def test_viewers_pulled_by_another_node_leave_when_the_publisher_ends(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    origin = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
+    other = await aiohttp_client(create_app(make_settings(valkey.url, tmp_path, key_prefix)))
+    room = (await create_room(origin, token))["id"]
+    pc, location = await go_live(origin, token, room)
+    viewer, _ = await watch(other, room)
+    await viewer.wait_frames("video", 5, timeout_s=15)
+
+    await origin.delete(location, headers=bearer(token("anchor", "alice")))
+    await wait_for(lambda: viewer.pc.connectionState == "closed", 10, "the pulled viewer closed")
+    await wait_for(lambda: not other.app[STREAMS].hub.is_live(room), 10, "the pull ended")
+    await viewer.close()
+    await pc.close()
