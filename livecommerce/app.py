@@ -26,8 +26,10 @@ from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.web import channel, commerce, health, moderation, orders, rooms
+from livecommerce.streams.service import StreamService
+from livecommerce.web import channel, commerce, health, moderation, orders, rooms, whep, whip
 from livecommerce.web.errors import body_limit, json_errors
+from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
     BUS,
     CATALOG,
@@ -45,7 +47,11 @@ from livecommerce.web.state import (
     SIGNING_SECRET,
     STATS,
     STORE,
+    STREAMS,
 )
+from media.limits import raise_open_files_limit
+from media.loopback import include_loopback_candidates
+from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
 
@@ -121,6 +127,25 @@ async def _commerce(app: web.Application) -> AsyncIterator[None]:
     await worker.stop()
 
 
+async def _media(app: web.Application) -> AsyncIterator[None]:
+    """The media plane; closed before the store so going offline is still recorded."""
+    settings = app[SETTINGS]
+    if settings.media.loopback_candidates:
+        include_loopback_candidates()
+    raise_open_files_limit()
+    streams = StreamService(
+        app[ROOMS],
+        app[BUS],
+        settings.media,
+        viewer_token_required=settings.auth.viewer_token_required,
+        whep_client=AiohttpWhepClient(),
+    )
+    app[STREAMS] = streams
+    streams.start()
+    yield
+    await streams.close()
+
+
 def create_app(settings: Settings) -> web.Application:
     """The HTTP application for one node; ``settings.store.url`` must name the store."""
     if not settings.store.url:
@@ -128,7 +153,7 @@ def create_app(settings: Settings) -> web.Application:
             "create_app needs store.url; `livecommerce serve` starts an embedded store"
         )
     app = web.Application(
-        middlewares=[json_errors, body_limit],
+        middlewares=[cors_middleware(settings.media), json_errors, body_limit],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -141,11 +166,14 @@ def create_app(settings: Settings) -> web.Application:
     app[SIGNING_SECRET] = secret.value
     app[NODE_ID] = secrets.token_hex(6)
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(_hooks)
     health.add_routes(app)
     rooms.add_routes(app)
+    whip.add_routes(app)
+    whep.add_routes(app)
     channel.add_routes(app)
     moderation.add_routes(app)
     commerce.add_routes(app)

@@ -125,6 +125,54 @@ class StoreSettings:
 class AuthSettings:
     secret: str = _setting("", _secret)
     token_ttl_s: int = _setting(86_400, _positive)
+    viewer_token_required: bool = _setting(False)
+
+
+ICE_SERVER_KEYS = frozenset({"urls", "username", "credential"})
+ICE_URL_SCHEMES = ("stun:", "stuns:", "turn:", "turns:")
+
+
+def _ice_servers(value: list[Any]) -> str | None:
+    for server in value:
+        if not isinstance(server, dict):
+            return 'must be a list of tables like {urls = ["stun:host:3478"]}'
+        unknown = sorted(set(server) - ICE_SERVER_KEYS)
+        if unknown:
+            return f"has an unknown key {unknown[0]!r} (allowed: urls, username, credential)"
+        urls = server.get("urls")
+        urls = [urls] if isinstance(urls, str) else urls
+        if not isinstance(urls, list) or not urls:
+            return "each server needs urls: a string or a list of strings"
+        for url in urls:
+            if not isinstance(url, str) or not url.startswith(ICE_URL_SCHEMES):
+                return f"{url!r} is not a stun:, stuns:, turn: or turns: URL"
+        for key in ("username", "credential"):
+            if key in server and not isinstance(server[key], str):
+                return f"{key} must be a string"
+    return None
+
+
+def _non_empty_strings(value: list[Any]) -> str | None:
+    if not all(isinstance(item, str) and item for item in value):
+        return "must be a list of non-empty strings"
+    return None
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    # _setting gives list defaults a default_factory, so no instance shares a list.
+    ice_servers: list[dict[str, Any]] = _setting([], _ice_servers)  # noqa: RUF009
+    loopback_candidates: bool = _setting(False)
+    cors_origins: list[str] = _setting(["*"], _non_empty_strings)  # noqa: RUF009
+    video_queue_frames: int = _setting(90, _positive)
+    audio_queue_frames: int = _setting(150, _positive)
+    gop_cache_frames: int = _setting(600, _positive)
+    keyframe_request_interval_s: float = _setting(0.3, _positive)
+    publisher_idle_timeout_s: float = _setting(10.0, _positive)
+    not_live_retry_after_s: int = _setting(5, _positive)
+    max_sessions: int = _setting(2000, _positive)
+    live_heartbeat_s: float = _setting(5.0, _positive)
+    pull_from_origin: bool = _setting(True)
 
 
 @dataclass(frozen=True)
@@ -232,6 +280,7 @@ class Settings:
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
     commerce: CommerceSettings = field(default_factory=CommerceSettings)
     hooks: HooksSettings = field(default_factory=HooksSettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
     @property

@@ -39,7 +39,19 @@ class ErrorCode(Enum):
     not_found = ErrorSpec(404, 4404, "There is nothing at this address.")
     room_not_found = ErrorSpec(404, 4404, "No such room.")
     method_not_allowed = ErrorSpec(405, 4405, "This method is not allowed here.")
+    session_not_found = ErrorSpec(404, 4404, "No such media session.")
     conflict = ErrorSpec(409, 4409, "The request conflicts with the current state.")
+    room_not_live = ErrorSpec(409, 4409, "The room is not live yet; try again shortly.")
+    publisher_exists = ErrorSpec(409, 4409, "Someone else is already live in this room.")
+    invalid_sdp = ErrorSpec(400, 4400, "The body is not a valid SDP offer.")
+    invalid_sdp_fragment = ErrorSpec(400, 4400, "The body is not a valid trickle ICE SDP fragment.")
+    precondition_failed = ErrorSpec(412, 4412, "If-Match does not match this session's ETag.")
+    unprocessable_offer = ErrorSpec(
+        422, 4422, "The offer asks for something this server cannot do."
+    )
+    ice_restart_unsupported = ErrorSpec(
+        422, 4422, "ICE restarts are not supported; start a new session."
+    )
     body_too_large = ErrorSpec(413, 4413, "The request body is too large.")
     unsupported_media_type = ErrorSpec(415, 4415, "The request has the wrong Content-Type.")
     rate_limited = ErrorSpec(429, 4429, "Too many requests; slow down.")
@@ -67,6 +79,9 @@ class ErrorCode(Enum):
     internal_error = ErrorSpec(500, 1011, "Something went wrong on the server.")
     store_unavailable = ErrorSpec(503, 1013, "The store is unavailable; try again shortly.")
     shutting_down = ErrorSpec(503, 1001, "This node is shutting down; try another.")
+    media_capacity = ErrorSpec(
+        503, 1013, "This node serves as many media sessions as it can; try again later."
+    )
 
     @property
     def spec(self) -> ErrorSpec:

@@ -7,6 +7,9 @@ import logging
 import sys
 import time
 
+# Libraries that log every ICE check and DTLS step at INFO: one line per event is ours.
+CHATTY_LIBRARIES = ("aioice", "aiortc")
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts, level, logger, message (and exc when present)."""
@@ -33,3 +36,5 @@ def configure_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in CHATTY_LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -29,6 +29,11 @@ class Room:
     created_at: int
     started_at: int | None = None
     ended_at: int | None = None
+    # While live (internal, not in to_json): the node serving the stream, its media
+    # session, and until when its heartbeat vouches for it (ms).
+    origin: str | None = None
+    live_session: str | None = None
+    live_until: int | None = None
 
     @classmethod
     def from_hash(cls, fields: Mapping[bytes | str, bytes | str]) -> Room:
@@ -47,6 +52,9 @@ class Room:
             created_at=int(text["created_at"]),
             started_at=optional_int("started_at"),
             ended_at=optional_int("ended_at"),
+            origin=text.get("origin") or None,
+            live_session=text.get("live_session") or None,
+            live_until=optional_int("live_until"),
         )
 
     def to_json(self) -> dict[str, Any]:

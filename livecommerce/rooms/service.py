@@ -115,6 +115,71 @@ class RoomService:
                     rooms.append(room)
         return rooms[:limit]
 
+    async def go_live(self, room_id: str, session_id: str, origin: str, ttl_ms: int) -> Room:
+        """Mark the room live with this media session (served by ``origin``) and tell everyone.
+
+        The origin must call :meth:`heartbeat` within ``ttl_ms``, or any node's
+        :meth:`expire_stale_live` takes the room offline. ApiError room_not_found /
+        room_ended when it cannot go live.
+        """
+        started_at = self._clock_ms()
+        outcome = await self._scripts.run(
+            "rooms_go_live",
+            [self._keys.room(room_id)],
+            [started_at, session_id, origin, started_at + ttl_ms],
+        )
+        if outcome == -1:
+            raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
+        if outcome == -2:
+            raise ApiError(ErrorCode.room_ended, f"Room {room_id!r} has ended.")
+        room = await self.get(room_id)
+        await self._client.zadd(self._keys.rooms_live(), {room_id: room.started_at or started_at})
+        await self._bus.publish(
+            room_id, {"type": "live", "room": room_id, "started_at": room.started_at}
+        )
+        return room
+
+    async def heartbeat(self, room_id: str, session_id: str, ttl_ms: int) -> bool:
+        """The origin still streams the room with this session; False when it should stop."""
+        outcome = await self._scripts.run(
+            "rooms_live_heartbeat",
+            [self._keys.room(room_id)],
+            [session_id, self._clock_ms() + ttl_ms],
+        )
+        return bool(outcome == 1)
+
+    async def go_offline(
+        self, room_id: str, session_id: str, expired_before: int | None = None
+    ) -> bool:
+        """The media session ended: the room is not live any more (unless it was replaced).
+
+        With ``expired_before``, only when the origin's heartbeat lapsed before then.
+        """
+        outcome = await self._scripts.run(
+            "rooms_go_offline",
+            [self._keys.room(room_id)],
+            [session_id, "" if expired_before is None else expired_before],
+        )
+        if outcome != 1:
+            return False
+        await self._client.zrem(self._keys.rooms_live(), room_id)
+        await self._bus.publish(room_id, {"type": "offline", "room": room_id})
+        return True
+
+    async def expire_stale_live(self, limit: int = INDEX_PAGE) -> tuple[str, ...]:
+        """Take offline the live rooms whose origin stopped its heartbeat (a node died)."""
+        now = self._clock_ms()
+        live_ids = await self._client.zrange(self._keys.rooms_live(), 0, limit - 1)
+        expired: tuple[str, ...] = ()
+        for room in await self._load_many([as_text(i) for i in live_ids]):
+            if room.status is not RoomStatus.live:
+                await self._client.zrem(self._keys.rooms_live(), room.id)
+                continue
+            stale = room.live_session is not None and (room.live_until or 0) < now
+            if stale and await self.go_offline(room.id, str(room.live_session), now):
+                expired += (room.id,)
+        return expired
+
     async def end(self, room_id: str) -> Room:
         """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
         outcome = await self._scripts.run(

@@ -8,7 +8,9 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | key                         | type | contents                                       | expiry |
 |-----------------------------|------|------------------------------------------------|--------|
 | ``P{r:ROOM}:room``          | hash | room fields: id, title, description, anchor,   | none   |
-|                             |      | status, created_at, started_at, ended_at (ms)  |        |
+|                             |      | status, created_at, started_at, ended_at (ms); |        |
+|                             |      | while live: live_session, origin (node URL),   |        |
+|                             |      | live_until (ms, pushed by the origin's beat)   |        |
 | ``Prooms``                  | zset | every room id, scored by created_at (ms)       | none   |
 | ``Prooms:live``             | zset | ids of live rooms, scored by started_at (ms)   | none   |
 | ``P{r:ROOM}:chat``          | stream | chat history: user, role, text; entry id = the | none   |

@@ -19,6 +19,7 @@ from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
+from livecommerce.streams.service import StreamService
 
 SETTINGS = web.AppKey("settings", Settings)
 SIGNING_SECRET = web.AppKey("signing_secret", str)
@@ -36,5 +37,6 @@ SALES = web.AppKey("sales", SaleService)
 ORDERS = web.AppKey("orders", OrderService)
 STATS = web.AppKey("stats", Stats)
 HOOKS = web.AppKey("hooks", HookDispatcher)
+STREAMS = web.AppKey("streams", StreamService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

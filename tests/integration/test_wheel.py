@@ -34,16 +34,22 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "livecommerce/cli.py",
         "livecommerce/store/scripts/rooms_create.lua",
         "livecommerce/store/scripts/rooms_end.lua",
+        "livecommerce/store/scripts/rooms_go_live.lua",
+        "livecommerce/store/scripts/rooms_go_offline.lua",
         "media/__init__.py",
+        "media/samples/sample-vp8.webm",
+        "media/samples/sample-h264.mp4",
         "clients/__init__.py",
         "clients/moderator/cli.py",
         "livecommerce/store/scripts/chat_post.lua",
+        "clients/anchor/cli.py",
     ]:
         assert required in names, f"{required} missing from {wheel.name}"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "livecommerce = livecommerce.cli:main" in text
     assert "livecommerce-mod = clients.moderator.cli:main" in text
+    assert "livecommerce-anchor = clients.anchor.cli:main" in text
 
 
 @pytest.fixture

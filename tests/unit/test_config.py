@@ -625,3 +625,53 @@ def test_every_key_in_default_toml_has_a_comment_line_above_it() -> None:
 def test_non_finite_durations_are_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match=r"server\.shutdown_timeout_s: must be a finite number"):
         load_settings(environ={"LIVECOMMERCE_SERVER_SHUTDOWN_TIMEOUT_S": raw})
+
+
+# Media
+
+
+def test_media_defaults_use_no_ice_server() -> None:
+    settings = load_settings(None, environ={})
+
+    assert settings.media.ice_servers == []
+    assert settings.media.cors_origins == ["*"]
+    assert settings.auth.viewer_token_required is False
+
+
+def test_ice_servers_take_tables_with_urls(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        '[media]\nice_servers = [{urls = ["stun:stun.example.org:3478"]},'
+        ' {urls = "turn:t.example.org", username = "u", credential = "p"}]\n',
+    )
+
+    servers = load_settings(path, environ={}).media.ice_servers
+
+    assert servers[1] == {"urls": "turn:t.example.org", "username": "u", "credential": "p"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ('["stun:x"]', "must be a list of tables"),
+        ("[{urls = []}]", "needs urls"),
+        ('[{urls = "http://x"}]', "is not a stun:"),
+        ('[{urls = "stun:x", password = "p"}]', "unknown key 'password'"),
+        ('[{urls = "turn:x", username = 1}]', "username must be a string"),
+    ],
+)
+def test_bad_ice_servers_name_the_setting(tmp_path: Path, value: str, reason: str) -> None:
+    path = write_config(tmp_path, f"[media]\nice_servers = {value}\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+
+    assert_one_line_naming(error, "media.ice_servers", reason)
+
+
+def test_ice_servers_come_from_the_environment_as_toml() -> None:
+    settings = load_settings(
+        None, environ={"LIVECOMMERCE_MEDIA_ICE_SERVERS": '[{urls = "stun:s.example:3478"}]'}
+    )
+
+    assert settings.media.ice_servers == [{"urls": "stun:s.example:3478"}]

@@ -1,0 +1,3 @@
+from clients.anchor.cli import main
+
+main()

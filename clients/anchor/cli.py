@@ -1,0 +1,185 @@
+"""``livecommerce-anchor``: go live in a room over WHIP and stay live (reconnecting)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiortc import MediaStreamTrack
+from aiortc.contrib.media import MediaPlayer
+
+from clients.anchor.filesource import FilePacketTrack, SharedClock, UnsupportedFileError, probe
+from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
+from clients.anchor.whip import PublishError, publish
+
+MAX_BACKOFF_S = 30.0
+Tracks = tuple[list[MediaStreamTrack], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Options:
+    server: str
+    token: str
+    room: str
+    source: str
+    size: tuple[int, int]
+    once: bool
+    status_every_s: float = 10.0
+
+
+def parse_args(argv: list[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="livecommerce-anchor", description="Publish a room's stream over WHIP."
+    )
+    parser.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8080")
+    parser.add_argument("--token", required=True, help="the room anchor's access token")
+    parser.add_argument("--room", required=True, help="the room id")
+    parser.add_argument(
+        "--source",
+        default="testsrc",
+        help="FILE (looped, sent without re-encoding when VP8/H.264 + Opus), "
+        "camera (v4l2 /dev/video0), screen (x11grab :0.0) or testsrc (default)",
+    )
+    parser.add_argument("--size", default="640x360", help="testsrc/camera/screen size WxH")
+    parser.add_argument("--once", action="store_true", help="do not reconnect; exit on failure")
+    parser.add_argument(
+        "--status-every", type=float, default=10.0, help="print viewers every N s (0: never)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        parser.error(f"--size must look like 640x360, not {args.size!r}")
+    return Options(
+        args.server, args.token, args.room, args.source, (width, height), args.once,
+        args.status_every,
+    )  # fmt: skip
+
+
+def source_factory(options: Options) -> Callable[[], Tracks]:
+    """A function making fresh tracks for each attempt (aiortc stops a sender's track)."""
+    width, height = options.size
+    if options.source == "testsrc":
+        return lambda: ([PatternVideoTrack(width, height), ToneAudioTrack()], {})
+    if options.source in ("camera", "screen"):
+        device, kind, params = (
+            ("/dev/video0", "v4l2", {"video_size": f"{width}x{height}"})
+            if options.source == "camera"
+            else (":0.0", "x11grab", {"video_size": f"{width}x{height}", "framerate": "30"})
+        )
+
+        def device_tracks() -> Tracks:
+            player = MediaPlayer(device, format=kind, options=params)
+            return [t for t in (player.video, player.audio) if t is not None], {}
+
+        return device_tracks
+    path = Path(options.source)
+    if not path.is_file():
+        raise PublishError(
+            f"source {options.source!r} is not a file, camera, screen or testsrc", fatal=True
+        )
+    try:
+        codecs = probe(path)
+    except UnsupportedFileError:
+        # Not WebRTC codecs: decode and let aiortc encode (costs CPU on this machine only).
+        def reencoded() -> Tracks:
+            player = MediaPlayer(str(path), loop=True)
+            return [t for t in (player.video, player.audio) if t is not None], {}
+
+        return reencoded
+
+    def packets() -> Tracks:
+        clock = SharedClock()
+        return [FilePacketTrack(path, kind, clock) for kind in codecs], codecs
+
+    return packets
+
+
+def say(message: str) -> None:
+    print(f"livecommerce-anchor: {message}", file=sys.stderr, flush=True)
+
+
+async def print_status(http: aiohttp.ClientSession, options: Options) -> None:
+    """Every few seconds: viewers and what the server received (GET /api/rooms/ROOM/media)."""
+    if options.status_every_s <= 0:
+        return
+    url = f"{options.server.rstrip('/')}/api/rooms/{options.room}/media"
+    while True:
+        await asyncio.sleep(options.status_every_s)
+        try:
+            async with http.get(url, headers={"Authorization": f"Bearer {options.token}"}) as reply:
+                if reply.status != 200:
+                    continue
+                stats = await reply.json()
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            continue
+        video = stats.get("publication", {}).get("tracks", {}).get("video", {})
+        frames, requests = video.get("frames_in", 0), video.get("keyframe_requests_sent", 0)
+        say(
+            f"viewers {stats.get('viewers', 0)}, video frames received by the server {frames},"
+            f" keyframe requests {requests}"
+        )
+
+
+async def run(options: Options, stop: asyncio.Event | None = None) -> int:
+    """Publish until ``stop`` is set; reconnect on failure unless ``--once``. Exit status."""
+    stop = stop or asyncio.Event()
+    try:
+        make_tracks = source_factory(options)
+    except PublishError as exc:
+        say(str(exc))
+        return 2
+    backoff = 1.0
+    async with aiohttp.ClientSession() as http:
+        while not stop.is_set():
+            tracks, codecs = make_tracks()
+            try:
+                session = await publish(
+                    http, options.server, options.room, options.token, tracks, codecs
+                )
+            except PublishError as exc:
+                for track in tracks:
+                    track.stop()
+                say(str(exc))
+                if exc.fatal or options.once:
+                    return 2 if exc.fatal else 1
+                say(f"retrying in {backoff:.0f} s")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                continue
+            say(f"live in room {options.room} ({session.url})")
+            backoff = 1.0
+            status = asyncio.ensure_future(print_status(http, options))
+            try:
+                reason = await session.wait_closed(stop)
+            finally:
+                status.cancel()
+            await session.end()
+            if stop.is_set():
+                say("stopped; the session is ended")
+                return 0
+            say(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
+            if options.once:
+                return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    options = parse_args(argv)
+
+    async def run_until_signal() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run(options, stop)
+
+    sys.exit(asyncio.run(run_until_signal()))

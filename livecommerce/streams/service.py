@@ -1,0 +1,317 @@
+"""Rooms' live streams on this node: rules around the media hub.
+
+The media hub (``media/``) forwards frames and knows nothing of rooms; this
+service decides who may publish (the room's anchor) or play (anyone, or token
+holders when configured), keeps the room's live/offline state in the store,
+and publishes ``live`` / ``offline`` on the room bus after each write. It
+listens on the bus for ``room_ended`` so that ending a room on any node stops
+its ingest and playback here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from livecommerce.auth import Principal, Role
+from livecommerce.bus import Event, Listener, RoomBus
+from livecommerce.config import MediaSettings
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.rooms.models import RoomStatus
+from livecommerce.rooms.service import RoomService
+from media.hub import CapacityError, MediaHub, NotPublishingError, PublisherExistsError
+from media.offer import MalformedOfferError, OfferError
+from media.peers import IceServer, PeerConfig
+from media.publication import Publication
+from media.pull import PullError, WhepClient
+from media.settings import RelaySettings
+from media.subscription import Subscription
+from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fragment
+
+log = logging.getLogger("livecommerce.streams")
+
+# How long recording that a stream went offline may take before we give up on it.
+OFFLINE_WRITE_TIMEOUT_S = 5.0
+# A live room's origin vouches for it for this many heartbeats.
+HEARTBEATS_PER_TTL = 3
+
+
+class OriginElsewhereError(Exception):
+    """The room is live on another node; play it there."""
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(origin)
+        self.origin = origin
+
+
+@dataclass(frozen=True)
+class SessionAnswer:
+    session_id: str
+    answer: str
+
+
+def relay_settings(media: MediaSettings) -> RelaySettings:
+    """The media plane's settings from the ``[media]`` section."""
+    servers = []
+    for server in media.ice_servers:
+        urls = server["urls"]
+        servers.append(
+            IceServer(
+                urls=(urls,) if isinstance(urls, str) else tuple(urls),
+                username=server.get("username"),
+                credential=server.get("credential"),
+            )
+        )
+    return RelaySettings(
+        peer=PeerConfig(ice_servers=tuple(servers)),
+        video_queue_frames=media.video_queue_frames,
+        audio_queue_frames=media.audio_queue_frames,
+        gop_cache_frames=media.gop_cache_frames,
+        keyframe_request_interval_s=media.keyframe_request_interval_s,
+        publisher_idle_timeout_s=media.publisher_idle_timeout_s,
+        max_sessions=media.max_sessions,
+    )
+
+
+def _offer_error(exc: OfferError) -> ApiError:
+    code = (
+        ErrorCode.invalid_sdp
+        if isinstance(exc, MalformedOfferError)
+        else (ErrorCode.unprocessable_offer)
+    )
+    return ApiError(code, str(exc))
+
+
+def _full() -> ApiError:
+    return ApiError(ErrorCode.media_capacity, headers={"Retry-After": "10"})
+
+
+class StreamService:
+    """Publishing and playing rooms through this node's :class:`MediaHub`."""
+
+    def __init__(
+        self,
+        rooms: RoomService,
+        bus: RoomBus,
+        settings: MediaSettings,
+        viewer_token_required: bool = False,
+        whep_client: WhepClient | None = None,
+    ) -> None:
+        self._rooms = rooms
+        self._bus = bus
+        self._settings = settings
+        self._viewer_token_required = viewer_token_required
+        self._whep_client = whep_client
+        self.hub = MediaHub(relay_settings(settings), self._broadcast_ended)
+        self._listeners: dict[str, Listener] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ttl_ms = int(settings.live_heartbeat_s * HEARTBEATS_PER_TTL * 1000)
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the heartbeat of the rooms this node streams (and the sweep of dead ones)."""
+        self._heartbeat = asyncio.create_task(self._beat(), name="streams-heartbeat")
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.live_heartbeat_s)
+            try:
+                await self.beat_once()
+            except Exception:
+                log.exception("stream heartbeat failed; trying again next beat")
+
+    async def beat_once(self) -> None:
+        """Vouch for this node's live rooms; take offline the rooms of dead origins."""
+        for room_id, session_id in self.hub.publications().items():
+            if not await self._rooms.heartbeat(room_id, session_id, self._ttl_ms):
+                log.info("room %s is no longer live with session %s here", room_id, session_id)
+                await self.hub.end_broadcast(room_id, "the room is not live with this session")
+                await self._unlisten(room_id)
+        for room_id in await self._rooms.expire_stale_live():
+            log.warning("room %s was live on a node that stopped vouching for it", room_id)
+
+    # Publishing (WHIP)
+
+    async def publish(
+        self, principal: Principal, room_id: str, offer: str, origin: str
+    ) -> SessionAnswer:
+        """Start the room's stream from its anchor; replaces the anchor's previous session.
+
+        ``origin`` is this node's URL, recorded so other nodes can send viewers here.
+        """
+        room = await self._rooms.get(room_id)
+        if not principal.may_act_on_room(room.id, room.anchor):
+            raise ApiError(
+                ErrorCode.not_your_room, f"Only the anchor of room {room.id!r} may do this."
+            )
+        if room.status is RoomStatus.ended:
+            raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
+        elsewhere = room.origin not in (None, origin) and not self.hub.is_live(room.id)
+        if room.status is RoomStatus.live and elsewhere:
+            raise ApiError(
+                ErrorCode.publisher_exists,
+                f"Room {room.id!r} is live on another node ({room.origin}).",
+            )
+        try:
+            session_id, answer = await self.hub.publish(room.id, principal.user, offer)
+        except OfferError as exc:
+            raise _offer_error(exc) from None
+        except PublisherExistsError:
+            raise ApiError(ErrorCode.publisher_exists) from None
+        except CapacityError:
+            raise _full() from None
+        try:
+            await self._rooms.go_live(room.id, session_id, origin, self._ttl_ms)
+        except BaseException:
+            await self.hub.end_session(session_id, "the room cannot go live")
+            raise
+        await self._listen(room.id)
+        return SessionAnswer(session_id, answer)
+
+    async def _broadcast_ended(self, room_id: str, session_id: str, reason: str) -> None:
+        # Bounded: a store that is down must not hold up a shutdown.
+        async with asyncio.timeout(OFFLINE_WRITE_TIMEOUT_S):
+            await self._unlisten(room_id)
+            await self._rooms.go_offline(room_id, session_id)
+
+    # Playing (WHEP)
+
+    async def play(
+        self, principal: Principal | None, room_id: str, offer: str, origin: str
+    ) -> SessionAnswer:
+        """Add a viewer to the room's stream (``origin``: this node's URL)."""
+        if principal is None and self._viewer_token_required:
+            raise ApiError(ErrorCode.unauthorized, "Watching needs a token on this server.")
+        room = await self._rooms.get(room_id)
+        if room.status is RoomStatus.ended:
+            raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
+        if not self.hub.is_live(room.id):
+            if room.status is RoomStatus.live and room.origin and room.origin != origin:
+                await self._pull(room.id, room.origin)
+            else:
+                raise self._not_live(room.id)
+        try:
+            session_id, answer = await self.hub.play(room.id, offer)
+        except OfferError as exc:
+            raise _offer_error(exc) from None
+        except NotPublishingError:
+            raise self._not_live(room.id) from None
+        except CapacityError:
+            raise _full() from None
+        return SessionAnswer(session_id, answer)
+
+    async def _pull(self, room_id: str, room_origin: str) -> None:
+        """Serve a room live on another node: pull it from there, or send the viewer there."""
+        if not self._settings.pull_from_origin or self._whep_client is None:
+            raise OriginElsewhereError(room_origin)
+        try:
+            await self.hub.pull(room_id, f"{room_origin}/whep/{room_id}", self._whep_client)
+        except PullError as exc:
+            log.warning("cannot pull room %s from %s (%s); redirecting", room_id, room_origin, exc)
+            raise OriginElsewhereError(room_origin) from None
+        await self._listen(room_id)
+
+    def _not_live(self, room_id: str) -> ApiError:
+        retry = str(self._settings.not_live_retry_after_s)
+        return ApiError(
+            ErrorCode.room_not_live,
+            f"Room {room_id!r} is not live yet; try again shortly.",
+            headers={"Retry-After": retry},
+        )
+
+    # Sessions
+
+    def find_publication(self, room_id: str, session_id: str) -> Publication | None:
+        """The room's running publication with this id; None when it ended lately.
+
+        ApiError session_not_found when the id is unknown here.
+        """
+        session = self._find(room_id, session_id)
+        if session is None or isinstance(session, Publication):
+            return session
+        raise self._no_session(session_id)
+
+    def find_subscription(self, room_id: str, session_id: str) -> Subscription | None:
+        """The room's running viewer session with this id; None when it ended lately."""
+        session = self._find(room_id, session_id)
+        if session is None or isinstance(session, Subscription):
+            return session
+        raise self._no_session(session_id)
+
+    def _find(self, room_id: str, session_id: str) -> Publication | Subscription | None:
+        entry = self.hub.session(session_id)
+        if entry is not None and entry[0] == room_id:
+            return entry[1]
+        if entry is None and self.hub.recently_ended(session_id) == room_id:
+            return None
+        raise self._no_session(session_id)
+
+    @staticmethod
+    def _no_session(session_id: str) -> ApiError:
+        return ApiError(ErrorCode.session_not_found, f"No media session {session_id[:64]!r} here.")
+
+    def check_may_end(self, principal: Principal, publication: Publication) -> None:
+        """Only the publisher itself, a moderator or an admin ends a publication."""
+        if principal.role in (Role.moderator, Role.admin):
+            return
+        if principal.user != publication.publisher:
+            raise ApiError(ErrorCode.not_your_room, "Only the anchor who publishes may end it.")
+
+    async def end_session(self, session_id: str) -> None:
+        await self.hub.end_session(session_id)
+
+    async def trickle(self, session: Publication | Subscription, fragment_text: str) -> None:
+        """Add trickled candidates (RFC 8840 fragment) to a running session."""
+        try:
+            fragment: SdpFragment = parse_fragment(fragment_text)
+            await session.add_candidates(fragment)
+        except IceRestartError as exc:
+            raise ApiError(ErrorCode.ice_restart_unsupported, str(exc)) from None
+        except FragmentError as exc:
+            raise ApiError(ErrorCode.invalid_sdp_fragment, str(exc)) from None
+
+    def stats(self, room_id: str) -> dict[str, Any] | None:
+        return self.hub.stats(room_id)
+
+    # Room bus: a room ended anywhere stops its stream here
+
+    async def _listen(self, room_id: str) -> None:
+        if room_id in self._listeners:
+            return
+        listener = Listener(room_id, lambda event: self._on_event(room_id, event))
+        self._listeners[room_id] = listener
+        await self._bus.listen(listener)
+
+    async def _unlisten(self, room_id: str) -> None:
+        listener = self._listeners.pop(room_id, None)
+        if listener is not None:
+            await self._bus.unlisten(listener)
+
+    def _on_event(self, room_id: str, event: Event) -> None:
+        if event.get("type") == "room_ended":
+            self._spawn(self._stop_room(room_id))
+
+    async def _stop_room(self, room_id: str) -> None:
+        await self.hub.end_broadcast(room_id, "the room ended")
+        await self._unlisten(room_id)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        """End every stream on this node (shutdown); never hangs on a peer."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+            self._heartbeat = None
+        await self.hub.close()
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        for room_id in list(self._listeners):
+            await self._unlisten(room_id)

@@ -1,0 +1,124 @@
+"""What WHIP and WHEP share over HTTP (RFC 9725): SDP bodies, CORS, session answers."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from livecommerce.config import MediaSettings
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.streams.service import SessionAnswer
+from livecommerce.web.access import Handler
+
+SDP: Final = "application/sdp"
+SDP_FRAGMENT: Final = "application/trickle-ice-sdpfrag"
+ALLOW_METHODS: Final = "POST, DELETE, PATCH, OPTIONS"
+ALLOW_HEADERS: Final = "Authorization, Content-Type, If-Match"
+EXPOSE_HEADERS: Final = "Location, ETag, Link, Accept-Post, Accept-Patch"
+MEDIA_PREFIXES: Final = ("/whip/", "/whep/")
+
+
+async def read_text_body(request: web.Request, content_type: str, what: str) -> str:
+    """The body as text when its Content-Type is ``content_type``; 415/400 otherwise."""
+    if request.content_type != content_type:
+        raise ApiError(
+            ErrorCode.unsupported_media_type,
+            f"Send Content-Type: {content_type}, not {request.content_type or 'none'!r}.",
+        )
+    raw = await request.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        code = ErrorCode.invalid_sdp if content_type == SDP else ErrorCode.invalid_sdp_fragment
+        raise ApiError(code, f"The {what} is not UTF-8 text.") from None
+    if not text.strip():
+        code = ErrorCode.invalid_sdp if content_type == SDP else ErrorCode.invalid_sdp_fragment
+        raise ApiError(code, f"The request body is empty; send the {what}.")
+    return text
+
+
+def node_url(request: web.Request, configured: str) -> str:
+    """This node's URL for other nodes: ``server.public_url``, else as this client reached it."""
+    return configured.rstrip("/") or f"{request.scheme}://{request.host}"
+
+
+def etag_of(session_id: str) -> str:
+    return f'"{session_id}"'
+
+
+def check_if_match(request: web.Request, session_id: str) -> None:
+    """Trickle PATCHes name the session's ETag (RFC 9725 §4.3.1); ``*`` matches any."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return
+    tags = {tag.strip() for tag in header.split(",")}
+    if "*" not in tags and etag_of(session_id) not in tags:
+        raise ApiError(ErrorCode.precondition_failed)
+
+
+def ice_server_links(media: MediaSettings) -> list[str]:
+    """``Link`` values announcing the configured ICE servers (RFC 9725 §4.6)."""
+    links = []
+    for server in media.ice_servers:
+        urls = server["urls"]
+        for url in [urls] if isinstance(urls, str) else urls:
+            link = f'<{url}>; rel="ice-server"'
+            if "username" in server:
+                link += f'; username="{server["username"]}"'
+            if "credential" in server:
+                link += f'; credential="{server["credential"]}"; credential-type="password"'
+            links.append(link)
+    return links
+
+
+def session_created(answer: SessionAnswer, location: str, media: MediaSettings) -> web.Response:
+    """201 with the answer, its Location and ETag, and how to trickle."""
+    response = web.Response(
+        status=201,
+        text=answer.answer,
+        content_type=SDP,
+        headers={
+            "Location": location,
+            "ETag": etag_of(answer.session_id),
+            "Accept-Patch": SDP_FRAGMENT,
+        },
+    )
+    for link in ice_server_links(media):
+        response.headers.add("Link", link)
+    return response
+
+
+def preflight(media: MediaSettings) -> web.Response:
+    """The answer to OPTIONS on a WHIP/WHEP endpoint."""
+    response = web.Response(status=204, headers={"Accept-Post": SDP})
+    for link in ice_server_links(media):
+        response.headers.add("Link", link)
+    return response
+
+
+def cors_middleware(media: MediaSettings) -> web.middleware:  # type: ignore[valid-type]
+    """CORS on WHIP/WHEP answers, errors included, so browser pages can read them."""
+    origins = set(media.cors_origins)
+
+    @web.middleware
+    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        if not request.path.startswith(MEDIA_PREFIXES):
+            return response
+        origin = request.headers.get("Origin")
+        if "*" in origins:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        else:
+            return response
+        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+            response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+            response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+
+    return cors

@@ -1,0 +1,159 @@
+"""Fan-out of one published track to many viewers, without decoding.
+
+The publisher's receiver hands each encoded frame to :meth:`TrackRelay.push`
+(see :mod:`media.tap`); the relay wraps it once in an ``av.Packet`` and offers
+that same packet to every viewer's bounded :class:`~media.track.PacketTrack`.
+
+Late joiners (video): the relay keeps the current group of pictures — the last
+keyframe and every frame since — and a new viewer starts with it at once, its
+timestamps squeezed into the last few milliseconds so the player catches up
+instead of replaying seconds of old video. Publishers that honour PLI also get
+a rate-limited keyframe request whenever a viewer waits for one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from fractions import Fraction
+from typing import Final
+
+from media.codecs import is_keyframe
+from media.frames import EncodedFrame
+from media.keyframes import KeyframeRequester
+from media.stats import TrackInStats
+from media.track import PacketTrack
+
+# Spacing of the catch-up burst's timestamps, in milliseconds.
+CATCH_UP_STEP_MS: Final = 1
+
+
+async def _no_upstream() -> None:
+    return None
+
+
+class TrackRelay:
+    """One published track (audio or video) and the viewers' tracks fed from it."""
+
+    def __init__(
+        self,
+        kind: str,
+        mime_type: str,
+        clock_rate: int,
+        *,
+        queue_frames: int,
+        gop_cache_frames: int,
+        keyframe_interval_s: float,
+    ) -> None:
+        self.kind = kind
+        self.mime_type = mime_type
+        self.clock_rate = clock_rate
+        self.stats = TrackInStats()
+        self._time_base = Fraction(1, clock_rate)
+        self._queue_frames = queue_frames
+        self._gop_cache_frames = gop_cache_frames
+        self._gop: list[EncodedFrame] = []
+        self._gop_valid = False
+        self._viewers: set[PacketTrack] = set()
+        self._upstream: Callable[[], Awaitable[None]] = _no_upstream
+        self._offset = 0
+        self._last_pts: int | None = None
+        self._rebase = False
+        self._keyframes = KeyframeRequester(
+            self._send_upstream, self._anyone_waiting, keyframe_interval_s
+        )
+
+    @property
+    def viewers(self) -> int:
+        return len(self._viewers)
+
+    def set_upstream(self, send_keyframe_request: Callable[[], Awaitable[None]]) -> None:
+        """Where keyframe requests go: the current publisher's receiver."""
+        self._upstream = send_keyframe_request
+
+    def new_source(self) -> None:
+        """A new publisher takes over: keep timestamps rising, wait for its first keyframe."""
+        self._rebase = True
+        self._gop.clear()
+        self._gop_valid = False
+        for track in self._viewers:
+            if self.kind == "video":
+                track.waiting_for_keyframe = True
+        if self.kind == "video" and self._viewers:
+            self._keyframes.request()
+
+    async def _send_upstream(self) -> None:
+        self.stats.keyframe_requests_sent += 1
+        await self._upstream()
+
+    def _anyone_waiting(self) -> bool:
+        return self.kind == "video" and any(t.waiting_for_keyframe for t in self._viewers)
+
+    def push(self, data: bytes, timestamp: int) -> None:
+        """A complete encoded frame from the publisher (runs on the event loop)."""
+        if not data:
+            return
+        if self._rebase:
+            self._rebase = False
+            if self._last_pts is not None:
+                # Resume one frame (~33 ms) after the last timestamp sent.
+                self._offset = self._last_pts + self.clock_rate // 30 - timestamp
+        pts = timestamp + self._offset
+        self._last_pts = pts
+        keyframe = is_keyframe(self.mime_type, data)
+        frame = EncodedFrame.build(data, pts, self._time_base, keyframe)
+        self.stats.frames_in += 1
+        self.stats.bytes_in += frame.size
+        if keyframe and self.kind == "video":
+            self.stats.keyframes_in += 1
+        if self.kind == "video":
+            self._cache(frame)
+        for track in self._viewers:
+            track.offer(frame)
+
+    def _cache(self, frame: EncodedFrame) -> None:
+        if frame.keyframe:
+            self._gop = [frame]
+            self._gop_valid = True
+        elif self._gop_valid:
+            if len(self._gop) >= self._gop_cache_frames:
+                # A group this long is not worth replaying; late joiners wait instead.
+                self._gop.clear()
+                self._gop_valid = False
+            else:
+                self._gop.append(frame)
+
+    def subscribe(self) -> PacketTrack:
+        """A new viewer's track; it starts with the current group of pictures when read."""
+        track = PacketTrack(self.kind, self._queue_frames, self._keyframes.request, self._prime)
+        self._viewers.add(track)
+        return track
+
+    def _prime(self, track: PacketTrack) -> None:
+        """A viewer starts reading: give it the current group of pictures, or ask for one."""
+        if self.kind != "video" or track not in self._viewers:
+            return
+        if self._gop_valid and self._gop:
+            track.preload(self._catch_up(self._gop))
+        else:
+            self._keyframes.request()
+
+    def _catch_up(self, frames: list[EncodedFrame]) -> list[EncodedFrame]:
+        step = max(1, self.clock_rate * CATCH_UP_STEP_MS // 1000)
+        last = frames[-1].pts
+        count = len(frames)
+        return [
+            frame if i == count - 1 else frame.retimed(last - (count - 1 - i) * step)
+            for i, frame in enumerate(frames)
+        ]
+
+    def unsubscribe(self, track: PacketTrack) -> None:
+        self._viewers.discard(track)
+        track.stop()
+
+    async def close(self) -> None:
+        """End every viewer's track and stop asking for keyframes."""
+        for track in list(self._viewers):
+            track.stop()
+        self._viewers.clear()
+        self._gop.clear()
+        await self._keyframes.close()

@@ -1,0 +1,24 @@
+"""The media plane's own settings (the application maps its config onto these)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from media.peers import PeerConfig
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """Bounds and timings of publications and viewers."""
+
+    peer: PeerConfig = field(default_factory=PeerConfig)
+    video_queue_frames: int = 90
+    audio_queue_frames: int = 150
+    gop_cache_frames: int = 600
+    keyframe_request_interval_s: float = 0.3
+    publisher_idle_timeout_s: float = 10.0
+    recent_sessions: int = 1024
+    max_sessions: int = 2000
+    # Viewers' senders send a frame's packets in one go (media/sender.py) rather
+    # than through aiortc's per-packet loop; False only to measure the difference.
+    frame_sender: bool = True

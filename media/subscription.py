@@ -1,0 +1,117 @@
+"""A subscription: one viewer's peer connection (WHEP) fed by the relays."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCPeerConnection
+from aiortc.exceptions import OperationError
+
+from media.codecs import preferences_for
+from media.offer import OfferSummary, UnprocessableOfferError
+from media.peers import answer_offer, close_quietly, new_peer_connection
+from media.relay import TrackRelay
+from media.sender import install_frame_sender
+from media.settings import RelaySettings
+from media.track import PacketTrack
+from media.trickle import SdpFragment, apply_fragment
+
+log = logging.getLogger("media.subscription")
+
+EndCallback = Callable[["Subscription", str], None]
+KEYFRAME_HOOK = "_send_keyframe"
+
+
+class Subscription:
+    """One viewer's session; ``on_end`` is called once, whatever ends it."""
+
+    def __init__(self, session_id: str, settings: RelaySettings, on_end: EndCallback) -> None:
+        self.session_id = session_id
+        self.tracks: dict[str, PacketTrack] = {}
+        self._relays: dict[str, TrackRelay] = {}
+        self._on_end = on_end
+        self._frame_sender = settings.frame_sender
+        self._pc: RTCPeerConnection = new_peer_connection(settings.peer)
+        self._remote_ice: tuple[str, str] = ("", "")
+        self._ended = False
+
+    @property
+    def ended(self) -> bool:
+        return self._ended
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    async def start(
+        self,
+        offer_sdp: str,
+        summary: OfferSummary,
+        relays: dict[str, TrackRelay],
+        codecs: dict[str, Any],
+    ) -> str:
+        """Answer the viewer's offer with the publisher's codecs, one track per kind."""
+        self._remote_ice = (summary.ice_ufrag, summary.ice_pwd)
+        transceivers = {}
+        for kind in summary.kinds:
+            relay = relays.get(kind)
+            if relay is None:
+                continue
+            track = relay.subscribe()
+            self.tracks[kind] = track
+            self._relays[kind] = relay
+            transceiver = self._pc.addTransceiver(track, direction="sendonly")
+            if self._frame_sender:
+                install_frame_sender(transceiver.sender)
+            transceiver.setCodecPreferences(preferences_for(codecs[kind]))
+            transceivers[kind] = transceiver
+        self._pc.on("connectionstatechange", self._on_state)
+        try:
+            answer = await answer_offer(self._pc, offer_sdp)
+        except OperationError:
+            names = ", ".join(f"{k} {c.mimeType.split('/')[1]}" for k, c in codecs.items())
+            raise UnprocessableOfferError(
+                f"The player cannot receive this room's codecs ({names})."
+            ) from None
+        for kind, transceiver in transceivers.items():
+            # Viewers' PLI/FIR only set a flag aiortc's encoder reads; we have no
+            # encoder, so route them to the relay (skip to next keyframe, ask upstream).
+            setattr(transceiver.sender, KEYFRAME_HOOK, self.tracks[kind].request_keyframe)
+        return answer
+
+    def _on_state(self) -> None:
+        state = self._pc.connectionState
+        if state in ("failed", "closed"):
+            self._end(f"connection {state}")
+
+    async def add_candidates(self, fragment: SdpFragment) -> None:
+        await apply_fragment(self._pc, fragment, *self._remote_ice)
+
+    def _end(self, reason: str) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        for kind, track in self.tracks.items():
+            self._relays[kind].unsubscribe(track)
+        log.info("subscription %s ended: %s", self.session_id, reason)
+        try:
+            self._on_end(self, reason)
+        except Exception:
+            log.exception("subscription end handler failed")
+
+    async def close(self, reason: str = "closed") -> None:
+        """End the session and close its peer connection (idempotent)."""
+        self._end(reason)
+        await close_quietly(self._pc)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "session": self.session_id,
+            "state": self.connection_state,
+            "tracks": {
+                kind: {"queued": track.queued, **track.stats.as_dict()}
+                for kind, track in self.tracks.items()
+            },
+        }
