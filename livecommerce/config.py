@@ -119,6 +119,7 @@ class StoreSettings:
     retries: int = _setting(2, _non_negative)
     max_connections: int = _setting(128, _positive)
     embedded_start_timeout_s: float = _setting(10.0, _positive)
+    embedded_appendfsync: str = _setting("always", _one_of("always", "everysec", "no"))
 
 
 @dataclass(frozen=True)

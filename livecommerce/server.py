@@ -70,7 +70,9 @@ async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> Non
                 store_line = f"store: {mask_url(settings.store.url)}"
             else:
                 embedded = EmbeddedValkey(
-                    settings.store.data_dir, settings.store.embedded_start_timeout_s
+                    settings.store.data_dir,
+                    settings.store.embedded_start_timeout_s,
+                    settings.store.embedded_appendfsync,
                 )
                 stack.callback(embedded.stop)
                 await embedded.start_async()

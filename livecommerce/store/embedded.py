@@ -107,8 +107,11 @@ def _wait_gone(pid: int, timeout_s: float) -> bool:
 class EmbeddedValkey:
     """One valkey-server child process serving the data dir."""
 
-    def __init__(self, data_dir: str | Path, start_timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, data_dir: str | Path, start_timeout_s: float = 10.0, appendfsync: str = "always"
+    ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self.appendfsync = appendfsync
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
         socket_path = self.data_dir / SOCKET_FILE
@@ -146,7 +149,7 @@ class EmbeddedValkey:
             str(valkey_binary()),
             "--dir", str(self.data_dir),
             "--appendonly", "yes",
-            "--appendfsync", "everysec",
+            "--appendfsync", self.appendfsync,
             "--save", "",
             "--daemonize", "no",
             "--protected-mode", "yes",
