@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import resource
 import signal
 import socket
 import sys
@@ -23,16 +22,6 @@ log = logging.getLogger("livecommerce.server")
 
 # A burst of thousands of viewers joining at once must not overflow the accept queue.
 LISTEN_BACKLOG = 4096
-
-
-def raise_open_files_limit() -> int:
-    """Lift the soft limit on open files to the hard limit (each socket is one); the new limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 class ListenError(OSError):
@@ -100,7 +89,6 @@ async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> Non
 
 def serve(settings: Settings) -> None:
     """Run a node on uvloop (the default asyncio loop where uvloop is unavailable)."""
-    raise_open_files_limit()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS

@@ -40,11 +40,21 @@ class Presence:
 
     async def total(self, room_id: str) -> int:
         """The room's viewers over live nodes, read without reporting."""
-        entries = await self._client.hgetall(self._keys.room_presence(room_id))
+        return (await self.totals([room_id]))[0]
+
+    async def totals(self, room_ids: list[str]) -> list[int]:
+        """Viewers of each room over live nodes, in one round trip."""
+        pipe = self._client.pipeline(transaction=False)
+        for room_id in room_ids:
+            pipe.hgetall(self._keys.room_presence(room_id))
         now = int(time.time() * 1000)
-        total = 0
-        for value in entries.values():
-            count, _, expires = as_text(value).partition(":")
-            if int(expires) >= now:
-                total += int(count)
-        return total
+        return [_live_sum(entries, now) for entries in await pipe.execute()]
+
+
+def _live_sum(entries: dict[bytes, bytes], now: int) -> int:
+    total = 0
+    for value in entries.values():
+        count, _, expires = as_text(value).partition(":")
+        if int(expires) >= now:
+            total += int(count)
+    return total

@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-
-def as_text(value: object) -> str:
-    """A store reply as text (the client returns bytes)."""
-    return value.decode() if isinstance(value, bytes) else str(value)
+from livecommerce.store.streams import as_text
 
 
 class RoomStatus(StrEnum):

@@ -14,10 +14,11 @@ from collections.abc import Callable
 
 from livecommerce.bus import RoomBus
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.rooms.models import Room, RoomStatus, as_text
+from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.streams import as_text
 
 ROOM_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 ROOM_ID_LENGTH = 10

@@ -72,3 +72,25 @@ def text_field(
             ErrorCode.invalid_field, f"Field {name!r} has control characters.", field=name
         )
     return value
+
+
+def optional_int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    """An integer field from ``low`` to ``high``; None when absent or null."""
+    if body.get(name) is None:
+        return None
+    value = body[name]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ApiError(
+            ErrorCode.invalid_field,
+            f"Field {name!r} must be an integer from {low} to {high}.",
+            field=name,
+        )
+    return value
+
+
+def required_int(body: dict[str, Any], name: str, low: int, high: int) -> int:
+    """An integer field from ``low`` to ``high`` that must be present."""
+    value = optional_int(body, name, low, high)
+    if value is None:
+        raise ApiError(ErrorCode.missing_field, f"Field {name!r} is required.", field=name)
+    return value

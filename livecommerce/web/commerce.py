@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from aiohttp import web
 
@@ -13,36 +12,19 @@ from livecommerce.commerce.sales import SaleTerms
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
-from livecommerce.web.body import read_json_object, reject_unknown, text_field
+from livecommerce.web.body import (
+    optional_int,
+    read_json_object,
+    reject_unknown,
+    required_int,
+    text_field,
+)
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import CATALOG, ROOMS, SALES, SETTINGS
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE_CENTS = 100_000_000_00
 MAX_START_AHEAD_MS = 30 * 86_400_000
-
-
-def int_field(
-    body: dict[str, Any], name: str, low: int, high: int, required: bool = True
-) -> int | None:
-    if name not in body or body[name] is None:
-        if required:
-            raise ApiError(ErrorCode.missing_field, f"Field {name!r} is required.", field=name)
-        return None
-    value = body[name]
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ApiError(
-            ErrorCode.invalid_field,
-            f"Field {name!r} must be an integer from {low} to {high}.",
-            field=name,
-        )
-    return value
-
-
-def required_int(body: dict[str, Any], name: str, low: int, high: int) -> int:
-    value = int_field(body, name, low, high)
-    assert value is not None
-    return value
 
 
 async def own_open_room(request: web.Request) -> Room:
@@ -121,7 +103,7 @@ async def create_sale(request: web.Request) -> web.Response:
     duration = required_int(body, "duration_s", 1, limits.max_sale_duration_s)
     ttl = required_int(body, "reservation_ttl_s", 1, limits.max_reservation_ttl_s)
     now = now_ms()
-    starts_at = int_field(body, "starts_at", now - 60_000, now + MAX_START_AHEAD_MS, required=False)
+    starts_at = optional_int(body, "starts_at", now - 60_000, now + MAX_START_AHEAD_MS)
     product = await request.app[CATALOG].get(room.id, product_id)
     terms = SaleTerms(product, price, quantity, per_user_limit, duration, ttl, starts_at)
     sale = await request.app[SALES].create(room.id, terms)

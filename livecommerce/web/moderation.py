@@ -11,7 +11,13 @@ from livecommerce.channel.chat import valid_message_id
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.moderation.service import Action, ModerationRequest
 from livecommerce.web.access import admits, caller, require_room_authority
-from livecommerce.web.body import read_json_object, reject_unknown, text_field
+from livecommerce.web.body import (
+    optional_int,
+    read_json_object,
+    reject_unknown,
+    required_int,
+    text_field,
+)
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import MODERATION, ROOMS, SETTINGS
 
@@ -44,21 +50,6 @@ def _action(request: web.Request) -> Action:
     return action
 
 
-def _int_field(body: dict[str, Any], name: str, low: int, high: int, required: bool) -> int:
-    if name not in body:
-        if required:
-            raise ApiError(ErrorCode.missing_field, f"Field {name!r} is required.", field=name)
-        return 0
-    value = body[name]
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ApiError(
-            ErrorCode.invalid_field,
-            f"Field {name!r} must be an integer from {low} to {high}.",
-            field=name,
-        )
-    return value
-
-
 def _user_field(body: dict[str, Any]) -> str:
     user = text_field(body, "user", max_chars=128, required=True)
     if not valid_identifier(user):
@@ -89,13 +80,12 @@ async def moderate(request: web.Request) -> web.Response:
             ErrorCode.conflict, "The room's anchor cannot be banned or muted in their room."
         )
     duration = 0
-    if action is Action.mute_room or action is Action.mute_user:
-        low = 1 if action is Action.mute_user else 0
-        duration = _int_field(
-            body, "duration_s", low, limits.max_duration_s, "duration_s" in required
-        )
+    if action is Action.mute_user:
+        duration = required_int(body, "duration_s", 1, limits.max_duration_s)
+    if action is Action.mute_room:
+        duration = optional_int(body, "duration_s", 0, limits.max_duration_s) or 0
     if action is Action.slow_mode:
-        duration = _int_field(body, "interval_s", 0, MAX_SLOW_MODE_S, required=True)
+        duration = required_int(body, "interval_s", 0, MAX_SLOW_MODE_S)
     reason = text_field(body, "reason", max_chars=limits.max_reason_chars, required=False)
     principal = caller(request)
     entry = await request.app[MODERATION].act(

@@ -68,7 +68,11 @@ def _limit_param(request: web.Request) -> int:
 async def list_rooms(request: web.Request) -> web.Response:
     """Rooms, live ones first; ``?status=`` filters, ``?limit=`` caps."""
     rooms = await request.app[ROOMS].list(_status_param(request), _limit_param(request))
-    return web.json_response({"rooms": [await _room_view(request, room) for room in rooms]})
+    viewers = await request.app[PRESENCE].totals([room.id for room in rooms])
+    views = [
+        {**room.to_json(), "viewers": count} for room, count in zip(rooms, viewers, strict=True)
+    ]
+    return web.json_response({"rooms": views})
 
 
 @admits_anyone

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from livecommerce.web.state import ORDERS
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import outbox, product, room_with_sale, sale
 
@@ -216,12 +217,20 @@ async def test_who_may_not_buy(cluster: Cluster) -> None:
         {"user": "crook"},
     )
     assert status == 200
+    # A banned user cannot even join the channel; the reserve script refuses them too,
+    # for a buy that raced the ban.
+    orders = cluster.apps[1][ORDERS]
+    refused = await orders.buy(room, open_sale["id"], "crook", 1, "race")
+    assert refused.body == {"ok": False, "reason": "banned"}
     status, _ = await cluster.api(
         "POST",
         f"/api/rooms/{room}/moderation/unban",
         cluster.token("moderator", "m"),
         {"user": "crook"},
     )
+    assert status == 200
+    allowed = await orders.buy(room, open_sale["id"], "crook", 1, "race")
+    assert allowed.body["ok"] is True
     buyer = await cluster.join(room, "bea")
     await buyer.send({"type": "buy", "sale": "s_unknown", "qty": 1, "key": "k"})
     assert (await buyer.wait_for("buy_result"))["reason"] == "sale_not_found"
@@ -345,7 +354,7 @@ async def test_an_unpaid_reservation_expires_and_returns_its_stock(cluster: Clus
     await buyer.close()
 
 
-async def test_paying_after_expiry_is_refused_even_before_the_sweeper(cluster: Cluster) -> None:
+async def test_paying_after_expiry_is_refused_and_the_stock_returns(cluster: Cluster) -> None:
     from livecommerce.web.state import SALES
 
     room, open_sale = await room_with_sale(cluster, quantity=1, reservation_ttl_s=1)
