@@ -24,6 +24,7 @@ from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
+from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.streams.service import StreamService
@@ -67,7 +68,11 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         max_connections=settings.store.max_connections,
     )
     app[STORE] = client
-    if not await store_client.ping(client, settings.store.connect_timeout_s):
+    if await store_client.ping(client, settings.store.connect_timeout_s):
+        await store_client.warm(
+            client, min(settings.store.warm_connections, settings.store.max_connections)
+        )
+    else:
         log.warning(
             "store at %s is not answering yet; /readyz says 503 until it does",
             store_client.mask_url(settings.store.url),
@@ -82,9 +87,12 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
     app[CATALOG] = Catalog(client, keys, bus)
     app[SALES] = SaleService(client, keys, scripts, bus)
-    app[ORDERS] = OrderService(client, keys, scripts, bus)
+    batcher = StoreBatcher(client, scripts) if settings.commerce.batch_buys else None
+    app[ORDERS] = OrderService(client, keys, scripts, bus, batcher)
     app[STATS] = Stats(client, keys)
     yield
+    if batcher is not None:
+        await batcher.aclose()
     await bus.stop()
     await client.aclose()
 

@@ -118,6 +118,7 @@ class StoreSettings:
     command_timeout_s: float = _setting(5.0, _positive)
     retries: int = _setting(2, _non_negative)
     max_connections: int = _setting(128, _positive)
+    warm_connections: int = _setting(16, _non_negative)
     embedded_start_timeout_s: float = _setting(10.0, _positive)
     embedded_appendfsync: str = _setting("always", _one_of("always", "everysec", "no"))
 
@@ -252,6 +253,7 @@ class CommerceSettings:
     max_quantity: int = _setting(1_000_000, _positive)
     max_reservation_ttl_s: int = _setting(86_400, _positive)
     max_sale_duration_s: int = _setting(604_800, _positive)
+    batch_buys: bool = _setting(True)
 
 
 @dataclass(frozen=True)

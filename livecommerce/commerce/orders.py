@@ -16,6 +16,7 @@ from typing import Any
 from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
@@ -55,13 +56,24 @@ def room_of_order(order_id: str) -> str | None:
 
 
 class OrderService:
+    """Orders on the store. With a ``batcher``, the buys of one event-loop tick share
+    one pipeline (and the new buyers' day counts another); without, each buy is its own
+    round trip."""
+
     def __init__(
-        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, bus: RoomBus
+        self,
+        client: StoreClient,
+        keys: Keys,
+        scripts: ScriptRunner,
+        bus: RoomBus,
+        batcher: StoreBatcher | None = None,
     ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
         self._bus = bus
+        self._run_script = batcher.script if batcher else scripts.run
+        self._command = batcher.command if batcher else client.execute_command
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
@@ -75,7 +87,7 @@ class OrderService:
             return BuyAnswer(body, fresh=False)
         order_id = f"{room_id}-{secrets.token_hex(6)}"
         keys = self._keys
-        kind, answer, _left, took_last = await self._scripts.run(
+        kind, answer, _left, took_last = await self._run_script(
             "sales_reserve",
             [
                 keys.sale(room_id, sale_id),
@@ -95,7 +107,7 @@ class OrderService:
             self._sold_out[(room_id, sale_id)] = time.monotonic()
         if as_text(kind) == "new":
             self._stock_changed.add((room_id, sale_id))
-            await self._client.pfadd(self._keys.daily_buyers(utc_day()), user)
+            await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
             if int(took_last) == 1:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})

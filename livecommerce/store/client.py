@@ -59,6 +59,13 @@ async def ping(client: StoreClient, timeout_s: float) -> bool:
         return False
 
 
+async def warm(client: StoreClient, connections: int) -> None:
+    """Open up to ``connections`` pool connections now (PINGs in parallel); a store that
+    does not answer is left for later."""
+    if connections > 0:
+        await asyncio.gather(*(client.ping() for _ in range(connections)), return_exceptions=True)
+
+
 def mask_url(url: str) -> str:
     """The URL with any password (in the authority or a ``password=`` query) as ``***``.
 

@@ -52,9 +52,12 @@ class ScriptRunner:
         try:
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
         except NoScriptError:
-            loaded = await self._client.script_load(script.source)
-            if loaded != script.sha:
-                raise RuntimeError(
-                    f"store computed SHA {loaded} for {name}.lua, expected {script.sha}"
-                ) from None
+            await self.load(name)
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
+
+    async def load(self, name: str) -> None:
+        """SCRIPT LOAD the script (after the store said NOSCRIPT)."""
+        script = self.script(name)
+        loaded = await self._client.script_load(script.source)
+        if loaded != script.sha:
+            raise RuntimeError(f"store computed SHA {loaded} for {name}.lua, expected {script.sha}")

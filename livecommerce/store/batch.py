@@ -1,0 +1,121 @@
+"""Store calls made in one event-loop tick, sent as one pipeline.
+
+A burst of buyers arrives as many WebSocket frames handled in the same tick.
+Sending each one's reserve script on its own costs a round trip and a pool
+connection per buyer; queueing the calls and sending them together when the
+tick ends costs one of each per batch. Answers go back to each caller in
+order; a failed call (or a failed pipeline) fails only its callers.
+
+Pipelines are not transactions: each script is still its own atomic step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from redis.exceptions import NoScriptError
+
+from livecommerce.store.client import StoreClient
+from livecommerce.store.lua import ScriptRunner
+
+DEFAULT_MAX_BATCH = 256
+
+
+@dataclass(frozen=True)
+class _Call:
+    script: str | None  # None: a plain command in ``args``
+    keys: Sequence[str]
+    args: Sequence[Any]
+    answer: asyncio.Future[Any]
+
+
+class StoreBatcher:
+    """Queues script calls and commands; sends each tick's queue as pipelines of ``max_batch``."""
+
+    def __init__(
+        self, client: StoreClient, scripts: ScriptRunner, max_batch: int = DEFAULT_MAX_BATCH
+    ) -> None:
+        self._client = client
+        self._scripts = scripts
+        self._max_batch = max_batch
+        self._queue: list[_Call] = []
+        self._flush_scheduled = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self.pipelines_sent = 0
+
+    async def script(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """The script's answer, as :meth:`ScriptRunner.run` would give it."""
+        return await self._enqueue(name, keys, args)
+
+    async def command(self, *args: Any) -> Any:
+        """A plain command, e.g. ``command("PFADD", key, member)``."""
+        return await self._enqueue(None, (), args)
+
+    async def aclose(self) -> None:
+        """Wait for the pipelines in flight (their callers are waiting for them too)."""
+        while self._in_flight or self._queue:
+            self._flush()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _enqueue(self, script: str | None, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        call = _Call(script, keys, args, loop.create_future())
+        self._queue.append(call)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return call.answer
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        queued, self._queue = self._queue, []
+        for start in range(0, len(queued), self._max_batch):
+            task = asyncio.create_task(self._send(queued[start : start + self._max_batch]))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, calls: list[_Call]) -> None:
+        try:
+            results = await self._execute(calls)
+        except BaseException as error:
+            for call in calls:
+                if not call.answer.done():
+                    call.answer.set_exception(error)
+            if isinstance(error, asyncio.CancelledError):
+                raise
+            return
+        for call, result in zip(calls, results, strict=True):
+            if call.answer.done():
+                continue  # its caller went away; the store did the work all the same
+            if isinstance(result, Exception):
+                call.answer.set_exception(result)
+            else:
+                call.answer.set_result(result)
+
+    async def _execute(self, calls: list[_Call]) -> list[Any]:
+        results = await self._pipeline(calls)
+        forgotten = [i for i, result in enumerate(results) if isinstance(result, NoScriptError)]
+        if not forgotten:
+            return results
+        # The store restarted and forgot its scripts: load each once, run those calls again.
+        for name in {calls[i].script for i in forgotten}:
+            if name is not None:
+                await self._scripts.load(name)
+        retried = await self._pipeline([calls[i] for i in forgotten])
+        for i, result in zip(forgotten, retried, strict=True):
+            results[i] = result
+        return results
+
+    async def _pipeline(self, calls: list[_Call]) -> list[Any]:
+        self.pipelines_sent += 1
+        pipe = self._client.pipeline(transaction=False)
+        for call in calls:
+            if call.script is None:
+                pipe.execute_command(*call.args)
+            else:
+                sha = self._scripts.script(call.script).sha
+                pipe.evalsha(sha, len(call.keys), *call.keys, *call.args)
+        return list(await pipe.execute(raise_on_error=False))
