@@ -46,40 +46,41 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import math
 import multiprocessing as mp
-import os
-import queue
 import re
-import resource
-import secrets
 import shutil
-import signal
 import socket
-import struct
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import msgpack
 import psutil
-import uvloop
+from benchkit import (
+    HOST,
+    OP_BINARY,
+    OP_TEXT,
+    CpuMeter,
+    LivecommerceNode,
+    RawWebSocket,
+    handshake_request,
+    raise_nofile_limit,
+    run_loop,
+    say,
+    split,
+)
 
 Kind = Literal["livecommerce", "socketio"]
 KINDS: tuple[Kind, ...] = ("livecommerce", "socketio")
-HOST = "127.0.0.1"
 ROOM = "bench"
 # Handshakes in flight per client process, so that a burst of connects is not the test.
 CONNECT_CONCURRENCY = 64
@@ -89,50 +90,6 @@ CONNECT_TIMEOUT_S = 60.0
 DRAIN_QUIET_S = 3.0
 DRAIN_MAX_S = 10.0
 SERVER_START_TIMEOUT_S = 30.0
-OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
-
-
-def raise_nofile_limit() -> int:
-    """Lift the open-files limit as far as allowed (root may raise the hard limit too)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(OSError, ValueError):
-        nr_open = int(Path("/proc/sys/fs/nr_open").read_text())
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(nr_open, 1 << 20),) * 2)
-        return min(nr_open, 1 << 20)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return hard if hard != resource.RLIM_INFINITY else soft
-
-
-def run_loop(main: Any) -> Any:
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
-
-
-# --- WebSocket client framing ---------------------------------------------------------
-
-
-def client_frame(payload: bytes, opcode: int) -> bytes:
-    """A masked, final client frame (RFC 6455 §5.2)."""
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
-    elif size < 65536:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
-    else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
-    mask = os.urandom(4)
-    if not size:
-        return header + mask
-    key = int.from_bytes((mask * (size // 4 + 1))[:size], "big")
-    return header + mask + (int.from_bytes(payload, "big") ^ key).to_bytes(size, "big")
-
-
-def handshake_request(path: str, port: int) -> bytes:
-    key = base64.b64encode(os.urandom(16)).decode()
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
 
 
 def chat_text(seq: int) -> str:
@@ -167,116 +124,20 @@ class ClientStats:
             self.latency_ms[round(ms, 1) if ms < 100 else float(round(ms))] += 1
 
 
-class BenchSocket(asyncio.Protocol):
-    """One client WebSocket: handshake, framing, and the server's dialect on top."""
+class BenchSocket(RawWebSocket):
+    """One client WebSocket speaking the server's dialect."""
 
     def __init__(self, kind: Kind, request: bytes, stats: ClientStats, receiver: bool) -> None:
+        super().__init__(request, stats.errors)
         self.kind = kind
         self.stats = stats
         self.receiver = receiver
-        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.finished = False
-        self._request = request
-        self._transport: asyncio.Transport | None = None
-        self._upgraded = False
-        self._buffer = bytearray()
-        self._fragments: list[bytes] = []
-        self._fragment_opcode = 0
-        self._close_code: int | None = None
 
-    # asyncio.Protocol
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass
-        self._transport.write(self._request)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError(f"closed before ready, {self._closed_how()}"))
-        elif not self.finished:
-            self.stats.errors[f"disconnected, {self._closed_how()}"] += 1
-
-    def data_received(self, data: bytes) -> None:
-        self._buffer += data
-        if not self._upgraded and not self._read_handshake():
-            return
-        now = time.time()
-        buffer, pos, size = self._buffer, 0, len(self._buffer)
-        while size - pos >= 2:
-            first, second = buffer[pos], buffer[pos + 1]
-            length, head = second & 0x7F, 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                length, head = (buffer[pos + 2] << 8) | buffer[pos + 3], 4
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                length, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
-            end = pos + head + length
-            if end > size:
-                break
-            payload = bytes(buffer[pos + head : end])
-            pos = end
-            if first in (0x81, 0x82):  # final text or binary frame: the hot path
-                self._message(payload, first & 0x0F, now)
-            else:
-                self._frame(first, payload, now)
-        del buffer[:pos]
-
-    # WebSocket
-
-    def _closed_how(self) -> str:
-        if self._close_code is None:
-            return "no close frame"
-        return f"close code {self._close_code}"
-
-    def send(self, payload: bytes, opcode: int) -> None:
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(client_frame(payload, opcode))
-
-    def abort(self) -> None:
-        self.finished = True
-        if self._transport is not None:
-            self._transport.abort()
-
-    def _read_handshake(self) -> bool:
-        end = self._buffer.find(b"\r\n\r\n")
-        if end < 0:
-            return False
-        status = bytes(self._buffer[: self._buffer.find(b"\r\n")])
-        del self._buffer[: end + 4]
-        if b" 101 " not in status:
-            self._fail(f"upgrade refused: {status.decode(errors='replace')}")
-            return False
-        self._upgraded = True
-        return True
-
-    def _frame(self, first: int, payload: bytes, now: float) -> None:
-        opcode = first & 0x0F
-        if opcode == OP_PING:
-            self.send(payload, OP_PONG)
-        elif opcode == OP_CLOSE:
-            self._close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-            self.send(payload[:2], OP_CLOSE)
-            if self._transport is not None:
-                self._transport.close()
-        elif opcode in (OP_TEXT, OP_BINARY, OP_CONT):
-            if opcode != OP_CONT:
-                self._fragment_opcode = opcode
-            self._fragments.append(payload)
-            if first & 0x80:
-                message, self._fragments = b"".join(self._fragments), []
-                self._message(message, self._fragment_opcode, now)
-
-    def _message(self, payload: bytes, opcode: int, now: float) -> None:
-        try:
-            if self.kind == "livecommerce":
-                self._livecommerce_message(payload, opcode, now)
-            else:
-                self._socketio_message(payload.decode(), now)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            self.stats.errors[f"undecodable frame ({type(exc).__name__})"] += 1
+    def on_message(self, payload: bytes, opcode: int, now: float) -> None:
+        if self.kind == "livecommerce":
+            self._livecommerce_message(payload, opcode, now)
+        else:
+            self._socketio_message(payload.decode(), now)
 
     def _livecommerce_message(self, payload: bytes, opcode: int, now: float) -> None:
         if opcode == OP_BINARY:
@@ -288,7 +149,7 @@ class BenchSocket(asyncio.Protocol):
             if self.receiver:
                 self.stats.deliver(sent_at(message["text"]), now)
         elif kind == "welcome":
-            self._set_ready()
+            self.set_ready()
         elif kind == "error":
             self.stats.errors[f"error frame {message.get('code')}"] += 1
 
@@ -302,19 +163,9 @@ class BenchSocket(asyncio.Protocol):
         elif text.startswith("0{"):
             self.send(b"40", OP_TEXT)  # join the default namespace
         elif text.startswith("40"):
-            self._set_ready()
+            self.set_ready()
         elif text.startswith(("41", "44")):
             self.stats.errors[f"socket.io packet {text[:2]}"] += 1
-
-    def _set_ready(self) -> None:
-        if not self.ready.done():
-            self.ready.set_result(None)
-
-    def _fail(self, reason: str) -> None:
-        if not self.ready.done():
-            self.ready.set_exception(ConnectionError(reason))
-        if self._transport is not None:
-            self._transport.abort()
 
 
 # --- Client and publisher processes ----------------------------------------------------
@@ -546,100 +397,30 @@ class LivecommerceServer(Server):
     """``python -m livecommerce serve`` with its own embedded store in a temporary dir."""
 
     def __init__(self, wire: str, rate: float, publishers: int) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="bench-lc-")
         frames = str(max(1000, int(rate * 4 / publishers)))
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMMERCE_")}
-        self._env.update(
-            LIVECOMMERCE_AUTH_SECRET=secrets.token_urlsafe(48),
-            LIVECOMMERCE_LOG_LEVEL="warning",
-            LIVECOMMERCE_CHANNEL_FRAMES_PER_S=frames,
-            LIVECOMMERCE_CHANNEL_FRAMES_BURST=frames,
+        self._node = LivecommerceNode(
+            {
+                "LIVECOMMERCE_CHANNEL_FRAMES_PER_S": frames,
+                "LIVECOMMERCE_CHANNEL_FRAMES_BURST": frames,
+            }
         )
-        self._process = subprocess.Popen(
-            [*self._cli(), "serve", "--port", "0", "--data-dir", self._dir.name],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=self._env,
-            preexec_fn=raise_nofile_limit,
-        )
-        self.pid = self._process.pid
-        self.stderr: deque[str] = deque(maxlen=50)
-        lines: queue.Queue[str] = queue.Queue()
-        self._pumps = [
-            threading.Thread(target=pump, args=(self._process.stdout, lines.put), daemon=True),
-            threading.Thread(target=pump, args=(self._process.stderr, self.stderr.append)),
-        ]
-        for thread in self._pumps:
-            thread.start()
-        url = self._wait_listening(lines)
-        port = int(url.rsplit(":", 1)[1].rstrip("/"))
-        room = self._create_room(url)
-        publisher = self._token("moderator", "bench")
+        self.pid = self._node.pid
+        anchor = self._node.token("anchor", "bench-anchor")
+        room = self._node.api("POST", "/api/rooms", anchor, {"title": "chat benchmark"})["id"]
+        publisher = self._node.token("moderator", "bench")
         path = f"/ws/rooms/{room}?format={wire}"
-        self.endpoint = Endpoint("livecommerce", port, path, f"{path}&token={publisher}", wire)
-
-    @staticmethod
-    def _cli() -> list[str]:
-        return [sys.executable, "-m", "livecommerce"]
-
-    def _wait_listening(self, lines: queue.Queue[str]) -> str:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline and self._process.poll() is None:
-            with contextlib.suppress(queue.Empty):
-                line = lines.get(timeout=0.2)
-                if line.startswith("livecommerce listening on "):
-                    return line.removeprefix("livecommerce listening on ").strip()
-        self.stop()
-        raise RuntimeError(f"livecommerce did not start: {list(self.stderr)}")
-
-    def _token(self, role: str, user: str) -> str:
-        args = ["token", "--role", role, "--user", user, "--data-dir", self._dir.name]
-        done = subprocess.run(
-            [*self._cli(), *args], capture_output=True, text=True, env=self._env, check=True
+        self.endpoint = Endpoint(
+            "livecommerce", self._node.port, path, f"{path}&token={publisher}", wire
         )
-        return done.stdout.strip()
-
-    def _create_room(self, url: str) -> str:
-        request = urllib.request.Request(
-            f"{url}/api/rooms",
-            data=json.dumps({"title": "chat benchmark"}).encode(),
-            headers={
-                "Authorization": f"Bearer {self._token('anchor', 'bench-anchor')}",
-                "Content-Type": "application/json",
-            },
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return str(json.loads(response.read())["id"])
 
     def log_tail(self) -> list[str]:
-        return list(self.stderr)[-10:]
+        return self._node.log_tail()
 
     def store_pids(self) -> list[int]:
-        with contextlib.suppress(psutil.Error):
-            return [child.pid for child in psutil.Process(self.pid).children()]
-        return []
+        return self._node.store_pids()
 
     def stop(self) -> None:
-        if self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-        try:
-            self._process.wait(15)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        for thread in self._pumps:
-            thread.join(5)
-        self._dir.cleanup()
-
-
-def pump(stream: Any, sink: Callable[[str], None]) -> None:
-    for line in stream:
-        sink(line.rstrip("\n"))
-
-
-# --- One run -----------------------------------------------------------------------------
+        self._node.stop()
 
 
 @dataclass(frozen=True)
@@ -697,49 +478,10 @@ class RunResult:
         return self.clients.errors + self.publisher.errors
 
 
-class CpuMeter:
-    """CPU seconds of groups of processes between two samples, as % of one core."""
-
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self._groups = groups
-        self._start: dict[str, float] = {}
-        self._wall = 0.0
-        self._machine: Any = None
-
-    @staticmethod
-    def _seconds(pids: list[int]) -> float:
-        total = 0.0
-        for pid in pids:
-            with contextlib.suppress(psutil.Error):
-                times = psutil.Process(pid).cpu_times()
-                total += times.user + times.system
-        return total
-
-    def start(self) -> None:
-        self._start = {name: self._seconds(pids) for name, pids in self._groups.items()}
-        self._wall = time.monotonic()
-        self._machine = psutil.cpu_times()
-
-    def stop(self) -> dict[str, float]:
-        wall = time.monotonic() - self._wall
-        used = {
-            name: 100 * (self._seconds(pids) - self._start[name]) / wall
-            for name, pids in self._groups.items()
-        }
-        start, end = self._machine, psutil.cpu_times()
-        busy = sum(end) - sum(start) - (end.idle - start.idle) - (end.iowait - start.iowait)
-        used["machine"] = 100 * busy / (sum(end) - sum(start))
-        return used
-
-
 def start_server(kind: Kind, options: Options, context: Any) -> Server:
     if kind == "socketio":
         return SocketioServer(context)
     return LivecommerceServer(options.wire, options.rate, options.publishers)
-
-
-def split(total: int, parts: int) -> list[int]:
-    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
 
 
 @contextlib.contextmanager
@@ -957,10 +699,6 @@ def report(results: list[RunResult]) -> None:
         cost = by_kind["socketio"].server_us_per_delivery
         cost /= by_kind["livecommerce"].server_us_per_delivery
         say(f"ratio socketio/livecommerce server CPU per delivery: {cost:.2f}x")
-
-
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Options, tuple[Kind, ...]]:
