@@ -68,10 +68,12 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         max_connections=settings.store.max_connections,
     )
     app[STORE] = client
+    scripts = ScriptRunner(client)
     if await store_client.ping(client, settings.store.connect_timeout_s):
         await store_client.warm(
             client, min(settings.store.warm_connections, settings.store.max_connections)
         )
+        await scripts.load_all()
     else:
         log.warning(
             "store at %s is not answering yet; /readyz says 503 until it does",
@@ -81,7 +83,6 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     bus = StoreRoomBus(client, keys)
     await bus.start()
     app[BUS] = bus
-    scripts = ScriptRunner(client)
     app[ROOMS] = RoomService(client, keys, scripts, bus)
     app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel)
     app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)

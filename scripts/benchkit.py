@@ -244,9 +244,8 @@ class LivecommerceNode:
     def __init__(self, env: dict[str, str] | None = None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="bench-lc-")
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMMERCE_")}
-        self._env.update(
-            LIVECOMMERCE_AUTH_SECRET=secrets.token_urlsafe(48), LIVECOMMERCE_LOG_LEVEL="warning"
-        )
+        self.secret = secrets.token_urlsafe(48)
+        self._env.update(LIVECOMMERCE_AUTH_SECRET=self.secret, LIVECOMMERCE_LOG_LEVEL="warning")
         self._env.update(env or {})
         self._process = subprocess.Popen(
             [*self._cli(), "serve", "--port", "0", "--data-dir", self._dir.name],

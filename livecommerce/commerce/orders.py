@@ -55,6 +55,27 @@ def room_of_order(order_id: str) -> str | None:
     return room if dash and room and rest else None
 
 
+def reserve_call(
+    keys: Keys, room_id: str, sale_id: str, user: str, qty: int, key: str
+) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
+    order_id = f"{room_id}-{secrets.token_hex(6)}"
+    return (
+        [
+            keys.sale(room_id, sale_id),
+            keys.sale_buyers(room_id, sale_id),
+            keys.idempotency(room_id),
+            keys.reservations(room_id),
+            keys.order(room_id, order_id),
+            keys.outbox(room_id),
+            keys.room_buyers(room_id),
+            keys.room_counters(room_id),
+            keys.room_bans(room_id),
+        ],
+        [room_id, sale_id, user, qty, key, order_id, IDEMPOTENCY_TTL_MS],
+    )
+
+
 class OrderService:
     """Orders on the store. With a ``batcher``, the buys of one event-loop tick share
     one pipeline (and the new buyers' day counts another); without, each buy is its own
@@ -82,25 +103,11 @@ class OrderService:
         remembered = self._sold_out.get((room_id, sale_id))
         if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
             # Shed the script, not idempotency: a key that won before keeps its answer.
-            previous = await self._client.hget(self._keys.idempotency(room_id), f"{user}|{key}")
+            previous = await self._command("HGET", self._keys.idempotency(room_id), f"{user}|{key}")
             body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
             return BuyAnswer(body, fresh=False)
-        order_id = f"{room_id}-{secrets.token_hex(6)}"
-        keys = self._keys
         kind, answer, _left, took_last = await self._run_script(
-            "sales_reserve",
-            [
-                keys.sale(room_id, sale_id),
-                keys.sale_buyers(room_id, sale_id),
-                keys.idempotency(room_id),
-                keys.reservations(room_id),
-                keys.order(room_id, order_id),
-                keys.outbox(room_id),
-                keys.room_buyers(room_id),
-                keys.room_counters(room_id),
-                keys.room_bans(room_id),
-            ],
-            [room_id, sale_id, user, qty, key, order_id, IDEMPOTENCY_TTL_MS],
+            "sales_reserve", *reserve_call(self._keys, room_id, sale_id, user, qty, key)
         )
         body = json.loads(as_text(answer))
         if body.get("reason") == "sold_out":

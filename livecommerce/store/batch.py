@@ -16,12 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from redis.exceptions import NoScriptError
+import hiredis
+from redis.exceptions import ConnectionError as StoreConnectionError
+from redis.exceptions import NoScriptError, ResponseError
 
 from livecommerce.store.client import StoreClient
 from livecommerce.store.lua import ScriptRunner
 
 DEFAULT_MAX_BATCH = 256
+RETRY_AFTER_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,39 @@ class StoreBatcher:
         return results
 
     async def _pipeline(self, calls: list[_Call]) -> list[Any]:
+        """Send the calls in one write and read their answers; an error answer is
+        returned in place. A broken connection (the store restarted) is retried once on
+        a fresh one, which is why only idempotent calls belong here."""
+        # hiredis packs in C what redis-py's asyncio pipeline packs in Python (a sixth
+        # of a buy's cost with 16 arguments per reserve call).
+        packed = b"".join(hiredis.pack_command(self._command(call)) for call in calls)
+        try:
+            return await self._send_packed(packed, len(calls))
+        except StoreConnectionError:
+            await asyncio.sleep(RETRY_AFTER_S)
+            return await self._send_packed(packed, len(calls))
+
+    async def _send_packed(self, packed: bytes, count: int) -> list[Any]:
         self.pipelines_sent += 1
-        pipe = self._client.pipeline(transaction=False)
-        for call in calls:
-            if call.script is None:
-                pipe.execute_command(*call.args)
-            else:
-                sha = self._scripts.script(call.script).sha
-                pipe.evalsha(sha, len(call.keys), *call.keys, *call.args)
-        return list(await pipe.execute(raise_on_error=False))
+        pool = self._client.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await connection.send_packed_command(packed, check_health=False)
+            results: list[Any] = []
+            for _ in range(count):
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as error:
+                    results.append(error)
+            return results
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+
+    def _command(self, call: _Call) -> tuple[Any, ...]:
+        if call.script is None:
+            return tuple(call.args)
+        sha = self._scripts.script(call.script).sha
+        return ("EVALSHA", sha, len(call.keys), *call.keys, *call.args)

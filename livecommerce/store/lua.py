@@ -55,6 +55,12 @@ class ScriptRunner:
             await self.load(name)
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
 
+    async def load_all(self) -> None:
+        """SCRIPT LOAD every script file, so that a burst does not start with NOSCRIPT."""
+        for entry in resources.files(SCRIPTS_PACKAGE).iterdir():
+            if entry.name.endswith(".lua"):
+                await self.load(entry.name.removesuffix(".lua"))
+
     async def load(self, name: str) -> None:
         """SCRIPT LOAD the script (after the store said NOSCRIPT)."""
         script = self.script(name)
