@@ -49,9 +49,7 @@ async def test_calls_of_one_tick_share_pipelines_and_each_gets_its_own_answer(
     await batcher.aclose()
 
 
-async def test_a_failing_call_fails_only_its_caller(
-    store: aioredis.Redis, key_prefix: str
-) -> None:
+async def test_a_failing_call_fails_only_its_caller(store: aioredis.Redis, key_prefix: str) -> None:
     batcher = StoreBatcher(store, ScriptRunner(store))
     text_key, counter_key = f"{key_prefix}text", f"{key_prefix}counter"
     await store.set(text_key, "not a number")

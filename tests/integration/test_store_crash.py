@@ -8,10 +8,13 @@ import os
 import signal
 from pathlib import Path
 
+import pytest
+
 from livecommerce.bus import StoreRoomBus
 from livecommerce.commerce.catalog import Catalog
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService, SaleTerms
+from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, connect
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
@@ -21,8 +24,9 @@ from livecommerce.store.streams import decode_entries
 STOCK = 40
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["one-call-per-buy", "batched"])
 async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
-    tmp_path: Path, key_prefix: str
+    tmp_path: Path, key_prefix: str, batched: bool
 ) -> None:
     store = EmbeddedValkey(tmp_path / "store")
     store.start()
@@ -33,7 +37,9 @@ async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
     scripts = ScriptRunner(client)
     sales, orders = (
         SaleService(client, keys, scripts, bus),
-        OrderService(client, keys, scripts, bus),
+        OrderService(
+            client, keys, scripts, bus, StoreBatcher(client, scripts) if batched else None
+        ),
     )
     try:
         product = await Catalog(client, keys, bus).add(
