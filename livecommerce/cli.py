@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--data-dir", metavar="DIR", help="embedded store and secret files (store.data_dir)"
     )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed a live demo room (products, a running flash sale, the sample clip as the "
+        "anchor) and offer demo viewer tokens",
+    )
 
     token = commands.add_parser("token", help="print a signed access token")
     token.add_argument("--config", metavar="FILE", help="TOML file overlaid on the defaults")
@@ -90,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from livecommerce.server import ListenError, serve
 
     try:
-        serve(settings)
+        serve(settings, demo=args.demo)
     except EmbeddedStoreError as exc:
         print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE

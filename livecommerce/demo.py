@@ -1,0 +1,232 @@
+"""``livecommerce serve --demo``: a live room a newcomer can open at once.
+
+The demo is a client of its own node, through the public interface only: it
+creates a room with products over the HTTP API, pins one, keeps a flash sale
+running (a new one starts a few seconds after the last ended or sold out),
+publishes the sample clip from ``media/samples`` with ``livecommerce-anchor``
+(WHIP, looped, never re-encoded) and says a line in chat now and then. The
+room id is kept in ``DATA_DIR/demo_room`` so a restart reuses the same room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from livecommerce.auth import Role, issue_token
+from livecommerce.processes import die_with_parent
+from livecommerce.tasks import cancel_and_wait
+
+log = logging.getLogger("livecommerce.demo")
+
+DEMO_ANCHOR = "demo-anchor"
+ROOM_FILE = "demo_room"
+TOKEN_TTL_S = 30 * 86_400
+CHECK_EVERY_S = 2.0
+PAUSE_BETWEEN_SALES_S = 5.0
+CHAT_EVERY_S = 20.0
+PUBLISHER_RESTART_S = 3.0
+
+ROOM = {
+    "title": "Tea tasting live: oolongs from Alishan",
+    "description": "Our tea master brews, explains and answers your questions. "
+    "Flash sales every few minutes.",
+    "cover_url": "/static/demo/cover.svg",
+}
+PRODUCTS: list[dict[str, Any]] = [
+    {"sku": "OOLONG-100", "title": "Alishan high-mountain oolong, 100 g", "price_cents": 2400},
+    {"sku": "GAIWAN-WHITE", "title": "Porcelain gaiwan, 150 ml", "price_cents": 1900},
+    {"sku": "TASTING-SET", "title": "Tasting set: 6 oolongs x 10 g", "price_cents": 3200},
+]
+SALES = [  # (product index, price, quantity, per-user limit, duration s)
+    (0, 1490, 30, 1, 180),
+    (2, 1990, 15, 1, 150),
+    (1, 990, 20, 2, 120),
+]
+CHAT_LINES = [
+    "Welcome! Ask me anything about the tea while it brews.",
+    "This one is rolled by hand, watch the leaves open in the second steep.",
+    "95 °C water, 40 seconds for the first infusion.",
+    "The flash sale price is only for this stream: tap Buy under the video.",
+    "Stock is live: what you see left is what is left.",
+]
+
+
+class DemoRoom:
+    """Seeds and runs the demo room on the node at ``base_url``."""
+
+    def __init__(self, base_url: str, secret: str, data_dir: str | Path) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._token = issue_token(secret, Role.anchor, DEMO_ANCHOR, ttl_s=TOKEN_TTL_S)
+        self._room_file = Path(data_dir) / ROOM_FILE
+        self._session: aiohttp.ClientSession | None = None
+        self._publisher: asyncio.subprocess.Process | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.room_id = ""
+
+    @property
+    def room_url(self) -> str:
+        return f"{self._base_url}/rooms/{self.room_id}"
+
+    async def start(self) -> str:
+        """Seed the room (or find the one from last time) and start its loops; the room URL."""
+        self._session = aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {self._token}"},
+            timeout=aiohttp.ClientTimeout(total=10),
+        )
+        products = await self._seed()
+        self._tasks = [
+            asyncio.create_task(self._keep_publishing(), name="demo-publisher"),
+            asyncio.create_task(self._keep_a_sale_running(products), name="demo-sales"),
+            asyncio.create_task(self._chat(), name="demo-chat"),
+        ]
+        return self.room_url
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            await cancel_and_wait(task)
+        await self._stop_publisher()
+        if self._session is not None:
+            await self._session.close()
+
+    # The room, its products and sales, through the HTTP API
+
+    async def _api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        assert self._session is not None
+        async with self._session.request(method, self._base_url + path, json=body) as response:
+            return response.status, await response.json()
+
+    async def _seed(self) -> list[dict[str, Any]]:
+        previous = self._room_file.read_text().strip() if self._room_file.exists() else ""
+        if previous:
+            status, room = await self._api("GET", f"/api/rooms/{previous}")
+            if status == 200 and room["status"] != "ended" and room["anchor"] == DEMO_ANCHOR:
+                self.room_id = previous
+                products = await self._products()
+                if products:
+                    return products
+        status, room = await self._api("POST", "/api/rooms", ROOM)
+        if status != 201:
+            raise RuntimeError(f"demo: could not create the room: {room}")
+        self.room_id = room["id"]
+        self._room_file.parent.mkdir(parents=True, exist_ok=True)
+        self._room_file.write_text(self.room_id)
+        products = []
+        for item in PRODUCTS:
+            body = {
+                **item,
+                "currency": "EUR",
+                "image_url": f"/static/demo/{item['sku'].lower()}.svg",
+            }
+            status, product = await self._api("POST", f"/api/rooms/{self.room_id}/products", body)
+            if status != 201:
+                raise RuntimeError(f"demo: could not add a product: {product}")
+            products.append(product)
+        await self._api("POST", f"/api/rooms/{self.room_id}/pin", {"product_id": products[0]["id"]})
+        return products
+
+    async def _products(self) -> list[dict[str, Any]]:
+        status, answer = await self._api("GET", f"/api/rooms/{self.room_id}/products")
+        return list(answer["products"]) if status == 200 else []
+
+    async def _keep_a_sale_running(self, products: list[dict[str, Any]]) -> None:
+        for index, price, quantity, limit, duration in itertools.cycle(SALES):
+            product = products[index % len(products)]
+            body = {
+                "product_id": product["id"],
+                "price_cents": price,
+                "quantity": quantity,
+                "per_user_limit": limit,
+                "duration_s": duration,
+                "reservation_ttl_s": 120,
+            }
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                await self._api(
+                    "POST", f"/api/rooms/{self.room_id}/pin", {"product_id": product["id"]}
+                )
+            status, sale = await self._api("POST", f"/api/rooms/{self.room_id}/sales", body)
+            if status != 201:
+                log.warning("demo: could not start a flash sale: %s", sale)
+                await asyncio.sleep(PAUSE_BETWEEN_SALES_S)
+                continue
+            await self._until_sale_over(sale["id"])
+            await asyncio.sleep(PAUSE_BETWEEN_SALES_S)
+
+    async def _until_sale_over(self, sale_id: str) -> None:
+        running = True
+        while running:
+            await asyncio.sleep(CHECK_EVERY_S)
+            running = await self._sale_running(sale_id)
+
+    async def _sale_running(self, sale_id: str) -> bool:
+        try:
+            status, sale = await self._api("GET", f"/api/rooms/{self.room_id}/sales/{sale_id}")
+        except (aiohttp.ClientError, TimeoutError):
+            return True  # ask again later
+        return status == 200 and sale["status"] in ("scheduled", "open")
+
+    # The anchor's stream and voice
+
+    async def _keep_publishing(self) -> None:
+        from media.samples import sample_path
+
+        command = [
+            sys.executable,
+            "-m",
+            "clients.anchor",
+            "--server",
+            self._base_url,
+            "--token",
+            self._token,
+            "--room",
+            self.room_id,
+            "--source",
+            str(sample_path("vp8")),
+            "--no-console",
+            "--status-every",
+            "0",
+        ]
+        while True:
+            self._publisher = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                preexec_fn=die_with_parent(os.getpid()),
+            )
+            code = await self._publisher.wait()
+            log.warning("demo: the publisher exited (%s); restarting", code)
+            await asyncio.sleep(PUBLISHER_RESTART_S)
+
+    async def _stop_publisher(self) -> None:
+        publisher = self._publisher
+        if publisher is None or publisher.returncode is not None:
+            return
+        publisher.terminate()
+        try:
+            await asyncio.wait_for(publisher.wait(), 5)
+        except TimeoutError:
+            publisher.kill()
+            await publisher.wait()
+
+    async def _chat(self) -> None:
+        """One anchor connection to the channel, saying a line at once and then every
+        CHAT_EVERY_S."""
+        assert self._session is not None
+        url = f"{self._base_url}/ws/rooms/{self.room_id}?format=json&token={self._token}"
+        lines = itertools.cycle(CHAT_LINES)
+        while True:
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError, ConnectionError):
+                async with self._session.ws_connect(url, heartbeat=30) as ws:
+                    while not ws.closed:
+                        await ws.send_str(json.dumps({"type": "chat", "text": next(lines)}))
+                        await asyncio.sleep(CHAT_EVERY_S)
+            await asyncio.sleep(PUBLISHER_RESTART_S)
