@@ -249,7 +249,7 @@ def _endpoints(value: list[Any]) -> str | None:
 @dataclass(frozen=True)
 class CommerceSettings:
     sweep_interval_s: float = _setting(0.5, _positive)
-    stock_interval_s: float = _setting(0.2, _positive)
+    stock_interval_s: float = _setting(0.5, _positive)
     max_quantity: int = _setting(1_000_000, _positive)
     max_reservation_ttl_s: int = _setting(86_400, _positive)
     max_sale_duration_s: int = _setting(604_800, _positive)

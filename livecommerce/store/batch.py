@@ -129,19 +129,23 @@ class StoreBatcher:
         self.pipelines_sent += 1
         pool = self._client.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        # One deadline for the whole batch instead of one per answer (a timer each).
+        timeout_s, connection.socket_timeout = connection.socket_timeout, None
         try:
-            await connection.send_packed_command(packed, check_health=False)
-            results: list[Any] = []
-            for _ in range(count):
-                try:
-                    results.append(await connection.read_response())
-                except ResponseError as error:
-                    results.append(error)
+            async with asyncio.timeout(timeout_s):
+                await connection.send_packed_command(packed, check_health=False)
+                results: list[Any] = []
+                for _ in range(count):
+                    try:
+                        results.append(await connection.read_response())
+                    except ResponseError as error:
+                        results.append(error)
             return results
         except BaseException:
             await connection.disconnect()
             raise
         finally:
+            connection.socket_timeout = timeout_s
             await pool.release(connection)
 
     def _command(self, call: _Call) -> tuple[Any, ...]:
