@@ -11,7 +11,7 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field
-from livecommerce.web.state import PRESENCE, ROOMS, SETTINGS
+from livecommerce.web.state import CATALOG, PRESENCE, ROOMS, SALES, SETTINGS
 
 MAX_LIST_LIMIT = 200
 
@@ -82,9 +82,12 @@ async def get_room(request: web.Request) -> web.Response:
 
 
 async def _room_view(request: web.Request, room: Room) -> dict[str, Any]:
-    """The room with what other parts of the server know of it now."""
+    """The room with its viewers, pinned product and active sales now."""
     view = room.to_json()
     view["viewers"] = await request.app[PRESENCE].total(room.id)
+    pinned = await request.app[CATALOG].pinned(room.id)
+    view["pinned_product"] = pinned.to_json() if pinned else None
+    view["sales"] = [sale.to_json() for sale in await request.app[SALES].active(room.id)]
     return view
 
 

@@ -32,6 +32,8 @@ async def test_pinning_shows_the_product_to_every_viewer_at_once(cluster: Cluste
         assert (await viewer.wait_for("product_pinned"))["product"] == item
     newcomer = await cluster.join(room)
     assert newcomer.of_type("welcome")[0]["pinned_product"] == item
+    _, state = await cluster.api("GET", f"/api/rooms/{room}")
+    assert state["pinned_product"] == item
     _, listing = await cluster.api("GET", f"/api/rooms/{room}/products")
     assert listing["products"] == [item]
     for client in (*viewers, newcomer):
@@ -253,6 +255,8 @@ async def test_a_scheduled_sale_starts_on_time_and_a_stopped_one_ends(cluster: C
     assert time.time() * 1000 >= starts_at
     await buyer.send({"type": "buy", "sale": later["id"], "qty": 1, "key": "now"})
     assert (await buyer.wait_for(lambda f: f.get("key") == "now"))["ok"] is True
+    _, state = await cluster.api("GET", f"/api/rooms/{room}", node=1)
+    assert [(s["id"], s["left"]) for s in state["sales"]] == [(later["id"], later["quantity"] - 1)]
     status, stopped = await cluster.api(
         "POST", f"/api/rooms/{room}/sales/{later['id']}/stop", cluster.token("moderator", "m")
     )
@@ -260,6 +264,7 @@ async def test_a_scheduled_sale_starts_on_time_and_a_stopped_one_ends(cluster: C
     assert (await watcher.wait_for("sale_ended"))["sale"]["id"] == later["id"]
     await buyer.send({"type": "buy", "sale": later["id"], "qty": 1, "key": "after"})
     assert (await buyer.wait_for(lambda f: f.get("key") == "after"))["reason"] == "sale_ended"
+    assert (await cluster.api("GET", f"/api/rooms/{room}"))[1]["sales"] == []
     await asyncio.sleep(0.3)
     assert len(watcher.of_type("sale_ended")) == 1
     assert len(watcher.of_type("sale_started")) == 1
