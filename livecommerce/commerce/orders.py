@@ -15,6 +15,7 @@ from typing import Any
 
 from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Order, now_ms
+from livecommerce.config import DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
@@ -56,12 +57,18 @@ def room_of_order(order_id: str) -> str | None:
 
 class OrderService:
     def __init__(
-        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, bus: RoomBus
+        self,
+        client: StoreClient,
+        keys: Keys,
+        scripts: ScriptRunner,
+        bus: RoomBus,
+        discovery: DiscoverySettings,
     ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
         self._bus = bus
+        self._discovery = discovery
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
@@ -87,8 +94,19 @@ class OrderService:
                 keys.room_buyers(room_id),
                 keys.room_counters(room_id),
                 keys.room_bans(room_id),
+                keys.room_engagement(room_id),
             ],
-            [room_id, sale_id, user, qty, key, order_id, IDEMPOTENCY_TTL_MS],
+            [
+                room_id,
+                sale_id,
+                user,
+                qty,
+                key,
+                order_id,
+                IDEMPOTENCY_TTL_MS,
+                self._discovery.bucket_ms,
+                self._discovery.buckets,
+            ],
         )
         body = json.loads(as_text(answer))
         if body.get("reason") == "sold_out":

@@ -12,6 +12,7 @@ from livecommerce.bus import StoreRoomBus
 from livecommerce.commerce.catalog import Catalog
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService, SaleTerms
+from livecommerce.config import DiscoverySettings
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, connect
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
@@ -33,7 +34,7 @@ async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
     scripts = ScriptRunner(client)
     sales, orders = (
         SaleService(client, keys, scripts, bus),
-        OrderService(client, keys, scripts, bus),
+        OrderService(client, keys, scripts, bus, DiscoverySettings()),
     )
     try:
         product = await Catalog(client, keys, bus).add(
