@@ -39,12 +39,18 @@ class LikeCounter:
         self._discovery = discovery
         self._bus = bus
         self._interval_s = interval_s
-        self._pending: dict[str, int] = {}
+        # room → (likes to add to the total, of which viewers' likes counted for discovery)
+        self._pending: dict[str, tuple[int, int]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
-    def add(self, room_id: str, count: int) -> None:
-        self._pending[room_id] = self._pending.get(room_id, 0) + count
+    def add(self, room_id: str, count: int, engaging: bool = True) -> None:
+        """Queue likes; ``engaging`` False (the anchor's, staff's) leaves discovery out."""
+        self._queue(room_id, count, count if engaging else 0)
+
+    def _queue(self, room_id: str, count: int, engaging: int) -> None:
+        queued, queued_engaging = self._pending.get(room_id, (0, 0))
+        self._pending[room_id] = (queued + count, queued_engaging + engaging)
 
     async def total(self, room_id: str) -> int:
         value = await self._client.hget(self._keys.room_counters(room_id), "likes")
@@ -53,15 +59,15 @@ class LikeCounter:
     async def flush(self) -> None:
         """Add pending likes to the store and broadcast each changed room's total."""
         pending, self._pending = self._pending, {}
-        for room_id, count in pending.items():
+        for room_id, (count, engaging) in pending.items():
             try:
                 total = await self._scripts.run(
                     "likes_add",
                     [self._keys.room_counters(room_id), self._keys.room_engagement(room_id)],
-                    [count, self._discovery.bucket_ms, self._discovery.buckets],
+                    [count, engaging, self._discovery.bucket_ms, self._discovery.buckets],
                 )
             except STORE_UNAVAILABLE_ERRORS:
-                self.add(room_id, count)
+                self._queue(room_id, count, engaging)
                 continue
             with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                 await self._bus.publish(room_id, {"type": "likes", "total": int(total)})

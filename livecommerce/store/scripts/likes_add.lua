@@ -1,12 +1,15 @@
--- Add a batch of likes to the room's total and count them for discovery, in one step.
+-- Add a batch of likes to the room's total and count the viewers' ones for discovery,
+-- in one step.
 -- KEYS: counters hash, engagement hash.
--- ARGV: likes (> 0), engagement slot length (ms), engagement slots in the window.
+-- ARGV: likes, of which from viewers (not the anchor or staff), engagement slot length
+--       (ms), engagement slots in the window.
 -- Returns the room's new like total.
 local counters_key = KEYS[1]
 local engagement_key = KEYS[2]
 local count = tonumber(ARGV[1])
-local slot_ms = tonumber(ARGV[2])
-local slots = tonumber(ARGV[3])
+local engaging = tonumber(ARGV[2])
+local slot_ms = tonumber(ARGV[3])
+local slots = tonumber(ARGV[4])
 
 -- Count `amount` events of `kind` in the room's current time slot, for discovery. The
 -- first count of a slot also deletes the slots that left the window and renews the key's
@@ -30,5 +33,7 @@ end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local total = redis.call('HINCRBY', counters_key, 'likes', count)
-count_engagement(engagement_key, 'likes', count, now, slot_ms, slots)
+if engaging > 0 then
+  count_engagement(engagement_key, 'likes', engaging, now, slot_ms, slots)
+end
 return total
