@@ -80,7 +80,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[BUS] = bus
     scripts = ScriptRunner(client)
     app[ROOMS] = RoomService(client, keys, scripts, bus)
-    app[DISCOVERY] = Discovery(client, keys, settings.discovery)
+    app[DISCOVERY] = Discovery(keys, scripts, settings.discovery)
     app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel, settings.discovery)
     app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
     app[CATALOG] = Catalog(client, keys, bus)

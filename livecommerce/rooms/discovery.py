@@ -3,24 +3,22 @@
 The scripts that record a viewer's chat message (``chat_post``), a batch of
 likes (``likes_add``) and an order (``sales_reserve``) also count it in the
 room's engagement hash, one field per kind and time slot, in the same atomic
-step. This module reads those counts for many rooms in one round trip and
-scores them with a pure function, so every ranking can be explained from the
-parts it returns.
+step. This module sums those counts over the window for many rooms in one
+round trip (``discovery_counts``, in the store) and scores them with a pure
+function, so every ranking can be explained from the parts it returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.config import DiscoverySettings
 from livecommerce.rooms.models import Room
-from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import as_text
+from livecommerce.store.lua import ScriptRunner
 
-KINDS = ("chat", "likes", "orders")
 # Scores are rounded before ranking, so two rooms that show the same score are
 # ordered by the documented tie-breaks rather than by invisible float noise.
 SCORE_DIGITS = 4
@@ -43,19 +41,6 @@ def score(engagement: Engagement, viewers: int, settings: DiscoverySettings) -> 
         + settings.order_weight * engagement.orders
     )
     return round(weighted / (max(viewers, 0) + settings.viewer_smoothing), SCORE_DIGITS)
-
-
-def window_counts(
-    fields: Mapping[bytes | str, bytes | str], now_ms: int, settings: DiscoverySettings
-) -> Engagement:
-    """Sum the engagement hash's ``KIND:SLOT`` fields of the slots still in the window."""
-    first_slot = now_ms // settings.bucket_ms - settings.buckets + 1
-    totals = dict.fromkeys(KINDS, 0)
-    for raw_field, raw_count in fields.items():
-        kind, _, slot = as_text(raw_field).partition(":")
-        if kind in totals and slot.isdigit() and int(slot) >= first_slot:
-            totals[kind] += int(raw_count)
-    return Engagement(**totals)
 
 
 @dataclass(frozen=True)
@@ -95,9 +80,9 @@ def rank(
 class Discovery:
     """Reads rooms' engagement counts and ranks live rooms by them."""
 
-    def __init__(self, client: StoreClient, keys: Keys, settings: DiscoverySettings) -> None:
-        self._client = client
+    def __init__(self, keys: Keys, scripts: ScriptRunner, settings: DiscoverySettings) -> None:
         self._keys = keys
+        self._scripts = scripts
         self._settings = settings
 
     @property
@@ -105,20 +90,17 @@ class Discovery:
         return self._settings.window_s
 
     async def engagement(self, room_ids: Sequence[str]) -> list[Engagement]:
-        """Each room's counts over the window, in one round trip.
+        """Each room's counts over the window, summed in the store, in one round trip.
 
-        The window ends at the store's clock, read after the counts: the scripts
-        stamp events with that same clock, so nodes with skewed clocks agree.
+        The window ends at the store's clock, which also stamped the events, so
+        nodes with skewed clocks agree.
         """
         if not room_ids:
             return []
-        pipe = self._client.pipeline(transaction=False)
-        for room_id in room_ids:
-            pipe.hgetall(self._keys.room_engagement(room_id))
-        pipe.time()
-        *hashes, (seconds, micros) = await pipe.execute()
-        now_ms = int(seconds) * 1000 + int(micros) // 1000
-        return [window_counts(fields, now_ms, self._settings) for fields in hashes]
+        args = [self._settings.bucket_ms, self._settings.buckets]
+        calls = [([self._keys.room_engagement(room_id)], args) for room_id in room_ids]
+        answers = await self._scripts.run_many("discovery_counts", calls)
+        return [Engagement(*(int(count) for count in answer)) for answer in answers]
 
     async def rank(self, rooms: Sequence[Room], viewers: Sequence[int]) -> list[RankedRoom]:
         """The rooms ranked by engagement per viewer (``viewers`` in the same order)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from livecommerce.config import ConfigError, DiscoverySettings, build_settings
-from livecommerce.rooms.discovery import Engagement, rank, score, window_counts
+from livecommerce.rooms.discovery import Engagement, rank, score
 from livecommerce.rooms.models import Room, RoomStatus
 
 DEFAULTS = DiscoverySettings()
@@ -102,24 +102,6 @@ def test_rank_orders_by_score_then_viewers_then_latest_to_go_live() -> None:
 def test_rank_needs_one_viewer_count_and_one_engagement_per_room() -> None:
     with pytest.raises(ValueError, match="zip"):
         rank([live_room("a")], [], [Engagement()], DEFAULTS)
-
-
-def test_window_counts_sum_only_the_slots_still_in_the_window() -> None:
-    settings = DiscoverySettings(window_s=60, buckets=6)  # 10 s slots, 6 of them
-    now_ms = 1_000_000_000 + 4_000  # inside slot 100_000
-    fields: dict[bytes | str, bytes | str] = {
-        b"chat:100000": b"2",  # current slot
-        b"chat:99995": b"3",  # oldest slot still counted
-        b"chat:99994": b"100",  # left the window
-        b"likes:99998": b"40",
-        b"orders:100000": b"1",
-        b"orders:99990": b"9",  # long gone
-        b"shares:100000": b"7",  # not a kind discovery counts
-        b"chat:garbage": b"5",
-    }
-
-    assert window_counts(fields, now_ms, settings) == Engagement(chat=5, likes=40, orders=1)
-    assert window_counts({}, now_ms, settings) == Engagement()
 
 
 def test_the_slot_length_splits_the_window_into_the_configured_slots() -> None:
