@@ -22,6 +22,7 @@ from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
+from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
@@ -35,6 +36,7 @@ from livecommerce.web.state import (
     BUS,
     CATALOG,
     CHAT,
+    DISCOVERY,
     HOOKS,
     HUB,
     LIKES,
@@ -84,12 +86,13 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     await bus.start()
     app[BUS] = bus
     app[ROOMS] = RoomService(client, keys, scripts, bus)
-    app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel)
+    app[DISCOVERY] = Discovery(keys, scripts, settings.discovery)
+    app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel, settings.discovery)
     app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
     app[CATALOG] = Catalog(client, keys, bus)
     app[SALES] = SaleService(client, keys, scripts, bus)
     batcher = StoreBatcher(client, scripts) if settings.commerce.batch_buys else None
-    app[ORDERS] = OrderService(client, keys, scripts, bus, batcher)
+    app[ORDERS] = OrderService(client, keys, scripts, bus, settings.discovery, batcher)
     app[STATS] = Stats(client, keys)
     yield
     if batcher is not None:
@@ -101,9 +104,15 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 async def _channel(app: web.Application) -> AsyncIterator[None]:
     """The channel's background work: like batching and viewer counts; stopped first."""
     settings = app[SETTINGS].channel
-    client, keys = app[STORE], Keys(app[SETTINGS].store.key_prefix)
-    likes = LikeCounter(client, keys, app[BUS], settings.likes_interval_s)
-    presence = Presence(client, keys, ScriptRunner(client), app[NODE_ID], settings.presence_ttl_s)
+    client, keys, scripts = (
+        app[STORE],
+        Keys(app[SETTINGS].store.key_prefix),
+        ScriptRunner(app[STORE]),
+    )
+    likes = LikeCounter(
+        client, keys, scripts, app[BUS], settings.likes_interval_s, app[SETTINGS].discovery
+    )
+    presence = Presence(client, keys, scripts, app[NODE_ID], settings.presence_ttl_s)
     hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
     app[LIKES], app[HUB], app[PRESENCE] = likes, hub, presence
     likes.start()

@@ -57,6 +57,13 @@ def _non_negative(value: float) -> str | None:
     return None if value >= 0 else "must be 0 or greater"
 
 
+def _integer_range(low: int, high: int) -> Validator:
+    def check(value: int) -> str | None:
+        return None if low <= value <= high else f"must be between {low} and {high}"
+
+    return check
+
+
 def _one_of(*choices: str) -> Validator:
     def check(value: str) -> str | None:
         return None if value in choices else f"must be one of {', '.join(choices)}"
@@ -184,6 +191,22 @@ class RoomsSettings:
     list_limit: int = _setting(50, _positive)
 
 
+@dataclass(frozen=True)
+class DiscoverySettings:
+    window_s: int = _setting(300, _integer_range(1, 86_400))
+    buckets: int = _setting(30, _integer_range(1, 600))
+    chat_weight: float = _setting(1.0, _non_negative)
+    like_weight: float = _setting(0.1, _non_negative)
+    order_weight: float = _setting(5.0, _non_negative)
+    viewer_smoothing: float = _setting(5.0, _positive)
+    max_ranked_rooms: int = _setting(500, _integer_range(1, 10_000))
+
+    @property
+    def bucket_ms(self) -> int:
+        """Length of one counting slot: the window split into ``buckets`` slots."""
+        return self.window_s * 1000 // self.buckets
+
+
 def _terms(value: list[Any]) -> str | None:
     if not all(isinstance(term, str) and term.strip() for term in value):
         return "must be a list of non-empty strings"
@@ -279,6 +302,7 @@ class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)
     rooms: RoomsSettings = field(default_factory=RoomsSettings)
+    discovery: DiscoverySettings = field(default_factory=DiscoverySettings)
     channel: ChannelSettings = field(default_factory=ChannelSettings)
     moderation: ModerationSettings = field(default_factory=ModerationSettings)
     commerce: CommerceSettings = field(default_factory=CommerceSettings)

@@ -60,6 +60,7 @@ from benchkit import (
 
 from livecommerce.auth import Role, issue_token
 from livecommerce.commerce.orders import reserve_call
+from livecommerce.config import DiscoverySettings
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 
@@ -347,7 +348,7 @@ async def store_ceiling(node: SaleNode, options: Options) -> float:
     scripts = ScriptRunner(client)
     await scripts.load("sales_reserve")
     sha = scripts.script("sales_reserve").sha
-    keys = Keys("lc:")
+    keys, discovery = Keys("lc:"), DiscoverySettings()
     stop_at = time.monotonic() + options.warmup + options.duration
     counted_from = time.monotonic() + options.warmup
     reserved = 0
@@ -359,7 +360,9 @@ async def store_ceiling(node: SaleNode, options: Options) -> float:
             pipe = client.pipeline(transaction=False)
             for _ in range(options.pipeline):
                 n = next(sequence)
-                call_keys, args = reserve_call(keys, node.room, sale_id, f"c{n % 5000}", 1, f"k{n}")
+                call_keys, args = reserve_call(
+                    keys, discovery, node.room, sale_id, f"c{n % 5000}", 1, f"k{n}"
+                )
                 pipe.evalsha(sha, len(call_keys), *call_keys, *args)
             answers = await pipe.execute()
             if time.monotonic() >= counted_from:

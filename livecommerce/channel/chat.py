@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.bus import RoomBus
-from livecommerce.config import ChannelSettings
+from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
@@ -72,12 +72,14 @@ class ChatService:
         scripts: ScriptRunner,
         bus: RoomBus,
         settings: ChannelSettings,
+        discovery: DiscoverySettings,
     ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
         self._bus = bus
         self._settings = settings
+        self._discovery = discovery
         self._blocked = [term.casefold() for term in settings.blocked_terms]
 
     def blocked_term_in(self, text: str) -> str | None:
@@ -101,6 +103,7 @@ class ChatService:
                 keys.room_moderation(room_id),
                 keys.room_mutes(room_id),
                 keys.room_bans(room_id),
+                keys.room_engagement(room_id),
             ],
             [
                 user,
@@ -110,6 +113,8 @@ class ChatService:
                 self._settings.chat_burst,
                 self._settings.chat_per_s,
                 self._settings.history_size,
+                self._discovery.bucket_ms,
+                self._discovery.buckets,
             ],
         )
         outcome, detail, extra = (as_text(part) for part in reply)

@@ -15,6 +15,7 @@ from typing import Any
 
 from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Order, now_ms
+from livecommerce.config import DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import StoreClient
@@ -56,7 +57,13 @@ def room_of_order(order_id: str) -> str | None:
 
 
 def reserve_call(
-    keys: Keys, room_id: str, sale_id: str, user: str, qty: int, key: str
+    keys: Keys,
+    discovery: DiscoverySettings,
+    room_id: str,
+    sale_id: str,
+    user: str,
+    qty: int,
+    key: str,
 ) -> tuple[list[str], list[Any]]:
     """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
@@ -71,8 +78,19 @@ def reserve_call(
             keys.room_buyers(room_id),
             keys.room_counters(room_id),
             keys.room_bans(room_id),
+            keys.room_engagement(room_id),
         ],
-        [room_id, sale_id, user, qty, key, order_id, IDEMPOTENCY_TTL_MS],
+        [
+            room_id,
+            sale_id,
+            user,
+            qty,
+            key,
+            order_id,
+            IDEMPOTENCY_TTL_MS,
+            discovery.bucket_ms,
+            discovery.buckets,
+        ],
     )
 
 
@@ -87,12 +105,14 @@ class OrderService:
         keys: Keys,
         scripts: ScriptRunner,
         bus: RoomBus,
+        discovery: DiscoverySettings,
         batcher: StoreBatcher | None = None,
     ) -> None:
         self._client = client
         self._keys = keys
         self._scripts = scripts
         self._bus = bus
+        self._discovery = discovery
         self._run_script = batcher.script if batcher else scripts.run
         self._command = batcher.command if batcher else client.execute_command
         self._sold_out: dict[tuple[str, str], float] = {}
@@ -107,7 +127,8 @@ class OrderService:
             body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
             return BuyAnswer(body, fresh=False)
         kind, answer, _left, took_last = await self._run_script(
-            "sales_reserve", *reserve_call(self._keys, room_id, sale_id, user, qty, key)
+            "sales_reserve",
+            *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
         )
         body = json.loads(as_text(answer))
         if body.get("reason") == "sold_out":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from livecommerce.bus import RoomBus
 from livecommerce.errors import ApiError, ErrorCode
@@ -88,16 +88,17 @@ class RoomService:
         results = await pipe.execute()
         return [Room.from_hash(fields) for fields in results if fields]
 
-    async def list(self, status: RoomStatus | None, limit: int) -> list[Room]:
-        """Live rooms first (latest to go live first), then the rest, newest first."""
+    async def live(self, limit: int) -> list[Room]:
+        """Live rooms, latest to go live first, at most ``limit``."""
+        live_ids = await self._client.zrevrange(self._keys.rooms_live(), 0, limit - 1)
+        live = await self._load_many([as_text(i) for i in live_ids])
+        return [room for room in live if room.status is RoomStatus.live]
+
+    async def others(
+        self, status: RoomStatus | None, limit: int, skip: Collection[str] = ()
+    ) -> list[Room]:
+        """Rooms of ``status`` (None: every room not live), newest first, leaving out ``skip``."""
         rooms: list[Room] = []
-        if status in (None, RoomStatus.live):
-            live_ids = await self._client.zrevrange(self._keys.rooms_live(), 0, limit - 1)
-            live = await self._load_many([as_text(i) for i in live_ids])
-            rooms.extend(r for r in live if r.status is RoomStatus.live)
-        if status is RoomStatus.live:
-            return rooms[:limit]
-        seen = {r.id for r in rooms}
         for page in range(MAX_INDEX_PAGES):
             if len(rooms) >= limit:
                 break
@@ -107,7 +108,7 @@ class RoomService:
             )
             if not ids:
                 break
-            batch = await self._load_many([as_text(i) for i in ids if as_text(i) not in seen])
+            batch = await self._load_many([as_text(i) for i in ids if as_text(i) not in skip])
             for room in batch:
                 wanted = (
                     room.status is not RoomStatus.live if status is None else room.status is status

@@ -18,6 +18,9 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:chat:bucket``   | hash | per-user chat token bucket: user → "tokens:ms" | 1 h    |
 | ``P{r:ROOM}:chat:last``     | hash | per-user time of the last message (slow mode)  | 1 h    |
 | ``P{r:ROOM}:counters``      | hash | chat_messages, likes, peak_viewers             | none   |
+| ``P{r:ROOM}:engagement``    | hash | "KIND:SLOT" → count (KIND: chat, likes or      | window |
+|                             |      | orders; SLOT = ms // slot length); slots past  |        |
+|                             |      | the window removed when a new slot starts      |        |
 | ``P{r:ROOM}:presence``      | hash | node id → "count:expires_ms"; stale fields are | none   |
 |                             |      | ignored and removed when counted               |        |
 | ``P{r:ROOM}:mod``           | hash | muted_until (ms, -1 = until unmuted),          | none   |
@@ -100,6 +103,10 @@ class Keys:
     def room_counters(self, room_id: str) -> str:
         """Hash of the room's counters (chat messages, likes, peak viewers)."""
         return f"{self.prefix}{self.room_tag(room_id)}:counters"
+
+    def room_engagement(self, room_id: str) -> str:
+        """Hash of recent chat, likes and orders per time slot, for discovery ranking."""
+        return f"{self.prefix}{self.room_tag(room_id)}:engagement"
 
     def room_presence(self, room_id: str) -> str:
         """Hash of viewer counts per node, each with its expiry."""

@@ -55,6 +55,30 @@ class ScriptRunner:
             await self.load(name)
             return await self._client.evalsha(script.sha, len(keys), *keys, *args)
 
+    async def run_many(
+        self, name: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        """Run the script once per ``(keys, args)`` in one pipeline; answers in order.
+
+        Each call is its own atomic step (not one transaction). On NOSCRIPT the
+        script is loaded and the whole pipeline sent once more, so use it only for
+        scripts that read, or whose calls may safely run twice.
+        """
+        script = self.script(name)
+        try:
+            return await self._pipeline(script, calls)
+        except NoScriptError:
+            await self.load(name)
+            return await self._pipeline(script, calls)
+
+    async def _pipeline(
+        self, script: Script, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for keys, args in calls:
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        return list(await pipe.execute())
+
     async def load_all(self) -> None:
         """SCRIPT LOAD every script file, so that a burst does not start with NOSCRIPT."""
         for entry in resources.files(SCRIPTS_PACKAGE).iterdir():

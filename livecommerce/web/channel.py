@@ -315,7 +315,7 @@ async def _dispatch(
             session.room_id, principal.user, principal.role.value, message.text, session.privileged
         )
     elif isinstance(message, Like):
-        request.app[LIKES].add(session.room_id, message.count)
+        request.app[LIKES].add(session.room_id, message.count, engaging=not session.privileged)
     elif isinstance(message, Buy):
         answer = await request.app[ORDERS].buy(
             session.room_id, message.sale, principal.user, message.qty, message.key

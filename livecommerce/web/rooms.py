@@ -8,10 +8,11 @@ from aiohttp import web
 
 from livecommerce.auth import Role, valid_identifier
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.rooms.discovery import RankedRoom
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field
-from livecommerce.web.state import CATALOG, PRESENCE, ROOMS, SALES, SETTINGS
+from livecommerce.web.state import CATALOG, DISCOVERY, PRESENCE, ROOMS, SALES, SETTINGS
 
 MAX_LIST_LIMIT = 200
 
@@ -66,13 +67,35 @@ def _limit_param(request: web.Request) -> int:
 
 @admits_anyone
 async def list_rooms(request: web.Request) -> web.Response:
-    """Rooms, live ones first; ``?status=`` filters, ``?limit=`` caps."""
-    rooms = await request.app[ROOMS].list(_status_param(request), _limit_param(request))
-    viewers = await request.app[PRESENCE].totals([room.id for room in rooms])
-    views = [
-        {**room.to_json(), "viewers": count} for room, count in zip(rooms, viewers, strict=True)
-    ]
+    """Live rooms ranked by discovery, then the rest; ``?status=`` filters, ``?limit=`` caps."""
+    status, limit = _status_param(request), _limit_param(request)
+    views: list[dict[str, Any]] = []
+    if status in (None, RoomStatus.live):
+        views = [_ranked_view(request, ranked) for ranked in await _ranked_live(request)]
+        views = views[:limit]
+    if status is not RoomStatus.live:
+        seen = {view["id"] for view in views}
+        rest = await request.app[ROOMS].others(status, limit - len(views), seen)
+        viewers = await request.app[PRESENCE].totals([room.id for room in rest])
+        views += [
+            {**room.to_json(), "viewers": count} for room, count in zip(rest, viewers, strict=True)
+        ]
     return web.json_response({"rooms": views})
+
+
+async def _ranked_live(request: web.Request) -> list[RankedRoom]:
+    """Up to ``discovery.max_ranked_rooms`` live rooms, most engaging per viewer first."""
+    live = await request.app[ROOMS].live(request.app[SETTINGS].discovery.max_ranked_rooms)
+    viewers = await request.app[PRESENCE].totals([room.id for room in live])
+    return await request.app[DISCOVERY].rank(live, viewers)
+
+
+def _ranked_view(request: web.Request, ranked: RankedRoom) -> dict[str, Any]:
+    return {
+        **ranked.room.to_json(),
+        "viewers": ranked.viewers,
+        "discovery": ranked.discovery_json(request.app[DISCOVERY].window_s),
+    }
 
 
 @admits_anyone
@@ -82,9 +105,13 @@ async def get_room(request: web.Request) -> web.Response:
 
 
 async def _room_view(request: web.Request, room: Room) -> dict[str, Any]:
-    """The room with its viewers, pinned product and active sales now."""
-    view = room.to_json()
-    view["viewers"] = await request.app[PRESENCE].total(room.id)
+    """The room with its viewers, pinned product, active sales and (live) discovery now."""
+    viewers = await request.app[PRESENCE].total(room.id)
+    if room.status is RoomStatus.live:
+        (ranked,) = await request.app[DISCOVERY].rank([room], [viewers])
+        view = _ranked_view(request, ranked)
+    else:
+        view = {**room.to_json(), "viewers": viewers}
     pinned = await request.app[CATALOG].pinned(room.id)
     view["pinned_product"] = pinned.to_json() if pinned else None
     view["sales"] = [sale.to_json() for sale in await request.app[SALES].active(room.id)]

@@ -17,6 +17,7 @@ from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
+from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
 from livecommerce.streams.service import StreamService
@@ -26,6 +27,7 @@ SIGNING_SECRET = web.AppKey("signing_secret", str)
 STORE = web.AppKey("store", StoreClient)
 BUS = web.AppKey("bus", StoreRoomBus)
 ROOMS = web.AppKey("rooms", RoomService)
+DISCOVERY = web.AppKey("discovery", Discovery)
 NODE_ID = web.AppKey("node_id", str)
 CHAT = web.AppKey("chat", ChatService)
 LIKES = web.AppKey("likes", LikeCounter)

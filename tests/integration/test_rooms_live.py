@@ -46,7 +46,7 @@ async def test_live_then_offline_is_written_then_published(
     live = await rooms.go_live(room.id, "s1", "http://node-a:8080", ttl_ms=15_000)
     assert live.status is RoomStatus.live
     assert live.origin == "http://node-a:8080"
-    assert [r.id for r in await rooms.list(RoomStatus.live, 10)] == [room.id]
+    assert [r.id for r in await rooms.live(10)] == [room.id]
     assert not await rooms.go_offline(room.id, "someone-else")
     assert await rooms.go_offline(room.id, "s1")
     assert not await rooms.go_offline(room.id, "s1")
@@ -56,7 +56,7 @@ async def test_live_then_offline_is_written_then_published(
     back = await rooms.get(room.id)
     assert back.status is RoomStatus.scheduled
     assert back.origin is None
-    assert await rooms.list(RoomStatus.live, 10) == []
+    assert await rooms.live(10) == []
 
 
 async def test_an_ended_room_cannot_go_live(

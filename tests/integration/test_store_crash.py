@@ -14,6 +14,7 @@ from livecommerce.bus import StoreRoomBus
 from livecommerce.commerce.catalog import Catalog
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService, SaleTerms
+from livecommerce.config import DiscoverySettings
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, connect
 from livecommerce.store.embedded import EmbeddedValkey
@@ -38,7 +39,12 @@ async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
     sales, orders = (
         SaleService(client, keys, scripts, bus),
         OrderService(
-            client, keys, scripts, bus, StoreBatcher(client, scripts) if batched else None
+            client,
+            keys,
+            scripts,
+            bus,
+            DiscoverySettings(),
+            StoreBatcher(client, scripts) if batched else None,
         ),
     )
     try:

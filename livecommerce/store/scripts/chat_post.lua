@@ -1,10 +1,11 @@
 -- Post a chat message: ban, room mute, user mute, slow mode and the user's token
 -- bucket are checked, then the message is appended to the capped history, in one step.
+-- A viewer's message (not the anchor's or staff's) is also counted for discovery.
 -- KEYS: history stream, buckets hash, last-post hash, counters hash, moderation hash,
---       mutes hash, bans hash.
+--       mutes hash, bans hash, engagement hash.
 -- ARGV: user, role, text, privileged ("1": the room's anchor or staff, exempt from
 --       mutes, slow mode and the rate limit), bucket burst, bucket refill per second,
---       history max length.
+--       history max length, engagement slot length (ms), engagement slots in the window.
 -- Returns {"ok", id, ts_ms} or {"err", code, until_ms}.
 local history_key = KEYS[1]
 local buckets_key = KEYS[2]
@@ -13,6 +14,7 @@ local counters_key = KEYS[4]
 local moderation_key = KEYS[5]
 local mutes_key = KEYS[6]
 local bans_key = KEYS[7]
+local engagement_key = KEYS[8]
 local user = ARGV[1]
 local role = ARGV[2]
 local text = ARGV[3]
@@ -20,6 +22,27 @@ local privileged = ARGV[4] == '1'
 local burst = tonumber(ARGV[5])
 local refill_per_ms = tonumber(ARGV[6]) / 1000
 local history_max = ARGV[7]
+local slot_ms = tonumber(ARGV[8])
+local slots = tonumber(ARGV[9])
+
+-- Count `amount` events of `kind` in the room's current time slot, for discovery. The
+-- first count of a slot also deletes the slots that left the window and renews the key's
+-- expiry, so the hash never holds more than a window of slots. (The same function is in
+-- chat_post.lua, likes_add.lua and sales_reserve.lua: scripts cannot share code.)
+local function count_engagement(key, kind, amount, now, slot_ms, slots)
+  local slot = math.floor(now / slot_ms)
+  if redis.call('HINCRBY', key, kind .. ':' .. string.format('%d', slot), amount) ~= amount then
+    return
+  end
+  local first_kept = slot - slots + 1
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    local at = tonumber(string.match(field, ':(%d+)$'))
+    if at == nil or at < first_kept then
+      redis.call('HDEL', key, field)
+    end
+  end
+  redis.call('PEXPIRE', key, (slots + 1) * slot_ms)
+end
 
 local IDLE_EXPIRY_MS = 3600000
 local clock = redis.call('TIME')
@@ -67,4 +90,7 @@ end
 local id = redis.call('XADD', history_key, 'MAXLEN', '~', history_max, '*',
   'user', user, 'role', role, 'text', text)
 redis.call('HINCRBY', counters_key, 'chat_messages', 1)
+if not privileged then
+  count_engagement(engagement_key, 'chat', 1, now, slot_ms, slots)
+end
 return {'ok', id, tostring(now)}

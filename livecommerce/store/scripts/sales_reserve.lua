@@ -2,11 +2,13 @@
 -- before for the same idempotency key is returned unchanged; otherwise the sale
 -- must be open, the user not banned and under the per-user limit, the stock
 -- sufficient; then stock is decremented, the reservation recorded with its expiry,
--- the user's count bumped and order.created appended to the room's outbox.
+-- the user's count bumped, order.created appended to the room's outbox and the order
+-- counted for discovery.
 -- KEYS: sale hash, sale buyers hash, idempotency hash, reservations zset,
---       new order hash, outbox stream, room buyers set, counters hash, bans hash.
+--       new order hash, outbox stream, room buyers set, counters hash, bans hash,
+--       engagement hash.
 -- ARGV: room id, sale id, user, quantity, idempotency key, new order id,
---       idempotency expiry (ms).
+--       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window.
 -- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
 local sale_key = KEYS[1]
 local buyers_key = KEYS[2]
@@ -17,6 +19,7 @@ local outbox_key = KEYS[6]
 local room_buyers_key = KEYS[7]
 local counters_key = KEYS[8]
 local bans_key = KEYS[9]
+local engagement_key = KEYS[10]
 local room_id = ARGV[1]
 local sale_id = ARGV[2]
 local user = ARGV[3]
@@ -24,6 +27,27 @@ local qty = tonumber(ARGV[4])
 local idempotency_field = user .. '|' .. ARGV[5]
 local order_id = ARGV[6]
 local idempotency_ttl_ms = tonumber(ARGV[7])
+local slot_ms = tonumber(ARGV[8])
+local slots = tonumber(ARGV[9])
+
+-- Count `amount` events of `kind` in the room's current time slot, for discovery. The
+-- first count of a slot also deletes the slots that left the window and renews the key's
+-- expiry, so the hash never holds more than a window of slots. (The same function is in
+-- chat_post.lua, likes_add.lua and sales_reserve.lua: scripts cannot share code.)
+local function count_engagement(key, kind, amount, now, slot_ms, slots)
+  local slot = math.floor(now / slot_ms)
+  if redis.call('HINCRBY', key, kind .. ':' .. string.format('%d', slot), amount) ~= amount then
+    return
+  end
+  local first_kept = slot - slots + 1
+  for _, field in ipairs(redis.call('HKEYS', key)) do
+    local at = tonumber(string.match(field, ':(%d+)$'))
+    if at == nil or at < first_kept then
+      redis.call('HDEL', key, field)
+    end
+  end
+  redis.call('PEXPIRE', key, (slots + 1) * slot_ms)
+end
 
 local previous = redis.call('HGET', idempotency_key, idempotency_field)
 if previous then
@@ -95,6 +119,7 @@ redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
 redis.call('SADD', room_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
+count_engagement(engagement_key, 'orders', 1, now, slot_ms, slots)
 
 local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
 redis.call('HSET', idempotency_key, idempotency_field, answer)
