@@ -18,6 +18,7 @@ const ORDER_STATUS = {
   cancelled: 'cancelled.',
   expired: 'expired: it was not paid in time.',
 };
+const BUTTON = { open: 'Buy now', sold_out: 'Sold out', ended: 'Sale ended', scheduled: 'Soon' };
 // A buy with no answer by then is sent again with the same key (same answer guaranteed).
 const BUY_RESEND_MS = 5000;
 
@@ -121,8 +122,9 @@ export class ShopView {
     const buy = el('button', 'buy');
     buy.type = 'button';
     const busy = [...this.pending.values()].some((p) => p.sale === sale.id);
-    buy.textContent = busy ? 'Reserving…' : { open: 'Buy now', sold_out: 'Sold out', ended: 'Ended', scheduled: 'Soon' }[state];
-    buy.disabled = busy || state !== 'open';
+    buy.textContent = busy ? 'Reserving…' : BUTTON[state];
+    // Sold out stays pressable: expired or cancelled reservations can return stock.
+    buy.disabled = busy || state === 'ended' || state === 'scheduled';
     buy.addEventListener('click', () => this.buy(sale.id));
     card.append(head, title, price, bar, stock, buy);
     this.updateCountdown(card, sale, state);
