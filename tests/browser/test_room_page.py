@@ -66,6 +66,63 @@ async def test_the_room_page_plays_the_live_video_at_its_published_size(
         await expect(page.locator("#room-title")).to_have_text("Spring tea tasting")
 
 
+async def test_the_video_comes_back_when_the_anchor_goes_live_again(
+    site: Cluster, browser: Browser
+) -> None:
+    room = await site.room()
+    page = await open_page(browser, room_url(site, room))
+    anchor = site.token("anchor", "alice")
+    async with publishing(site.http, site.urls[0], room, anchor):
+        await wait_playing(page)
+    await page.wait_for_function("() => document.body.dataset.player !== 'playing'")
+    await expect(page.locator("#messages")).to_contain_text("The stream went offline")
+    async with publishing(site.http, site.urls[0], room, anchor):
+        await expect(page.locator("#messages")).to_contain_text("The stream is live.")
+        await page.wait_for_function("() => document.body.dataset.player === 'playing'")
+        before = await frames_decoded(page, at_least=1)
+        assert await frames_decoded(page, at_least=before + 10) >= before + 10
+
+
+async def test_on_a_phone_the_video_comes_first_then_the_shop_then_the_chat(
+    site: Cluster, browser: Browser
+) -> None:
+    room = await site.room()
+    page = await open_page(browser, room_url(site, room), width=360, height=740)
+    await page.wait_for_function("() => document.body.dataset.channel === 'open'")
+    boxes = [await page.locator(s).bounding_box() for s in (".player", ".shop", ".chat")]
+    assert all(box is not None for box in boxes)
+    tops = [box["y"] for box in boxes if box is not None]
+    assert tops == sorted(tops)
+    assert all(box["width"] <= 360 for box in boxes if box is not None)
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+async def test_a_moderator_deletes_a_line_and_times_out_its_author_from_the_page(
+    site: Cluster, browser: Browser
+) -> None:
+    room = await site.room()
+    troll = await site.join(room, "troll", node=1)
+    try:
+        await troll.send({"type": "chat", "text": "buy my stuff elsewhere"})
+        posted = await troll.wait_for("chat")
+        page = await open_page(browser, room_url(site, room, site.token("moderator", "mia")))
+        line = page.locator(f'li.line[data-id="{posted["id"]}"]')
+        await line.locator("button.mod-delete").click()
+        deleted = await troll.wait_for("chat_deleted")
+        assert deleted["id"] == posted["id"]
+        await expect(line).to_have_count(0)
+        await troll.send({"type": "chat", "text": "again"})
+        again = await troll.wait_for(lambda f: f.get("text") == "again")
+        await page.locator(f'li.line[data-id="{again["id"]}"] button.mod-timeout').click()
+        muted = await troll.wait_for("muted")
+        assert muted["until"] > 0
+        viewer = await open_page(browser, room_url(site, room, site.token("viewer", "bob")))
+        await expect(viewer.locator("#messages li.line")).to_have_count(1)
+        await expect(viewer.locator("button.mod-delete")).to_have_count(0)
+    finally:
+        await troll.close()
+
+
 async def test_chat_goes_both_ways_between_the_page_and_another_client(
     site: Cluster, browser: Browser
 ) -> None:
