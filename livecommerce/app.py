@@ -29,7 +29,18 @@ from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.streams.service import StreamService
-from livecommerce.web import channel, commerce, health, moderation, orders, rooms, whep, whip
+from livecommerce.web import (
+    channel,
+    commerce,
+    demo,
+    health,
+    moderation,
+    orders,
+    pages,
+    rooms,
+    whep,
+    whip,
+)
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
@@ -196,4 +207,6 @@ def create_app(settings: Settings) -> web.Application:
     moderation.add_routes(app)
     commerce.add_routes(app)
     orders.add_routes(app)
+    demo.add_routes(app)
+    pages.add_routes(app)
     return app

@@ -60,6 +60,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     flags = {
         "server": {"host": getattr(args, "host", None), "port": getattr(args, "port", None)},
         "store": {"url": getattr(args, "redis_url", None), "data_dir": args.data_dir},
+        "auth": {"demo_tokens": True if getattr(args, "demo", False) else None},
     }
     return load_settings(args.config, flags=flags)
 

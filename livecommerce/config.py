@@ -135,6 +135,7 @@ class AuthSettings:
     secret: str = _setting("", _secret)
     token_ttl_s: int = _setting(86_400, _positive)
     viewer_token_required: bool = _setting(False)
+    demo_tokens: bool = _setting(False)
 
 
 ICE_SERVER_KEYS = frozenset({"urls", "username", "credential"})

@@ -38,6 +38,7 @@ class ErrorCode(Enum):
     not_your_room = ErrorSpec(403, 4403, "Only this room's anchor may do this.")
     not_found = ErrorSpec(404, 4404, "There is nothing at this address.")
     room_not_found = ErrorSpec(404, 4404, "No such room.")
+    demo_disabled = ErrorSpec(404, 4404, "Demo tokens are off on this server; ask for a token.")
     method_not_allowed = ErrorSpec(405, 4405, "This method is not allowed here.")
     session_not_found = ErrorSpec(404, 4404, "No such media session.")
     conflict = ErrorSpec(409, 4409, "The request conflicts with the current state.")

@@ -26,6 +26,7 @@ class Room:
     created_at: int
     started_at: int | None = None
     ended_at: int | None = None
+    cover_url: str = ""
     # While live (internal, not in to_json): the node serving the stream, its media
     # session, and until when its heartbeat vouches for it (ms).
     origin: str | None = None
@@ -49,6 +50,7 @@ class Room:
             created_at=int(text["created_at"]),
             started_at=optional_int("started_at"),
             ended_at=optional_int("ended_at"),
+            cover_url=text.get("cover_url", ""),
             origin=text.get("origin") or None,
             live_session=text.get("live_session") or None,
             live_until=optional_int("live_until"),
@@ -65,4 +67,5 @@ class Room:
             "created_at": self.created_at,
             "started_at": self.started_at,
             "ended_at": self.ended_at,
+            "cover_url": self.cover_url or None,
         }

@@ -53,7 +53,9 @@ class RoomService:
         self._scripts = scripts
         self._clock_ms = clock_ms
 
-    async def create(self, anchor: str, title: str, description: str = "") -> Room:
+    async def create(
+        self, anchor: str, title: str, description: str = "", cover_url: str = ""
+    ) -> Room:
         """Create a scheduled room owned by ``anchor``."""
         created_at = self._clock_ms()
         for _ in range(5):
@@ -61,11 +63,19 @@ class RoomService:
             created = await self._scripts.run(
                 "rooms_create",
                 [self._keys.room(room_id)],
-                [room_id, title, description, anchor, created_at],
+                [room_id, title, description, anchor, created_at, cover_url],
             )
             if created == 1:
                 await self._client.zadd(self._keys.rooms_index(), {room_id: created_at})
-                return Room(room_id, title, description, anchor, RoomStatus.scheduled, created_at)
+                return Room(
+                    room_id,
+                    title,
+                    description,
+                    anchor,
+                    RoomStatus.scheduled,
+                    created_at,
+                    cover_url=cover_url,
+                )
         raise RuntimeError("could not find a free room id in 5 tries")
 
     async def find(self, room_id: str) -> Room | None:

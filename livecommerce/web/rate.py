@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 
 
 class TokenBucket:
@@ -33,3 +34,21 @@ class StrikeCounter:
 
     def strike(self) -> bool:
         return not self._bucket.take()
+
+
+class KeyedBuckets:
+    """A :class:`TokenBucket` per key (a client address); the least recently used go first
+    once more than ``max_keys`` are kept, so the table stays bounded."""
+
+    def __init__(self, burst: int, per_s: float, max_keys: int = 10_000) -> None:
+        self._burst = burst
+        self._per_s = per_s
+        self._max_keys = max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str) -> bool:
+        bucket = self._buckets.pop(key, None) or TokenBucket(self._burst, self._per_s)
+        self._buckets[key] = bucket
+        while len(self._buckets) > self._max_keys:
+            self._buckets.popitem(last=False)
+        return bucket.take()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -15,6 +16,8 @@ from livecommerce.web.body import read_json_object, reject_unknown, text_field
 from livecommerce.web.state import CATALOG, DISCOVERY, PRESENCE, ROOMS, SALES, SETTINGS
 
 MAX_LIST_LIMIT = 200
+# Long enough for signed CDN image URLs, short enough to keep room hashes small.
+MAX_COVER_URL_CHARS = 2048
 
 
 def room_id_of(request: web.Request) -> str:
@@ -24,17 +27,38 @@ def room_id_of(request: web.Request) -> str:
     return room_id
 
 
+def cover_url_field(body: dict[str, Any]) -> str:
+    """``cover_url``: an http(s) URL or a path on this site (``/...``); empty when absent."""
+    value = text_field(body, "cover_url", max_chars=MAX_COVER_URL_CHARS, required=False)
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        web_url = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        web_url = False
+    site_path = value.startswith("/") and not value.startswith("//")
+    if any(c.isspace() or c in '\\<>"' for c in value) or not (site_path or web_url):
+        raise ApiError(
+            ErrorCode.invalid_field,
+            "Field 'cover_url' must be an http(s) URL or a path on this site starting with '/'.",
+            field="cover_url",
+        )
+    return value
+
+
 @admits(Role.anchor)
 async def create_room(request: web.Request) -> web.Response:
-    """``{title, description?}`` → 201 room; the caller becomes its anchor."""
+    """``{title, description?, cover_url?}`` → 201 room; the caller becomes its anchor."""
     limits = request.app[SETTINGS].rooms
     body = await read_json_object(request)
-    reject_unknown(body, {"title", "description"})
+    reject_unknown(body, {"title", "description", "cover_url"})
     title = text_field(body, "title", max_chars=limits.max_title_chars, required=True)
     description = text_field(
         body, "description", max_chars=limits.max_description_chars, required=False
     )
-    room = await request.app[ROOMS].create(caller(request).user, title, description)
+    cover_url = cover_url_field(body)
+    room = await request.app[ROOMS].create(caller(request).user, title, description, cover_url)
     return web.json_response(
         await _room_view(request, room), status=201, headers={"Location": f"/api/rooms/{room.id}"}
     )

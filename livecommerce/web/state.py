@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from livecommerce.auth import Principal
@@ -21,6 +23,7 @@ from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
 from livecommerce.streams.service import StreamService
+from livecommerce.web.rate import KeyedBuckets
 
 SETTINGS = web.AppKey("settings", Settings)
 SIGNING_SECRET = web.AppKey("signing_secret", str)
@@ -40,5 +43,7 @@ ORDERS = web.AppKey("orders", OrderService)
 STATS = web.AppKey("stats", Stats)
 HOOKS = web.AppKey("hooks", HookDispatcher)
 STREAMS = web.AppKey("streams", StreamService)
+DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
+VIEWER_ROOT = web.AppKey("viewer_root", Path)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -43,6 +44,13 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "clients/moderator/cli.py",
         "livecommerce/store/scripts/chat_post.lua",
         "clients/anchor/cli.py",
+        "clients/viewer/index.html",
+        "clients/viewer/room.html",
+        "clients/viewer/app.css",
+        "clients/viewer/icon.svg",
+        "clients/viewer/js/room.js",
+        "clients/viewer/js/player.js",
+        "clients/viewer/js/channel.js",
     ]:
         assert required in names, f"{required} missing from {wheel.name}"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -76,6 +84,9 @@ def test_a_node_runs_from_the_unpacked_wheel(unpacked: Path, tmp_path: Path) -> 
         node.wait_ready()
         status, room = node.request("POST", "/api/rooms", {"title": "from a wheel"}, token)
         assert status == 201, room
+        for path in ("/", f"/rooms/{room['id']}", "/static/js/room.js"):
+            with urllib.request.urlopen(node.url + path, timeout=10) as page:
+                assert page.status == 200, path
         status, ended = node.request("POST", f"/api/rooms/{room['id']}/end", None, token)
         assert status == 200
         assert ended["status"] == "ended"

@@ -9,6 +9,7 @@ import pytest
 
 from livecommerce.store.client import mask_url
 from livecommerce.store.keys import Keys
+from livecommerce.web.rate import KeyedBuckets
 
 PREFIXES = ["lc:", "lc:t-0123abcd:", "lc:prod:eu:"]
 
@@ -214,3 +215,11 @@ def test_masking_keeps_query_parameters_with_blank_values() -> None:
     url = f"redis://:{PASSWORD}@store.example:6379/0?client_name=&db=1"
 
     assert mask_url(url) == "redis://:***@store.example:6379/0?client_name=&db=1"
+
+
+def test_keyed_buckets_limit_each_key_and_forget_the_oldest() -> None:
+    buckets = KeyedBuckets(burst=2, per_s=0.001, max_keys=3)
+    assert [buckets.take("a") for _ in range(3)] == [True, True, False]
+    for key in ("b", "c", "d"):
+        assert buckets.take(key)
+    assert buckets.take("a")  # "a" was the least recently used and was forgotten

@@ -1,0 +1,153 @@
+// WHEP playback with a plain RTCPeerConnection. Retries with backoff while the room is not
+// live (409), unknown (404), busy (503) or unreachable, and when the connection drops.
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 15_000;
+const GATHER_TIMEOUT_MS = 2000;
+// A disconnected ICE connection often comes back by itself; give it this long.
+const DISCONNECTED_GRACE_MS = 3000;
+
+function waitForGathering(pc) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, GATHER_TIMEOUT_MS);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+export class WhepPlayer {
+  // onState(state, detail): 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped'
+  constructor(video, endpoint, getToken, onState) {
+    this.video = video;
+    this.endpoint = endpoint;
+    this.getToken = getToken;
+    this.onState = onState;
+    this.pc = null;
+    this.location = null;
+    this.retryMs = FIRST_RETRY_MS;
+    this.timer = null;
+    this.generation = 0;
+    this.running = false;
+  }
+
+  start() {
+    this.running = true;
+    this.retryMs = FIRST_RETRY_MS;
+    this.attempt();
+  }
+
+  // Start again now (the room went live, or the token changed).
+  restart() {
+    this.teardown();
+    this.start();
+  }
+
+  stop() {
+    this.running = false;
+    this.teardown();
+    this.onState('stopped');
+  }
+
+  teardown() {
+    this.generation += 1;
+    clearTimeout(this.timer);
+    this.timer = null;
+    if (this.location) {
+      const headers = {};
+      const token = this.getToken();
+      if (token) headers.Authorization = `Bearer ${token}`;
+      // keepalive lets the DELETE go out while the page unloads.
+      fetch(this.location, { method: 'DELETE', headers, keepalive: true }).catch(() => {});
+      this.location = null;
+    }
+    if (this.pc) {
+      this.pc.close();
+      this.pc = null;
+    }
+  }
+
+  retry(state, detail, afterMs) {
+    this.teardown();
+    if (!this.running) return;
+    const delay = afterMs ?? this.retryMs;
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+    this.onState(state, detail);
+    const jitter = delay * 0.2 * Math.random();
+    this.timer = setTimeout(() => this.attempt(), delay + jitter);
+  }
+
+  async attempt() {
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && this.running;
+    this.onState('connecting');
+    const pc = new RTCPeerConnection();
+    this.pc = pc;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.addEventListener('track', (event) => {
+      stream.addTrack(event.track);
+      if (this.video.srcObject !== stream) this.video.srcObject = stream;
+    });
+    let grace = null;
+    pc.addEventListener('connectionstatechange', () => {
+      if (!current()) return;
+      clearTimeout(grace);
+      const state = pc.connectionState;
+      if (state === 'connected') {
+        this.retryMs = FIRST_RETRY_MS;
+        this.onState('playing');
+      } else if (state === 'failed' || state === 'closed') {
+        this.retry('retrying', 'The stream dropped; reconnecting…');
+      } else if (state === 'disconnected') {
+        grace = setTimeout(() => {
+          if (current()) this.retry('retrying', 'The stream dropped; reconnecting…');
+        }, DISCONNECTED_GRACE_MS);
+      }
+    });
+    let response;
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await waitForGathering(pc);
+      if (!current()) return;
+      const headers = { 'Content-Type': 'application/sdp' };
+      const token = this.getToken();
+      if (token) headers.Authorization = `Bearer ${token}`;
+      response = await fetch(this.endpoint, { method: 'POST', headers, body: pc.localDescription.sdp });
+    } catch {
+      if (current()) this.retry('retrying', 'The server cannot be reached; retrying…');
+      return;
+    }
+    if (!current()) return;
+    if (response.status !== 201) {
+      const body = await response.json().catch(() => ({}));
+      const code = body.error ? body.error.code : '';
+      const after = Number(response.headers.get('Retry-After'));
+      const afterMs = after > 0 ? Math.min(after * 1000, MAX_RETRY_MS) : undefined;
+      if (code === 'room_ended') {
+        this.running = false;
+        this.teardown();
+        this.onState('stopped', 'The room has ended.');
+      } else if (response.status === 409 || response.status === 404) {
+        this.retry('waiting', 'Waiting for the anchor to go live…', afterMs);
+      } else if (response.status === 401 || response.status === 403) {
+        this.retry('waiting', 'Sign in to watch this room.', MAX_RETRY_MS);
+      } else {
+        this.retry('retrying', 'The server is busy; retrying…', afterMs);
+      }
+      return;
+    }
+    // A 307 to the room's origin node is followed by fetch; the session lives there.
+    this.location = new URL(response.headers.get('Location'), response.url).href;
+    try {
+      await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+    } catch {
+      if (current()) this.retry('retrying', 'The server sent an answer this browser cannot use.');
+    }
+  }
+}
