@@ -87,7 +87,7 @@ class RoomChannel:
             connected_once = True
             self._ws = ws
             try:
-                got_frames = await self._read(ws)
+                got_frames, resync = await self._read(ws)
             finally:
                 self._ws = None
                 with contextlib.suppress(Exception):
@@ -96,6 +96,9 @@ class RoomChannel:
             if code in FINAL_CLOSES:
                 self._on_notice(f"left the room channel: {FINAL_CLOSES[code]} (close {code})")
                 return
+            if resync:
+                self._on_notice("the server may have missed events; resuming")
+                continue
             if got_frames:
                 backoff = 1.0
             self._on_notice(f"the room channel dropped (close {code}); reconnecting")
@@ -108,8 +111,8 @@ class RoomChannel:
             params["resume"] = self._resume
         return params
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> bool:
-        """Deliver frames until the socket ends; whether any arrived."""
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> tuple[bool, bool]:
+        """Deliver frames until the socket ends: whether any arrived, whether it was a resync."""
         got_frames = False
         async for message in ws:
             if message.type != aiohttp.WSMsgType.TEXT:
@@ -125,8 +128,8 @@ class RoomChannel:
             self._note_resume_point(frame)
             self._on_frame(frame)
             if frame.get("type") == "resync":
-                return got_frames  # the node may have missed events: reconnect and resume
-        return got_frames
+                return got_frames, True  # the node may have missed events: reconnect, resume
+        return got_frames, False
 
     def _note_resume_point(self, frame: Frame) -> None:
         if frame.get("type") == "chat" and isinstance(frame.get("id"), str):

@@ -163,6 +163,12 @@ async def run(
     except PublishError as exc:
         say(str(exc))
         return 2
+    room_ended = asyncio.Event()
+
+    def end_publishing() -> None:  # the server ended the room: nothing more to publish
+        room_ended.set()
+        stop.set()
+
     async with aiohttp.ClientSession() as http:
         console = None
         if options.console:
@@ -173,10 +179,15 @@ async def run(
                     options.stats_every_s,
                 ),
                 Printer.for_stream(sys.stdout),
+                end_publishing,
             )  # fmt: skip
             console = asyncio.ensure_future(live.run(stop, lines or stdin_lines()))
         try:
-            return await publish_until_stopped(http, options, stop, make_tracks)
+            status = await publish_until_stopped(http, options, stop, make_tracks)
+            if room_ended.is_set():
+                say(f"room {options.room!r} has ended")
+                return 2
+            return status
         finally:
             if console is not None:
                 console.cancel()

@@ -75,6 +75,11 @@ class ConsoleState:
     last_chat_id: str | None = None
     stats_seen: bool = False
 
+    @property
+    def joined(self) -> bool:
+        """Whether a welcome arrived (before it, viewers and stock are unknown)."""
+        return self.room_status != "?"
+
     def remember_product(self, product: Frame) -> None:
         self.product_titles[str(product["id"])] = str(product["title"])
 

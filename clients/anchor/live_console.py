@@ -92,9 +92,14 @@ class LiveConsole:
     """Shows the room and carries out the anchor's commands."""
 
     def __init__(
-        self, http: aiohttp.ClientSession, options: ConsoleOptions, printer: Printer
+        self,
+        http: aiohttp.ClientSession,
+        options: ConsoleOptions,
+        printer: Printer,
+        on_room_ended: Callable[[], None] = lambda: None,
     ) -> None:
         self._options = options
+        self._on_room_ended = on_room_ended
         self._printer = printer
         self._state = ConsoleState()
         self._api = AnchorApi(http, options.server, options.token, options.room)
@@ -142,11 +147,15 @@ class LiveConsole:
         for tag, text in lines:
             self._printer.line(tag, text)
         self._changed.set()
+        if frame.get("type") == "room_ended":
+            self._on_room_ended()
 
     async def _print_status(self) -> None:
         while True:
             await self._changed.wait()
             self._changed.clear()
+            if not self._state.joined:
+                continue  # stats alone would show zero viewers before the welcome
             self._printer.status(self._state.status_line())
             await asyncio.sleep(STATUS_EVERY_S)
 

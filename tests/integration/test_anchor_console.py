@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from clients.anchor.channel import NotConnectedError, RoomChannel
+from livecommerce.web.state import HUB
 from tests.integration.cluster import Cluster
 
 pytestmark = pytest.mark.timeout(120)
@@ -260,3 +262,62 @@ async def test_end_of_input_keeps_publishing_and_no_console_only_publishes(
     finally:
         await quiet.stop()
     await viewer.close()
+
+
+async def test_after_a_resync_the_console_resumes_and_shows_each_message_once(
+    cluster: Cluster, anchor_console: StartAnchor
+) -> None:
+    room = await cluster.room(anchor="alice")
+    anchor = await anchor_console(room)
+    viewer = await cluster.join(room, "bob")
+    await viewer.send({"type": "chat", "text": "before"})
+    await anchor.wait_line("[chat] bob: before")
+
+    mark = len(anchor.lines)
+    cluster.apps[0][HUB].broadcast_local(room, {"type": "resync"})
+    await viewer.send({"type": "chat", "text": "during"})
+    await anchor.wait_line("[channel] the server may have missed events; resuming", mark)
+    await anchor.wait_line("[room] joined the channel", mark)
+    await anchor.type("say after")
+    await anchor.wait_line("[chat] alice (anchor): after", mark)
+    chat = [line for line in anchor.lines if line.startswith("[chat]")]
+    assert chat == ["[chat] bob: before", "[chat] bob: during", "[chat] alice (anchor): after"]
+    assert await anchor.quit() == 0
+    await viewer.close()
+
+
+async def test_ending_the_room_stops_the_console_with_a_clear_message(
+    cluster: Cluster, anchor_console: StartAnchor
+) -> None:
+    room = await cluster.room(anchor="alice")
+    anchor = await anchor_console(room)
+    await wait_live(cluster, room)
+
+    status, _ = await cluster.api("POST", f"/api/rooms/{room}/end", cluster.token("admin", "root"))
+    assert status == 200
+    await anchor.wait_line("[room] the room has ended")
+    async with asyncio.timeout(WAIT_S):
+        assert await anchor.process.wait() == 2  # publishing cannot go on either
+    assert anchor.process.stderr is not None
+    assert "has ended" in (await anchor.process.stderr.read()).decode()
+
+
+async def test_the_channel_gives_up_only_when_reconnecting_cannot_help(cluster: Cluster) -> None:
+    room = await cluster.room(anchor="alice")
+    status, _ = await cluster.api("POST", f"/api/rooms/{room}/end", cluster.token("admin", "root"))
+    assert status == 200
+    notices: list[str] = []
+    channel = RoomChannel(
+        cluster.http, cluster.urls[0], room, cluster.token("anchor", "alice"), print, notices.append
+    )
+    async with asyncio.timeout(WAIT_S):
+        await channel.run()  # returns instead of retrying
+    assert notices == ["left the room channel: the room has ended (close 4410)"]
+    with pytest.raises(NotConnectedError, match="not connected to the room channel"):
+        await channel.send({"type": "chat", "text": "hello?"})
+
+    notices.clear()
+    bad = RoomChannel(cluster.http, cluster.urls[0], room, "not-a-token", print, notices.append)
+    async with asyncio.timeout(WAIT_S):
+        await bad.run()
+    assert notices == ["left the room channel: the server refused the token (close 4401)"]
