@@ -133,6 +133,11 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     await likes.stop()
 
 
+async def _close_channels(app: web.Application) -> None:
+    """Close channel sockets first: aiohttp waits for open handlers before cleanup runs."""
+    await app[HUB].close_sessions(1001, "server shutting down")
+
+
 async def _hooks(app: web.Application) -> AsyncIterator[None]:
     """The hook dispatcher: outbox events to the webhook endpoints; stopped before the store."""
     settings = app[SETTINGS]
@@ -199,6 +204,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(_hooks)
+    app.on_shutdown.append(_close_channels)
     health.add_routes(app)
     rooms.add_routes(app)
     whip.add_routes(app)

@@ -1,4 +1,4 @@
-"""``livecommerce-anchor``: go live in a room over WHIP and stay live (reconnecting)."""
+"""``livecommerce-anchor``: go live over WHIP, stay live (reconnecting), run the console."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,10 @@ import aiohttp
 from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaPlayer
 
+from clients.anchor.commands import CURRENCY
 from clients.anchor.filesource import FilePacketTrack, SharedClock, UnsupportedFileError, probe
+from clients.anchor.live_console import ConsoleOptions, LiveConsole, stdin_lines
+from clients.anchor.output import Printer
 from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
 from clients.anchor.whip import PublishError, publish
 
@@ -32,11 +35,16 @@ class Options:
     size: tuple[int, int]
     once: bool
     status_every_s: float = 10.0
+    console: bool = False
+    stats_every_s: float = 2.0
+    currency: str = "EUR"
 
 
 def parse_args(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(
-        prog="livecommerce-anchor", description="Publish a room's stream over WHIP."
+        prog="livecommerce-anchor",
+        description="Publish a room's stream over WHIP and run the live console "
+        "(viewers, chat, orders, stock; type help for its commands).",
     )
     parser.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--token", required=True, help="the room anchor's access token")
@@ -50,16 +58,30 @@ def parse_args(argv: list[str] | None = None) -> Options:
     parser.add_argument("--size", default="640x360", help="testsrc/camera/screen size WxH")
     parser.add_argument("--once", action="store_true", help="do not reconnect; exit on failure")
     parser.add_argument(
-        "--status-every", type=float, default=10.0, help="print viewers every N s (0: never)"
+        "--status-every",
+        type=float,
+        default=10.0,
+        help="print the stream's counters on stderr every N s (0: never)",
+    )
+    parser.add_argument(
+        "--no-console", action="store_true", help="only publish: no live console on stdin/stdout"
+    )
+    parser.add_argument(
+        "--stats-every", type=float, default=2.0, help="poll orders and GMV every N s (0: never)"
+    )
+    parser.add_argument(
+        "--currency", default="EUR", help="currency of products added from the console"
     )
     args = parser.parse_args(argv)
+    if not CURRENCY.match(args.currency):
+        parser.error(f"--currency must be an ISO 4217 code like EUR, not {args.currency!r}")
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 640x360, not {args.size!r}")
     return Options(
         args.server, args.token, args.room, args.source, (width, height), args.once,
-        args.status_every,
+        args.status_every, not args.no_console, args.stats_every, args.currency,
     )  # fmt: skip
 
 
@@ -128,47 +150,90 @@ async def print_status(http: aiohttp.ClientSession, options: Options) -> None:
         )
 
 
-async def run(options: Options, stop: asyncio.Event | None = None) -> int:
-    """Publish until ``stop`` is set; reconnect on failure unless ``--once``. Exit status."""
+async def run(
+    options: Options, stop: asyncio.Event | None = None, lines: AsyncIterator[str] | None = None
+) -> int:
+    """Publish until ``stop`` is set, with the console unless it is off. Exit status.
+
+    The console reads commands from ``lines`` (stdin by default); its ``quit`` sets ``stop``.
+    """
     stop = stop or asyncio.Event()
     try:
         make_tracks = source_factory(options)
     except PublishError as exc:
         say(str(exc))
         return 2
-    backoff = 1.0
+    room_ended = asyncio.Event()
+
+    def end_publishing() -> None:  # the server ended the room: nothing more to publish
+        room_ended.set()
+        stop.set()
+
     async with aiohttp.ClientSession() as http:
-        while not stop.is_set():
-            tracks, codecs = make_tracks()
-            try:
-                session = await publish(
-                    http, options.server, options.room, options.token, tracks, codecs
-                )
-            except PublishError as exc:
-                for track in tracks:
-                    track.stop()
-                say(str(exc))
-                if exc.fatal or options.once:
-                    return 2 if exc.fatal else 1
-                say(f"retrying in {backoff:.0f} s")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            say(f"live in room {options.room} ({session.url})")
-            backoff = 1.0
-            status = asyncio.ensure_future(print_status(http, options))
-            try:
-                reason = await session.wait_closed(stop)
-            finally:
-                status.cancel()
-            await session.end()
-            if stop.is_set():
-                say("stopped; the session is ended")
-                return 0
-            say(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
-            if options.once:
-                return 1
+        console = None
+        if options.console:
+            live = LiveConsole(
+                http,
+                ConsoleOptions(
+                    options.server, options.token, options.room, options.currency,
+                    options.stats_every_s,
+                ),
+                Printer.for_stream(sys.stdout),
+                end_publishing,
+            )  # fmt: skip
+            console = asyncio.ensure_future(live.run(stop, lines or stdin_lines()))
+        try:
+            status = await publish_until_stopped(http, options, stop, make_tracks)
+            if room_ended.is_set():
+                say(f"room {options.room!r} has ended")
+                return 2
+            return status
+        finally:
+            if console is not None:
+                console.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await console
+
+
+async def publish_until_stopped(
+    http: aiohttp.ClientSession,
+    options: Options,
+    stop: asyncio.Event,
+    make_tracks: Callable[[], Tracks],
+) -> int:
+    """Publish; reconnect on failure unless ``--once``. Exit status."""
+    backoff = 1.0
+    while not stop.is_set():
+        tracks, codecs = make_tracks()
+        try:
+            session = await publish(
+                http, options.server, options.room, options.token, tracks, codecs
+            )
+        except PublishError as exc:
+            for track in tracks:
+                track.stop()
+            say(str(exc))
+            if exc.fatal or options.once:
+                return 2 if exc.fatal else 1
+            say(f"retrying in {backoff:.0f} s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            continue
+        say(f"live in room {options.room} ({session.url})")
+        backoff = 1.0
+        status = asyncio.ensure_future(print_status(http, options))
+        try:
+            reason = await session.wait_closed(stop)
+        finally:
+            status.cancel()
+        await session.end()
+        if stop.is_set():
+            say("stopped; the session is ended")
+            return 0
+        say(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
+        if options.once:
+            return 1
     return 0
 
 

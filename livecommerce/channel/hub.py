@@ -67,6 +67,14 @@ class ChannelHub:
             for session in list(room.sessions):
                 await session.wait_closed()
 
+    async def close_sessions(self, code: int, reason: str) -> None:
+        """Close every local session and wait until each has closed."""
+        sessions = [session for room in self._rooms.values() for session in room.sessions]
+        for session in sessions:
+            session.close(code, reason)
+        for session in sessions:
+            await session.wait_closed()
+
     def local_viewers(self, room_id: str) -> int:
         room = self._rooms.get(room_id)
         return len(room.sessions) if room else 0

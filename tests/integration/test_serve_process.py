@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 import jwt
 import pytest
 
@@ -54,6 +56,28 @@ def test_a_signal_drains_the_node_and_leaves_no_store_behind(
     assert time.monotonic() - began < 8
     assert wait_gone(store_pid, 2), "valkey-server outlived the node"
     assert not (tmp_path / "valkey.pid").exists()
+
+
+def test_open_channel_sockets_are_closed_at_once_instead_of_holding_up_the_shutdown(
+    nodes: list[Node], tmp_path: Path
+) -> None:
+    """aiohttp waits up to server.shutdown_timeout_s for open handlers; a WebSocket never ends."""
+    node = start(nodes, tmp_path, LIVECOMMERCE_SERVER_SHUTDOWN_TIMEOUT_S="60")
+    anchor = token_for(tmp_path, "anchor", "alice")
+    room = node.request("POST", "/api/rooms", {"title": "Open sockets"}, token=anchor)[1]["id"]
+
+    async def connect_then_stop() -> tuple[int | None, int]:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.ws_connect(f"{node.url}/ws/rooms/{room}", params={"format": "json"}) as ws,
+        ):
+            assert (await ws.receive_json())["type"] == "welcome"
+            node.signal(signal.SIGTERM)
+            while not ws.closed:
+                await ws.receive()
+            return ws.close_code, await asyncio.to_thread(node.process.wait, 30)
+
+    assert asyncio.run(connect_then_stop()) == (1001, 0)  # "going away", well before 60 s
 
 
 def test_a_sigkilled_node_does_not_leave_its_store_running(
