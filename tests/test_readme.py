@@ -15,7 +15,7 @@ def readme_commands() -> list[str]:
 
 def test_readme_opens_with_a_serve_command_and_a_test_command() -> None:
     serve, tests = readme_commands()
-    assert serve.endswith("livecommerce serve")
+    assert serve.endswith("livecommerce serve --demo")
     assert "pip install ." in serve
     assert tests.endswith("pytest")
     assert "pip install '.[test]'" in tests
