@@ -134,8 +134,7 @@ class ConsoleState:
         room = frame.get("room") or {}
         self.room_status = str(room.get("status", "?"))
         self.likes = int(frame.get("likes", 0))
-        # The server counts every channel connection, this console's included.
-        self.viewers = max(0, int(frame.get("viewers", 0)) - 1)
+        self.viewers = int(frame.get("viewers", 0))
         pinned = frame.get("pinned_product")
         if pinned:
             self.remember_product(pinned)
@@ -162,7 +161,7 @@ class ConsoleState:
         return [("chat", f"{who}: {frame.get('text', '')}")]
 
     def _viewers(self, frame: Frame) -> list[Line]:
-        self.viewers = max(0, int(frame.get("count", 0)) - 1)
+        self.viewers = int(frame.get("count", 0))
         return []
 
     def _likes(self, frame: Frame) -> list[Line]:

@@ -36,6 +36,8 @@ class RoomChannel:
     room_id: str
     listener: Listener
     sessions: set[ChannelSession] = field(default_factory=set)
+    # Sessions that count as viewers: everyone but the room's anchor and staff.
+    audience: int = 0
     viewers: int = -1
     likes: int = 0
 
@@ -77,14 +79,14 @@ class ChannelHub:
 
     def local_viewers(self, room_id: str) -> int:
         room = self._rooms.get(room_id)
-        return len(room.sessions) if room else 0
+        return room.audience if room else 0
 
     def viewers(self, room_id: str) -> int:
         """The last room total this node heard (its local count before the first report)."""
         room = self._rooms.get(room_id)
         if room is None:
             return 0
-        return room.viewers if room.viewers >= 0 else len(room.sessions)
+        return room.viewers if room.viewers >= 0 else room.audience
 
     async def join(self, session: ChannelSession) -> None:
         """Start delivering the room's events to ``session`` (held until its welcome)."""
@@ -100,6 +102,8 @@ class ChannelHub:
                 room = RoomChannel(room_id, listener)
                 await self._bus.listen(listener)
                 self._rooms[room_id] = room
+            if session not in room.sessions and not session.privileged:
+                room.audience += 1
             room.sessions.add(session)
 
     async def leave(self, session: ChannelSession) -> None:
@@ -108,6 +112,8 @@ class ChannelHub:
             if room is None or session not in room.sessions:
                 return
             room.sessions.discard(session)
+            if not session.privileged:
+                room.audience -= 1
             if room.sessions:
                 return
             del self._rooms[session.room_id]
@@ -160,7 +166,7 @@ class ChannelHub:
         """Report every local room's count and broadcast totals that changed."""
         for room in list(self._rooms.values()):
             try:
-                count = await self._presence.report(room.room_id, len(room.sessions))
+                count = await self._presence.report(room.room_id, room.audience)
             except STORE_UNAVAILABLE_ERRORS:
                 continue
             if count.total != room.viewers:

