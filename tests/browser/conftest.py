@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser
@@ -31,6 +32,12 @@ def demo_tokens() -> bool:
 
 
 @pytest.fixture
+def ice_servers() -> list[dict[str, Any]]:
+    """Override in a module to announce ICE servers (``media.ice_servers``)."""
+    return []
+
+
+@pytest.fixture
 async def site(
     aiohttp_server: ServerFactory,
     valkey: EmbeddedValkey,
@@ -39,10 +46,11 @@ async def site(
     token: TokenFactory,
     receiver: Receiver,
     demo_tokens: bool,
+    ice_servers: list[dict[str, Any]],
 ) -> AsyncIterator[Cluster]:
     """Two nodes: the browser uses node 0, other clients may use node 1."""
     sections = {
-        "media": {"loopback_candidates": True},
+        "media": {"loopback_candidates": True, "ice_servers": ice_servers},
         "hooks": {**FAST_HOOKS, "endpoints": [{"url": receiver.url, "secret": receiver.secret}]},
         "auth": {"demo_tokens": demo_tokens},
     }

@@ -20,6 +20,36 @@ function waitForGathering(pc) {
   });
 }
 
+// ICE servers the endpoint announces as `Link: <turn:…>; rel="ice-server"; username=…;
+// credential=…` (RFC 9725 §4.6), so viewers behind NAT can reach the server.
+export function parseIceServerLinks(header) {
+  const servers = [];
+  for (const part of (header || '').split(/,(?=\s*<)/)) {
+    const match = part.match(/^\s*<([^>]+)>(.*)$/);
+    if (!match) continue;
+    const params = {};
+    for (const param of match[2].split(';')) {
+      const pair = param.trim().match(/^([\w-]+)\s*=\s*"?([^"]*)"?$/);
+      if (pair) params[pair[1].toLowerCase()] = pair[2];
+    }
+    if (params.rel !== 'ice-server') continue;
+    const server = { urls: match[1] };
+    if (params.username) server.username = params.username;
+    if (params.credential) server.credential = params.credential;
+    servers.push(server);
+  }
+  return servers;
+}
+
+async function announcedIceServers(endpoint) {
+  try {
+    const response = await fetch(endpoint, { method: 'OPTIONS' });
+    return parseIceServerLinks(response.headers.get('Link'));
+  } catch {
+    return null; // ask again on the next attempt
+  }
+}
+
 export class WhepPlayer {
   // onState(state, detail): 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped'
   constructor(video, endpoint, getToken, onState) {
@@ -85,7 +115,9 @@ export class WhepPlayer {
     const generation = ++this.generation;
     const current = () => generation === this.generation && this.running;
     this.onState('connecting');
-    const pc = new RTCPeerConnection();
+    if (!this.iceServers) this.iceServers = await announcedIceServers(this.endpoint);
+    if (!current()) return;
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers || [] });
     this.pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
