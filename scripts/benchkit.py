@@ -238,17 +238,25 @@ def pump(stream: Any, sink: Callable[[str], None]) -> None:
 
 
 class LivecommerceNode:
-    """``python -m livecommerce serve`` with its own embedded store in a temporary dir;
-    ``env`` adds ``LIVECOMMERCE_*`` settings."""
+    """``python -m livecommerce serve`` with its own embedded store in a temporary dir, or
+    sharing ``store_url`` (and then ``secret``) with another node; ``env`` adds
+    ``LIVECOMMERCE_*`` settings."""
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        store_url: str = "",
+        secret: str = "",
+    ) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="bench-lc-")
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMMERCE_")}
-        self.secret = secrets.token_urlsafe(48)
+        self.secret = secret or secrets.token_urlsafe(48)
         self._env.update(LIVECOMMERCE_AUTH_SECRET=self.secret, LIVECOMMERCE_LOG_LEVEL="warning")
         self._env.update(env or {})
+        self._shared_store = store_url
+        store = ["--redis-url", store_url] if store_url else []
         self._process = subprocess.Popen(
-            [*self._cli(), "serve", "--port", "0", "--data-dir", self._dir.name],
+            [*self._cli(), "serve", "--port", "0", "--data-dir", self._dir.name, *store],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -269,8 +277,8 @@ class LivecommerceNode:
 
     @property
     def store_url(self) -> str:
-        """The embedded store's URL (its unix socket)."""
-        return f"unix://{self._dir.name}/valkey.sock"
+        """The store's URL: the shared one, or the embedded store's unix socket."""
+        return self._shared_store or f"unix://{self._dir.name}/valkey.sock"
 
     @staticmethod
     def _cli() -> list[str]:
