@@ -88,6 +88,15 @@ CONNECT_TIMEOUT_S = 60.0
 # After the last message, receivers wait for this much silence (at most DRAIN_MAX_S);
 # a node busy writing to 15,000 sockets can leave one client process unserved for a second.
 DRAIN_QUIET_S = 3.0
+# Receivers count chat frames by a mark in the bytes they read and take one latency
+# sample per read, instead of decoding every delivery: that costs the clients as much
+# CPU as the server spends, and on a shared machine it is taken from the server under
+# test. Marks: the frame's type, and where the send time starts in the chat text.
+CHAT_MARKS: dict[tuple[str, str], tuple[bytes, bytes]] = {
+    ("livecommerce", "msgpack"): (b"\xa4type\xa4chat", b'{"t":'),  # the text as raw bytes
+    ("livecommerce", "json"): (b'"type":"chat"', b'{\\"t\\":'),  # the text JSON-escaped
+    ("socketio", "json"): (b'42["chat"', b'{\\"t\\":'),
+}
 DRAIN_MAX_S = 10.0
 SERVER_START_TIMEOUT_S = 30.0
 
@@ -114,24 +123,60 @@ class ClientStats:
     latency_ms: Counter[float] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
 
-    def deliver(self, sent_at: float, now: float) -> None:
-        self.delivered += 1
+    def deliver(self, sent_at: float | None, now: float, count: int = 1) -> None:
+        """``count`` chat deliveries; ``sent_at`` of one of them, sampled for latency."""
+        self.delivered += count
         self.last_delivery = now
         start, end = self.window
         if start <= now < end:
-            self.delivered_in_window += 1
-            ms = max(0.0, (now - sent_at) * 1000)
-            self.latency_ms[round(ms, 1) if ms < 100 else float(round(ms))] += 1
+            self.delivered_in_window += count
+            if sent_at is not None:
+                ms = max(0.0, (now - sent_at) * 1000)
+                self.latency_ms[round(ms, 1) if ms < 100 else float(round(ms))] += 1
 
 
 class BenchSocket(RawWebSocket):
     """One client WebSocket speaking the server's dialect."""
 
-    def __init__(self, kind: Kind, request: bytes, stats: ClientStats, receiver: bool) -> None:
+    def __init__(
+        self, kind: Kind, wire: str, request: bytes, stats: ClientStats, receiver: bool
+    ) -> None:
         super().__init__(request, stats.errors)
         self.kind = kind
         self.stats = stats
         self.receiver = receiver
+        self._counting = False
+        self._tail = b""
+        self._chat_mark, self._time_mark = CHAT_MARKS[kind, wire]
+
+    def data_received(self, data: bytes) -> None:
+        if not self._counting:
+            super().data_received(data)
+            return
+        # Count chat frames by their mark in the raw bytes (a C-speed scan per read, not
+        # Python per frame); the tail carries a mark split over two reads.
+        chunk = self._tail + data
+        self._tail = chunk[-(len(self._chat_mark) - 1) :]
+        count = chunk.count(self._chat_mark)
+        if count:
+            self.stats.deliver(self._last_sent_at(chunk), time.time(), count)
+
+    def _last_sent_at(self, chunk: bytes) -> float | None:
+        """The send time in the read's last complete chat text: one latency sample per read."""
+        at = chunk.rfind(self._time_mark)
+        end = chunk.find(b",", at) if at >= 0 else -1
+        if end < 0:
+            return None
+        try:
+            return float(chunk[at + len(self._time_mark) : end])
+        except ValueError:
+            return None
+
+    def set_ready(self) -> None:
+        super().set_ready()
+        # Past the greeting, a receiver only counts chat (the server's pings need no
+        # answer within a run: the channel's heartbeat is far longer).
+        self._counting = self.receiver
 
     def on_message(self, payload: bytes, opcode: int, now: float) -> None:
         if self.kind == "livecommerce":
@@ -212,7 +257,9 @@ async def open_socket(
     loop = asyncio.get_running_loop()
     request = handshake_request(path, endpoint.port)
     _, sock = await loop.create_connection(
-        lambda: BenchSocket(endpoint.kind, request, stats, receiver), HOST, endpoint.port
+        lambda: BenchSocket(endpoint.kind, endpoint.wire, request, stats, receiver),
+        HOST,
+        endpoint.port,
     )
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
