@@ -19,7 +19,7 @@ from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
-from livecommerce.config import Settings
+from livecommerce.config import Settings, udp_port_range
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.discovery import Discovery
@@ -65,6 +65,7 @@ from livecommerce.web.state import (
 )
 from media.limits import raise_open_files_limit
 from media.loopback import include_loopback_candidates
+from media.nat import configure_ice
 from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
@@ -166,6 +167,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.media.loopback_candidates:
         include_loopback_candidates()
+    configure_ice(settings.media.public_ip or None, udp_port_range(settings.media.udp_ports))
     raise_open_files_limit()
     streams = StreamService(
         app[ROOMS],

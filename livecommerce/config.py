@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import ipaddress
 import math
 import os
 import tomllib
@@ -162,6 +163,36 @@ def _ice_servers(value: list[Any]) -> str | None:
     return None
 
 
+def _ipv4_or_empty(value: str) -> str | None:
+    if value == "":
+        return None
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        return f"must be an IPv4 address like 203.0.113.7 or empty, not {value!r}"
+    return None
+
+
+def udp_port_range(value: str) -> tuple[int, int] | None:
+    """``"50000-50999"`` as (50000, 50999); empty as None; ValueError otherwise."""
+    if value == "":
+        return None
+    low, dash, high = value.partition("-")
+    if not (dash and low.isdigit() and high.isdigit()):
+        raise ValueError(f"must look like 50000-50999 or be empty, not {value!r}")
+    if not 1024 <= int(low) <= int(high) <= 65535:
+        raise ValueError(f"must be a range within 1024-65535 with low <= high, not {value!r}")
+    return int(low), int(high)
+
+
+def _udp_ports(value: str) -> str | None:
+    try:
+        udp_port_range(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _non_empty_strings(value: list[Any]) -> str | None:
     if not all(isinstance(item, str) and item for item in value):
         return "must be a list of non-empty strings"
@@ -183,6 +214,8 @@ class MediaSettings:
     max_sessions: int = _setting(2000, _positive)
     live_heartbeat_s: float = _setting(5.0, _positive)
     pull_from_origin: bool = _setting(True)
+    public_ip: str = _setting("", _ipv4_or_empty)
+    udp_ports: str = _setting("", _udp_ports)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from livecommerce.config import (
     load_settings,
     setting_names,
     settings_as_dict,
+    udp_port_range,
 )
 
 REPO_ROOT = Path(__file__).parents[2]
@@ -675,3 +676,35 @@ def test_ice_servers_come_from_the_environment_as_toml() -> None:
     )
 
     assert settings.media.ice_servers == [{"urls": "stun:s.example:3478"}]
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "reason"),
+    [
+        ("public_ip", "example.org", "IPv4 address"),
+        ("public_ip", "::1", "IPv4 address"),
+        ("udp_ports", "50000", "50000-50999"),
+        ("udp_ports", "50999-50000", "low <= high"),
+        ("udp_ports", "80-90", "1024-65535"),
+        ("udp_ports", "5e4-6e4", "50000-50999"),
+    ],
+)
+def test_nat_settings_are_checked(key: str, raw: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, environ={f"LIVECOMMERCE_MEDIA_{key.upper()}": raw})
+
+    assert_one_line_naming(error, f"media.{key}", reason)
+
+
+def test_nat_settings_parse() -> None:
+    settings = load_settings(
+        None,
+        environ={
+            "LIVECOMMERCE_MEDIA_PUBLIC_IP": "203.0.113.7",
+            "LIVECOMMERCE_MEDIA_UDP_PORTS": "50000-50999",
+        },
+    )
+
+    assert settings.media.public_ip == "203.0.113.7"
+    assert udp_port_range(settings.media.udp_ports) == (50000, 50999)
+    assert udp_port_range("") is None
