@@ -9,7 +9,11 @@ never sends (they start with ``_``):
   at that time, replacing the timer of the same name; ``_timer`` alone
   cancels it (used for mute expiry).
 
-Each event is encoded once per wire format for all local sessions. The hub
+Each event is encoded once per wire format for all local sessions. Plain
+broadcasts that arrive in the same event-loop tick (a busy room's chat, read
+from the bus in one go) are joined and written to each session at once: one
+write per session per tick instead of one per event. Routed events first
+send what is queued, so every session sees events in bus order. The hub
 also reports the local viewer count per room and broadcasts room totals.
 """
 
@@ -24,7 +28,7 @@ from typing import Any
 from livecommerce.bus import Event, Listener, RoomBus
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
-from livecommerce.channel.wire import OutgoingFrame
+from livecommerce.channel.wire import FrameBatch, OutgoingFrame
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.tasks import stop_loop
 
@@ -40,6 +44,8 @@ class RoomChannel:
     audience: int = 0
     viewers: int = -1
     likes: int = 0
+    # Plain broadcasts of this tick, not yet written.
+    queued: list[OutgoingFrame] = field(default_factory=list)
 
 
 class ChannelHub:
@@ -53,6 +59,7 @@ class ChannelHub:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self._queued_rooms: list[RoomChannel] = []
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._report_viewers_forever(), name="viewer-counts")
@@ -126,6 +133,7 @@ class ChannelHub:
         room = self._rooms.get(room_id)
         if room is None:
             return
+        self._write_queued(room)
         frame = OutgoingFrame(message)
         for session in list(room.sessions):
             session.deliver(frame)
@@ -140,6 +148,10 @@ class ChannelHub:
             if not isinstance(total, int) or total <= room.likes:
                 return  # totals from several nodes may cross; never show a smaller one
             room.likes = total
+        if not any(key.startswith("_") for key in event):
+            self._queue(room, OutgoingFrame(event))
+            return
+        self._write_queued(room)
         target = event.pop("_to", None)
         close_code = event.pop("_close", None)
         timer = event.pop("_timer", None)
@@ -180,3 +192,25 @@ class ChannelHub:
             except Exception:
                 log.exception("reporting viewer counts failed")
             await asyncio.sleep(self._viewers_interval_s)
+
+    def _queue(self, room: RoomChannel, frame: OutgoingFrame) -> None:
+        if not room.queued:
+            if not self._queued_rooms:
+                asyncio.get_running_loop().call_soon(self._write_all_queued)
+            self._queued_rooms.append(room)
+        room.queued.append(frame)
+
+    def _write_all_queued(self) -> None:
+        rooms, self._queued_rooms = self._queued_rooms, []
+        for room in rooms:
+            self._write_queued(room)
+
+    def _write_queued(self, room: RoomChannel) -> None:
+        frames, room.queued = room.queued, []
+        if len(frames) == 1:
+            for session in list(room.sessions):
+                session.deliver(frames[0])
+        elif frames:
+            batch = FrameBatch(frames)
+            for session in list(room.sessions):
+                session.deliver_batch(batch)

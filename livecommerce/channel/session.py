@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Protocol
 
 from livecommerce.channel.chat import message_id_order
-from livecommerce.channel.wire import OutgoingFrame, WireFormat
+from livecommerce.channel.wire import FrameBatch, OutgoingFrame, WireFormat
 from livecommerce.errors import ErrorCode
 
 MAX_PENDING_FRAMES = 1000
@@ -88,6 +88,14 @@ class ChannelSession:
                 self.drop_slow()
                 return
             self._pending.append(frame)
+
+    def deliver_batch(self, batch: FrameBatch) -> None:
+        """Send several frames in one write (or hold each until the welcome is out)."""
+        if self.state is SessionState.streaming:
+            self._write(batch.joined(self.wire))
+        else:
+            for frame in batch.frames:
+                self.deliver(frame)
 
     def start_streaming(self, welcome: OutgoingFrame, last_chat_id: str | None) -> None:
         """Send the welcome, then what arrived meanwhile minus chat it already holds."""

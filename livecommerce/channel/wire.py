@@ -70,6 +70,23 @@ class OutgoingFrame:
         return cached
 
 
+class FrameBatch:
+    """Frames for the same sessions, written as one buffer per wire format."""
+
+    __slots__ = ("_joined", "frames")
+
+    def __init__(self, frames: list[OutgoingFrame]) -> None:
+        self.frames = frames
+        self._joined: dict[WireFormat, bytes] = {}
+
+    def joined(self, wire: WireFormat) -> bytes:
+        cached = self._joined.get(wire)
+        if cached is None:
+            cached = b"".join(frame.frame(wire) for frame in self.frames)
+            self._joined[wire] = cached
+        return cached
+
+
 def decode_client_frame(data: bytes | str, wire: WireFormat) -> dict[str, Any]:
     """A client frame as a map with a string ``type``; :class:`ProtocolError` otherwise."""
     if wire is WireFormat.msgpack:

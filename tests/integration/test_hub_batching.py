@@ -1,0 +1,147 @@
+"""Room broadcasts of one event-loop tick reach each session in one write, in bus order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+import redis.asyncio as aioredis
+
+from livecommerce.bus import Listener
+from livecommerce.channel.hub import ChannelHub
+from livecommerce.channel.presence import Presence
+from livecommerce.channel.session import ChannelSession
+from livecommerce.channel.wire import OutgoingFrame, WireFormat
+from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
+
+
+class LocalBus:
+    """Delivers published events to the listeners synchronously, like the bus reader
+    handing over several events read from the store in one go."""
+
+    def __init__(self) -> None:
+        self.listeners: list[Listener] = []
+
+    async def publish(self, room_id: str, event: Mapping[str, Any]) -> None:
+        self.emit(room_id, event)
+
+    def emit(self, room_id: str, event: Mapping[str, Any]) -> None:
+        for listener in list(self.listeners):
+            if listener.room_id == room_id:
+                listener.on_event(dict(event))
+
+    async def listen(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    async def unlisten(self, listener: Listener) -> None:
+        self.listeners.remove(listener)
+
+
+class RecordingConnection:
+    session: ChannelSession
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def buffered_bytes(self) -> int:
+        return 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+
+def frames_of(data: bytes) -> list[dict[str, Any]]:
+    """Unframe server WebSocket frames (unmasked, short binary) and decode them."""
+    frames, pos = [], 0
+    while pos < len(data):
+        length, head = data[pos + 1] & 0x7F, 2
+        if length == 126:
+            length, head = int.from_bytes(data[pos + 2 : pos + 4], "big"), 4
+        frames.append(msgpack.unpackb(data[pos + head : pos + head + length], raw=False))
+        pos += head + length
+    return frames
+
+
+@pytest.fixture
+async def hub(valkey: EmbeddedValkey, key_prefix: str, tmp_path: Path) -> AsyncIterator[Any]:
+    client = aioredis.from_url(valkey.url)
+    bus = LocalBus()
+    presence = Presence(client, Keys(key_prefix), ScriptRunner(client), "node-t", 5.0)
+    yield ChannelHub(bus, presence, 60.0), bus
+    await client.aclose()
+
+
+WELCOME = OutgoingFrame({"type": "welcome"})
+
+
+async def join(hub: ChannelHub, user: str, streaming: bool = True) -> RecordingConnection:
+    connection = RecordingConnection()
+    connection.session = ChannelSession(
+        connection, WireFormat.msgpack, "r1", user, "viewer", False, 1 << 20
+    )
+    await hub.join(connection.session)
+    if streaming:
+        connection.session.start_streaming(WELCOME, None)
+        connection.writes.clear()
+    return connection
+
+
+def chat(n: int) -> dict[str, Any]:
+    return {"type": "chat", "id": f"{n}-0", "user": "u", "text": f"line {n}", "ts": n}
+
+
+async def test_events_of_one_tick_are_one_write_per_session(hub: Any) -> None:
+    channel, bus = hub
+    first, second = await join(channel, "a"), await join(channel, "b")
+    for n in range(1, 6):
+        bus.emit("r1", chat(n))
+    assert first.writes == []  # nothing until the tick ends
+    await asyncio.sleep(0)
+    for connection in (first, second):
+        assert len(connection.writes) == 1
+        assert [f["text"] for f in frames_of(connection.writes[0])] == [
+            f"line {n}" for n in range(1, 6)
+        ]
+    bus.emit("r1", chat(6))
+    await asyncio.sleep(0)
+    assert [frames_of(w)[0]["text"] for w in first.writes[1:]] == ["line 6"]
+
+
+async def test_routed_events_keep_the_bus_order(hub: Any) -> None:
+    channel, bus = hub
+    ann, bob = await join(channel, "ann"), await join(channel, "bob")
+    bus.emit("r1", chat(1))
+    bus.emit("r1", chat(2))
+    bus.emit("r1", {"type": "order", "id": "o1", "status": "paid", "_to": "ann"})
+    bus.emit("r1", chat(3))
+    await asyncio.sleep(0)
+    seen = [frame for write in ann.writes for frame in frames_of(write)]
+    assert [f.get("text", f["type"]) for f in seen] == ["line 1", "line 2", "order", "line 3"]
+    assert [f["text"] for w in bob.writes for f in frames_of(w)] == ["line 1", "line 2", "line 3"]
+
+
+async def test_a_joining_session_gets_the_batch_after_its_welcome(hub: Any) -> None:
+    channel, bus = hub
+    joining = await join(channel, "late", streaming=False)
+    bus.emit("r1", chat(1))
+    bus.emit("r1", chat(2))
+    await asyncio.sleep(0)
+    assert joining.writes == []  # held until the welcome
+    joining.session.start_streaming(WELCOME, "1-0")  # the welcome already held line 1
+    seen = [frame for write in joining.writes for frame in frames_of(write)]
+    assert [f.get("text", f["type"]) for f in seen] == ["welcome", "line 2"]
