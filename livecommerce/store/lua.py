@@ -45,6 +45,7 @@ class ScriptRunner:
         metrics = metrics or Metrics()
         self._seconds = metrics.script_seconds
         self._pipeline_seconds = metrics.pipeline_seconds
+        self._pipeline_calls = metrics.pipeline_calls
         self._errors = metrics.store_errors
 
     def script(self, name: str) -> Script:
@@ -90,6 +91,7 @@ class ScriptRunner:
         pipe = self._client.pipeline(transaction=False)
         for keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
+        self._pipeline_calls.inc(len(calls))
         started = time.perf_counter()
         try:
             return list(await pipe.execute())
