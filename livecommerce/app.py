@@ -21,6 +21,7 @@ from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings, udp_port_range
 from livecommerce.hooks.dispatcher import HookDispatcher
+from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
@@ -34,6 +35,7 @@ from livecommerce.web import (
     commerce,
     demo,
     health,
+    metrics,
     moderation,
     orders,
     pages,
@@ -51,6 +53,7 @@ from livecommerce.web.state import (
     HOOKS,
     HUB,
     LIKES,
+    METRICS,
     MODERATION,
     NODE_ID,
     ORDERS,
@@ -82,7 +85,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         max_connections=settings.store.max_connections,
     )
     app[STORE] = client
-    scripts = ScriptRunner(client)
+    node_metrics = app[METRICS]
+    scripts = ScriptRunner(client, node_metrics)
     if await store_client.ping(client, settings.store.connect_timeout_s):
         await store_client.warm(
             client, min(settings.store.warm_connections, settings.store.max_connections)
@@ -99,12 +103,22 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[BUS] = bus
     app[ROOMS] = RoomService(client, keys, scripts, bus)
     app[DISCOVERY] = Discovery(keys, scripts, settings.discovery)
-    app[CHAT] = ChatService(client, keys, scripts, bus, settings.channel, settings.discovery)
-    app[MODERATION] = ModerationService(client, keys, scripts, bus, settings.moderation)
+    app[CHAT] = ChatService(
+        client, keys, scripts, bus, settings.channel, settings.discovery, node_metrics
+    )
+    app[MODERATION] = ModerationService(
+        client, keys, scripts, bus, settings.moderation, node_metrics
+    )
     app[CATALOG] = Catalog(client, keys, bus)
     app[SALES] = SaleService(client, keys, scripts, bus)
-    batcher = StoreBatcher(client, scripts) if settings.commerce.batch_buys else None
-    app[ORDERS] = OrderService(client, keys, scripts, bus, settings.discovery, batcher)
+    batcher = (
+        StoreBatcher(client, scripts, metrics=node_metrics)
+        if settings.commerce.batch_buys
+        else None
+    )
+    app[ORDERS] = OrderService(
+        client, keys, scripts, bus, settings.discovery, batcher, metrics=node_metrics
+    )
     app[STATS] = Stats(client, keys)
     yield
     if batcher is not None:
@@ -119,10 +133,16 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     client, keys, scripts = (
         app[STORE],
         Keys(app[SETTINGS].store.key_prefix),
-        ScriptRunner(app[STORE]),
+        ScriptRunner(app[STORE], app[METRICS]),
     )
     likes = LikeCounter(
-        client, keys, scripts, app[BUS], settings.likes_interval_s, app[SETTINGS].discovery
+        client,
+        keys,
+        scripts,
+        app[BUS],
+        settings.likes_interval_s,
+        app[SETTINGS].discovery,
+        app[METRICS],
     )
     presence = Presence(client, keys, scripts, app[NODE_ID], settings.presence_ttl_s)
     hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
@@ -143,7 +163,11 @@ async def _hooks(app: web.Application) -> AsyncIterator[None]:
     """The hook dispatcher: outbox events to the webhook endpoints; stopped before the store."""
     settings = app[SETTINGS]
     dispatcher = HookDispatcher(
-        app[STORE], Keys(settings.store.key_prefix), settings.hooks, app[NODE_ID]
+        app[STORE],
+        Keys(settings.store.key_prefix),
+        settings.hooks,
+        app[NODE_ID],
+        metrics=app[METRICS],
     )
     app[HOOKS] = dispatcher
     dispatcher.start()
@@ -201,6 +225,7 @@ def create_app(settings: Settings) -> web.Application:
         )
     app[SIGNING_SECRET] = secret.value
     app[NODE_ID] = secrets.token_hex(6)
+    app[METRICS] = Metrics()
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_channel)
@@ -208,6 +233,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_hooks)
     app.on_shutdown.append(_close_channels)
     health.add_routes(app)
+    metrics.add_routes(app)
     rooms.add_routes(app)
     whip.add_routes(app)
     whep.add_routes(app)

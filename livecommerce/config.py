@@ -331,6 +331,12 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    enabled: bool = _setting(True)
+    public: bool = _setting(True)
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     store: StoreSettings = field(default_factory=StoreSettings)
@@ -343,6 +349,7 @@ class Settings:
     hooks: HooksSettings = field(default_factory=HooksSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
     @property
     def public_url(self) -> str:

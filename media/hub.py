@@ -32,6 +32,7 @@ from media.publication import Publication
 from media.pull import Pull, WhepClient
 from media.relay import TrackRelay
 from media.settings import RelaySettings
+from media.stats import MediaCounters
 from media.subscription import Subscription
 from media.trickle import SdpFragment
 
@@ -67,6 +68,13 @@ class Broadcast:
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
 
 
+@dataclass
+class SessionCounts:
+    publications: int = 0
+    pulls: int = 0
+    viewers: int = 0
+
+
 async def _nothing(key: str, session_id: str, reason: str) -> None:
     return None
 
@@ -80,6 +88,7 @@ class MediaHub:
         register_passthrough_codecs()
         allow_rsa_peers()
         self.settings = settings
+        self.counters = MediaCounters()
         self._on_broadcast_end = on_broadcast_end
         self._broadcasts: dict[str, Broadcast] = {}
         self._sessions: dict[str, tuple[str, Session]] = {}
@@ -125,6 +134,17 @@ class MediaHub:
 
     def count_sessions(self) -> int:
         return len(self._sessions)
+
+    def counts(self) -> SessionCounts:
+        """How many publications, pulls and viewers this node runs now."""
+        counts = SessionCounts()
+        for broadcast in self._broadcasts.values():
+            if isinstance(broadcast.publication, Publication):
+                counts.publications += 1
+            else:
+                counts.pulls += 1
+            counts.viewers += len(broadcast.subscriptions)
+        return counts
 
     # Publishing
 
@@ -205,6 +225,7 @@ class MediaHub:
             ),
             gop_cache_frames=self.settings.gop_cache_frames,
             keyframe_interval_s=self.settings.keyframe_request_interval_s,
+            counters=self.counters,
         )
 
     # Pulling from another node

@@ -20,7 +20,7 @@ from typing import Final
 from media.codecs import is_keyframe
 from media.frames import EncodedFrame
 from media.keyframes import KeyframeRequester
-from media.stats import TrackInStats
+from media.stats import MediaCounters, TrackInStats
 from media.track import PacketTrack
 
 # Spacing of the catch-up burst's timestamps, in milliseconds.
@@ -43,11 +43,15 @@ class TrackRelay:
         queue_frames: int,
         gop_cache_frames: int,
         keyframe_interval_s: float,
+        counters: MediaCounters | None = None,
     ) -> None:
         self.kind = kind
         self.mime_type = mime_type
         self.clock_rate = clock_rate
         self.stats = TrackInStats()
+        self._counters = counters
+        if counters is not None:
+            counters.track_in(kind, self.stats)
         self._time_base = Fraction(1, clock_rate)
         self._queue_frames = queue_frames
         self._gop_cache_frames = gop_cache_frames
@@ -124,7 +128,9 @@ class TrackRelay:
 
     def subscribe(self) -> PacketTrack:
         """A new viewer's track; it starts with the current group of pictures when read."""
-        track = PacketTrack(self.kind, self._queue_frames, self._keyframes.request, self._prime)
+        track = PacketTrack(
+            self.kind, self._queue_frames, self._keyframes.request, self._prime, self._counters
+        )
         self._viewers.add(track)
         return track
 
@@ -157,3 +163,5 @@ class TrackRelay:
         self._viewers.clear()
         self._gop.clear()
         await self._keyframes.close()
+        if self._counters is not None:
+            self._counters.retire_in(self.stats)

@@ -22,7 +22,7 @@ import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.frames import EncodedFrame
-from media.stats import TrackOutStats
+from media.stats import MediaCounters, TrackOutStats
 
 
 class PacketTrack(MediaStreamTrack):
@@ -34,10 +34,14 @@ class PacketTrack(MediaStreamTrack):
         max_frames: int,
         on_keyframe_wanted: Callable[[], None] = lambda: None,
         on_start: Callable[[PacketTrack], None] = lambda track: None,
+        counters: MediaCounters | None = None,
     ) -> None:
         super().__init__()
         self.kind = kind
         self.stats = TrackOutStats()
+        self._counters = counters
+        if counters is not None:
+            counters.track_out(kind, self.stats)
         self._frames: deque[EncodedFrame] = deque()
         self._max_frames = max_frames
         self._limit = max_frames
@@ -118,6 +122,8 @@ class PacketTrack(MediaStreamTrack):
     def stop(self) -> None:
         super().stop()
         self._frames.clear()
+        if self._counters is not None:
+            self._counters.retire_out(self.stats)
         waiter = self._waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)

@@ -9,6 +9,7 @@ from typing import Any
 from livecommerce.bus import RoomBus
 from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.metrics import Metrics
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
@@ -73,7 +74,11 @@ class ChatService:
         bus: RoomBus,
         settings: ChannelSettings,
         discovery: DiscoverySettings,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
+        self._posted = metrics.chat_messages
+        self._refused = metrics.chat_refused
         self._client = client
         self._keys = keys
         self._scripts = scripts
@@ -91,6 +96,7 @@ class ChatService:
     ) -> ChatMessage:
         """Store and broadcast a message; ApiError (banned, muted, slow_mode, …) if refused."""
         if self.blocked_term_in(text) is not None:
+            self._refused.inc(ErrorCode.blocked_term.name)
             raise ApiError(ErrorCode.blocked_term)
         keys = self._keys
         reply = await self._scripts.run(
@@ -119,10 +125,12 @@ class ChatService:
         )
         outcome, detail, extra = (as_text(part) for part in reply)
         if outcome != "ok":
+            self._refused.inc(REFUSALS[detail].name)
             until = int(extra)
             details: dict[str, Any] = {"until": until} if until > 0 else {}
             raise ApiError(REFUSALS[detail], **details)
         message = ChatMessage(detail, user, role, text)
+        self._posted.inc()
         await self._bus.publish(room_id, message.to_frame())
         return message
 

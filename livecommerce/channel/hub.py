@@ -84,6 +84,10 @@ class ChannelHub:
         for session in sessions:
             await session.wait_closed()
 
+    def session_count(self) -> int:
+        """Sessions in every room on this node."""
+        return sum(len(room.sessions) for room in self._rooms.values())
+
     def local_viewers(self, room_id: str) -> int:
         room = self._rooms.get(room_id)
         return room.audience if room else 0

@@ -9,6 +9,7 @@ import logging
 
 from livecommerce.bus import RoomBus
 from livecommerce.config import DiscoverySettings
+from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
@@ -32,7 +33,9 @@ class LikeCounter:
         bus: RoomBus,
         interval_s: float,
         discovery: DiscoverySettings,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._likes = (metrics or Metrics()).likes
         self._client = client
         self._keys = keys
         self._scripts = scripts
@@ -46,6 +49,7 @@ class LikeCounter:
 
     def add(self, room_id: str, count: int, engaging: bool = True) -> None:
         """Queue likes; ``engaging`` False (the anchor's, staff's) leaves discovery out."""
+        self._likes.inc(count)
         self._queue(room_id, count, count if engaging else 0)
 
     def _queue(self, room_id: str, count: int, engaging: int) -> None:

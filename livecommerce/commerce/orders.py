@@ -17,6 +17,7 @@ from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.metrics import Metrics
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
@@ -107,7 +108,12 @@ class OrderService:
         bus: RoomBus,
         discovery: DiscoverySettings,
         batcher: StoreBatcher | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
+        self._buy_outcomes = metrics.buy_attempts
+        self._buy_seconds = metrics.buy_seconds
+        self._settled = metrics.orders_settled
         self._client = client
         self._keys = keys
         self._scripts = scripts
@@ -120,26 +126,42 @@ class OrderService:
 
     async def buy(self, room_id: str, sale_id: str, user: str, qty: int, key: str) -> BuyAnswer:
         """Reserve ``qty`` units; the same ``key`` always gets the same answer."""
-        remembered = self._sold_out.get((room_id, sale_id))
-        if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
-            # Shed the script, not idempotency: a key that won before keeps its answer.
-            previous = await self._command("HGET", self._keys.idempotency(room_id), f"{user}|{key}")
-            body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
-            return BuyAnswer(body, fresh=False)
-        kind, answer, _left, took_last = await self._run_script(
-            "sales_reserve",
-            *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
-        )
-        body = json.loads(as_text(answer))
-        if body.get("reason") == "sold_out":
-            self._sold_out[(room_id, sale_id)] = time.monotonic()
-        if as_text(kind) == "new":
-            self._stock_changed.add((room_id, sale_id))
-            await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
-            if int(took_last) == 1:
+        started = time.perf_counter()
+        try:
+            remembered = self._sold_out.get((room_id, sale_id))
+            if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
+                # Shed the script, not idempotency: a key that won before keeps its answer.
+                idempotency = self._keys.idempotency(room_id)
+                previous = await self._command("HGET", idempotency, f"{user}|{key}")
+                body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
+                self._count_buy("repeat" if previous else "sold_out", started)
+                return BuyAnswer(body, fresh=False)
+            kind, answer, _left, took_last = await self._run_script(
+                "sales_reserve",
+                *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
+            )
+            body = json.loads(as_text(answer))
+            reason = body.get("reason")
+            if reason == "sold_out":
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
-                await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
-        return BuyAnswer(body, fresh=as_text(kind) == "new")
+            kind_text = as_text(kind)
+            fresh = kind_text == "new"
+            if fresh:
+                self._stock_changed.add((room_id, sale_id))
+                await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
+                if int(took_last) == 1:
+                    self._sold_out[(room_id, sale_id)] = time.monotonic()
+                    await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
+        except Exception:
+            self._count_buy("error", started)
+            raise
+        outcome = "reserved" if fresh else "repeat" if kind_text == "repeat" else str(reason)
+        self._count_buy(outcome, started)
+        return BuyAnswer(body, fresh=fresh)
+
+    def _count_buy(self, outcome: str, started: float) -> None:
+        self._buy_outcomes.inc(outcome)
+        self._buy_seconds.observe(time.perf_counter() - started)
 
     async def find(self, order_id: str) -> Order | None:
         room_id = room_of_order(order_id)
@@ -163,9 +185,11 @@ class OrderService:
         )
         if outcome in SETTLE_ERRORS:
             if outcome == "reservation_expired":
+                self._settled.inc(status)
                 await self._announce(room_id, sale_id, order_id, user, status, int(left))
             raise ApiError(SETTLE_ERRORS[outcome])
         if outcome == "done":
+            self._settled.inc(status)
             await self._announce(room_id, sale_id, order_id, user, status, int(left))
         return await self.get(order_id)
 
@@ -217,6 +241,7 @@ class OrderService:
                 )
                 if outcome == "done":
                     expired += 1
+                    self._settled.inc(status)
                     await self._announce(room_id, sale_id, order.id, user, status, left)
         return expired
 

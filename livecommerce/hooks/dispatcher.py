@@ -31,8 +31,10 @@ from livecommerce.config import HooksSettings
 from livecommerce.hooks.endpoints import Endpoint, parse_endpoints
 from livecommerce.hooks.lane import Lane, LaneContext
 from livecommerce.hooks.outbox import Outbox, RoomStatus
+from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
 
 log = logging.getLogger("livecommerce.hooks")
 
@@ -88,7 +90,10 @@ class HookDispatcher:
         settings: HooksSettings,
         node_id: str,
         http_session_factory: SessionFactory | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
+        self._deliveries = metrics.hook_deliveries
         self._client = client
         self._keys = keys
         self._settings = settings
@@ -96,7 +101,7 @@ class HookDispatcher:
         self._session_factory = http_session_factory or default_session
         self.endpoints: list[Endpoint] = parse_endpoints(settings.endpoints)
         self.gone: dict[str, str] = {}  # endpoint id → the answer that stopped it
-        self._outbox = Outbox(client, keys)
+        self._outbox = Outbox(client, keys, ScriptRunner(client, metrics))
         self._rooms: list[str] = []
         self._room_count = -1
         self._next_resync = 0.0
@@ -124,6 +129,7 @@ class HookDispatcher:
             self._endpoint_gone,
             self.gone,
             self._stopping,
+            self._deliveries,
         )
         self._task = asyncio.create_task(self._run(context), name="hooks-dispatcher")
         log.info(

@@ -25,6 +25,7 @@ from livecommerce.hooks.delivery import Result, attempt, backoff_delay
 from livecommerce.hooks.endpoints import Endpoint
 from livecommerce.hooks.events import parse_entry, webhook_body
 from livecommerce.hooks.outbox import Outbox
+from livecommerce.metrics import HookCounter
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
 
@@ -49,6 +50,7 @@ class LaneContext:
     on_gone: Callable[[Endpoint, str], None]
     gone: Mapping[str, str]  # endpoint id → the answer that stopped it
     stopping: asyncio.Event
+    deliveries: HookCounter  # by endpoint id and result
 
 
 class End(enum.Enum):
@@ -137,6 +139,7 @@ class Lane:
                 endpoint.url,
             )
             await self._bury(entry_id, fields, 0, f"malformed outbox entry: {exc}")
+            context.deliveries.inc(endpoint.id, "dead_letter")
             return End.DONE
         body = webhook_body(event)
         while entry_id in self.held:
@@ -148,9 +151,11 @@ class Lane:
             if outcome is None:
                 return End.STOPPED
             if outcome.result is Result.DELIVERED:
+                context.deliveries.inc(endpoint.id, "delivered")
                 await context.outbox.ack(self.room, endpoint.group, endpoint.id, entry_id)
                 return End.DONE
             if outcome.result is Result.GONE:
+                context.deliveries.inc(endpoint.id, "gone")
                 context.on_gone(endpoint, outcome.error)
                 return End.GONE
             failures = await context.outbox.add_failure(self.room, endpoint.id, entry_id)
@@ -163,8 +168,10 @@ class Lane:
                     failures,
                     outcome.error,
                 )
+                context.deliveries.inc(endpoint.id, "dead_letter")
                 await self._bury(entry_id, fields, failures, outcome.error)
                 return End.DONE
+            context.deliveries.inc(endpoint.id, "retry")
             delay = backoff_delay(
                 failures, settings.initial_backoff_s, settings.max_backoff_s, outcome.retry_after_s
             )

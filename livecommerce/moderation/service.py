@@ -11,6 +11,7 @@ from typing import Any
 from livecommerce.bus import RoomBus
 from livecommerce.config import ModerationSettings
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.metrics import Metrics
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
@@ -125,7 +126,9 @@ class ModerationService:
         scripts: ScriptRunner,
         bus: RoomBus,
         settings: ModerationSettings,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._actions = (metrics or Metrics()).moderation_actions
         self._client = client
         self._keys = keys
         self._scripts = scripts
@@ -160,6 +163,7 @@ class ModerationService:
                 raise ApiError(ErrorCode.message_not_found, f"No message {request.target!r} here.")
             raise RuntimeError(f"moderation_act refused {request.action}: {code}")
         until = int(as_text(reply[1]))
+        self._actions.inc(request.action.value)
         await self._bus.publish(room_id, _event_for(request, until))
         return AuditEntry(
             id=as_text(reply[2]),

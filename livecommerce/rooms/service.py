@@ -104,6 +104,10 @@ class RoomService:
         live = await self._load_many([as_text(i) for i in live_ids])
         return [room for room in live if room.status is RoomStatus.live]
 
+    async def count_live(self) -> int:
+        """How many rooms the live index holds (on every node)."""
+        return int(await self._client.zcard(self._keys.rooms_live()))
+
     async def others(
         self, status: RoomStatus | None, limit: int, skip: Collection[str] = ()
     ) -> list[Room]:

@@ -12,6 +12,7 @@ Pipelines are not transactions: each script is still its own atomic step.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,8 @@ import hiredis
 from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 
-from livecommerce.store.client import StoreClient
+from livecommerce.metrics import Metrics
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.lua import ScriptRunner
 
 DEFAULT_MAX_BATCH = 256
@@ -39,8 +41,16 @@ class StoreBatcher:
     """Queues script calls and commands; sends each tick's queue as pipelines of ``max_batch``."""
 
     def __init__(
-        self, client: StoreClient, scripts: ScriptRunner, max_batch: int = DEFAULT_MAX_BATCH
+        self,
+        client: StoreClient,
+        scripts: ScriptRunner,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or Metrics()
+        self._seconds = metrics.pipeline_seconds
+        self._calls_sent = metrics.pipeline_calls
+        self._errors = metrics.store_errors
         self._client = client
         self._scripts = scripts
         self._max_batch = max_batch
@@ -84,6 +94,8 @@ class StoreBatcher:
         try:
             results = await self._execute(calls)
         except BaseException as error:
+            if isinstance(error, STORE_UNAVAILABLE_ERRORS):
+                self._errors.inc("pipeline")
             for call in calls:
                 if not call.answer.done():
                     call.answer.set_exception(error)
@@ -127,6 +139,8 @@ class StoreBatcher:
 
     async def _send_packed(self, packed: bytes, count: int) -> list[Any]:
         self.pipelines_sent += 1
+        self._calls_sent.inc(count)
+        started = time.perf_counter()
         pool = self._client.connection_pool
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         # One deadline for the whole batch instead of one per answer (a timer each).
@@ -147,6 +161,7 @@ class StoreBatcher:
         finally:
             connection.socket_timeout = timeout_s
             await pool.release(connection)
+            self._seconds.observe(time.perf_counter() - started)
 
     def _command(self, call: _Call) -> tuple[Any, ...]:
         if call.script is None:

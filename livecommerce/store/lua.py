@@ -9,6 +9,7 @@ and a retry. Every script touches the keys of one hash tag only.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -16,7 +17,8 @@ from typing import Any
 
 from redis.exceptions import NoScriptError
 
-from livecommerce.store.client import StoreClient
+from livecommerce.metrics import Metrics
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 
 SCRIPTS_PACKAGE = "livecommerce.store.scripts"
 
@@ -37,9 +39,14 @@ def load_script(name: str) -> Script:
 class ScriptRunner:
     """Runs named scripts by SHA, reloading any the store has forgotten."""
 
-    def __init__(self, client: StoreClient) -> None:
+    def __init__(self, client: StoreClient, metrics: Metrics | None = None) -> None:
         self._client = client
         self._scripts: dict[str, Script] = {}
+        metrics = metrics or Metrics()
+        self._seconds = metrics.script_seconds
+        self._pipeline_seconds = metrics.pipeline_seconds
+        self._pipeline_calls = metrics.pipeline_calls
+        self._errors = metrics.store_errors
 
     def script(self, name: str) -> Script:
         if name not in self._scripts:
@@ -49,11 +56,18 @@ class ScriptRunner:
     async def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
         """EVALSHA the script; on NOSCRIPT, SCRIPT LOAD it and try once more."""
         script = self.script(name)
+        started = time.perf_counter()
         try:
-            return await self._client.evalsha(script.sha, len(keys), *keys, *args)
-        except NoScriptError:
-            await self.load(name)
-            return await self._client.evalsha(script.sha, len(keys), *keys, *args)
+            try:
+                return await self._client.evalsha(script.sha, len(keys), *keys, *args)
+            except NoScriptError:
+                await self.load(name)
+                return await self._client.evalsha(script.sha, len(keys), *keys, *args)
+        except STORE_UNAVAILABLE_ERRORS:
+            self._errors.inc("script")
+            raise
+        finally:
+            self._seconds.observe(name, time.perf_counter() - started)
 
     async def run_many(
         self, name: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
@@ -77,7 +91,15 @@ class ScriptRunner:
         pipe = self._client.pipeline(transaction=False)
         for keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)
-        return list(await pipe.execute())
+        self._pipeline_calls.inc(len(calls))
+        started = time.perf_counter()
+        try:
+            return list(await pipe.execute())
+        except STORE_UNAVAILABLE_ERRORS:
+            self._errors.inc("pipeline")
+            raise
+        finally:
+            self._pipeline_seconds.observe(time.perf_counter() - started)
 
     async def load_all(self) -> None:
         """SCRIPT LOAD every script file, so that a burst does not start with NOSCRIPT."""

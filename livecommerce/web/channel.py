@@ -43,6 +43,7 @@ from livecommerce.web.state import (
     CHAT,
     HUB,
     LIKES,
+    METRICS,
     MODERATION,
     ORDERS,
     ROOMS,
@@ -55,6 +56,11 @@ log = logging.getLogger("livecommerce.channel")
 # Frames aiohttp itself refuses (closing with 1009); ours is checked below it.
 HARD_FRAME_LIMIT = 65_536
 STAFF = (Role.moderator, Role.admin)
+# Close codes counted under their own label (any other a client sends counts as "other"):
+# the standard ones a server sees, and every code of the error catalogue.
+COUNTED_CLOSE_CODES = frozenset({1000, 1001, 1005, 1006, 1009, 1011}) | frozenset(
+    code.spec.close_code for code in ErrorCode
+)
 
 
 class AiohttpConnection:
@@ -117,13 +123,15 @@ async def _send_direct(
         await ws.send_str(payload.decode())
 
 
-async def _refuse(ws: web.WebSocketResponse, wire: WireFormat, error: ApiError) -> None:
-    """Tell the client why with an error frame, then close with the catalogue's code."""
+async def _refuse(ws: web.WebSocketResponse, wire: WireFormat, error: ApiError) -> int | None:
+    """Tell the client why with an error frame, then close with the catalogue's code
+    (returned; None when the socket was closed already)."""
     if ws.closed:
-        return
+        return None
     with contextlib.suppress(ConnectionError):
         await _send_direct(ws, wire, error_frame(error))
         await ws.close(code=error.code.spec.close_code, message=error.code.name.encode())
+    return error.code.spec.close_code
 
 
 def _privileged(principal: Principal | None, room: Room) -> bool:
@@ -148,23 +156,37 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
         max_msg_size=max(HARD_FRAME_LIMIT, settings.max_frame_bytes),
     )
     await ws.prepare(request)
+    metrics = request.app[METRICS]
+    metrics.sockets_opened.inc()
+    sent: int | None = None  # the close code this side sent, if it closed first
     try:
-        await _admit_and_serve(request, ws, wire, resume)
+        sent = await _admit_and_serve(request, ws, wire, resume)
     except ApiError as error:
-        await _refuse(ws, wire, error)
+        sent = await _refuse(ws, wire, error)
     except STORE_UNAVAILABLE_ERRORS:
-        await _refuse(ws, wire, ApiError(ErrorCode.store_unavailable))
+        metrics.store_unavailable.inc("channel")
+        sent = await _refuse(ws, wire, ApiError(ErrorCode.store_unavailable))
     except (ConnectionError, asyncio.CancelledError):
+        metrics.sockets_closed.inc(close_label(ws.close_code))
         raise
     except Exception:
         log.exception("channel session in room %s failed", request.match_info["room"])
-        await _refuse(ws, wire, ApiError(ErrorCode.internal_error))
+        sent = await _refuse(ws, wire, ApiError(ErrorCode.internal_error))
+    metrics.sockets_closed.inc(close_label(sent if sent is not None else ws.close_code))
     return ws
+
+
+def close_label(code: int | None) -> str:
+    """A close code as a metric label, bounded whatever codes clients send."""
+    if code is None:
+        return "none"
+    return str(code) if code in COUNTED_CLOSE_CODES else "other"
 
 
 async def _admit_and_serve(
     request: web.Request, ws: web.WebSocketResponse, wire: WireFormat, resume: str | None
-) -> None:
+) -> int | None:
+    """Serve a session until it ends; the close code this side sent, if it closed first."""
     token = request.query.get("token") or bearer_token(request)
     principal = verify_token(request.app[SIGNING_SECRET], token) if token else None
     room = await request.app[ROOMS].find(request.match_info["room"])
@@ -191,12 +213,14 @@ async def _admit_and_serve(
         await _welcome(request, session, room, principal, resume, moderation)
         await _serve_frames(request, ws, session, principal)
     except STORE_UNAVAILABLE_ERRORS:
+        request.app[METRICS].store_unavailable.inc("channel")
         session.close(ErrorCode.store_unavailable.spec.close_code, "store unavailable")
     finally:
         await hub.leave(session)
         await session.wait_closed()
         if not ws.closed:
             await ws.close()
+    return session.close_code
 
 
 async def _welcome(

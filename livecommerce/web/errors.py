@@ -9,6 +9,7 @@ from aiohttp import web
 from livecommerce.errors import ApiError, ErrorCode, error_for_status
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import Handler
+from livecommerce.web.state import METRICS
 
 log = logging.getLogger("livecommerce.web")
 
@@ -39,6 +40,7 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return error_response(ApiError(code, message, headers=headers))
     except STORE_UNAVAILABLE_ERRORS as exc:
         log.warning("store unavailable during %s %s: %s", request.method, request.path, exc)
+        request.app[METRICS].store_unavailable.inc("http")
         return error_response(ApiError(ErrorCode.store_unavailable, headers={"Retry-After": "1"}))
     except Exception:
         log.exception("unhandled error during %s %s", request.method, request.path)

@@ -18,6 +18,7 @@ from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
+from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
@@ -45,5 +46,6 @@ HOOKS = web.AppKey("hooks", HookDispatcher)
 STREAMS = web.AppKey("streams", StreamService)
 DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
 VIEWER_ROOT = web.AppKey("viewer_root", Path)
+METRICS = web.AppKey("metrics", Metrics)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -1,0 +1,61 @@
+"""``GET /metrics``: the node's Prometheus metrics (see ``docs/metrics.md``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from livecommerce.auth import Role
+from livecommerce.metrics import NodeReading
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.web.access import admits, admits_anyone
+from livecommerce.web.state import HUB, METRICS, ROOMS, SETTINGS, STREAMS
+
+# The text format every Prometheus reads (our names need none of version 1.0.0's escaping).
+TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
+# A scrape waits at most this long for the store's count of live rooms; the gauge is
+# left out of that scrape when the store is slower.
+ROOMS_LIVE_TIMEOUT_S = 0.5
+
+
+async def _rooms_live(app: web.Application) -> int | None:
+    rooms = app.get(ROOMS)
+    if rooms is None:
+        return None
+    try:
+        async with asyncio.timeout(ROOMS_LIVE_TIMEOUT_S):
+            return await rooms.count_live()
+    except STORE_UNAVAILABLE_ERRORS:
+        return None
+
+
+async def node_reading(app: web.Application) -> NodeReading:
+    """What a scrape reads now: sockets and media sessions here, rooms live in the store."""
+    hub, streams = app.get(HUB), app.get(STREAMS)
+    media = streams.hub if streams is not None else None
+    counts = media.counts() if media is not None else None
+    return NodeReading(
+        channel_sockets=hub.session_count() if hub is not None else 0,
+        publications=counts.publications if counts else 0,
+        pulls=counts.pulls if counts else 0,
+        media_viewers=counts.viewers if counts else 0,
+        media=media.counters.totals() if media is not None else {},
+        rooms_live=await _rooms_live(app),
+    )
+
+
+async def _scrape(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render(await node_reading(request.app))
+    return web.Response(body=body, headers={"Content-Type": TEXT_FORMAT})
+
+
+scrape_public = admits_anyone(_scrape)
+scrape_admin = admits(Role.admin)(_scrape)
+
+
+def add_routes(app: web.Application) -> None:
+    """``/metrics`` when ``metrics.enabled``: for anyone, or admins when not public."""
+    settings = app[SETTINGS].metrics
+    if settings.enabled:
+        app.router.add_get("/metrics", scrape_public if settings.public else scrape_admin)
