@@ -43,6 +43,21 @@ def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey 
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def valkey_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ValkeyCluster]:
+    """A local 3-master Valkey cluster: the shared store when the run is on a cluster,
+    else one started for the tests that need a cluster whatever the run's store."""
+    if ON_CLUSTER:
+        yield request.getfixturevalue("valkey")
+        return
+    cluster = ValkeyCluster(tmp_path_factory.mktemp("valkey-cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
 def key_prefix() -> str:
     """A key space of this test's own on the shared server."""

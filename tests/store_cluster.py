@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import redis
+from redis.crc import key_slot
+from redis.exceptions import MovedError
 
 from livecommerce.processes import die_with_parent
 from livecommerce.store.embedded import valkey_binary
@@ -50,6 +52,11 @@ class ValkeyCluster:
         """The store URL naming every master as a startup node."""
         nodes = ",".join(f"127.0.0.1:{port}" for port in self.ports)
         return f"redis+cluster://{nodes}"
+
+    @property
+    def running(self) -> bool:
+        """Every master's process is alive."""
+        return bool(self._processes) and all(p.poll() is None for p in self._processes)
 
     def node_client(self, index: int) -> redis.Redis:
         """A plain (non-cluster) client of one master, for setting up and inspecting."""
@@ -157,3 +164,36 @@ class ValkeyCluster:
         except OSError:
             return "(no log)"
         return " | ".join(text.splitlines()[-5:])
+
+    def owner_of(self, key: str) -> int:
+        """The index of the master serving ``key``'s slot (the others answer MOVED)."""
+        for index in range(self.masters):
+            with self.node_client(index) as client:
+                try:
+                    client.execute_command("EXISTS", key)
+                except MovedError:
+                    continue
+                return index
+        raise RuntimeError(f"no master serves {key!r}")
+
+    def move_slot_of(self, key: str, to_index: int) -> None:
+        """Migrate ``key``'s slot (with its keys) to another master, as an operator's
+        resharding would: IMPORTING / MIGRATING, MIGRATE the keys, then SETSLOT NODE."""
+        slot = key_slot(key.encode())
+        source = self.owner_of(key)
+        ids = [self._node_id(index) for index in range(self.masters)]
+        with self.node_client(to_index) as target, self.node_client(source) as origin:
+            target.execute_command("CLUSTER", "SETSLOT", slot, "IMPORTING", ids[source])
+            origin.execute_command("CLUSTER", "SETSLOT", slot, "MIGRATING", ids[to_index])
+            while keys := origin.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 100):
+                origin.execute_command(
+                    "MIGRATE", "127.0.0.1", self.ports[to_index], "", 0, 5000, "KEYS", *keys
+                )
+        for index in (to_index, source, *range(self.masters)):
+            with self.node_client(index) as client:
+                client.execute_command("CLUSTER", "SETSLOT", slot, "NODE", ids[to_index])
+
+    def _node_id(self, index: int) -> str:
+        with self.node_client(index) as client:
+            node_id = client.execute_command("CLUSTER", "MYID")
+        return node_id.decode() if isinstance(node_id, bytes) else str(node_id)
