@@ -119,9 +119,11 @@ def _store_url(value: str) -> str | None:
         return None
     if is_cluster_url(value):
         try:
-            cluster_startup_nodes(value)
+            first_node, _ = cluster_startup_nodes(value)
         except ValueError as exc:
             return str(exc)
+        if urlsplit(first_node).path not in ("", "/", "/0"):
+            return "a cluster has database 0 only"
         return None
     parts = urlsplit(value)
     if parts.scheme not in ("redis", "rediss", "unix"):
