@@ -149,10 +149,15 @@ class StoreBatcher:
             *(
                 self._send_node(node, [calls[i] for i in indexes])
                 for node, indexes in groups.values()
-            )
+            ),
+            return_exceptions=True,
         )
         results: list[Any] = [None] * len(calls)
         for (_node, indexes), answer in zip(groups.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, Exception):
+                    raise answer
+                answer = [answer] * len(indexes)  # an unreachable master fails its calls only
             for index, result in zip(indexes, answer, strict=True):
                 results[index] = result
         for index, result in enumerate(results):
