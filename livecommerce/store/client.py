@@ -1,4 +1,9 @@
-"""The store client: a redis-py asyncio client for a ``redis://``, ``rediss://`` or ``unix://`` URL.
+"""The store client: a redis-py asyncio client for a ``redis://``, ``rediss://`` or
+``unix://`` URL, or a cluster client for ``redis+cluster://`` / ``rediss+cluster://``.
+
+A cluster URL names one or more startup nodes, comma-separated
+(``redis+cluster://user:pass@10.0.0.1:6379,10.0.0.2:6379``); the client finds
+the others and the slot map itself and follows MOVED / ASK redirections.
 
 The client reconnects by itself: a command after the store comes back opens a
 fresh connection. Retries are few and short so a dead store turns into a 503
@@ -8,14 +13,20 @@ within about a second instead of hanging requests.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ClusterError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import TimeoutError as StoreTimeoutError
 
-StoreClient = redis.Redis
+from livecommerce.config import cluster_startup_nodes, is_cluster_url
+
+StoreClient = redis.Redis | RedisCluster
 
 # Python's own ConnectionError is left out on purpose: aiohttp raises subclasses of it
 # when a client goes away, which is not the store's fault. redis-py wraps socket errors.
@@ -23,6 +34,9 @@ STORE_UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
     StoreConnectionError,
     StoreTimeoutError,
     asyncio.TimeoutError,
+    # A cluster that is down or has a slot no node serves (a master died without a replica).
+    ClusterError,
+    SlotNotCoveredError,
 )
 
 
@@ -36,8 +50,12 @@ def connect(
     """A client for ``url``; no connection is opened until the first command.
 
     The pool is bounded and blocking: a burst of requests waits up to
-    ``command_timeout_s`` for a free connection instead of failing at once.
+    ``command_timeout_s`` for a free connection instead of failing at once. On a
+    cluster each node has its own pool of ``max_connections``, which fails at once
+    (a store-unavailable error) when exhausted.
     """
+    if is_cluster_url(url):
+        return _connect_cluster(url, connect_timeout_s, command_timeout_s, retries, max_connections)
     pool = redis.BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
@@ -49,6 +67,27 @@ def connect(
         decode_responses=False,
     )
     return redis.Redis.from_pool(pool)
+
+
+def _connect_cluster(
+    url: str, connect_timeout_s: float, command_timeout_s: float, retries: int, max_connections: int
+) -> RedisCluster:
+    plain_url, nodes = cluster_startup_nodes(url)
+    options: dict[str, Any] = dict(parse_url(plain_url))
+    options.pop("host", None)
+    options.pop("port", None)
+    if options.pop("connection_class", None) is not None:
+        options["ssl"] = True  # only rediss:// sets one
+    return RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+        max_connections=max_connections,
+        socket_connect_timeout=connect_timeout_s,
+        socket_timeout=command_timeout_s,
+        retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
+        retry_on_error=[StoreConnectionError, StoreTimeoutError],
+        decode_responses=False,
+        **options,
+    )
 
 
 async def ping(client: StoreClient, timeout_s: float) -> bool:

@@ -8,6 +8,7 @@ and a retry. Every script touches the keys of one hash tag only.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Sequence
@@ -15,12 +16,15 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 
 SCRIPTS_PACKAGE = "livecommerce.store.scripts"
+# Calls of one run_many in flight at once on a cluster (each takes a pooled connection).
+CLUSTER_CONCURRENCY = 32
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,16 @@ class ScriptRunner:
 
         Each call is its own atomic step (not one transaction). On NOSCRIPT the
         script is loaded and the whole pipeline sent once more, so use it only for
-        scripts that read, or whose calls may safely run twice.
+        scripts that read, or whose calls may safely run twice. A cluster client
+        refuses scripts in pipelines, so there the calls run concurrently instead,
+        ``CLUSTER_CONCURRENCY`` at a time.
         """
+        if isinstance(self._client, RedisCluster):
+            answers: list[Any] = []
+            for start in range(0, len(calls), CLUSTER_CONCURRENCY):
+                chunk = calls[start : start + CLUSTER_CONCURRENCY]
+                answers += await asyncio.gather(*(self.run(name, k, a) for k, a in chunk))
+            return answers
         script = self.script(name)
         try:
             return await self._pipeline(script, calls)

@@ -28,7 +28,7 @@ from livecommerce.web.rate import KeyedBuckets
 
 SETTINGS = web.AppKey("settings", Settings)
 SIGNING_SECRET = web.AppKey("signing_secret", str)
-STORE = web.AppKey("store", StoreClient)
+STORE = web.AppKey[StoreClient]("store")
 BUS = web.AppKey("bus", StoreRoomBus)
 ROOMS = web.AppKey("rooms", RoomService)
 DISCOVERY = web.AppKey("discovery", Discovery)

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from livecommerce.bus import Event, Listener, StoreRoomBus
-from livecommerce.store.client import connect
+from livecommerce.store.client import StoreClient, connect
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 
@@ -38,7 +37,7 @@ class Inbox:
         return self.events
 
 
-async def open_bus(url: str, key_prefix: str) -> tuple[StoreRoomBus, aioredis.Redis]:
+async def open_bus(url: str, key_prefix: str) -> tuple[StoreRoomBus, StoreClient]:
     client = connect(url, connect_timeout_s=1, command_timeout_s=2, retries=1)
     bus = StoreRoomBus(client, Keys(key_prefix))
     await bus.start()
@@ -129,7 +128,7 @@ async def test_garbage_on_the_channel_is_dropped(
     _, second = two_nodes
     inbox = Inbox()
     await second.listen(Listener("room1", inbox.on_event))
-    raw = aioredis.from_url(valkey.url)
+    raw = connect(valkey.url, connect_timeout_s=1, command_timeout_s=2, retries=1)
     channel = Keys(key_prefix).room_events("room1")
     await raw.spublish(channel, b"\xc1not msgpack")
     await raw.spublish(channel, b"\x93\x01\x02\x03")  # a msgpack list, not a map

@@ -46,13 +46,19 @@ async def connect_buyer(
 async def test_exactly_the_stock_is_reserved_and_every_buyer_gets_one_answer(
     cluster: Cluster,
 ) -> None:
+    await stampede(cluster, BUYERS, STOCK)
+
+
+async def stampede(cluster: Cluster, buyers_count: int, stock: int) -> None:
+    """``buyers_count`` buyers on both nodes press buy at once (each twice, same key)
+    for ``stock`` units: exactly the stock is reserved, each buyer gets one answer."""
     room, flash = await room_with_sale(
-        cluster, quantity=STOCK, per_user_limit=1, reservation_ttl_s=600
+        cluster, quantity=stock, per_user_limit=1, reservation_ttl_s=600
     )
     gate = asyncio.Semaphore(100)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         buyers = await asyncio.gather(
-            *(connect_buyer(session, cluster, room, n, gate) for n in range(BUYERS))
+            *(connect_buyer(session, cluster, room, n, gate) for n in range(buyers_count))
         )
 
         # Everyone presses buy at once; every buyer sends the same key twice (a retry).
@@ -80,15 +86,15 @@ async def test_exactly_the_stock_is_reserved_and_every_buyer_gets_one_answer(
     assert all(pair[0] == pair[1] for pair in answers), "a retried key got a different answer"
     firsts = [pair[0] for pair in answers]
     winners = [a for a in firsts if a["ok"] is True]
-    assert len(winners) == STOCK
-    assert len({a["order"] for a in winners}) == STOCK
+    assert len(winners) == stock
+    assert len({a["order"] for a in winners}) == stock
     reasons = Counter(a.get("reason") for a in firsts if a["ok"] is False)
     assert set(reasons) <= {"sold_out"}
-    assert sum(reasons.values()) == BUYERS - STOCK
+    assert sum(reasons.values()) == buyers_count - stock
 
     sale_state = await cluster.apps[0][SALES].get(room, flash["id"])
-    assert (sale_state.stock, sale_state.reserved, sale_state.sold) == (0, STOCK, 0)
+    assert (sale_state.stock, sale_state.reserved, sale_state.sold) == (0, stock, 0)
     created = [e for e in await outbox(cluster, room) if e["type"] == "order.created"]
-    assert len(created) == STOCK
-    assert len({e["id"] for e in created}) == STOCK
+    assert len(created) == stock
+    assert len({e["id"] for e in created}) == stock
     assert {json.loads(e["data"])["id"] for e in created} == {a["order"] for a in winners}

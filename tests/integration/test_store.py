@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
+from livecommerce.store import client as store_client
 from livecommerce.store.embedded import EmbeddedStoreError, EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner, load_script
@@ -42,7 +42,7 @@ async def wait_for_status(client: TestClient, path: str, status: int, timeout_s:
 async def test_scripts_reload_after_the_store_forgets_them(
     valkey: EmbeddedValkey, key_prefix: str
 ) -> None:
-    client = aioredis.from_url(valkey.url)
+    client = store_client.connect(valkey.url, 2.0, 5.0, 0)
     try:
         runner = ScriptRunner(client)
         keys = Keys(key_prefix)

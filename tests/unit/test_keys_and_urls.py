@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from livecommerce.config import cluster_startup_nodes, is_cluster_url
 from livecommerce.store.client import mask_url
 from livecommerce.store.keys import Keys
 from livecommerce.web.rate import KeyedBuckets
@@ -223,3 +224,36 @@ def test_keyed_buckets_limit_each_key_and_forget_the_oldest() -> None:
     for key in ("b", "c", "d"):
         assert buckets.take(key)
     assert buckets.take("a")  # "a" was the least recently used and was forgotten
+
+
+# cluster URLs
+
+
+@pytest.mark.parametrize(
+    ("url", "first", "nodes"),
+    [
+        (
+            "redis+cluster://10.0.0.1:7000,10.0.0.2:7001",
+            "redis://10.0.0.1:7000",
+            [("10.0.0.1", 7000), ("10.0.0.2", 7001)],
+        ),
+        (
+            f"rediss+cluster://user:{PASSWORD}@a.example,b.example:6380/0?ssl_cert_reqs=none",
+            f"rediss://user:{PASSWORD}@a.example:6379/0?ssl_cert_reqs=none",
+            [("a.example", 6379), ("b.example", 6380)],
+        ),
+        ("redis+cluster://[::1]:7000", "redis://[::1]:7000", [("::1", 7000)]),
+    ],
+)
+def test_a_cluster_url_names_its_startup_nodes(
+    url: str, first: str, nodes: list[tuple[str, int]]
+) -> None:
+    assert is_cluster_url(url)
+    assert cluster_startup_nodes(url) == (first, nodes)
+
+
+def test_plain_urls_are_not_cluster_urls_and_cluster_passwords_are_masked() -> None:
+    assert not is_cluster_url("redis://store.example:6379")
+    assert not is_cluster_url("unix:///run/valkey.sock")
+    masked = mask_url(f"redis+cluster://u:{PASSWORD}@a:1,b:2")
+    assert masked == "redis+cluster://u:***@a:1,b:2"

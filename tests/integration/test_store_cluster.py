@@ -1,0 +1,114 @@
+"""Every feature on a 3-master Valkey cluster: keys spread over the masters, the money
+path exact under a stampede, room events following a slot that moves."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from livecommerce.bus import Event, Listener, StoreRoomBus
+from livecommerce.store.client import StoreClient, connect
+from livecommerce.store.keys import Keys
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.test_stampede import stampede
+from tests.store_cluster import ValkeyCluster
+
+
+@pytest.fixture
+async def on_cluster(
+    aiohttp_server: ServerFactory,
+    valkey_cluster: ValkeyCluster,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    """Two app nodes on the Valkey cluster."""
+    async for value in start_cluster(aiohttp_server, valkey_cluster, tmp_path, key_prefix, token):
+        yield value
+
+
+async def test_rooms_keys_land_on_several_masters(
+    on_cluster: Cluster, valkey_cluster: ValkeyCluster, key_prefix: str
+) -> None:
+    rooms = [await on_cluster.room(title=f"room {n}") for n in range(12)]
+    keys = Keys(key_prefix)
+    owners = {valkey_cluster.owner_of(keys.room(room)) for room in rooms}
+    assert len(owners) >= 2, "twelve rooms all hashed to one master"
+    for index in owners:
+        with valkey_cluster.node_client(index) as node:
+            assert any(node.scan_iter(match=f"{key_prefix}{{r:*}}:room", count=1000))
+    status, listing = await on_cluster.api("GET", "/api/rooms?limit=50", node=1)
+    assert status == 200, listing
+    assert set(rooms) <= {room["id"] for room in listing["rooms"]}
+
+
+@pytest.mark.timeout(300)
+async def test_a_stampede_on_the_cluster_sells_exactly_the_stock(on_cluster: Cluster) -> None:
+    await stampede(on_cluster, buyers_count=300, stock=100)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.gaps = 0
+        self.changed = asyncio.Event()
+
+    def on_event(self, event: Event) -> None:
+        self.events.append(event)
+        self.changed.set()
+
+    def on_gap(self) -> None:
+        self.gaps += 1
+        self.changed.set()
+
+    async def wait_until(self, done: object, timeout_s: float = 10) -> None:
+        async with asyncio.timeout(timeout_s):
+            while not (callable(done) and done()):
+                self.changed.clear()
+                await self.changed.wait()
+
+
+@pytest.fixture
+async def cluster_client(valkey_cluster: ValkeyCluster) -> AsyncIterator[StoreClient]:
+    client = connect(valkey_cluster.url, connect_timeout_s=1, command_timeout_s=2, retries=1)
+    yield client
+    await client.aclose()
+
+
+async def test_room_events_follow_a_slot_that_moves_to_another_master(
+    valkey_cluster: ValkeyCluster, cluster_client: StoreClient, key_prefix: str
+) -> None:
+    keys = Keys(key_prefix)
+    other_client = connect(valkey_cluster.url, connect_timeout_s=1, command_timeout_s=2, retries=1)
+    listener_bus, publisher_bus = (
+        StoreRoomBus(cluster_client, keys),
+        StoreRoomBus(other_client, keys),
+    )
+    await listener_bus.start()
+    await publisher_bus.start()
+    try:
+        inbox = Inbox()
+        await listener_bus.listen(Listener("moving", inbox.on_event, inbox.on_gap))
+        await publisher_bus.publish("moving", {"type": "before"})
+        await inbox.wait_until(lambda: len(inbox.events) == 1)
+        channel = keys.room_events("moving")
+        source = valkey_cluster.owner_of(channel)
+        assert listener_bus.node_of("moving") == f"127.0.0.1:{valkey_cluster.ports[source]}"
+
+        target = (source + 1) % valkey_cluster.masters
+        await asyncio.to_thread(valkey_cluster.move_slot_of, channel, target)
+        # The old owner drops the subscription; the bus subscribes on the new owner and
+        # tells its listeners that events may have been missed.
+        await inbox.wait_until(lambda: inbox.gaps >= 1)
+        assert listener_bus.node_of("moving") == f"127.0.0.1:{valkey_cluster.ports[target]}"
+        await publisher_bus.publish("moving", {"type": "after"})
+        await inbox.wait_until(lambda: len(inbox.events) == 2)
+        assert [event["type"] for event in inbox.events] == ["before", "after"]
+    finally:
+        await listener_bus.stop()
+        await publisher_bus.stop()
+        await other_client.aclose()
