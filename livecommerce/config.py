@@ -114,6 +114,7 @@ class ServerSettings:
     public_url: str = _setting("", _http_url_or_empty)
     max_body_bytes: int = _setting(1_048_576, _positive)
     shutdown_timeout_s: float = _setting(5.0, _positive)
+    node_heartbeat_s: float = _setting(2.0, _positive)
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,7 @@ class MediaSettings:
     max_sessions: int = _setting(2000, _positive)
     live_heartbeat_s: float = _setting(5.0, _positive)
     pull_from_origin: bool = _setting(True)
+    session_requests: str = _setting("forward", _one_of("forward", "redirect"))
 
 
 @dataclass(frozen=True)
