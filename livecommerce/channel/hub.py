@@ -76,15 +76,16 @@ class ChannelHub:
             await session.wait_closed()
 
     def local_viewers(self, room_id: str) -> int:
+        """Sessions of the room on this node, not counting those being closed."""
         room = self._rooms.get(room_id)
-        return len(room.sessions) if room else 0
+        return _open_sessions(room) if room else 0
 
     def viewers(self, room_id: str) -> int:
         """The last room total this node heard (its local count before the first report)."""
         room = self._rooms.get(room_id)
         if room is None:
             return 0
-        return room.viewers if room.viewers >= 0 else len(room.sessions)
+        return room.viewers if room.viewers >= 0 else _open_sessions(room)
 
     async def join(self, session: ChannelSession) -> None:
         """Start delivering the room's events to ``session`` (held until its welcome)."""
@@ -160,7 +161,7 @@ class ChannelHub:
         """Report every local room's count and broadcast totals that changed."""
         for room in list(self._rooms.values()):
             try:
-                count = await self._presence.report(room.room_id, len(room.sessions))
+                count = await self._presence.report(room.room_id, _open_sessions(room))
             except STORE_UNAVAILABLE_ERRORS:
                 continue
             if count.total != room.viewers:
@@ -174,3 +175,7 @@ class ChannelHub:
             except Exception:
                 log.exception("reporting viewer counts failed")
             await asyncio.sleep(self._viewers_interval_s)
+
+
+def _open_sessions(room: RoomChannel) -> int:
+    return sum(1 for session in room.sessions if not session.closing)
