@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 
+import aiohttp
 from aiohttp import web
 
 from livecommerce.auth import resolve_secret
@@ -23,6 +24,7 @@ from livecommerce.config import Settings, udp_port_range
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
+from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
@@ -37,6 +39,7 @@ from livecommerce.web import (
     health,
     metrics,
     moderation,
+    nodes,
     orders,
     pages,
     rooms,
@@ -55,7 +58,9 @@ from livecommerce.web.state import (
     LIKES,
     METRICS,
     MODERATION,
+    NODE_HTTP,
     NODE_ID,
+    NODES,
     ORDERS,
     PRESENCE,
     ROOMS,
@@ -186,6 +191,25 @@ async def _commerce(app: web.Application) -> AsyncIterator[None]:
     await worker.stop()
 
 
+async def _nodes(app: web.Application) -> AsyncIterator[None]:
+    """This node in the registry, and the HTTP client for requests passed to other nodes;
+    the entry is removed after the media plane closed (its rooms went offline first)."""
+    settings = app[SETTINGS]
+    registry = NodeRegistry(
+        app[STORE],
+        Keys(settings.store.key_prefix),
+        app[NODE_ID],
+        settings.public_url,
+        settings.server.node_heartbeat_s,
+    )
+    app[NODES] = registry
+    app[NODE_HTTP] = aiohttp.ClientSession()
+    registry.start()
+    yield
+    await registry.stop()
+    await app[NODE_HTTP].close()
+
+
 async def _media(app: web.Application) -> AsyncIterator[None]:
     """The media plane; closed before the store so going offline is still recorded."""
     settings = app[SETTINGS]
@@ -199,6 +223,8 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         settings.media,
         viewer_token_required=settings.auth.viewer_token_required,
         whep_client=AiohttpWhepClient(),
+        node_id=app[NODE_ID],
+        nodes=app[NODES],
     )
     app[STREAMS] = streams
     streams.start()
@@ -227,6 +253,7 @@ def create_app(settings: Settings) -> web.Application:
     app[NODE_ID] = secrets.token_hex(6)
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_store)
+    app.cleanup_ctx.append(_nodes)
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
@@ -239,6 +266,7 @@ def create_app(settings: Settings) -> web.Application:
     whep.add_routes(app)
     channel.add_routes(app)
     moderation.add_routes(app)
+    nodes.add_routes(app)
     commerce.add_routes(app)
     orders.add_routes(app)
     demo.add_routes(app)

@@ -160,6 +160,7 @@ class ServerSettings:
     public_url: str = _setting("", _http_url_or_empty)
     max_body_bytes: int = _setting(1_048_576, _positive)
     shutdown_timeout_s: float = _setting(5.0, _positive)
+    node_heartbeat_s: float = _setting(2.0, _positive)
 
 
 @dataclass(frozen=True)
@@ -261,6 +262,7 @@ class MediaSettings:
     pull_from_origin: bool = _setting(True)
     public_ip: str = _setting("", _ipv4_or_empty)
     udp_ports: str = _setting("", _udp_ports)
+    session_requests: str = _setting("forward", _one_of("forward", "redirect"))
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ class ErrorCode(Enum):
     internal_error = ErrorSpec(500, 1011, "Something went wrong on the server.")
     store_unavailable = ErrorSpec(503, 1013, "The store is unavailable; try again shortly.")
     shutting_down = ErrorSpec(503, 1001, "This node is shutting down; try another.")
+    node_unavailable = ErrorSpec(
+        503, 1013, "The node holding this media session does not answer; try again shortly."
+    )
     media_capacity = ErrorSpec(
         503, 1013, "This node serves as many media sessions as it can; try again later."
     )

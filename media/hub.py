@@ -54,9 +54,9 @@ class CapacityError(Exception):
     """This node already runs ``max_sessions`` sessions."""
 
 
-def new_session_id() -> str:
-    """128 bits from the OS's secure random source, URL-safe."""
-    return secrets.token_urlsafe(16)
+def new_session_id(prefix: str = "") -> str:
+    """``prefix`` and 128 bits from the OS's secure random source, URL-safe."""
+    return prefix + secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -161,7 +161,7 @@ class MediaHub:
             current = self._broadcasts.get(key)
             if current is not None and current.publication.publisher != publisher:
                 raise PublisherExistsError(key)
-            session_id = new_session_id()
+            session_id = new_session_id(self.settings.session_prefix)
             publication = Publication(session_id, publisher, self.settings, self._publication_ended)
             codecs = publication.negotiate_codecs(summary)
             if current is not None and _same_codecs(current.codecs, codecs):
@@ -238,7 +238,13 @@ class MediaHub:
         async with self._lock(key):
             if key in self._broadcasts or self._closing:
                 return
-            pull = Pull(new_session_id(), url, client, self.settings, self._publication_ended)
+            pull = Pull(
+                new_session_id(self.settings.session_prefix),
+                url,
+                client,
+                self.settings,
+                self._publication_ended,
+            )
             try:
                 await pull.start(self._relay)
             except BaseException:
@@ -271,7 +277,7 @@ class MediaHub:
             raise NotPublishingError(key)
         if len(self._sessions) >= self.settings.max_sessions:
             raise CapacityError(key)
-        session_id = new_session_id()
+        session_id = new_session_id(self.settings.session_prefix)
         subscription = Subscription(session_id, self.settings, self._subscription_ended)
         try:
             answer = await subscription.start(
@@ -313,6 +319,14 @@ class MediaHub:
             return False
         await entry[1].close(reason)
         await self._drain()
+        return True
+
+    async def end_pull(self, key: str, reason: str) -> bool:
+        """Stop relaying ``key`` here if it is pulled from another node; False otherwise."""
+        broadcast = self._broadcasts.get(key)
+        if broadcast is None or not isinstance(broadcast.publication, Pull):
+            return False
+        await self._end_broadcast(key, reason, notify=False)
         return True
 
     async def end_broadcast(self, key: str, reason: str) -> None:

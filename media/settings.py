@@ -19,6 +19,9 @@ class RelaySettings:
     publisher_idle_timeout_s: float = 10.0
     recent_sessions: int = 1024
     max_sessions: int = 2000
+    # Put before every session id (the application names the node holding the session,
+    # so a request for it that lands on another node can be routed).
+    session_prefix: str = ""
     # Viewers' senders send a frame's packets in one go (media/sender.py) rather
     # than through aiortc's per-packet loop; False only to measure the difference.
     frame_sender: bool = True

@@ -40,8 +40,6 @@ class RoomChannel:
     room_id: str
     listener: Listener
     sessions: set[ChannelSession] = field(default_factory=set)
-    # Sessions that count as viewers: everyone but the room's anchor and staff.
-    audience: int = 0
     viewers: int = -1
     likes: int = 0
     # Plain broadcasts of this tick, not yet written.
@@ -89,15 +87,16 @@ class ChannelHub:
         return sum(len(room.sessions) for room in self._rooms.values())
 
     def local_viewers(self, room_id: str) -> int:
+        """Sessions of the room on this node, not counting those being closed."""
         room = self._rooms.get(room_id)
-        return room.audience if room else 0
+        return _audience(room) if room else 0
 
     def viewers(self, room_id: str) -> int:
         """The last room total this node heard (its local count before the first report)."""
         room = self._rooms.get(room_id)
         if room is None:
             return 0
-        return room.viewers if room.viewers >= 0 else room.audience
+        return room.viewers if room.viewers >= 0 else _audience(room)
 
     async def join(self, session: ChannelSession) -> None:
         """Start delivering the room's events to ``session`` (held until its welcome)."""
@@ -113,8 +112,6 @@ class ChannelHub:
                 room = RoomChannel(room_id, listener)
                 await self._bus.listen(listener)
                 self._rooms[room_id] = room
-            if session not in room.sessions and not session.privileged:
-                room.audience += 1
             room.sessions.add(session)
 
     async def leave(self, session: ChannelSession) -> None:
@@ -123,8 +120,6 @@ class ChannelHub:
             if room is None or session not in room.sessions:
                 return
             room.sessions.discard(session)
-            if not session.privileged:
-                room.audience -= 1
             if room.sessions:
                 return
             del self._rooms[session.room_id]
@@ -182,7 +177,7 @@ class ChannelHub:
         """Report every local room's count and broadcast totals that changed."""
         for room in list(self._rooms.values()):
             try:
-                count = await self._presence.report(room.room_id, room.audience)
+                count = await self._presence.report(room.room_id, _audience(room))
             except STORE_UNAVAILABLE_ERRORS:
                 continue
             if count.total != room.viewers:
@@ -218,3 +213,8 @@ class ChannelHub:
             batch = FrameBatch(frames)
             for session in list(room.sessions):
                 session.deliver_batch(batch)
+
+
+def _audience(room: RoomChannel) -> int:
+    """Sessions that count as viewers: open ones, but not the room's anchor or staff."""
+    return sum(1 for session in room.sessions if not session.closing and not session.privileged)

@@ -3,7 +3,11 @@
 Frames go straight to the connection's transport as prebuilt bytes (no task,
 no queue per client); the transport's own buffer is the per-connection
 buffer, bounded by ``max_buffer``: a client whose unsent bytes exceed it is
-closed with code 4408 (``slow_consumer``) instead of growing memory.
+closed with code 4408 (``slow_consumer``) instead of growing memory. Nothing
+more is written to it; the close frame waits behind its backlog, and the
+connection is aborted if the client has not read that far within
+``SLOW_CLOSE_GRACE_S`` (a client that reads slowly learns why it was dropped,
+one that never reads holds its bounded backlog a little longer).
 
 Until the welcome snapshot is sent, frames from the bus wait in a bounded
 ``pending`` list so that none published during the snapshot is lost; chat
@@ -23,6 +27,8 @@ from livecommerce.channel.wire import FrameBatch, OutgoingFrame, WireFormat
 from livecommerce.errors import ErrorCode
 
 MAX_PENDING_FRAMES = 1000
+# How long a dropped slow client has to read its backlog and the 4408 close frame.
+SLOW_CLOSE_GRACE_S = 5.0
 
 
 class Connection(Protocol):
@@ -142,11 +148,18 @@ class ChannelSession:
         self._timers.pop(key, None)
         self.deliver(frame)
 
+    @property
+    def closing(self) -> bool:
+        return self.state is SessionState.closing
+
     def drop_slow(self) -> None:
         """Close a client that cannot keep up: its buffer is full, so the close frame
-        (code 4408) is queued behind it and the connection aborted right away."""
+        (code 4408) is queued behind it, and the connection is aborted unless the
+        client reads that far within ``SLOW_CLOSE_GRACE_S``."""
+        if self.state is SessionState.closing:
+            return
         self.close(ErrorCode.slow_consumer.spec.close_code, "too slow")
-        self.connection.abort()
+        asyncio.get_running_loop().call_later(SLOW_CLOSE_GRACE_S, self.connection.abort)
 
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with ``code`` (idempotent)."""

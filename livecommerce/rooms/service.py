@@ -182,8 +182,11 @@ class RoomService:
         await self._bus.publish(room_id, {"type": "offline", "room": room_id})
         return True
 
-    async def expire_stale_live(self, limit: int = INDEX_PAGE) -> tuple[str, ...]:
-        """Take offline the live rooms whose origin stopped its heartbeat (a node died)."""
+    async def expire_stale_live(
+        self, limit: int = INDEX_PAGE, session_gone: Callable[[str], bool] = lambda _: False
+    ) -> tuple[str, ...]:
+        """Take offline the live rooms whose origin stopped its heartbeat (a node died),
+        or whose session ``session_gone`` says no running node serves."""
         now = self._clock_ms()
         live_ids = await self._client.zrange(self._keys.rooms_live(), 0, limit - 1)
         expired: tuple[str, ...] = ()
@@ -191,8 +194,14 @@ class RoomService:
             if room.status is not RoomStatus.live:
                 await self._client.zrem(self._keys.rooms_live(), room.id)
                 continue
-            stale = room.live_session is not None and (room.live_until or 0) < now
-            if stale and await self.go_offline(room.id, str(room.live_session), now):
+            if room.live_session is None:
+                continue
+            if (room.live_until or 0) < now:
+                if await self.go_offline(room.id, room.live_session, now):
+                    expired += (room.id,)
+            elif session_gone(room.live_session) and await self.go_offline(
+                room.id, room.live_session
+            ):
                 expired += (room.id,)
         return expired
 

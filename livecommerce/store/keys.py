@@ -48,6 +48,9 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Phooks:dead``             | hash | dead-letter id → JSON (event, endpoint, error) | none   |
 | ``Phooks:attempts``         | hash | "endpoint|ROOM|entry" → failed attempts        | none   |
 | ``Pdab:YYYY-MM-DD``         | HyperLogLog | users who placed an order that day (UTC) | 400 days |
+| ``Pnodes``                  | hash | node id → JSON {url, started_at, seen_at,      | none   |
+|                             |      | expires_at} (ms); lapsed entries are ignored,  |        |
+|                             |      | pruned long after they lapse                   |        |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -191,3 +194,7 @@ class Keys:
     def daily_buyers(self, day: str) -> str:
         """HyperLogLog of users who placed an order on ``day`` (YYYY-MM-DD, UTC)."""
         return f"{self.prefix}dab:{day}"
+
+    def nodes(self) -> str:
+        """Hash of the running nodes: node id → JSON entry with its own expiry."""
+        return f"{self.prefix}nodes"

@@ -20,8 +20,9 @@ from livecommerce.auth import Principal, Role
 from livecommerce.bus import Event, Listener, RoomBus
 from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.rooms.models import RoomStatus
-from livecommerce.rooms.service import RoomService
+from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
+from livecommerce.rooms.models import Room, RoomStatus
+from livecommerce.rooms.service import RoomService, now_ms
 from media.hub import CapacityError, MediaHub, NotPublishingError, PublisherExistsError
 from media.offer import MalformedOfferError, OfferError
 from media.peers import IceServer, PeerConfig
@@ -53,7 +54,7 @@ class SessionAnswer:
     answer: str
 
 
-def relay_settings(media: MediaSettings) -> RelaySettings:
+def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySettings:
     """The media plane's settings from the ``[media]`` section."""
     servers = []
     for server in media.ice_servers:
@@ -73,6 +74,7 @@ def relay_settings(media: MediaSettings) -> RelaySettings:
         keyframe_request_interval_s=media.keyframe_request_interval_s,
         publisher_idle_timeout_s=media.publisher_idle_timeout_s,
         max_sessions=media.max_sessions,
+        session_prefix=session_prefix,
     )
 
 
@@ -99,13 +101,18 @@ class StreamService:
         settings: MediaSettings,
         viewer_token_required: bool = False,
         whep_client: WhepClient | None = None,
+        node_id: str = "",
+        nodes: NodeRegistry | None = None,
     ) -> None:
         self._rooms = rooms
         self._bus = bus
         self._settings = settings
         self._viewer_token_required = viewer_token_required
         self._whep_client = whep_client
-        self.hub = MediaHub(relay_settings(settings), self._broadcast_ended)
+        self._nodes = nodes
+        # Session ids name this node, so requests for them can be routed here.
+        prefix = node_id + SESSION_NODE_SEPARATOR if node_id else ""
+        self.hub = MediaHub(relay_settings(settings, prefix), self._broadcast_ended)
         self._listeners: dict[str, Listener] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._ttl_ms = int(settings.live_heartbeat_s * HEARTBEATS_PER_TTL * 1000)
@@ -130,7 +137,10 @@ class StreamService:
                 log.info("room %s is no longer live with session %s here", room_id, session_id)
                 await self.hub.end_broadcast(room_id, "the room is not live with this session")
                 await self._unlisten(room_id)
-        for room_id in await self._rooms.expire_stale_live():
+        alive = None if self._nodes is None else {node.id for node in await self._nodes.alive()}
+        for room_id in await self._rooms.expire_stale_live(
+            session_gone=lambda session_id: _node_gone(session_id, alive)
+        ):
             log.warning("room %s was live on a node that stopped vouching for it", room_id)
 
     # Publishing (WHIP)
@@ -149,6 +159,9 @@ class StreamService:
             )
         if room.status is RoomStatus.ended:
             raise ApiError(ErrorCode.room_ended, f"Room {room.id!r} has ended.")
+        if room.status is RoomStatus.live and await self._origin_gone(room):
+            await self._take_over(room)
+            room = await self._rooms.get(room_id)
         elsewhere = room.origin not in (None, origin) and not self.hub.is_live(room.id)
         if room.status is RoomStatus.live and elsewhere:
             raise ApiError(
@@ -170,6 +183,27 @@ class StreamService:
             raise
         await self._listen(room.id)
         return SessionAnswer(session_id, answer)
+
+    async def _origin_gone(self, room: Room) -> bool:
+        """The room is live from a session that no node serves any more (its node died)."""
+        if room.live_session is None or room.id in self.hub.publications():
+            return False
+        if (room.live_until or 0) < now_ms():
+            return True
+        node_id = node_of_session(room.live_session)
+        return (
+            self._nodes is not None
+            and node_id is not None
+            and await self._nodes.find(node_id) is None
+        )
+
+    async def _take_over(self, room: Room) -> None:
+        """Take the room of a dead origin offline now, so its anchor may go live here."""
+        assert room.live_session is not None
+        if await self._rooms.go_offline(room.id, room.live_session):
+            log.warning("room %s: its origin is gone; its anchor goes live here", room.id)
+        if await self.hub.end_pull(room.id, "the origin is gone"):
+            await self._unlisten(room.id)
 
     async def _broadcast_ended(self, room_id: str, session_id: str, reason: str) -> None:
         # Bounded: a store that is down must not hold up a shutdown.
@@ -293,6 +327,13 @@ class StreamService:
     def _on_event(self, room_id: str, event: Event) -> None:
         if event.get("type") == "room_ended":
             self._spawn(self._stop_room(room_id))
+        elif event.get("type") == "offline":
+            # The origin stopped (or died and was expired): stop pulling from it.
+            self._spawn(self._stop_pull(room_id))
+
+    async def _stop_pull(self, room_id: str) -> None:
+        if await self.hub.end_pull(room_id, "the room went offline"):
+            await self._unlisten(room_id)
 
     async def _stop_room(self, room_id: str) -> None:
         await self.hub.end_broadcast(room_id, "the room ended")
@@ -315,3 +356,9 @@ class StreamService:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for room_id in list(self._listeners):
             await self._unlisten(room_id)
+
+
+def _node_gone(session_id: str, alive: set[str] | None) -> bool:
+    """The session's node is missing from the registry's ``alive`` set (None: not known)."""
+    node_id = node_of_session(session_id)
+    return alive is not None and node_id is not None and node_id not in alive

@@ -311,6 +311,9 @@ async def _serve_frames(
             await _dispatch(request, session, principal, parsed)
         except ApiError as error:
             session.send(error_frame(error))
+        except STORE_UNAVAILABLE_ERRORS:
+            # The connection stays: a buyer retries with the same key once the store is back.
+            session.send(error_frame(ApiError(ErrorCode.store_unavailable)))
 
 
 def _parse(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
 from livecommerce.auth import Principal
@@ -20,6 +21,7 @@ from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
+from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
@@ -33,6 +35,9 @@ BUS = web.AppKey("bus", StoreRoomBus)
 ROOMS = web.AppKey("rooms", RoomService)
 DISCOVERY = web.AppKey("discovery", Discovery)
 NODE_ID = web.AppKey("node_id", str)
+NODES = web.AppKey("nodes", NodeRegistry)
+# HTTP client for requests this node passes to another node (media session routing).
+NODE_HTTP = web.AppKey("node_http", aiohttp.ClientSession)
 CHAT = web.AppKey("chat", ChatService)
 LIKES = web.AppKey("likes", LikeCounter)
 HUB = web.AppKey("hub", ChannelHub)

@@ -17,6 +17,7 @@ from livecommerce.web.sdp_http import (
     read_text_body,
     session_created,
 )
+from livecommerce.web.session_routing import routed_to_holder
 from livecommerce.web.state import PRINCIPAL, ROOMS, SETTINGS, STREAMS
 
 
@@ -36,6 +37,7 @@ async def play(request: web.Request) -> web.StreamResponse:
 
 
 @admits_anyone
+@routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the viewer's session (its URL is the capability); 200 if it already ended."""
     streams = request.app[STREAMS]
@@ -46,6 +48,7 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits_anyone
+@routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the viewer's session → 204."""
     streams = request.app[STREAMS]

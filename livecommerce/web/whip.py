@@ -16,6 +16,7 @@ from livecommerce.web.sdp_http import (
     read_text_body,
     session_created,
 )
+from livecommerce.web.session_routing import routed_to_holder
 from livecommerce.web.state import SETTINGS, STREAMS
 
 
@@ -31,6 +32,7 @@ async def publish(request: web.Request) -> web.Response:
 
 
 @admits(Role.anchor, Role.moderator, Role.admin)
+@routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the publication; 200 also when it already ended (the client closed first)."""
     streams = request.app[STREAMS]
@@ -43,6 +45,7 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits(Role.anchor)
+@routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the publication (RFC 8840 fragment) → 204."""
     streams = request.app[STREAMS]

@@ -87,7 +87,7 @@ async def test_whip_answers_201_with_location_etag_and_a_complete_answer(
     assert response.status == 201
     assert response.content_type == "application/sdp"
     location = response.headers["Location"]
-    assert re.fullmatch(rf"/whip/{room}/[A-Za-z0-9_-]{{22}}", location)
+    assert re.fullmatch(rf"/whip/{room}/[0-9a-f]{{12}}\.[A-Za-z0-9_-]{{22}}", location)
     assert response.headers["ETag"] == f'"{location.rsplit("/", 1)[1]}"'
     assert response.headers["Accept-Patch"] == "application/trickle-ice-sdpfrag"
     assert "Location" in response.headers["Access-Control-Expose-Headers"]

@@ -1,0 +1,1 @@
+"""The nodes of a deployment: who runs, where it listens, whether it still beats."""
