@@ -205,7 +205,9 @@ class FrameCounter:
         return bytes(self._srtp.unprotect_rtcp(data))
 
 
-async def view(server: str, count: int) -> None:
+async def view(play_url: str, count: int) -> None:
+    """``count`` viewers that each POST an offer to ``play_url`` (retried while the
+    stream is not there yet: 404/409) and count video frames until told to stop."""
     import aiohttp
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
@@ -226,8 +228,18 @@ async def view(server: str, count: int) -> None:
             pc.addTransceiver("audio", direction="recvonly")
             pc.on("connectionstatechange", lambda pc=pc, index=index: on_state(pc, index))
             await pc.setLocalDescription(await pc.createOffer())
-            async with http.post(f"{server}/play", data=pc.localDescription.sdp) as reply:
-                answer = await reply.text()
+            for _ in range(60):
+                async with http.post(
+                    play_url,
+                    data=pc.localDescription.sdp,
+                    headers={"Content-Type": "application/sdp"},
+                ) as reply:
+                    if reply.status < 300:
+                        answer = await reply.text()
+                        break
+                await asyncio.sleep(0.5)  # not live yet
+            else:
+                raise RuntimeError(f"{play_url} never answered with an SDP answer")
             await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
             peers.append(pc)
     print("ready", flush=True)
@@ -432,7 +444,7 @@ def main() -> None:
     elif args.command == "publish":
         asyncio.run(publish_clip(args.server, args.clip))
     elif args.command == "viewers":
-        asyncio.run(view(args.server, args.count))
+        asyncio.run(view(f"{args.server}/play", args.count))
     else:
         steps = QUICK_STEPS if args.quick else STEPS
         orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at)

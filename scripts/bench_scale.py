@@ -252,51 +252,10 @@ def flash_sale(count: int, options: Options, context: Any) -> Figures:
 
 
 async def whep_viewers(url: str, room: str, count: int) -> None:
-    """``count`` WHEP viewers that count video frames without decoding (see bench_media)."""
-    import aiohttp
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-    from bench_media import FrameCounter
+    """``count`` WHEP viewers that count video frames without decoding (bench_media's)."""
+    from bench_media import view
 
-    frames = [0] * count
-    peers: list[RTCPeerConnection] = []
-
-    def on_state(pc: RTCPeerConnection, index: int) -> None:
-        if pc.connectionState == "connected":
-            video = next(t for t in pc.getTransceivers() if t.kind == "video")
-            transport = video.receiver.transport
-            payload_type = video._codecs[0].payloadType
-            transport._rx_srtp = FrameCounter(transport._rx_srtp, frames, index, payload_type)
-
-    async with aiohttp.ClientSession() as http:
-        for index in range(count):
-            pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            pc.addTransceiver("video", direction="recvonly")
-            pc.addTransceiver("audio", direction="recvonly")
-            pc.on("connectionstatechange", lambda pc=pc, index=index: on_state(pc, index))
-            await pc.setLocalDescription(await pc.createOffer())
-            for _ in range(60):
-                async with http.post(
-                    f"{url}/whep/{room}",
-                    data=pc.localDescription.sdp,
-                    headers={"Content-Type": "application/sdp"},
-                ) as reply:
-                    if reply.status == 201:
-                        answer = await reply.text()
-                        break
-                await asyncio.sleep(0.5)  # not live yet
-            else:
-                raise RuntimeError(f"WHEP at {url} never answered 201")
-            await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-            peers.append(pc)
-    print("ready", flush=True)
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or line.strip() == "stop":
-            break
-        print(json.dumps({"frames": frames, "t": time.monotonic()}), flush=True)
-    for pc in peers:
-        await pc.close()
+    await view(f"{url}/whep/{room}", count)
 
 
 def spawn_viewers(url: str, room: str, count: int) -> subprocess.Popen[str]:
