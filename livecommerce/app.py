@@ -46,6 +46,7 @@ from livecommerce.web import (
     whep,
     whip,
 )
+from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
@@ -251,6 +252,7 @@ def create_app(settings: Settings) -> web.Application:
         )
     app[SIGNING_SECRET] = secret.value
     app[NODE_ID] = secrets.token_hex(6)
+    app[TRUSTED_PROXIES] = TrustedProxies(settings.server.trusted_proxies)
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_nodes)

@@ -43,6 +43,10 @@ class Principal:
     room: str | None = None
     expires_at: int = 0
 
+    def reaches_room(self, room_id: str) -> bool:
+        """False when the token is limited to another room (CONTRACT "Tokens and rooms")."""
+        return self.room is None or self.room == room_id
+
     def may_act_on_room(self, room_id: str, room_anchor: str) -> bool:
         """True when this principal is the anchor of the room (and not limited to another)."""
         if self.room is not None and self.room != room_id:

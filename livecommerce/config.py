@@ -153,6 +153,15 @@ def _secret(value: str) -> str | None:
     return None
 
 
+def _networks(value: list[Any]) -> str | None:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except (TypeError, ValueError):
+            return f"must be a list of IP addresses or networks like 10.0.0.0/8, not {item!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = _setting("127.0.0.1")
@@ -161,6 +170,8 @@ class ServerSettings:
     max_body_bytes: int = _setting(1_048_576, _positive)
     shutdown_timeout_s: float = _setting(5.0, _positive)
     node_heartbeat_s: float = _setting(2.0, _positive)
+    # Proxies whose X-Forwarded-For is believed when telling a client's address.
+    trusted_proxies: list[str] = _setting([], _networks)  # noqa: RUF009
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,9 @@ class ErrorCode(Enum):
     body_too_large = ErrorSpec(413, 4413, "The request body is too large.")
     unsupported_media_type = ErrorSpec(415, 4415, "The request has the wrong Content-Type.")
     rate_limited = ErrorSpec(429, 4429, "Too many requests; slow down.")
+    too_many_connections = ErrorSpec(
+        429, 4429, "Too many connections from your address; close some and try again."
+    )
     slow_mode = ErrorSpec(429, 4429, "Slow mode is on; wait before your next message.")
     sign_in_required = ErrorSpec(401, 4401, "Sign in to do this; anonymous viewers may only watch.")
     banned = ErrorSpec(403, 4403, "You are banned from this room.")

@@ -18,7 +18,7 @@ def test_readme_opens_with_a_serve_command_and_a_test_command() -> None:
     assert serve.endswith("livecommerce serve --demo")
     assert "pip install ." in serve
     assert tests.endswith("pytest")
-    assert "pip install '.[test]'" in tests
+    assert "pip install -c constraints/test.txt '.[test]'" in tests
 
 
 def test_ci_runs_the_readme_test_command() -> None:

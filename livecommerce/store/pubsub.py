@@ -228,7 +228,7 @@ class ShardSubscriber:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
         with contextlib.suppress(Exception):
-            await shard.pubsub.aclose()  # type: ignore[no-untyped-call]
+            await shard.pubsub.aclose()
         if shard.pool is not None:
             with contextlib.suppress(Exception):
                 await shard.pool.aclose()

@@ -88,6 +88,14 @@ def caller(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
+def require_room_scope(principal: Principal | None, room_id: str) -> None:
+    """Refuse a token limited to another room: every role, every surface (403 not_your_room)."""
+    if principal is not None and not principal.reaches_room(room_id):
+        raise ApiError(
+            ErrorCode.not_your_room, f"This token is for room {principal.room!r}, not {room_id!r}."
+        )
+
+
 def require_room_authority(principal: Principal, room: Room, *staff: Role) -> None:
     """Pass when the caller is the room's anchor or has one of the ``staff`` roles."""
     if principal.role in staff:

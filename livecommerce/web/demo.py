@@ -18,6 +18,7 @@ from livecommerce.auth import Role, issue_token
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.web.access import admits_anyone
 from livecommerce.web.body import read_json_object, reject_unknown, text_field
+from livecommerce.web.client_address import client_address
 from livecommerce.web.rate import KeyedBuckets
 from livecommerce.web.state import DEMO_LIMITER, SETTINGS, SIGNING_SECRET
 
@@ -44,7 +45,7 @@ async def demo_token(request: web.Request) -> web.Response:
     """Optional ``{name}`` → 201 ``{token, user, role, expires_at}``; 404 when turned off."""
     if not request.app[SETTINGS].auth.demo_tokens:
         raise ApiError(ErrorCode.demo_disabled)
-    if not request.app[DEMO_LIMITER].take(request.remote or "unknown"):
+    if not request.app[DEMO_LIMITER].take(client_address(request)):
         raise ApiError(
             ErrorCode.rate_limited,
             "Too many demo tokens from your address; try again in a minute.",
