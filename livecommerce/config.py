@@ -172,6 +172,7 @@ class ServerSettings:
     node_heartbeat_s: float = _setting(2.0, _positive)
     # Proxies whose X-Forwarded-For is believed when telling a client's address.
     trusted_proxies: list[str] = _setting([], _networks)  # noqa: RUF009
+    max_connections_per_address: int = _setting(256, _non_negative)
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,7 @@ class MediaSettings:
     publisher_idle_timeout_s: float = _setting(10.0, _positive)
     not_live_retry_after_s: int = _setting(5, _positive)
     max_sessions: int = _setting(2000, _positive)
+    max_sessions_per_address: int = _setting(20, _non_negative)
     live_heartbeat_s: float = _setting(5.0, _positive)
     pull_from_origin: bool = _setting(True)
     public_ip: str = _setting("", _ipv4_or_empty)
@@ -323,6 +325,7 @@ class ChannelSettings:
     max_likes_per_frame: int = _setting(50, _positive)
     viewers_interval_s: float = _setting(2.0, _positive)
     presence_ttl_s: float = _setting(10.0, _positive)
+    max_sockets_per_address: int = _setting(50, _non_negative)
 
 
 @dataclass(frozen=True)

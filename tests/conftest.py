@@ -65,8 +65,12 @@ def key_prefix() -> str:
 
 
 def make_settings(store_url: str, data_dir: Path, key_prefix: str, **sections: dict) -> Settings:
+    # Tests open thousands of sockets from 127.0.0.1: per-address limits are off unless a
+    # test (tests/security/) turns one on.
     layers: dict[str, dict] = {
-        "server": {"port": 0},
+        "server": {"port": 0, "max_connections_per_address": 0},
+        "channel": {"max_sockets_per_address": 0},
+        "media": {"max_sessions_per_address": 0},
         "store": {"url": store_url, "data_dir": str(data_dir), "key_prefix": key_prefix},
         "auth": {"secret": TEST_SECRET},
     }
