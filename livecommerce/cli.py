@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from livecommerce.auth import Role, issue_token, resolve_secret
 from livecommerce.config import ConfigError, Settings, load_settings
 from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
 from livecommerce.logs import configure_logging
-from livecommerce.store.embedded import EmbeddedStoreError
+from livecommerce.store.client import standalone_problem
+from livecommerce.store.embedded import DataDirInUseError, EmbeddedStoreError
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -89,15 +91,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"livecommerce: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    if args.command == "token":
-        return _token(args, settings)
     if args.command == "hooks":
         return run_hooks_command(args, settings)
+    if args.command == "serve" or not settings.auth.secret:
+        try:
+            # Secrets and the store's files live here: nobody else may look in.
+            Path(settings.store.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"livecommerce: cannot create the data dir: {exc}", file=sys.stderr)
+            return EXIT_FAILURE
+    if args.command == "token":
+        return _token(args, settings)
+    problem = standalone_problem(settings.store.url, settings.store.connect_timeout_s)
+    if problem:
+        print(f"livecommerce: config error: store.url: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings.log.level, settings.log.format)
     from livecommerce.server import ListenError, serve
 
     try:
         serve(settings, demo=args.demo)
+    except DataDirInUseError as exc:
+        print(f"livecommerce: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except EmbeddedStoreError as exc:
         print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
