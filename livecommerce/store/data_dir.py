@@ -112,9 +112,9 @@ def private_dir(path: Path) -> bool:
     """Create ``path`` (mode 0700) if needed; True only when it is a real directory this
     user owns with no group or other access (a directory someone else made in a shared
     /tmp, or a symlink, is refused)."""
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700)
     try:
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
         info = path.lstat()
     except OSError:
         return False
@@ -136,16 +136,14 @@ def runtime_dirs() -> list[Path]:
     return bases
 
 
-def short_socket_path(data_dir: Path, name: str, max_bytes: int) -> Path | None:
-    """``data_dir/name`` when it fits a unix socket address, else a name derived from the
-    data dir in a per-user runtime dir (see :func:`runtime_dirs`), else None."""
+def socket_paths(data_dir: Path, name: str, max_bytes: int) -> list[Path]:
+    """Where a socket for ``data_dir`` may go, best first: ``data_dir/name`` when it fits
+    a unix socket address, else names derived from the data dir in the per-user runtime
+    dirs (see :func:`runtime_dirs`) that fit; empty when none does."""
     own = data_dir / name
     if len(os.fsencode(own)) <= max_bytes:
-        return own
+        return [own]
     digest = hashlib.sha256(os.fsencode(data_dir)).hexdigest()[:16]
     stem, dot, suffix = name.partition(".")
-    for base in runtime_dirs():
-        candidate = base / f"{stem}-{digest}{dot}{suffix}"
-        if len(os.fsencode(candidate)) <= max_bytes:
-            return candidate
-    return None
+    candidates = [base / f"{stem}-{digest}{dot}{suffix}" for base in runtime_dirs()]
+    return [path for path in candidates if len(os.fsencode(path)) <= max_bytes]

@@ -52,7 +52,7 @@ from livecommerce.store.data_dir import (
     make_private,
     private_dir,
     private_secret,
-    short_socket_path,
+    socket_paths,
     write_private,
 )
 
@@ -114,6 +114,13 @@ def _is_valkey_process(pid: int, data_dir: Path) -> bool:
         return False
 
 
+def _is_socket(path: Path) -> bool:
+    try:
+        return path.is_socket()
+    except OSError:
+        return False
+
+
 def _wait_gone(pid: int, data_dir: Path, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -140,7 +147,12 @@ class EmbeddedValkey:
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = DataDirLock(self.data_dir)
-        self._socket_path = short_socket_path(self.data_dir, SOCKET_FILE, MAX_SOCKET_PATH)
+        self._socket_paths = socket_paths(self.data_dir, SOCKET_FILE, MAX_SOCKET_PATH)
+        # Until start picks one: where a running store of this data dir listens, if any.
+        self._socket_path = next(
+            (path for path in self._socket_paths if _is_socket(path)),
+            self._socket_paths[0] if self._socket_paths else None,
+        )
         self._port = 0
         self._password = ""
 
@@ -240,9 +252,15 @@ class EmbeddedValkey:
         if aof_dir.is_dir() and not aof_dir.is_symlink():
             for path in aof_dir.iterdir():
                 make_private(path)
-        runtime = self.data_dir if self._socket_path is None else self._socket_path.parent
-        if runtime != self.data_dir and not private_dir(runtime):
-            self._socket_path = None  # loopback TCP; the password still guards it
+        # The first place only this user can reach; else loopback TCP, behind the password.
+        self._socket_path = next(
+            (
+                path
+                for path in self._socket_paths
+                if path.parent == self.data_dir or private_dir(path.parent)
+            ),
+            None,
+        )
 
     def _spawn(self) -> None:
         if self._process is not None:

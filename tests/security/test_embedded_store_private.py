@@ -4,8 +4,10 @@ even when the data dir's path is too long for one, and files only their owner ca
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -142,3 +144,44 @@ def test_a_node_on_a_long_data_dir_serves_with_a_private_store(tmp_path: Path) -
         assert node.stop() == 0
     finally:
         node.close()
+
+
+@pytest.fixture
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A short XDG_RUNTIME_DIR of this test's own."""
+    base = Path(tempfile.mkdtemp(prefix="lc-xdg-", dir="/tmp"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(base))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_long_data_dir_socket_goes_to_the_users_runtime_dir(
+    stores: list[EmbeddedValkey], tmp_path: Path, runtime_dir: Path
+) -> None:
+    store = start(stores, tmp_path / LONG_NAME)
+    assert store.socket_path is not None
+    assert store.socket_path.parent == runtime_dir / "livecommerce"
+    assert stat.S_IMODE(store.socket_path.parent.stat().st_mode) == 0o700
+    assert raw_ping(store.url).startswith(b"-NOAUTH")
+
+
+@pytest.mark.parametrize("trap", ["symlink", "someone else's"])
+def test_a_runtime_dir_planted_by_someone_else_is_not_used(
+    stores: list[EmbeddedValkey], tmp_path: Path, runtime_dir: Path, trap: str
+) -> None:
+    planted = runtime_dir / "livecommerce"
+    elsewhere = tmp_path / "attacker"
+    elsewhere.mkdir(mode=0o777)
+    if trap == "symlink":
+        planted.symlink_to(elsewhere)
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("making a directory someone else owns needs root")
+        planted.mkdir(mode=0o777)
+        os.chown(planted, 65534, 65534)
+    store = start(stores, tmp_path / LONG_NAME)
+
+    assert store.socket_path is None or store.socket_path.parent != planted
+    assert list(elsewhere.iterdir()) == []
+    assert raw_ping(store.url).startswith(b"-NOAUTH")
+    assert redis.Redis.from_url(store.url).ping()
