@@ -84,6 +84,17 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _make_data_dir(path: str) -> bool:
+    """Create the data dir, mode 0700: secrets and the store's files live there (an
+    existing one is left as it is). False, said on stderr, when it cannot be made."""
+    try:
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"livecommerce: cannot create the data dir: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -93,13 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     if args.command == "hooks":
         return run_hooks_command(args, settings)
-    if args.command == "serve" or not settings.auth.secret:
-        try:
-            # Secrets and the store's files live here: nobody else may look in.
-            Path(settings.store.data_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            print(f"livecommerce: cannot create the data dir: {exc}", file=sys.stderr)
-            return EXIT_FAILURE
+    needs_data_dir = args.command == "serve" or not settings.auth.secret
+    if needs_data_dir and not _make_data_dir(settings.store.data_dir):
+        return EXIT_FAILURE
     if args.command == "token":
         return _token(args, settings)
     problem = standalone_problem(settings.store.url, settings.store.connect_timeout_s)

@@ -185,3 +185,12 @@ def test_a_runtime_dir_planted_by_someone_else_is_not_used(
     assert list(elsewhere.iterdir()) == []
     assert raw_ping(store.url).startswith(b"-NOAUTH")
     assert redis.Redis.from_url(store.url).ping()
+
+
+@pytest.mark.slow
+def test_the_token_command_creates_a_private_data_dir(tmp_path: Path) -> None:
+    data_dir = tmp_path / "fresh"
+    result = run_cli("token", "--role", "viewer", "--user", "v", "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert open_to_others(data_dir) == []
+    assert (data_dir / "auth_secret").exists()
