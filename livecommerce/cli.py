@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from livecommerce.auth import Role, issue_token, resolve_secret
 from livecommerce.config import ConfigError, Settings, load_settings
 from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
 from livecommerce.logs import configure_logging
-from livecommerce.store.embedded import EmbeddedStoreError
+from livecommerce.store.client import standalone_problem
+from livecommerce.store.embedded import DataDirInUseError, EmbeddedStoreError
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -82,6 +84,17 @@ def _token(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _make_data_dir(path: str) -> bool:
+    """Create the data dir, mode 0700: secrets and the store's files live there (an
+    existing one is left as it is). False, said on stderr, when it cannot be made."""
+    try:
+        Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"livecommerce: cannot create the data dir: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -89,15 +102,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"livecommerce: config error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    if args.command == "token":
-        return _token(args, settings)
     if args.command == "hooks":
         return run_hooks_command(args, settings)
+    needs_data_dir = args.command == "serve" or not settings.auth.secret
+    if needs_data_dir and not _make_data_dir(settings.store.data_dir):
+        return EXIT_FAILURE
+    if args.command == "token":
+        return _token(args, settings)
+    problem = standalone_problem(settings.store.url, settings.store.connect_timeout_s)
+    if problem:
+        print(f"livecommerce: config error: store.url: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     configure_logging(settings.log.level, settings.log.format)
     from livecommerce.server import ListenError, serve
 
     try:
         serve(settings, demo=args.demo)
+    except DataDirInUseError as exc:
+        print(f"livecommerce: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except EmbeddedStoreError as exc:
         print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -26,6 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "LIVECOMMERCE_"
+# Other programs share the prefix: the clients (LIVECOMMERCE_MOD_TOKEN,
+# LIVECOMMERCE_ANCHOR_TOKEN, …) and the test suite (LIVECOMMERCE_TEST_STORE). Their
+# variables are ignored because these words name no section, so none may ever be one.
+ENV_WORDS_OF_OTHERS = frozenset({"mod", "anchor", "test"})
 
 
 class ConfigError(ValueError):
@@ -547,16 +551,30 @@ def _file_layer(path: Path) -> Layer:
         raise ConfigError(f"--config: {path} is not valid TOML: {exc}") from None
 
 
+def _env_setting(variable: str) -> tuple[str, str] | None:
+    """``(section, key)`` of a ``LIVECOMMERCE_<SECTION>_<KEY>`` variable, or None when
+    it does not start with a known section (another program's variable)."""
+    if not variable.startswith(ENV_PREFIX):
+        return None
+    rest = variable[len(ENV_PREFIX) :].lower()
+    for section in sorted(_SCHEMA, key=len, reverse=True):
+        if rest.startswith(f"{section}_"):
+            return section, rest[len(section) + 1 :]
+    return None
+
+
 def _env_layers(environ: Mapping[str, str]) -> list[Layer]:
+    """One layer per ``LIVECOMMERCE_<SECTION>_<KEY>`` variable; an unknown key of a known
+    section is an error (a typo), a variable naming no section is not ours."""
     layers: list[Layer] = []
     for variable, raw in sorted(environ.items()):
-        if not variable.startswith(ENV_PREFIX):
+        setting = _env_setting(variable)
+        if setting is None:
             continue
+        section, key = setting
         origin = f"from env {variable}"
-        rest = variable[len(ENV_PREFIX) :].lower()
-        section, _, key = rest.partition("_")
-        if section not in _SCHEMA or key not in _SCHEMA[section]:
-            raise ConfigError(f"{section}.{key}: unknown setting ({origin})")
+        if key not in _SCHEMA[section]:
+            raise ConfigError(f"{section}.{_shown(key)}: unknown setting ({origin})")
         kind, _ = _SCHEMA[section][key]
         value = _parse_env(f"{section}.{key}", kind, raw, origin)
         layers.append((origin, {section: {key: value}}))

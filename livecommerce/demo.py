@@ -4,7 +4,8 @@ The demo is a client of its own node, through the public interface only: it
 creates a room with products over the HTTP API, pins one, keeps a flash sale
 running (a new one starts a few seconds after the last ended or sold out),
 publishes the sample clip from ``media/samples`` with ``livecommerce-anchor``
-(WHIP, looped, never re-encoded) and says a line in chat now and then. The
+(WHIP, looped, never re-encoded; its token passed in the environment, not on the
+command line) and says a line in chat now and then. The
 room id is kept in ``DATA_DIR/demo_room`` so a restart reuses the same room.
 """
 
@@ -185,8 +186,6 @@ class DemoRoom:
             "clients.anchor",
             "--server",
             self._base_url,
-            "--token",
-            self._token,
             "--room",
             self.room_id,
             "--source",
@@ -195,11 +194,14 @@ class DemoRoom:
             "--status-every",
             "0",
         ]
+        # The token goes in the environment: any user of the machine can read a command line.
+        env = {**os.environ, "LIVECOMMERCE_ANCHOR_TOKEN": self._token}
         while True:
             self._publisher = await asyncio.create_subprocess_exec(
                 *command,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.DEVNULL,
+                env=env,
                 preexec_fn=die_with_parent(os.getpid()),
             )
             code = await self._publisher.wait()

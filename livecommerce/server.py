@@ -73,8 +73,8 @@ async def run_node(
                 await embedded.start_async()
                 settings = settings.replace("store", url=embedded.url)
                 store_line = (
-                    f"store: embedded valkey-server (pid {embedded.pid}) at {embedded.url}, "
-                    f"data in {embedded.data_dir}"
+                    f"store: embedded valkey-server (pid {embedded.pid}) at "
+                    f"{mask_url(embedded.url)}, data in {embedded.data_dir}"
                 )
             sock = _bind(settings.server.host, settings.server.port)
             stack.callback(sock.close)

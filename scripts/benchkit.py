@@ -33,6 +33,8 @@ from typing import Any, cast
 import psutil
 import uvloop
 
+from livecommerce.store.embedded import EmbeddedValkey
+
 HOST = "127.0.0.1"
 SERVER_START_TIMEOUT_S = 30.0
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -277,8 +279,8 @@ class LivecommerceNode:
 
     @property
     def store_url(self) -> str:
-        """The store's URL: the shared one, or the embedded store's unix socket."""
-        return self._shared_store or f"unix://{self._dir.name}/valkey.sock"
+        """The store's URL: the shared one, or the embedded store's (with its password)."""
+        return self._shared_store or EmbeddedValkey(self._dir.name).url
 
     @staticmethod
     def _cli() -> list[str]:

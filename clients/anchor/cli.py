@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
 from clients.anchor.whip import PublishError, publish
 
 MAX_BACKOFF_S = 30.0
+# LIVECOMMERCE_ANCHOR_*: a prefix the server's settings can never use (see livecommerce/config.py).
+TOKEN_ENV = "LIVECOMMERCE_ANCHOR_TOKEN"
+SERVER_ENV = "LIVECOMMERCE_ANCHOR_SERVER"
 Tracks = tuple[list[MediaStreamTrack], dict[str, str]]
 
 
@@ -40,14 +44,48 @@ class Options:
     currency: str = "EUR"
 
 
-def parse_args(argv: list[str] | None = None) -> Options:
+def _read_token(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, environ: Mapping[str, str]
+) -> str:
+    """--token, else the first line of --token-file, else the environment."""
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            token = Path(args.token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"--token-file: cannot read {args.token_file}: {exc}")
+        if not token:
+            parser.error(f"--token-file: {args.token_file} is empty")
+        return token
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        parser.error(f"a token is needed: --token-file FILE, env {TOKEN_ENV}, or --token T")
+    return token
+
+
+def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Options:
+    """The options from ``argv`` and ``environ`` (default: the process's)."""
+    env = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="livecommerce-anchor",
         description="Publish a room's stream over WHIP and run the live console "
         "(viewers, chat, orders, stock; type help for its commands).",
     )
-    parser.add_argument("--server", required=True, help="server URL, e.g. http://127.0.0.1:8080")
-    parser.add_argument("--token", required=True, help="the room anchor's access token")
+    parser.add_argument(
+        "--server",
+        default=env.get(SERVER_ENV) or None,
+        help=f"server URL, e.g. http://127.0.0.1:8080 (or env {SERVER_ENV})",
+    )
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
+        "--token",
+        help="the room anchor's access token; other users of this machine can read a "
+        f"command line, so prefer --token-file or env {TOKEN_ENV}",
+    )
+    token.add_argument(
+        "--token-file", metavar="FILE", help="read the anchor's token from FILE (first line)"
+    )
     parser.add_argument("--room", required=True, help="the room id")
     parser.add_argument(
         "--source",
@@ -73,6 +111,9 @@ def parse_args(argv: list[str] | None = None) -> Options:
         "--currency", default="EUR", help="currency of products added from the console"
     )
     args = parser.parse_args(argv)
+    if not args.server:
+        parser.error(f"a server is needed: --server URL or env {SERVER_ENV}")
+    access_token = _read_token(parser, args, env)
     if not CURRENCY.match(args.currency):
         parser.error(f"--currency must be an ISO 4217 code like EUR, not {args.currency!r}")
     try:
@@ -80,7 +121,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     except ValueError:
         parser.error(f"--size must look like 640x360, not {args.size!r}")
     return Options(
-        args.server, args.token, args.room, args.source, (width, height), args.once,
+        args.server, access_token, args.room, args.source, (width, height), args.once,
         args.status_every, not args.no_console, args.stats_every, args.currency,
     )  # fmt: skip
 

@@ -15,6 +15,9 @@ from clients.moderator.durations import parse_duration
 
 EXIT_USAGE = 2
 EXIT_REFUSED = 1
+# LIVECOMMERCE_MOD_*: a prefix the server's settings can never use (see livecommerce/config.py).
+TOKEN_ENV = "LIVECOMMERCE_MOD_TOKEN"
+SERVER_ENV = "LIVECOMMERCE_MOD_SERVER"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,12 +26,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Moderate a livecommerce room: mutes, bans, deletions, slow mode, audit log.",
     )
     parser.add_argument(
-        "--server", default=os.environ.get("LIVECOMMERCE_SERVER", "http://127.0.0.1:8080")
+        "--server",
+        default=os.environ.get(SERVER_ENV) or "http://127.0.0.1:8080",
+        help=f"server URL (or env {SERVER_ENV}; default http://127.0.0.1:8080)",
     )
     parser.add_argument(
         "--token",
-        default=os.environ.get("LIVECOMMERCE_TOKEN"),
-        help="moderator, admin or the room's anchor (or env LIVECOMMERCE_TOKEN)",
+        default=os.environ.get(TOKEN_ENV),
+        help=f"moderator, admin or the room's anchor (or env {TOKEN_ENV}, which other "
+        "users of this machine cannot read, unlike a command line)",
     )
     parser.add_argument("--json", action="store_true", help="print the server's JSON answer")
     parser.add_argument("room")
@@ -123,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.token:
-        parser.error("a token is needed: --token T or env LIVECOMMERCE_TOKEN")
+        parser.error(f"a token is needed: --token T or env {TOKEN_ENV}")
     try:
         return run(args, ModerationApi(args.server, args.token))
     except ValueError as error:

@@ -14,7 +14,6 @@ import json
 import sys
 import time
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any, TextIO
 
 import redis
@@ -74,7 +73,7 @@ def _store_url(settings: Settings) -> tuple[str, EmbeddedValkey | None]:
     if settings.store.url:
         return settings.store.url, None
     embedded = EmbeddedValkey(settings.store.data_dir, settings.store.embedded_start_timeout_s)
-    if embedded.url.startswith("unix://") and Path(embedded.url[len("unix://") :]).exists():
+    if embedded.socket_path is not None and embedded.socket_path.exists():
         probe = redis.Redis.from_url(embedded.url, socket_timeout=1, socket_connect_timeout=1)
         try:
             if probe.ping():

@@ -8,25 +8,43 @@ the others and the slot map itself and follows MOVED / ASK redirections.
 The client reconnects by itself: a command after the store comes back opens a
 fresh connection. Retries are few and short so a dead store turns into a 503
 within about a second instead of hanging requests.
+
+A plain URL must name a standalone server. A node of a cluster would answer
+only for its own slots (``MOVED`` for the rest), so every new connection of a
+plain URL asks ``INFO cluster`` first and a cluster node fails it with
+:class:`ClusterNodeError` (a connection error: the node answers 503 and logs why);
+``livecommerce serve`` asks once before starting and refuses to start
+(:func:`standalone_problem`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as redis
+import redis
+import redis.asyncio
 from redis.asyncio.cluster import ClusterNode, RedisCluster
-from redis.asyncio.connection import parse_url
+from redis.asyncio.connection import AbstractConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import ClusterError, SlotNotCoveredError
+from redis.exceptions import ClusterError, RedisError, ResponseError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import TimeoutError as StoreTimeoutError
 
-from livecommerce.config import cluster_startup_nodes, is_cluster_url
+from livecommerce.config import CLUSTER_SCHEMES, cluster_startup_nodes, is_cluster_url
 
-StoreClient = redis.Redis | RedisCluster
+log = logging.getLogger("livecommerce.store")
+
+StoreClient = redis.asyncio.Redis | RedisCluster
+
+
+class ClusterNodeError(StoreConnectionError):
+    """A plain ``redis://`` URL names a node of a cluster; the message names the
+    ``redis+cluster://`` URL to use instead."""
+
 
 # Python's own ConnectionError is left out on purpose: aiohttp raises subclasses of it
 # when a client goes away, which is not the store's fault. redis-py wraps socket errors.
@@ -56,7 +74,7 @@ def connect(
     """
     if is_cluster_url(url):
         return _connect_cluster(url, connect_timeout_s, command_timeout_s, retries, max_connections)
-    pool = redis.BlockingConnectionPool.from_url(
+    pool = redis.asyncio.BlockingConnectionPool.from_url(
         url,
         max_connections=max_connections,
         timeout=command_timeout_s,
@@ -65,8 +83,68 @@ def connect(
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries),
         retry_on_error=[StoreConnectionError, StoreTimeoutError],
         decode_responses=False,
+        redis_connect_func=_standalone_only(url),
     )
-    return redis.Redis.from_pool(pool)
+    return redis.asyncio.Redis.from_pool(pool)
+
+
+def cluster_enabled(info: object) -> bool:
+    """True when an ``INFO cluster`` answer (parsed into a dict, or raw text) says
+    ``cluster_enabled:1``."""
+    if isinstance(info, dict):
+        return str(info.get("cluster_enabled", "0")) == "1"
+    text = info.decode(errors="replace") if isinstance(info, bytes) else str(info)
+    return any(line.strip() == "cluster_enabled:1" for line in text.splitlines())
+
+
+def _cluster_node_message(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    cluster_scheme = {plain: cluster for cluster, plain in CLUSTER_SCHEMES.items()}.get(
+        scheme.lower(), "redis+cluster"
+    )
+    return (
+        f"{mask_url(url)} is a node of a cluster (cluster_enabled:1); "
+        f"use {mask_url(f'{cluster_scheme}://{rest}')}"
+    )
+
+
+def _standalone_only(url: str) -> Callable[[AbstractConnection], Awaitable[None]]:
+    """A connect hook: the usual handshake, then ``INFO cluster``; a cluster node's
+    connection fails with ClusterNodeError (logged once). A store that refuses INFO
+    (renamed, ACL) is taken as it is."""
+    logged = False
+
+    async def on_connect(connection: AbstractConnection) -> None:
+        nonlocal logged
+        await connection.on_connect()
+        await connection.send_command("INFO", "cluster")
+        try:
+            info = await connection.read_response()
+        except ResponseError:
+            return
+        if cluster_enabled(info):
+            message = _cluster_node_message(url)
+            if not logged:
+                logged = True
+                log.error("store.url: %s; every store call fails until it is changed", message)
+            raise ClusterNodeError(message)
+
+    return on_connect
+
+
+def standalone_problem(url: str, timeout_s: float) -> str | None:
+    """Why a plain store URL cannot be used (it names a cluster node), or None. A store
+    that does not answer, or hides INFO, passes: the connect hook checks again."""
+    if not url or is_cluster_url(url):
+        return None
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        info = client.info("cluster")
+    except (RedisError, OSError):
+        return None
+    finally:
+        client.close()
+    return _cluster_node_message(url) if cluster_enabled(info) else None
 
 
 def _connect_cluster(

@@ -13,6 +13,7 @@ import aiohttp
 import jwt
 import pytest
 
+from livecommerce.store.client import mask_url
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.integration.nodes import Node, clean_env, pid_alive, run_cli, wait_gone
 
@@ -118,7 +119,7 @@ def test_an_external_store_url_is_used_and_no_store_is_started(
     nodes: list[Node], tmp_path: Path, valkey: EmbeddedValkey
 ) -> None:
     node = start(nodes, tmp_path, "--redis-url", valkey.url)
-    assert node.store_line == f"store: {valkey.url}"
+    assert node.store_line == f"store: {mask_url(valkey.url)}"
     assert not (tmp_path / "valkey.pid").exists()
     assert node.request("GET", "/readyz")[0] == 200
     assert node.stop() == 0

@@ -90,8 +90,9 @@ def test_embedded_store_stops_an_orphan_left_on_its_data_dir(tmp_path: Path) -> 
     orphan = EmbeddedValkey(tmp_path)
     orphan.start()
     # Forget the child without stopping it, as a node SIGKILLed on a system
-    # without parent-death signals would.
+    # without parent-death signals would; its death also frees the data-dir lock.
     orphan_process, orphan._process = orphan._process, None
+    orphan._lock.release()
     assert orphan_process is not None
     successor = EmbeddedValkey(tmp_path)
     successor.start()
