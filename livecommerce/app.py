@@ -146,7 +146,7 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
         keys,
         scripts,
         app[BUS],
-        settings.likes_interval_s,
+        settings,
         app[SETTINGS].discovery,
         app[METRICS],
     )

@@ -298,6 +298,7 @@ class DiscoverySettings:
     order_weight: float = _setting(5.0, _non_negative)
     viewer_smoothing: float = _setting(5.0, _positive)
     max_ranked_rooms: int = _setting(500, _integer_range(1, 10_000))
+    max_likes_per_user: int = _setting(50, _positive)
 
     @property
     def bucket_ms(self) -> int:
@@ -327,6 +328,8 @@ class ChannelSettings:
     heartbeat_s: float = _setting(20.0, _positive)
     likes_interval_s: float = _setting(0.25, _positive)
     max_likes_per_frame: int = _setting(50, _positive)
+    user_likes_burst: int = _setting(100, _positive)
+    user_likes_per_s: float = _setting(10.0, _positive)
     viewers_interval_s: float = _setting(2.0, _positive)
     presence_ttl_s: float = _setting(10.0, _positive)
     max_sockets_per_address: int = _setting(50, _non_negative)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.bus import RoomBus
+from livecommerce.channel.text import folded
 from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.metrics import Metrics
@@ -85,11 +86,12 @@ class ChatService:
         self._bus = bus
         self._settings = settings
         self._discovery = discovery
-        self._blocked = [term.casefold() for term in settings.blocked_terms]
+        self._blocked = [folded(term) for term in settings.blocked_terms]
 
     def blocked_term_in(self, text: str) -> str | None:
-        folded = text.casefold()
-        return next((term for term in self._blocked if term in folded), None)
+        """The first blocked term in ``text``, compared as :func:`folded` says."""
+        plain = folded(text)
+        return next((term for term in self._blocked if term in plain), None)
 
     async def post(
         self, room_id: str, user: str, role: str, text: str, privileged: bool

@@ -216,5 +216,16 @@ class ChannelHub:
 
 
 def _audience(room: RoomChannel) -> int:
-    """Sessions that count as viewers: open ones, but not the room's anchor or staff."""
-    return sum(1 for session in room.sessions if not session.closing and not session.privileged)
+    """Viewers on this node: each signed-in user once however many sockets it holds, plus
+    each anonymous socket (at most ``channel.max_sockets_per_address`` per address); not
+    the room's anchor or staff, nor sessions being closed."""
+    users: set[str] = set()
+    anonymous = 0
+    for session in room.sessions:
+        if session.closing or session.privileged:
+            continue
+        if session.user is None:
+            anonymous += 1
+        else:
+            users.add(session.user)
+    return len(users) + anonymous

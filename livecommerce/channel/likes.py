@@ -1,14 +1,15 @@
-"""Likes: summed locally, added to the room's total (and discovery counts) and broadcast
-at most every interval."""
+"""Likes: summed locally per user, passed through each user's like budget in the store,
+added to the room's total (and discovery counts) and broadcast at most every interval."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 
 from livecommerce.bus import RoomBus
-from livecommerce.config import DiscoverySettings
+from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
@@ -18,11 +19,33 @@ from livecommerce.tasks import stop_loop
 log = logging.getLogger("livecommerce.likes")
 
 
-class LikeCounter:
-    """Batches likes per room; one store script and one broadcast per room per interval.
+@dataclass
+class PendingLikes:
+    """A user's likes in a room since the last flush."""
 
-    A like that cannot reach the store (store down) is kept and retried at the
-    next interval, so none are lost while the node runs.
+    sent: int = 0
+    from_viewer: int = 0  # of ``sent``: those that may count for discovery
+
+
+@dataclass(frozen=True)
+class LikesAdded:
+    """What ``likes_add`` did with one room's batch."""
+
+    total: int
+    kept: int
+    counted: int
+
+
+class LikeCounter:
+    """Batches likes per room and user; one store script and one broadcast per room per
+    interval.
+
+    Guarantees: each user's likes in a room pass one token bucket
+    (``channel.user_likes_burst``, refilled at ``channel.user_likes_per_s``) shared by
+    all of the user's sockets on every node; likes over it are dropped without an
+    answer. Of the likes kept, a viewer's count for discovery up to
+    ``discovery.max_likes_per_user`` per window. A like that cannot reach the store
+    (store down) is kept and retried at the next interval.
     """
 
     def __init__(
@@ -31,7 +54,7 @@ class LikeCounter:
         keys: Keys,
         scripts: ScriptRunner,
         bus: RoomBus,
-        interval_s: float,
+        settings: ChannelSettings,
         discovery: DiscoverySettings,
         metrics: Metrics | None = None,
     ) -> None:
@@ -39,22 +62,23 @@ class LikeCounter:
         self._client = client
         self._keys = keys
         self._scripts = scripts
+        self._settings = settings
         self._discovery = discovery
         self._bus = bus
-        self._interval_s = interval_s
-        # room → (likes to add to the total, of which viewers' likes counted for discovery)
-        self._pending: dict[str, tuple[int, int]] = {}
+        self._pending: dict[str, dict[str, PendingLikes]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 
-    def add(self, room_id: str, count: int, engaging: bool = True) -> None:
-        """Queue likes; ``engaging`` False (the anchor's, staff's) leaves discovery out."""
+    def add(self, room_id: str, user: str, count: int, engaging: bool = True) -> None:
+        """Queue ``user``'s likes; ``engaging`` False (the anchor's, staff's) leaves
+        discovery out."""
         self._likes.inc(count)
-        self._queue(room_id, count, count if engaging else 0)
+        self._queue(room_id, user, PendingLikes(count, count if engaging else 0))
 
-    def _queue(self, room_id: str, count: int, engaging: int) -> None:
-        queued, queued_engaging = self._pending.get(room_id, (0, 0))
-        self._pending[room_id] = (queued + count, queued_engaging + engaging)
+    def _queue(self, room_id: str, user: str, likes: PendingLikes) -> None:
+        queued = self._pending.setdefault(room_id, {}).setdefault(user, PendingLikes())
+        queued.sent += likes.sent
+        queued.from_viewer += likes.from_viewer
 
     async def total(self, room_id: str) -> int:
         value = await self._client.hget(self._keys.room_counters(room_id), "likes")
@@ -63,18 +87,31 @@ class LikeCounter:
     async def flush(self) -> None:
         """Add pending likes to the store and broadcast each changed room's total."""
         pending, self._pending = self._pending, {}
-        for room_id, (count, engaging) in pending.items():
+        for room_id, users in pending.items():
             try:
-                total = await self._scripts.run(
-                    "likes_add",
-                    [self._keys.room_counters(room_id), self._keys.room_engagement(room_id)],
-                    [count, engaging, self._discovery.bucket_ms, self._discovery.buckets],
-                )
+                added = await self._add(room_id, users)
             except STORE_UNAVAILABLE_ERRORS:
-                self._queue(room_id, count, engaging)
+                for user, likes in users.items():
+                    self._queue(room_id, user, likes)
                 continue
-            with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
-                await self._bus.publish(room_id, {"type": "likes", "total": int(total)})
+            if added.kept > 0:
+                with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
+                    await self._bus.publish(room_id, {"type": "likes", "total": added.total})
+
+    async def _add(self, room_id: str, users: dict[str, PendingLikes]) -> LikesAdded:
+        keys = [self._keys.room_counters(room_id), self._keys.room_engagement(room_id)]
+        args: list[int | float] = [
+            self._settings.user_likes_burst,
+            self._settings.user_likes_per_s,
+            self._discovery.max_likes_per_user,
+            self._discovery.bucket_ms,
+            self._discovery.buckets,
+        ]
+        for user, likes in users.items():
+            keys.append(self._keys.user_likes(room_id, user))
+            args += [likes.sent, likes.from_viewer]
+        total, kept, counted = await self._scripts.run("likes_add", keys, args)
+        return LikesAdded(int(total), int(kept), int(counted))
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="like-counter")
@@ -87,7 +124,7 @@ class LikeCounter:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
-            await asyncio.sleep(self._interval_s)
+            await asyncio.sleep(self._settings.likes_interval_s)
             try:
                 await self.flush()
             except Exception:

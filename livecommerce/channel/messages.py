@@ -1,10 +1,17 @@
-"""Client → server messages, parsed at the edge into typed values."""
+"""Client → server messages, parsed at the edge into typed values.
+
+Every string a message carries is checked here: identifiers (``sale``, ``key``)
+are 1..``MAX_KEY_CHARS`` printable characters; chat text is cleaned by
+:func:`~livecommerce.channel.text.clean_chat_text`. (The decoder has already
+refused strings that are not valid Unicode.)
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from livecommerce.channel.text import clean_chat_text, is_printable_identifier
 from livecommerce.channel.wire import ProtocolError
 
 
@@ -53,18 +60,7 @@ def parse_client_message(
     """Check a decoded frame's fields; :class:`ProtocolError` names the problem."""
     kind = frame["type"]
     if kind == "chat":
-        text = _field(frame, "text", str).strip()
-        if not text:
-            raise ProtocolError("invalid_field", "A chat message must not be empty.")
-        if len(text) > max_chat_chars:
-            raise ProtocolError(
-                "message_too_long", f"A chat message may have at most {max_chat_chars} characters."
-            )
-        if any(ord(c) < 32 and c not in "\n\t" for c in text):
-            raise ProtocolError(
-                "invalid_field", "A chat message must not contain control characters."
-            )
-        return Chat(text)
+        return Chat(clean_chat_text(_field(frame, "text", str), max_chat_chars))
     if kind == "like":
         count = _field(frame, "count", int, default=1)
         if not 1 <= count <= max_likes:
@@ -78,10 +74,13 @@ def parse_client_message(
         sale = _field(frame, "sale", str)
         qty = _field(frame, "qty", int, default=1)
         key = _field(frame, "key", str)
-        if not 1 <= len(key) <= MAX_KEY_CHARS or not 1 <= len(sale) <= MAX_KEY_CHARS:
+        if not (
+            is_printable_identifier(key, MAX_KEY_CHARS)
+            and is_printable_identifier(sale, MAX_KEY_CHARS)
+        ):
             raise ProtocolError(
                 "invalid_field",
-                f"'sale' and 'key' of 'buy' must have 1 to {MAX_KEY_CHARS} characters.",
+                f"'sale' and 'key' of 'buy' must be 1 to {MAX_KEY_CHARS} printable characters.",
             )
         if not 1 <= qty <= MAX_BUY_QTY:
             raise ProtocolError("invalid_field", f"'qty' of 'buy' must be from 1 to {MAX_BUY_QTY}.")

@@ -139,6 +139,22 @@ class ChannelSession:
         loop = asyncio.get_running_loop()
         self._timers[key] = loop.call_later(delay, self._fire, key, frame)
 
+    def end_at(self, key: str, at_ms: int, error: ErrorCode) -> None:
+        """At ``at_ms``, :meth:`end_with` ``error`` (a timer like :meth:`schedule`'s)."""
+        self.cancel(key)
+        if self.state is SessionState.closing:
+            return
+        delay = max(0.0, (at_ms - now_ms()) / 1000)
+        loop = asyncio.get_running_loop()
+        self._timers[key] = loop.call_later(delay, self.end_with, error)
+
+    def end_with(self, error: ErrorCode, message: str | None = None) -> None:
+        """Tell the client why in an ``error`` frame, then close with the error's close code."""
+        if self.state is SessionState.closing:
+            return
+        self.send({"type": "error", "code": error.name, "message": message or error.spec.message})
+        self.close(error.spec.close_code, error.name)
+
     def cancel(self, key: str) -> None:
         timer = self._timers.pop(key, None)
         if timer is not None:

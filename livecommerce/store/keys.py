@@ -21,6 +21,10 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:engagement``    | hash | "KIND:SLOT" → count (KIND: chat, likes or      | window |
 |                             |      | orders; SLOT = ms // slot length); slots past  |        |
 |                             |      | the window removed when a new slot starts      |        |
+| ``P{r:ROOM}:likes:USER``    | hash | a user's like budget: tokens, at (ms); and its | longer |
+|                             |      | likes counted for discovery: counted, since    | of full|
+|                             |      | (ms, start of its counting window)             | refill,|
+|                             |      |                                                | window |
 | ``P{r:ROOM}:presence``      | hash | node id → "count:expires_ms"; stale fields are | none   |
 |                             |      | ignored and removed when counted               |        |
 | ``P{r:ROOM}:mod``           | hash | muted_until (ms, -1 = until unmuted),          | none   |
@@ -110,6 +114,10 @@ class Keys:
     def room_engagement(self, room_id: str) -> str:
         """Hash of recent chat, likes and orders per time slot, for discovery ranking."""
         return f"{self.prefix}{self.room_tag(room_id)}:engagement"
+
+    def user_likes(self, room_id: str, user: str) -> str:
+        """Hash of one user's like budget and discovery count in the room."""
+        return f"{self.prefix}{self.room_tag(room_id)}:likes:{user}"
 
     def room_presence(self, room_id: str) -> str:
         """Hash of viewer counts per node, each with its expiry."""

@@ -2,7 +2,13 @@
 
 After the upgrade every problem is reported as an ``error`` frame (browsers
 cannot read an HTTP status of a refused upgrade), followed by a close with
-the catalogue's close code when the connection cannot go on.
+the catalogue's close code when the connection cannot go on. Before it, only
+bad query parameters (400) and an address over ``channel.max_sockets_per_address``
+(429) are refused.
+
+A token reaches only its ``room`` claim's room (else close 4403
+``not_your_room``) and only until it expires: at its ``exp`` the socket gets a
+``token_expired`` error frame and is closed with 4401.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from livecommerce.channel.messages import (
     Ping,
     parse_client_message,
 )
-from livecommerce.channel.session import ChannelSession
+from livecommerce.channel.session import ChannelSession, now_ms
 from livecommerce.channel.wire import (
     OutgoingFrame,
     ProtocolError,
@@ -37,6 +43,8 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import admits_anyone_checked_inside, bearer_token
+from livecommerce.web.channel_sockets import CHANNEL_SOCKETS, SocketsPerAddress
+from livecommerce.web.client_address import client_address
 from livecommerce.web.rate import StrikeCounter, TokenBucket
 from livecommerce.web.state import (
     CATALOG,
@@ -150,6 +158,20 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS].channel
     wire = _wire_format(request)
     resume = _resume_id(request)
+    address = client_address(request)
+    sockets = request.app[CHANNEL_SOCKETS]
+    if not sockets.open(address, settings.max_sockets_per_address):
+        raise ApiError(ErrorCode.too_many_connections)
+    try:
+        return await _upgrade_and_serve(request, wire, resume)
+    finally:
+        sockets.close(address)
+
+
+async def _upgrade_and_serve(
+    request: web.Request, wire: WireFormat, resume: str | None
+) -> web.WebSocketResponse:
+    settings = request.app[SETTINGS].channel
     ws = web.WebSocketResponse(
         heartbeat=settings.heartbeat_s,
         compress=False,
@@ -189,6 +211,8 @@ async def _admit_and_serve(
     """Serve a session until it ends; the close code this side sent, if it closed first."""
     token = request.query.get("token") or bearer_token(request)
     principal = verify_token(request.app[SIGNING_SECRET], token) if token else None
+    if principal is not None and not principal.reaches_room(request.match_info["room"]):
+        raise ApiError(ErrorCode.not_your_room, "This token is for another room.")
     room = await request.app[ROOMS].find(request.match_info["room"])
     if room is None:
         raise ApiError(ErrorCode.room_not_found)
@@ -209,6 +233,8 @@ async def _admit_and_serve(
     )
     hub = request.app[HUB]
     await hub.join(session)
+    if principal is not None and principal.expires_at > 0:
+        session.end_at("token-expiry", principal.expires_at * 1000, ErrorCode.token_expired)
     try:
         await _welcome(request, session, room, principal, resume, moderation)
         await _serve_frames(request, ws, session, principal)
@@ -303,23 +329,42 @@ async def _serve_frames(
         except ProtocolError as error:
             session.send({"type": "error", "code": error.code, "message": str(error)})
             if strikes.strike():
-                session.send(error_frame(ApiError(ErrorCode.too_many_bad_frames)))
-                session.close(ErrorCode.too_many_bad_frames.spec.close_code, "too many bad frames")
+                session.end_with(ErrorCode.too_many_bad_frames)
                 return
             continue
-        try:
-            await _dispatch(request, session, principal, parsed)
-        except ApiError as error:
-            session.send(error_frame(error))
-        except STORE_UNAVAILABLE_ERRORS:
-            # The connection stays: a buyer retries with the same key once the store is back.
-            session.send(error_frame(ApiError(ErrorCode.store_unavailable)))
+        except Exception:
+            log.exception("decoding a frame in room %s failed", session.room_id)
+            session.send(error_frame(ApiError(ErrorCode.internal_error)))
+            continue
+        await _answer(request, session, principal, parsed)
+
+
+async def _answer(
+    request: web.Request,
+    session: ChannelSession,
+    principal: Principal | None,
+    message: ClientMessage,
+) -> None:
+    """Handle one frame; whatever goes wrong is answered to this frame's sender only and
+    never ends the connection."""
+    try:
+        await _dispatch(request, session, principal, message)
+    except ApiError as error:
+        session.send(error_frame(error))
+    except STORE_UNAVAILABLE_ERRORS:
+        # The connection stays: a buyer retries with the same key once the store is back.
+        session.send(error_frame(ApiError(ErrorCode.store_unavailable)))
+    except Exception:
+        log.exception(
+            "a %s frame in room %s failed", type(message).__name__.lower(), session.room_id
+        )
+        session.send(error_frame(ApiError(ErrorCode.internal_error)))
 
 
 def _parse(
     data: Any, session: ChannelSession, max_bytes: int, max_chars: int, max_likes: int
 ) -> ClientMessage:
-    size = len(data) if isinstance(data, bytes) else len(data.encode())
+    size = len(data) if isinstance(data, bytes) else len(data.encode(errors="surrogatepass"))
     if size > max_bytes:
         raise ProtocolError("bad_frame", f"The frame is {size} bytes; the limit is {max_bytes}.")
     frame = decode_client_frame(data, session.wire)
@@ -337,12 +382,17 @@ async def _dispatch(
         return
     if principal is None:
         raise ApiError(ErrorCode.sign_in_required)
+    if 0 < principal.expires_at * 1000 <= now_ms():  # its timer has not fired yet
+        session.end_with(ErrorCode.token_expired)
+        return
     if isinstance(message, Chat):
         await request.app[CHAT].post(
             session.room_id, principal.user, principal.role.value, message.text, session.privileged
         )
     elif isinstance(message, Like):
-        request.app[LIKES].add(session.room_id, message.count, engaging=not session.privileged)
+        request.app[LIKES].add(
+            session.room_id, principal.user, message.count, engaging=not session.privileged
+        )
     elif isinstance(message, Buy):
         answer = await request.app[ORDERS].buy(
             session.room_id, message.sale, principal.user, message.qty, message.key
@@ -351,4 +401,5 @@ async def _dispatch(
 
 
 def add_routes(app: web.Application) -> None:
+    app[CHANNEL_SOCKETS] = SocketsPerAddress()
     app.router.add_get("/ws/rooms/{room}", room_channel)

@@ -245,3 +245,29 @@ async def test_without_demo_tokens_an_anonymous_viewer_is_asked_to_sign_in(
     await page.press("#chat-input", "Enter")
     await expect(page.locator("#chat-note")).to_contain_text("Sign in to take part")
     await expect(page.locator("#signin input")).to_be_visible()
+
+
+async def test_a_token_for_another_room_is_not_used_and_the_page_watches_anonymously(
+    site: Cluster, browser: Browser
+) -> None:
+    room = await site.room()
+    other_room = await site.room(anchor="bob")
+    scoped = site.token("viewer", "vic", other_room)
+    page = await open_page(browser, room_url(site, room, scoped))
+    await page.wait_for_function("() => document.body.dataset.channel === 'open'")
+    await page.fill("#chat-input", "can I talk here?")
+    await page.press("#chat-input", "Enter")
+    await expect(page.locator("#chat-note")).to_contain_text("Sign in to take part")
+    assert await page.evaluate("() => document.body.dataset.channel") == "open"
+
+
+async def test_when_the_token_expires_the_page_goes_on_anonymously(
+    site: Cluster, browser: Browser
+) -> None:
+    room = await site.room()
+    page = await open_page(browser, room_url(site, room, site.token("viewer", "brief", None, 3)))
+    await page.wait_for_function("() => document.body.dataset.channel === 'open'")
+    await expect(page.locator("#chat-note")).to_contain_text(
+        "you are watching anonymously", timeout=10_000
+    )
+    await page.wait_for_function("() => document.body.dataset.channel === 'open'")

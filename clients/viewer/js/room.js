@@ -1,7 +1,7 @@
 // The room page: wires the player, the channel, the chat and the shop together.
 
 import { api } from './api.js';
-import { currentUser, joinAsGuest, mountSignIn, onChange, signOut, takeTokenFromFragment, token } from './auth.js';
+import { currentUser, joinAsGuest, mountSignIn, onChange, signOut, takeTokenFromFragment } from './auth.js';
 import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { clock } from './format.js';
@@ -14,6 +14,20 @@ const STAFF = new Set(['moderator', 'admin']);
 
 let room = null;
 let you = { user: null, role: 'anonymous', can_chat: false };
+// Said just before a reconnect, and said again once its welcome is in.
+let carriedNote = '';
+
+// The signed-in user, unless the token is limited to another room: the server refuses such a
+// token here (close 4403 not_your_room), so this page then watches anonymously.
+function userHere() {
+  const user = currentUser();
+  return user && (!user.room || user.room === roomId) ? user : null;
+}
+
+function tokenHere() {
+  const user = userHere();
+  return user ? user.token : null;
+}
 
 const ERRORS = {
   sign_in_required: 'Sign in to chat, like or buy.',
@@ -48,10 +62,10 @@ function canModerate() {
 const chat = new ChatView($('messages'), $('chat-note'), {
   allowed: canModerate,
   me: () => you.user,
-  remove: (id) => api('DELETE', `/api/rooms/${roomId}/messages/${encodeURIComponent(id)}`, { token: token() }),
+  remove: (id) => api('DELETE', `/api/rooms/${roomId}/messages/${encodeURIComponent(id)}`, { token: tokenHere() }),
   timeout: (user, seconds) =>
-    api('POST', `/api/rooms/${roomId}/moderation/mute-user`, { token: token(), body: { user, duration_s: seconds } }),
-  ban: (user) => api('POST', `/api/rooms/${roomId}/moderation/ban`, { token: token(), body: { user } }),
+    api('POST', `/api/rooms/${roomId}/moderation/mute-user`, { token: tokenHere(), body: { user, duration_s: seconds } }),
+  ban: (user) => api('POST', `/api/rooms/${roomId}/moderation/ban`, { token: tokenHere(), body: { user } }),
 });
 
 // Not signed in: on a demo server take a guest token at once, else say how to sign in.
@@ -68,13 +82,13 @@ const shop = new ShopView(
   { pinned: $('pinned'), sales: $('sales'), order: $('order'), note: $('shop-note') },
   {
     send: (frame) => channel.send(frame),
-    signedIn: () => currentUser() !== null,
+    signedIn: () => userHere() !== null,
     needSignIn: (retry) => needSignIn(retry, (text) => shop.say(text, 'bad')),
   },
 );
 
 const playerState = $('player-state');
-const player = new WhepPlayer($('video'), `/whep/${encodeURIComponent(roomId)}`, token, (state, detail) => {
+const player = new WhepPlayer($('video'), `/whep/${encodeURIComponent(roomId)}`, tokenHere, (state, detail) => {
   const words = {
     connecting: 'Connecting…',
     waiting: detail,
@@ -116,7 +130,8 @@ function welcome(frame) {
   shop.setPinned(frame.pinned_product);
   shop.setSales(frame.sales);
   shop.resendPending();
-  const notes = [];
+  const notes = carriedNote ? [carriedNote] : [];
+  carriedNote = '';
   if (frame.room_muted) notes.push('The room is muted: only the anchor and moderators can chat.');
   if (you.muted_until) notes.push(`You are timed out until ${clock(you.muted_until)}.`);
   if (frame.slow_mode && frame.slow_mode.interval_s) notes.push(`Slow mode: one message every ${frame.slow_mode.interval_s} s.`);
@@ -172,7 +187,7 @@ function ended() {
 
 const channel = new Channel(
   roomId,
-  token,
+  tokenHere,
   (frame) => {
     const handler = handlers[frame.type];
     if (handler) handler(frame);
@@ -180,7 +195,8 @@ const channel = new Channel(
   (state, code) => {
     document.body.dataset.channel = state;
     if (state === 'closed' && code === 4401) {
-      chat.say('Your token is no longer valid; you are watching anonymously. Sign in again to chat.');
+      carriedNote = 'Your token is no longer valid; you are watching anonymously. Sign in again to chat.';
+      chat.say(carriedNote);
       signOut();
     } else if (state === 'closed') {
       chat.say('Reconnecting to the room…');
@@ -215,7 +231,7 @@ $('chat-form').addEventListener('submit', (event) => {
   const input = $('chat-input');
   const text = input.value.trim();
   if (!text) return;
-  if (!currentUser()) {
+  if (!userHere()) {
     needSignIn(() => sendChat(text), (t) => chat.say(t));
   } else {
     sendChat(text);
@@ -224,7 +240,7 @@ $('chat-form').addEventListener('submit', (event) => {
 });
 
 $('like').addEventListener('click', () => {
-  if (!currentUser()) {
+  if (!userHere()) {
     needSignIn(() => channel.send({ type: 'like', count: 1 }), (t) => chat.say(t));
     return;
   }
