@@ -268,6 +268,7 @@ class Options:
     pipeline: int
     concurrency: int
     unbatched: bool
+    batched: bool = True
 
 
 def run_phase(
@@ -432,7 +433,14 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--skip-unbatched", action="store_true", help="do not measure one round trip per buy"
     )
+    parser.add_argument(
+        "--skip-batched",
+        action="store_true",
+        help="measure only one round trip per buy (no batched node, no store ceiling)",
+    )
     args = parser.parse_args(argv)
+    if args.skip_batched and args.skip_unbatched:
+        parser.error("--skip-batched and --skip-unbatched leave nothing to measure")
     return Options(
         args.buyers,
         args.stock,
@@ -442,6 +450,7 @@ def parse_args(argv: list[str] | None) -> Options:
         args.pipeline,
         args.concurrency,
         not args.skip_unbatched,
+        not args.skip_batched,
     )
 
 
@@ -450,7 +459,10 @@ def main(argv: list[str] | None = None) -> int:
     limit = raise_nofile_limit()
     say(f"open-files limit {limit}; {os.cpu_count()} CPUs")
     context = mp.get_context("spawn")
-    results, ceiling = run_node(options, True, context)
+    results: list[PhaseResult] = []
+    ceiling = 0.0
+    if options.batched:
+        results, ceiling = run_node(options, True, context)
     if options.unbatched:
         unbatched, _ = run_node(options, False, context)
         results += unbatched
@@ -458,12 +470,14 @@ def main(argv: list[str] | None = None) -> int:
     for result in results:
         burst = result.name.endswith("burst")
         describe(result, burst, options.stock if burst else None)
-    say(f"  store ceiling: {ceiling:,.0f} reservations/s (pipelines of {options.pipeline}, ")
-    say(f"    {options.concurrency} in flight, redis-py, same script and keys)")
-    batched_loop = results[1]
-    say(f"ratio end to end (batched) / store ceiling: {batched_loop.rate / ceiling:.2f}")
-    if options.unbatched:
-        say(f"ratio batched / unbatched purchases/s: {batched_loop.rate / results[3].rate:.2f}x")
+    if options.batched:
+        say(f"  store ceiling: {ceiling:,.0f} reservations/s (pipelines of {options.pipeline}, ")
+        say(f"    {options.concurrency} in flight, redis-py, same script and keys)")
+        batched_loop = results[1]
+        say(f"ratio end to end (batched) / store ceiling: {batched_loop.rate / ceiling:.2f}")
+        if options.unbatched:
+            ratio = batched_loop.rate / results[3].rate
+            say(f"ratio batched / unbatched purchases/s: {ratio:.2f}x")
     # The one-call-per-buy baseline may drop buyers under this load; its figures are the
     # comparison, not the verdict.
     exact = all(
