@@ -123,7 +123,15 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         else None
     )
     app[ORDERS] = OrderService(
-        client, keys, scripts, bus, settings.discovery, batcher, metrics=node_metrics
+        client,
+        keys,
+        scripts,
+        bus,
+        settings.discovery,
+        batcher,
+        metrics=node_metrics,
+        max_in_flight=settings.store.max_connections,
+        wait_s=settings.store.command_timeout_s,
     )
     app[STATS] = Stats(client, keys)
     yield

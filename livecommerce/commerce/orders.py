@@ -7,9 +7,13 @@ keys, turns answers into values and tells clients afterwards.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import re
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,9 @@ from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.streams import as_text
 
 IDEMPOTENCY_TTL_MS = 86_400_000
+# What a sale id may look like (the server makes ``s_`` + hex). Anything else cannot be a
+# sale, and keeping ``:`` and braces out keeps a sale id from naming another key.
+SALE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # For this long after the store said a sale is sold out, a node answers "sold out" with
 # one read of the buyer's idempotency record instead of running the reserve script;
 # stock that returns (cancel, expiry) is seen again after it.
@@ -72,7 +79,7 @@ def reserve_call(
         [
             keys.sale(room_id, sale_id),
             keys.sale_buyers(room_id, sale_id),
-            keys.idempotency(room_id),
+            keys.sale_idempotency(room_id, sale_id),
             keys.reservations(room_id),
             keys.order(room_id, order_id),
             keys.outbox(room_id),
@@ -86,7 +93,7 @@ def reserve_call(
             sale_id,
             user,
             qty,
-            key,
+            keys.idempotency_field(user, key),
             order_id,
             IDEMPOTENCY_TTL_MS,
             discovery.bucket_ms,
@@ -98,7 +105,8 @@ def reserve_call(
 class OrderService:
     """Orders on the store. With a ``batcher``, the buys of one event-loop tick share
     one pipeline (and the new buyers' day counts another); without, each buy is its own
-    round trip."""
+    round trip, at most ``max_in_flight`` at once (0: no bound), the others waiting
+    their turn in arrival order for at most ``wait_s``."""
 
     def __init__(
         self,
@@ -109,6 +117,8 @@ class OrderService:
         discovery: DiscoverySettings,
         batcher: StoreBatcher | None = None,
         metrics: Metrics | None = None,
+        max_in_flight: int = 0,
+        wait_s: float = 5.0,
     ) -> None:
         metrics = metrics or Metrics()
         self._buy_outcomes = metrics.buy_attempts
@@ -121,40 +131,75 @@ class OrderService:
         self._discovery = discovery
         self._run_script = batcher.script if batcher else scripts.run
         self._command = batcher.command if batcher else client.execute_command
+        # Batched buys share pipelines and need no bound; one call per buy takes a pooled
+        # connection each, and a cluster node's pool fails at once when exhausted.
+        self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
+        self._wait_s = wait_s
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
     async def buy(self, room_id: str, sale_id: str, user: str, qty: int, key: str) -> BuyAnswer:
-        """Reserve ``qty`` units; the same ``key`` always gets the same answer."""
+        """Reserve ``qty`` units; the same user's same ``key`` on the same sale always gets
+        the same answer (on another sale, or from another user, it is another buy).
+
+        Raises ApiError ``invalid_field`` when ``key`` or ``user`` is not valid Unicode
+        text, and a store-unavailable error when the store did not answer in time.
+        """
         started = time.perf_counter()
+        if not SALE_ID.fullmatch(sale_id):
+            self._count_buy("sale_not_found", started)
+            return BuyAnswer({"ok": False, "reason": "sale_not_found"}, fresh=False)
+        if not (_is_text(key) and _is_text(user)):
+            raise ApiError(ErrorCode.invalid_field, "The buy's key must be valid Unicode text.")
         try:
-            remembered = self._sold_out.get((room_id, sale_id))
-            if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
-                # Shed the script, not idempotency: a key that won before keeps its answer.
-                idempotency = self._keys.idempotency(room_id)
-                previous = await self._command("HGET", idempotency, f"{user}|{key}")
-                body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
-                self._count_buy("repeat" if previous else "sold_out", started)
-                return BuyAnswer(body, fresh=False)
-            kind, answer, _left, took_last = await self._run_script(
-                "sales_reserve",
-                *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
-            )
-            body = json.loads(as_text(answer))
-            reason = body.get("reason")
-            if reason == "sold_out":
-                self._sold_out[(room_id, sale_id)] = time.monotonic()
-            kind_text = as_text(kind)
-            fresh = kind_text == "new"
-            if fresh:
-                self._stock_changed.add((room_id, sale_id))
-                await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
-                if int(took_last) == 1:
-                    self._sold_out[(room_id, sale_id)] = time.monotonic()
-                    await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
+            async with self._turn():
+                return await self._buy(room_id, sale_id, user, qty, key, started)
         except Exception:
             self._count_buy("error", started)
             raise
+
+    @contextlib.asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._turns is None:
+            yield
+            return
+        async with asyncio.timeout(self._wait_s):
+            await self._turns.acquire()
+        try:
+            yield
+        finally:
+            self._turns.release()
+
+    async def _buy(
+        self, room_id: str, sale_id: str, user: str, qty: int, key: str, started: float
+    ) -> BuyAnswer:
+        remembered = self._sold_out.get((room_id, sale_id))
+        if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
+            # Shed the script, not idempotency: a key that won before keeps its answer.
+            previous = await self._command(
+                "HGET",
+                self._keys.sale_idempotency(room_id, sale_id),
+                self._keys.idempotency_field(user, key),
+            )
+            body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
+            self._count_buy("repeat" if previous else "sold_out", started)
+            return BuyAnswer(body, fresh=False)
+        kind, answer, _left, took_last = await self._run_script(
+            "sales_reserve",
+            *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
+        )
+        body = json.loads(as_text(answer))
+        reason = body.get("reason")
+        if reason == "sold_out":
+            self._sold_out[(room_id, sale_id)] = time.monotonic()
+        kind_text = as_text(kind)
+        fresh = kind_text == "new"
+        if fresh:
+            self._stock_changed.add((room_id, sale_id))
+            await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
+            if int(took_last) == 1:
+                self._sold_out[(room_id, sale_id)] = time.monotonic()
+                await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
         outcome = "reserved" if fresh else "repeat" if kind_text == "repeat" else str(reason)
         self._count_buy(outcome, started)
         return BuyAnswer(body, fresh=fresh)
@@ -254,6 +299,15 @@ class OrderService:
             if left is not None:
                 result.append((room_id, sale_id, int(left)))
         return result
+
+
+def _is_text(value: str) -> bool:
+    """Whether ``value`` can be sent to the store (no lone surrogates)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def utc_day(at: float | None = None) -> str:

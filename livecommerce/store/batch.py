@@ -4,7 +4,15 @@ A burst of buyers arrives as many WebSocket frames handled in the same tick.
 Sending each one's reserve script on its own costs a round trip and a pool
 connection per buyer; queueing the calls and sending them together when the
 tick ends costs one of each per batch. Answers go back to each caller in
-order; a failed call (or a failed pipeline) fails only its callers.
+order.
+
+A bad call never fails another caller's call: each call is packed when it is
+queued, so arguments that cannot be sent (a string that is not valid Unicode, a
+type the protocol has no form for) fail that caller at once and never join the
+pipeline; an error answer (a script that raised, a wrong type) goes to its own
+caller only; a script the store forgot that cannot be loaded again fails the
+calls of that script only. Only what no call could survive — the store
+unreachable, a connection broken mid-batch — fails every caller of a batch.
 
 Pipelines are not transactions: each script is still its own atomic step.
 On a cluster the calls go to the master owning each call's slot, one packed
@@ -23,7 +31,14 @@ import hiredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import Connection
 from redis.crc import key_slot
-from redis.exceptions import AskError, ClusterDownError, NoScriptError, ResponseError, TryAgainError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    DataError,
+    NoScriptError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as StoreConnectionError
 
 from livecommerce.metrics import Metrics
@@ -35,13 +50,21 @@ RETRY_AFTER_S = 0.05
 # Answers of a cluster node that did not run the call: the slot moved (MOVED is an
 # AskError), is moving (TRYAGAIN) or is not served right now.
 REDIRECTED = (AskError, TryAgainError, ClusterDownError)
+# Commands that answer other than once or change the connection's state: in a shared
+# pipeline they would shift every later caller's answer, so they are refused.
+NOT_BATCHABLE = frozenset(
+    b"SUBSCRIBE PSUBSCRIBE SSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE SUNSUBSCRIBE MONITOR MULTI EXEC "
+    b"DISCARD WATCH UNWATCH SELECT AUTH HELLO CLIENT RESET QUIT READONLY READWRITE ASKING "
+    b"SYNC PSYNC".split()
+)
 
 
 @dataclass(frozen=True)
 class _Call:
-    script: str | None  # None: a plain command in ``args``
-    keys: Sequence[str]
-    args: Sequence[Any]
+    script: str | None  # None: a plain command
+    command: tuple[Any, ...]  # EVALSHA … for a script
+    packed: bytes  # the command as sent
+    slot: int  # the cluster slot it runs on (0 on a standalone store)
     answer: asyncio.Future[Any]
 
 
@@ -60,6 +83,7 @@ class StoreBatcher:
         self._calls_sent = metrics.pipeline_calls
         self._errors = metrics.store_errors
         self._client = client
+        self._cluster = isinstance(client, RedisCluster)
         self._scripts = scripts
         self._max_batch = max_batch
         self._queue: list[_Call] = []
@@ -68,12 +92,20 @@ class StoreBatcher:
         self.pipelines_sent = 0
 
     async def script(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """The script's answer, as :meth:`ScriptRunner.run` would give it."""
-        return await self._enqueue(name, keys, args)
+        """The script's answer, as :meth:`ScriptRunner.run` would give it.
+
+        Raises ``DataError`` at once, sending nothing, when an argument cannot be sent.
+        """
+        sha = self._scripts.script(name).sha
+        command = ("EVALSHA", sha, len(keys), *keys, *args)
+        return await self._enqueue(name, command, keys[0] if keys else None)
 
     async def command(self, *args: Any) -> Any:
-        """A plain command, e.g. ``command("PFADD", key, member)``."""
-        return await self._enqueue(None, (), args)
+        """A plain single-key command, e.g. ``command("PFADD", key, member)``.
+
+        Raises ``DataError`` at once, sending nothing, when an argument cannot be sent.
+        """
+        return await self._enqueue(None, args, args[1] if len(args) > 1 else None)
 
     async def aclose(self) -> None:
         """Wait for the pipelines in flight (their callers are waiting for them too)."""
@@ -81,9 +113,20 @@ class StoreBatcher:
             self._flush()
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    def _enqueue(self, script: str | None, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    def _enqueue(self, script: str | None, args: Sequence[Any], key: Any) -> Any:
+        command = tuple(args)
+        try:
+            if not command or _as_bytes(command[0]).upper() in NOT_BATCHABLE:
+                raise ValueError("not a command that answers once")
+            # hiredis packs in C what redis-py's asyncio pipeline packs in Python (a sixth
+            # of a buy's cost with 16 arguments per reserve call).
+            packed = hiredis.pack_command(command)
+            slot = key_slot(_as_bytes(key)) if self._cluster else 0
+        except (UnicodeError, TypeError, ValueError) as error:
+            name = repr(command[0]) if command else "an empty command"
+            raise DataError(f"{name} cannot be batched: {error}") from None
         loop = asyncio.get_running_loop()
-        call = _Call(script, keys, args, loop.create_future())
+        call = _Call(script, command, packed, slot, loop.create_future())
         self._queue.append(call)
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -124,11 +167,23 @@ class StoreBatcher:
         if not forgotten:
             return results
         # The store restarted and forgot its scripts: load each once, run those calls again.
+        # A script that cannot be loaded fails its own calls only.
+        unloadable: dict[str | None, Exception] = {}
         for name in {calls[i].script for i in forgotten}:
-            if name is not None:
+            if name is None:
+                continue
+            try:
                 await self._scripts.load(name)
-        retried = await self._pipeline([calls[i] for i in forgotten])
-        for i, result in zip(forgotten, retried, strict=True):
+            except STORE_UNAVAILABLE_ERRORS:
+                raise
+            except Exception as error:
+                unloadable[name] = error
+        for i in forgotten:
+            if calls[i].script in unloadable:
+                results[i] = unloadable[calls[i].script]
+        again = [i for i in forgotten if calls[i].script not in unloadable]
+        retried = await self._pipeline([calls[i] for i in again]) if again else []
+        for i, result in zip(again, retried, strict=True):
             results[i] = result
         return results
 
@@ -138,9 +193,7 @@ class StoreBatcher:
         once on a fresh one, which is why only idempotent calls belong here."""
         if isinstance(self._client, RedisCluster):
             return await self._pipeline_cluster(self._client, calls)
-        # hiredis packs in C what redis-py's asyncio pipeline packs in Python (a sixth
-        # of a buy's cost with 16 arguments per reserve call).
-        packed = self._pack(calls)
+        packed = b"".join(call.packed for call in calls)
         pool = self._client.connection_pool
         try:
             return await self._send_packed(pool.get_connection, pool.release, packed, len(calls))
@@ -155,7 +208,7 @@ class StoreBatcher:
         await client.initialize()
         groups: dict[str, tuple[ClusterNode, list[int]]] = {}
         for index, call in enumerate(calls):
-            node = client.nodes_manager.get_node_from_slot(key_slot(_routing_key(call)))
+            node = client.nodes_manager.get_node_from_slot(call.slot)
             groups.setdefault(node.name, (node, []))[1].append(index)
         answers = await asyncio.gather(
             *(
@@ -175,13 +228,13 @@ class StoreBatcher:
         for index, result in enumerate(results):
             if isinstance(result, REDIRECTED):
                 try:
-                    results[index] = await client.execute_command(*self._command(calls[index]))
-                except ResponseError as error:
+                    results[index] = await client.execute_command(*calls[index].command)
+                except Exception as error:  # this call's own failure, not the batch's
                     results[index] = error
         return results
 
     async def _send_node(self, node: ClusterNode, calls: list[_Call]) -> list[Any]:
-        packed = self._pack(calls)
+        packed = b"".join(call.packed for call in calls)
 
         async def acquire() -> Connection:
             return node.acquire_connection()
@@ -194,9 +247,6 @@ class StoreBatcher:
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
             return await self._send_packed(acquire, release, packed, len(calls))
-
-    def _pack(self, calls: list[_Call]) -> bytes:
-        return b"".join(hiredis.pack_command(self._command(call)) for call in calls)
 
     async def _send_packed(
         self,
@@ -229,15 +279,12 @@ class StoreBatcher:
             await release(connection)
             self._seconds.observe(time.perf_counter() - started)
 
-    def _command(self, call: _Call) -> tuple[Any, ...]:
-        if call.script is None:
-            return tuple(call.args)
-        sha = self._scripts.script(call.script).sha
-        return ("EVALSHA", sha, len(call.keys), *call.keys, *call.args)
 
-
-def _routing_key(call: _Call) -> bytes:
-    """The key that places the call on a cluster node: a script's first key, or a plain
-    command's first argument (the batcher sends single-key commands only)."""
-    key = call.keys[0] if call.script is not None else call.args[1]
-    return key.encode() if isinstance(key, str) else bytes(key)
+def _as_bytes(value: Any) -> bytes:
+    """A command name, or the key that places a call on a cluster node (a script's first
+    key, or a plain command's first argument: the batcher sends single-key commands only)."""
+    if value is None:
+        raise ValueError("a call needs a key to be placed on a cluster node")
+    if isinstance(value, bytes):
+        return value
+    return str(value).encode()

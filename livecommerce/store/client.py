@@ -35,6 +35,7 @@ from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import TimeoutError as StoreTimeoutError
 
 from livecommerce.config import CLUSTER_SCHEMES, cluster_startup_nodes, is_cluster_url
+from livecommerce.store.pool import FairConnectionPool
 
 log = logging.getLogger("livecommerce.store")
 
@@ -67,14 +68,15 @@ def connect(
 ) -> StoreClient:
     """A client for ``url``; no connection is opened until the first command.
 
-    The pool is bounded and blocking: a burst of requests waits up to
-    ``command_timeout_s`` for a free connection instead of failing at once. On a
+    The pool is bounded, blocking and fair (:class:`FairConnectionPool`): a burst of
+    requests waits in arrival order, each up to ``command_timeout_s`` for a free
+    connection, instead of failing at once. On a
     cluster each node has its own pool of ``max_connections``, which fails at once
     (a store-unavailable error) when exhausted.
     """
     if is_cluster_url(url):
         return _connect_cluster(url, connect_timeout_s, command_timeout_s, retries, max_connections)
-    pool = redis.asyncio.BlockingConnectionPool.from_url(
+    pool = FairConnectionPool.from_url(
         url,
         max_connections=max_connections,
         timeout=command_timeout_s,

@@ -39,9 +39,11 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                             |      | state                                          |        |
 | ``P{r:ROOM}:sales``         | zset | the room's sale ids by creation time (ms)      | none   |
 | ``P{r:ROOM}:sale:SALE:buyers`` | hash | user → units held (reserved or paid)        | none   |
+| ``P{r:ROOM}:sale:SALE:idempotency`` | hash | the buy answers given (JSON) by     | 1 day  |
+|                             |      | "BYTES:USER|KEY" (see ``idempotency_field``):  | after  |
+|                             |      | one sale, one user, one key → one answer       | last   |
 | ``P{r:ROOM}:order:ORDER``   | hash | an order: sale, user, qty, amounts, status,    | none   |
 |                             |      | created_at, expires_at, paid_at, …             |        |
-| ``P{r:ROOM}:idempotency``   | hash | "user|key" → the buy answer given (JSON)       | 1 day  |
 | ``P{r:ROOM}:reservations``  | zset | reserved order ids by expiry (ms)              | none   |
 | ``P{r:ROOM}:buyers``        | set  | users who placed an order in the room          | none   |
 | ``P{r:ROOM}:outbox``        | stream | order events for the hooks: id, type,        | none   |
@@ -163,9 +165,17 @@ class Keys:
         """Hash of one order."""
         return f"{self.prefix}{self.room_tag(room_id)}:order:{order_id}"
 
-    def idempotency(self, room_id: str) -> str:
-        """Hash of buy answers by "user|key"."""
-        return f"{self.prefix}{self.room_tag(room_id)}:idempotency"
+    def sale_idempotency(self, room_id: str, sale_id: str) -> str:
+        """Hash of one sale's buy answers by :meth:`idempotency_field`. Scoped by sale, so
+        a key reused on another sale is a new buy there, not the first sale's answer."""
+        return f"{self.prefix}{self.room_tag(room_id)}:sale:{sale_id}:idempotency"
+
+    @staticmethod
+    def idempotency_field(user: str, key: str) -> str:
+        """The field of a buyer's key in :meth:`sale_idempotency`: ``BYTES:USER|KEY``, the
+        user's length in UTF-8 bytes first, so that no user and key pair can spell another
+        pair's field (``a|b`` + ``c`` and ``a`` + ``b|c`` differ)."""
+        return f"{len(user.encode())}:{user}|{key}"
 
     def reservations(self, room_id: str) -> str:
         """Sorted set of reserved order ids by expiry."""

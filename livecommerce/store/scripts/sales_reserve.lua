@@ -1,13 +1,16 @@
 -- Reserve units of a flash sale for a user, in one atomic step: the answer given
--- before for the same idempotency key is returned unchanged; otherwise the sale
+-- before to the same user for the same idempotency key on the same sale is returned
+-- unchanged (the record is the sale's, so a key reused on another sale is a new buy
+-- there, and another user's equal key is another buyer's); otherwise the sale
 -- must be open, the user not banned and under the per-user limit, the stock
 -- sufficient; then stock is decremented, the reservation recorded with its expiry,
 -- the user's count bumped, order.created appended to the room's outbox and the order
 -- counted for discovery.
--- KEYS: sale hash, sale buyers hash, idempotency hash, reservations zset,
+-- KEYS: sale hash, sale buyers hash, sale idempotency hash, reservations zset,
 --       new order hash, outbox stream, room buyers set, counters hash, bans hash,
 --       engagement hash.
--- ARGV: room id, sale id, user, quantity, idempotency key, new order id,
+-- ARGV: room id, sale id, user, quantity, idempotency field (Keys.idempotency_field:
+--       the user and the buyer's key, unambiguous), new order id,
 --       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window.
 -- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
 local sale_key = KEYS[1]
@@ -24,7 +27,7 @@ local room_id = ARGV[1]
 local sale_id = ARGV[2]
 local user = ARGV[3]
 local qty = tonumber(ARGV[4])
-local idempotency_field = user .. '|' .. ARGV[5]
+local idempotency_field = ARGV[5]
 local order_id = ARGV[6]
 local idempotency_ttl_ms = tonumber(ARGV[7])
 local slot_ms = tonumber(ARGV[8])
