@@ -347,18 +347,21 @@ async def _answer(
 ) -> None:
     """Handle one frame; whatever goes wrong is answered to this frame's sender only and
     never ends the connection."""
+    # An error answering a buy names its key, so a client with several buys in flight
+    # knows which one to retry.
+    about = {"key": message.key} if isinstance(message, Buy) else {}
     try:
         await _dispatch(request, session, principal, message)
     except ApiError as error:
-        session.send(error_frame(error))
+        session.send({**error_frame(error), **about})
     except STORE_UNAVAILABLE_ERRORS:
         # The connection stays: a buyer retries with the same key once the store is back.
-        session.send(error_frame(ApiError(ErrorCode.store_unavailable)))
+        session.send({**error_frame(ApiError(ErrorCode.store_unavailable)), **about})
     except Exception:
         log.exception(
             "a %s frame in room %s failed", type(message).__name__.lower(), session.room_id
         )
-        session.send(error_frame(ApiError(ErrorCode.internal_error)))
+        session.send({**error_frame(ApiError(ErrorCode.internal_error)), **about})
 
 
 def _parse(

@@ -83,3 +83,16 @@ async def test_poisoned_buy_frames_do_not_disconnect_honest_buyers(cluster: Clus
             assert not client.closed.is_set()
         for client in [*honest, *poisoned]:
             await client.close()
+
+
+async def test_an_error_answering_a_buy_names_its_key(cluster: Cluster) -> None:
+    room, flash = await room_with_sale(cluster, quantity=10, per_user_limit=1)
+    async with aiohttp.ClientSession() as session:
+        # Anonymous: the buy is refused with an error frame, not a buy_result.
+        client = await ChannelClient.connect(session, cluster.urls[0], room, None, "json")
+        await client.wait_for("welcome")
+        await client.send({"type": "buy", "sale": flash["id"], "qty": 1, "key": "k-41"})
+        error = await client.wait_for("error")
+        assert error["code"] == "sign_in_required"
+        assert error["key"] == "k-41"
+        await client.close()
