@@ -254,8 +254,12 @@ class LivecommerceNode:
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMMERCE_")}
         self.secret = secret or secrets.token_urlsafe(48)
         self._env.update(LIVECOMMERCE_AUTH_SECRET=self.secret, LIVECOMMERCE_LOG_LEVEL="warning")
-        # Benchmarks open thousands of channel sockets from one address.
-        self._env.update(LIVECOMMERCE_CHANNEL_MAX_SOCKETS_PER_ADDRESS="0")
+        # Benchmarks open thousands of sockets and media sessions from one address.
+        self._env.update(
+            LIVECOMMERCE_SERVER_MAX_CONNECTIONS_PER_ADDRESS="0",
+            LIVECOMMERCE_CHANNEL_MAX_SOCKETS_PER_ADDRESS="0",
+            LIVECOMMERCE_MEDIA_MAX_SESSIONS_PER_ADDRESS="0",
+        )
         self._env.update(env or {})
         self._shared_store = store_url
         store = ["--redis-url", store_url] if store_url else []
