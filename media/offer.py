@@ -44,6 +44,7 @@ class OfferSummary:
     ice_ufrag: str
     ice_pwd: str
     has_candidates: bool
+    candidates: int
     codecs: dict[str, list[RTCRtpCodecParameters]]
 
 
@@ -80,9 +81,23 @@ def _check_codecs(media: sdp.MediaDescription) -> None:
         )
 
 
-def check_offer(text: str, role: Role) -> OfferSummary:
-    """Parse and check an offer for publishing (WHIP) or playing (WHEP)."""
+def count_candidates(text: str) -> int:
+    """ICE candidate lines anywhere in the SDP (each one a destination of connectivity checks)."""
+    return sum(1 for line in text.splitlines() if line.strip().startswith("a=candidate:"))
+
+
+def check_offer(text: str, role: Role, max_candidates: int | None = None) -> OfferSummary:
+    """Parse and check an offer for publishing (WHIP) or playing (WHEP).
+
+    An offer with more than ``max_candidates`` ICE candidates is refused whole
+    (:class:`MalformedOfferError`): none of them is tried.
+    """
     description = _parse(text)
+    candidates = count_candidates(text)
+    if max_candidates is not None and candidates > max_candidates:
+        raise MalformedOfferError(
+            f"The offer has {candidates} ICE candidates; at most {max_candidates} are accepted."
+        )
     if not description.media:
         raise MalformedOfferError("The SDP offer has no media section (m=).")
     kinds: list[str] = []
@@ -116,6 +131,7 @@ def check_offer(text: str, role: Role) -> OfferSummary:
         ice_ufrag=ice.usernameFragment or "",
         ice_pwd=ice.password or "",
         has_candidates=any(m.ice_candidates for m in description.media),
+        candidates=candidates,
         codecs={m.kind: list(m.rtp.codecs) for m in description.media},
     )
 

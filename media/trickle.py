@@ -20,6 +20,10 @@ class IceRestartError(FragmentError):
     """The fragment carries new ICE credentials: an ICE restart, which we do not do."""
 
 
+class TooManyCandidatesError(FragmentError):
+    """The session already has as many remote candidates as it accepts."""
+
+
 @dataclass
 class SdpFragment:
     """The parts of an ``application/trickle-ice-sdpfrag`` body we use."""
@@ -64,12 +68,36 @@ def parse_fragment(text: str) -> SdpFragment:
     return fragment
 
 
-async def apply_fragment(
-    pc: RTCPeerConnection, fragment: SdpFragment, ice_ufrag: str, ice_pwd: str
-) -> None:
-    """Add the fragment's candidates to ``pc`` (whose remote credentials are given)."""
-    if (fragment.ice_ufrag not in (None, ice_ufrag)) or (fragment.ice_pwd not in (None, ice_pwd)):
-        raise IceRestartError("ICE restarts are not supported; start a new session.")
+@dataclass
+class RemoteIce:
+    """A session's remote ICE credentials and how many candidates it has been given.
+
+    ``limit`` bounds the candidates of the offer and of every trickled fragment
+    together: each one is a destination the node sends connectivity checks to.
+    """
+
+    ufrag: str = ""
+    pwd: str = ""
+    candidates: int = 0
+    limit: int = 20
+
+    async def apply(self, pc: RTCPeerConnection, fragment: SdpFragment) -> None:
+        """Add the fragment's candidates to ``pc``; a fragment over the limit adds none."""
+        if (fragment.ice_ufrag not in (None, self.ufrag)) or (
+            fragment.ice_pwd not in (None, self.pwd)
+        ):
+            raise IceRestartError("ICE restarts are not supported; start a new session.")
+        if self.candidates + len(fragment.candidates) > self.limit:
+            raise TooManyCandidatesError(
+                f"This session already has {self.candidates} ICE candidates and the fragment"
+                f" adds {len(fragment.candidates)}; at most {self.limit} are accepted."
+            )
+        self.candidates += len(fragment.candidates)
+        await apply_fragment(pc, fragment)
+
+
+async def apply_fragment(pc: RTCPeerConnection, fragment: SdpFragment) -> None:
+    """Add the fragment's candidates to ``pc`` (credentials already checked)."""
     transceivers = pc.getTransceivers()
     first_mid = transceivers[0].mid if transceivers else None
     for mid, candidate in fragment.candidates:
