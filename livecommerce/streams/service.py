@@ -29,6 +29,7 @@ from media.offer import MalformedOfferError, OfferError
 from media.peers import IceServer, PeerConfig
 from media.publication import Publication
 from media.pull import PullError, WhepClient
+from media.session_ids import session_label
 from media.settings import RelaySettings
 from media.subscription import Subscription
 from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fragment
@@ -145,7 +146,11 @@ class StreamService:
         """Vouch for this node's live rooms; take offline the rooms of dead origins."""
         for room_id, session_id in self.hub.publications().items():
             if not await self._rooms.heartbeat(room_id, session_id, self._ttl_ms):
-                log.info("room %s is no longer live with session %s here", room_id, session_id)
+                log.info(
+                    "room %s is no longer live with session %s here",
+                    room_id,
+                    session_label(session_id),
+                )
                 await self.hub.end_broadcast(room_id, "the room is not live with this session")
                 await self._unlisten(room_id)
         alive = None if self._nodes is None else {node.id for node in await self._nodes.alive()}

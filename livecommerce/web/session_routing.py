@@ -28,6 +28,7 @@ from livecommerce.nodes.signing import HEADER as NODE_HEADER
 from livecommerce.web.access import Handler
 from livecommerce.web.node_calls import forwarded_headers
 from livecommerce.web.state import NODE_HTTP, NODE_ID, NODES, SETTINGS
+from media.session_ids import session_label
 
 log = logging.getLogger("livecommerce.web.routing")
 
@@ -66,10 +67,10 @@ async def _route(request: web.Request) -> web.StreamResponse | None:
     target = node.url + request.raw_path
     if request.app[SETTINGS].media.session_requests == "redirect":
         raise web.HTTPTemporaryRedirect(target)
-    return await _forward(request, target)
+    return await _forward(request, node.url, target)
 
 
-async def _forward(request: web.Request, target: str) -> web.Response:
+async def _forward(request: web.Request, node_url: str, target: str) -> web.Response:
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
     body = await request.read()
     headers.update(forwarded_headers(request, target, body))
@@ -86,5 +87,7 @@ async def _forward(request: web.Request, target: str) -> web.Response:
             kept = {name: reply.headers[name] for name in RESPONSE_HEADERS if name in reply.headers}
             return web.Response(status=reply.status, body=payload, headers=kept)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("cannot pass %s %s to %s: %r", request.method, request.path, target, exc)
+        # Session URLs are capabilities: the log names the session by its label.
+        session = session_label(request.match_info["session"])
+        log.warning("cannot pass %s of %s to %s: %r", request.method, session, node_url, exc)
         raise ApiError(ErrorCode.node_unavailable, headers={"Retry-After": "1"}) from None
