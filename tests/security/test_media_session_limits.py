@@ -11,14 +11,14 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
-from livecommerce.nodes.signing import HEADER
+from livecommerce.nodes.signing import HEADER, node_key, sign
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.state import NODE_ID, STREAMS
 from tests.conftest import TEST_SECRET, ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.media_peers import wait_for as wait_until
-from tests.integration.test_rooms_api import assert_error, create_room
+from tests.integration.test_rooms_api import assert_error, bearer, create_room
 from tests.integration.test_whip_whep import go_live, offer_of, watch, whip
 from tests.integration.test_whip_whep_errors import without_candidates
 from tests.security.media_helpers import FRAGMENT, post_offer, silent_offer, with_candidates
@@ -218,4 +218,49 @@ async def test_the_candidate_limit_is_a_setting(
     await assert_error(await post_offer(client, f"/whep/{room}", three), 400, "invalid_sdp")
     two = with_candidates(await silent_offer(), 2)
     assert (await post_offer(client, f"/whep/{room}", two)).status == 201
+    await publisher.close()
+
+
+async def test_a_request_passed_on_by_a_node_counts_the_client_it_names(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    client = await node(
+        aiohttp_client, valkey, tmp_path, key_prefix, media={"max_sessions_per_address": 1}
+    )
+    room = (await create_room(client, token))["id"]
+    publisher, _ = await go_live(client, token, room)  # 127.0.0.1, the "forwarding node", is full
+    key = node_key(TEST_SECRET)
+
+    async def passed_on(for_client: str) -> Any:
+        offer = await silent_offer()
+        header = sign(key, "0a1b2c3d4e5f", "POST", f"/whep/{room}", offer.encode(), for_client)
+        return await post_offer(client, f"/whep/{room}", offer, {HEADER: header})
+
+    assert (await passed_on("198.51.100.5")).status == 201
+    await assert_error(await passed_on("198.51.100.5"), 429, "too_many_connections")
+    assert (await passed_on("198.51.100.6")).status == 201
+    await publisher.close()
+
+
+async def test_a_node_may_pull_a_room_that_needs_a_viewer_token(
+    aiohttp_client: ClientFactory, valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str,
+    token: TokenFactory,
+) -> None:  # fmt: skip
+    tokens = {"auth": {"viewer_token_required": True}}
+    origin = await node(aiohttp_client, valkey, tmp_path, key_prefix, **tokens)
+    edge = await node(aiohttp_client, valkey, tmp_path, key_prefix, **tokens)
+    room = (await create_room(origin, token))["id"]
+    publisher, _ = await go_live(origin, token, room)
+    await assert_error(
+        await post_offer(origin, f"/whep/{room}", await silent_offer()), 401, "unauthorized"
+    )
+    viewer = Viewer()
+    response = await post_offer(
+        edge, f"/whep/{room}", await viewer.offer(), bearer(token("viewer", "v"))
+    )
+    assert response.status == 201, await response.text()  # pulled, not redirected
+    await accept(viewer.pc, await response.text())
+    await viewer.wait_frames("video", 3, timeout_s=15)
+    await viewer.close()
     await publisher.close()
