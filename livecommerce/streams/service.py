@@ -240,14 +240,15 @@ class StreamService:
         offer: str,
         origin: str,
         client: str | None,
-        from_node: bool = False,
+        node_itself: bool = False,
     ) -> SessionAnswer:
         """Add a viewer to the room's stream (``origin``: this node's URL).
 
         ``client`` is what the per-address limit counts (None: not counted, for
-        ``from_node`` requests, another node of the deployment pulling the room).
+        ``node_itself``: another node of the deployment pulling the room, which needs
+        no viewer token).
         """
-        if principal is None and self._viewer_token_required and not from_node:
+        if principal is None and self._viewer_token_required and not node_itself:
             raise ApiError(ErrorCode.unauthorized, "Watching needs a token on this server.")
         room = await self._rooms.get(room_id)
         if room.status is RoomStatus.ended:

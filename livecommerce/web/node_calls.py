@@ -45,14 +45,15 @@ async def node_call(request: web.Request) -> NodeCall | None:
 
 
 async def media_client(request: web.Request) -> tuple[str | None, bool]:
-    """(client the per-address limit counts, whether another node sent the request).
+    """(client the per-address limit counts, whether a node asks for itself).
 
-    A request a node passed on counts the client it names; a node's own request
-    (a pull) counts against no address: its viewers are counted where they watch.
+    A request a node passed on counts the client it names (and is that client's
+    request in every other way); a node's own request (a pull) counts against no
+    address: its viewers are counted where they watch.
     """
     call = await node_call(request)
     if call is not None:
-        return call.client, True
+        return call.client, call.client is None
     return client_address(request), False
 
 

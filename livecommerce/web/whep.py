@@ -34,10 +34,10 @@ async def play(request: web.Request) -> web.StreamResponse:
     """A recvonly SDP offer → 201 with the answer; 409 + Retry-After while not live."""
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
-    client, from_node = await media_client(request)
+    client, node_itself = await media_client(request)
     try:
         answer = await request.app[STREAMS].play(
-            request.get(PRINCIPAL), room_id, offer, own_url(request), client, from_node
+            request.get(PRINCIPAL), room_id, offer, own_url(request), client, node_itself
         )
     except OriginElsewhereError as elsewhere:
         # The stream is served by another node: the client re-POSTs there (RFC 9110 §15.4.8).

@@ -255,6 +255,14 @@ async def test_a_node_may_pull_a_room_that_needs_a_viewer_token(
     await assert_error(
         await post_offer(origin, f"/whep/{room}", await silent_offer()), 401, "unauthorized"
     )
+    # A request a node passes on for a client is that client's: it still needs its token.
+    offer = await silent_offer()
+    header = sign(
+        node_key(TEST_SECRET), "0a1b2c3d4e5f", "POST", f"/whep/{room}", offer.encode(), "192.0.2.9"
+    )
+    await assert_error(
+        await post_offer(origin, f"/whep/{room}", offer, {HEADER: header}), 401, "unauthorized"
+    )
     viewer = Viewer()
     response = await post_offer(
         edge, f"/whep/{room}", await viewer.offer(), bearer(token("viewer", "v"))
