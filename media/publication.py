@@ -98,7 +98,7 @@ class Publication:
         """
         self.relays = relays
         self._remote_ice.ufrag, self._remote_ice.pwd = summary.ice_ufrag, summary.ice_pwd
-        self._remote_ice.candidates = summary.candidates
+        self._remote_ice.candidates = set(summary.candidates)
         for kind, codec in self.codecs.items():
             transceiver = self._pc.addTransceiver(kind, direction="recvonly")
             transceiver.setCodecPreferences(preferences_for(codec))

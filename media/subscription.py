@@ -60,7 +60,7 @@ class Subscription:
         The session ends by itself unless it connects within ``connect_timeout_s``.
         """
         self._remote_ice.ufrag, self._remote_ice.pwd = summary.ice_ufrag, summary.ice_pwd
-        self._remote_ice.candidates = summary.candidates
+        self._remote_ice.candidates = set(summary.candidates)
         transceivers = {}
         for kind in summary.kinds:
             relay = relays.get(kind)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from aiortc import RTCIceCandidate, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
+from media.offer import CandidateKey, candidate_key
+
 MAX_FRAGMENT_BYTES = 16 * 1024
 # foundation component transport priority address port "typ" type (RFC 8839 §5.1)
 CANDIDATE_FIELDS = 8
@@ -70,15 +72,16 @@ def parse_fragment(text: str) -> SdpFragment:
 
 @dataclass
 class RemoteIce:
-    """A session's remote ICE credentials and how many candidates it has been given.
+    """A session's remote ICE credentials and the candidates it has been given.
 
-    ``limit`` bounds the candidates of the offer and of every trickled fragment
-    together: each one is a destination the node sends connectivity checks to.
+    ``limit`` bounds the distinct candidates of the offer and of every trickled
+    fragment together: each one is a destination the node sends connectivity
+    checks to (a candidate sent again, e.g. once per bundled section, counts once).
     """
 
     ufrag: str = ""
     pwd: str = ""
-    candidates: int = 0
+    candidates: set[CandidateKey] = field(default_factory=set)
     limit: int = 20
 
     async def apply(self, pc: RTCPeerConnection, fragment: SdpFragment) -> None:
@@ -87,12 +90,15 @@ class RemoteIce:
             fragment.ice_pwd not in (None, self.pwd)
         ):
             raise IceRestartError("ICE restarts are not supported; start a new session.")
-        if self.candidates + len(fragment.candidates) > self.limit:
+        new = {
+            candidate_key(c.component, c.protocol, c.ip, c.port) for _, c in fragment.candidates
+        } - self.candidates
+        if len(self.candidates) + len(new) > self.limit:
             raise TooManyCandidatesError(
-                f"This session already has {self.candidates} ICE candidates and the fragment"
-                f" adds {len(fragment.candidates)}; at most {self.limit} are accepted."
+                f"This session already has {len(self.candidates)} ICE candidates and the"
+                f" fragment adds {len(new)}; at most {self.limit} are accepted."
             )
-        self.candidates += len(fragment.candidates)
+        self.candidates |= new
         await apply_fragment(pc, fragment)
 
 
