@@ -48,6 +48,7 @@ from livecommerce.web import (
 )
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
+from livecommerce.web.node_calls import node_signer
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
     BUS,
@@ -231,7 +232,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         app[BUS],
         settings.media,
         viewer_token_required=settings.auth.viewer_token_required,
-        whep_client=AiohttpWhepClient(),
+        whep_client=AiohttpWhepClient(node_signer(app[SIGNING_SECRET], app[NODE_ID])),
         node_id=app[NODE_ID],
         nodes=app[NODES],
     )

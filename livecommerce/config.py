@@ -275,6 +275,8 @@ class MediaSettings:
     not_live_retry_after_s: int = _setting(5, _positive)
     max_sessions: int = _setting(2000, _positive)
     max_sessions_per_address: int = _setting(20, _non_negative)
+    connect_timeout_s: float = _setting(15.0, _positive)
+    max_candidates_per_session: int = _setting(20, _positive)
     live_heartbeat_s: float = _setting(5.0, _positive)
     pull_from_origin: bool = _setting(True)
     public_ip: str = _setting("", _ipv4_or_empty)

@@ -9,15 +9,19 @@ publisher silence), so it can tell everyone the stream went offline.
 
 Guarantees: one publisher per key (a second one gets :class:`PublisherExistsError`
 unless it is the same publisher, whose new session replaces the old and keeps
-the viewers when the codecs match); session ids are unguessable; every peer
-connection is closed by :meth:`MediaHub.close` within a bounded time.
+the viewers when the codecs match); session ids are unguessable and never
+appear in stats or logs (their labels do); at most ``max_sessions`` sessions,
+and ``max_sessions_per_client`` per client, run or negotiate at once; a session
+not connected ``connect_timeout_s`` after its answer ends and frees its place;
+an offer with more than ``max_candidates_per_session`` ICE candidates is
+refused; every peer connection is closed by :meth:`MediaHub.close` within a
+bounded time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,12 +29,14 @@ from typing import Any
 
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from media.admission import SessionSlots
 from media.codecs import register_passthrough_codecs
 from media.dtls import allow_rsa_peers
-from media.offer import check_offer
+from media.offer import OfferSummary, check_offer
 from media.publication import Publication
 from media.pull import Pull, WhepClient
 from media.relay import TrackRelay
+from media.session_ids import new_session_id
 from media.settings import RelaySettings
 from media.stats import MediaCounters
 from media.subscription import Subscription
@@ -48,15 +54,6 @@ class PublisherExistsError(Exception):
 
 class NotPublishingError(Exception):
     """Nothing is published on this key on this node."""
-
-
-class CapacityError(Exception):
-    """This node already runs ``max_sessions`` sessions."""
-
-
-def new_session_id(prefix: str = "") -> str:
-    """``prefix`` and 128 bits from the OS's secure random source, URL-safe."""
-    return prefix + secrets.token_urlsafe(16)
 
 
 @dataclass
@@ -92,6 +89,7 @@ class MediaHub:
         self._on_broadcast_end = on_broadcast_end
         self._broadcasts: dict[str, Broadcast] = {}
         self._sessions: dict[str, tuple[str, Session]] = {}
+        self._slots = SessionSlots(settings.max_sessions, settings.max_sessions_per_client)
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -133,7 +131,12 @@ class MediaHub:
         }
 
     def count_sessions(self) -> int:
-        return len(self._sessions)
+        """Publications and viewers running or being negotiated (pulls not included)."""
+        return len(self._slots)
+
+    def sessions_of(self, client: str) -> int:
+        """Publications and viewers ``client`` runs or negotiates here."""
+        return self._slots.of_client(client)
 
     def counts(self) -> SessionCounts:
         """How many publications, pulls and viewers this node runs now."""
@@ -148,20 +151,32 @@ class MediaHub:
 
     # Publishing
 
-    async def publish(self, key: str, publisher: str, offer_sdp: str) -> tuple[str, str]:
+    async def publish(
+        self, key: str, publisher: str, offer_sdp: str, client: str | None = None
+    ) -> tuple[str, str]:
         """Start publishing on ``key``; returns (session id, answer SDP).
 
-        Raises :class:`~media.offer.OfferError` for a bad offer and
-        :class:`PublisherExistsError` when someone else publishes on the key.
+        Raises :class:`~media.offer.OfferError` for a bad offer,
+        :class:`PublisherExistsError` when someone else publishes on the key, and
+        :class:`~media.admission.CapacityError` / :class:`~media.admission.ClientLimitError`
+        when the node or ``client`` is at its limit.
         """
-        summary = check_offer(offer_sdp, "publish")
-        if len(self._sessions) >= self.settings.max_sessions:
-            raise CapacityError(key)
+        summary = check_offer(offer_sdp, "publish", self.settings.max_candidates_per_session)
+        session_id = new_session_id(self.settings.session_prefix)
+        self._slots.acquire(session_id, client)
+        try:
+            return await self._publish(key, publisher, offer_sdp, summary, session_id)
+        except BaseException:
+            self._slots.release(session_id)
+            raise
+
+    async def _publish(
+        self, key: str, publisher: str, offer_sdp: str, summary: OfferSummary, session_id: str
+    ) -> tuple[str, str]:
         async with self._lock(key):
             current = self._broadcasts.get(key)
             if current is not None and current.publication.publisher != publisher:
                 raise PublisherExistsError(key)
-            session_id = new_session_id(self.settings.session_prefix)
             publication = Publication(session_id, publisher, self.settings, self._publication_ended)
             codecs = publication.negotiate_codecs(summary)
             if current is not None and _same_codecs(current.codecs, codecs):
@@ -191,7 +206,7 @@ class MediaHub:
                 await self._replace(current, publication, relays, codecs)
             else:
                 self._broadcasts[key] = Broadcast(key, publication, relays, codecs)
-            log.info("%s publishes %s as session %s", publisher, key, session_id)
+            log.info("%s publishes %s as session %s", publisher, key, publication.label)
             return session_id, answer
 
     async def _replace(
@@ -266,18 +281,33 @@ class MediaHub:
 
     # Playing
 
-    async def play(self, key: str, offer_sdp: str) -> tuple[str, str]:
+    async def play(self, key: str, offer_sdp: str, client: str | None = None) -> tuple[str, str]:
         """Add a viewer to ``key``; returns (session id, answer SDP).
 
-        Raises :class:`~media.offer.OfferError` and :class:`NotPublishingError`.
+        Raises :class:`~media.offer.OfferError`, :class:`NotPublishingError`, and
+        :class:`~media.admission.CapacityError` / :class:`~media.admission.ClientLimitError`
+        when the node or ``client`` is at its limit.
         """
-        summary = check_offer(offer_sdp, "play")
+        summary = check_offer(offer_sdp, "play", self.settings.max_candidates_per_session)
         broadcast = self._broadcasts.get(key)
         if broadcast is None or self._closing:
             raise NotPublishingError(key)
-        if len(self._sessions) >= self.settings.max_sessions:
-            raise CapacityError(key)
         session_id = new_session_id(self.settings.session_prefix)
+        self._slots.acquire(session_id, client)
+        try:
+            return await self._play(key, broadcast, offer_sdp, summary, session_id)
+        except BaseException:
+            self._slots.release(session_id)
+            raise
+
+    async def _play(
+        self,
+        key: str,
+        broadcast: Broadcast,
+        offer_sdp: str,
+        summary: OfferSummary,
+        session_id: str,
+    ) -> tuple[str, str]:
         subscription = Subscription(session_id, self.settings, self._subscription_ended)
         try:
             answer = await subscription.start(
@@ -286,7 +316,7 @@ class MediaHub:
         except BaseException:
             await subscription.close("negotiation failed")
             raise
-        if self._broadcasts.get(key) is not broadcast:
+        if self._broadcasts.get(key) is not broadcast or subscription.ended:
             await subscription.close("the broadcast ended")
             raise NotPublishingError(key)
         broadcast.subscriptions[session_id] = subscription
@@ -370,6 +400,7 @@ class MediaHub:
     # Helpers
 
     def _forget(self, session_id: str) -> None:
+        self._slots.release(session_id)
         entry = self._sessions.pop(session_id, None)
         if entry is None:
             return

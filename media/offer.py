@@ -16,6 +16,9 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from media.codecs import SUPPORTED_AUDIO, SUPPORTED_VIDEO, h264_profile
 
 MAX_OFFER_BYTES: Final = 64 * 1024
+# (component, transport, address, port): what ICE tells candidates apart by. The same
+# candidate listed in every bundled section is one destination of connectivity checks.
+CandidateKey = tuple[str, ...]
 Role = Literal["publish", "play"]
 # Directions a media section may have, per role: a publisher sends, a viewer receives.
 ALLOWED_DIRECTIONS: Final[dict[Role, tuple[str, ...]]] = {
@@ -44,6 +47,8 @@ class OfferSummary:
     ice_ufrag: str
     ice_pwd: str
     has_candidates: bool
+    # Distinct remote candidates, as :func:`candidate_key` names them.
+    candidates: frozenset[CandidateKey]
     codecs: dict[str, list[RTCRtpCodecParameters]]
 
 
@@ -80,9 +85,37 @@ def _check_codecs(media: sdp.MediaDescription) -> None:
         )
 
 
-def check_offer(text: str, role: Role) -> OfferSummary:
-    """Parse and check an offer for publishing (WHIP) or playing (WHEP)."""
+def candidate_key(component: object, transport: str, address: str, port: object) -> CandidateKey:
+    return (str(component), transport.lower(), address.lower(), str(port))
+
+
+def offered_candidates(text: str) -> frozenset[CandidateKey]:
+    """The distinct ICE candidates anywhere in the SDP (a line too short to read counts
+    on its own, so nothing escapes the count)."""
+    keys = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("a=candidate:"):
+            continue
+        # foundation component transport priority address port "typ" type (RFC 8839)
+        fields = line.removeprefix("a=candidate:").split()
+        keys.add(candidate_key(*fields[1:3], *fields[4:6]) if len(fields) >= 6 else (line,))
+    return frozenset(keys)
+
+
+def check_offer(text: str, role: Role, max_candidates: int | None = None) -> OfferSummary:
+    """Parse and check an offer for publishing (WHIP) or playing (WHEP).
+
+    An offer with more than ``max_candidates`` distinct ICE candidates is refused
+    whole (:class:`MalformedOfferError`): none of them is tried.
+    """
     description = _parse(text)
+    candidates = offered_candidates(text)
+    if max_candidates is not None and len(candidates) > max_candidates:
+        raise MalformedOfferError(
+            f"The offer has {len(candidates)} ICE candidates;"
+            f" at most {max_candidates} are accepted."
+        )
     if not description.media:
         raise MalformedOfferError("The SDP offer has no media section (m=).")
     kinds: list[str] = []
@@ -116,6 +149,7 @@ def check_offer(text: str, role: Role) -> OfferSummary:
         ice_ufrag=ice.usernameFragment or "",
         ice_pwd=ice.password or "",
         has_candidates=any(m.ice_candidates for m in description.media),
+        candidates=candidates,
         codecs={m.kind: list(m.rtp.codecs) for m in description.media},
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -63,3 +64,30 @@ async def close_quietly(pc: RTCPeerConnection, timeout_s: float = CLOSE_TIMEOUT_
         log.warning("a peer connection did not close within %.1f s", timeout_s)
     except Exception:
         log.exception("closing a peer connection failed")
+
+
+class ConnectDeadline:
+    """Calls ``on_timeout`` with a reason unless ``pc`` is connected (ICE and DTLS)
+    ``timeout_s`` after :meth:`start`: an offer whose peer never connects must not
+    hold a session, its sockets and its place under the limits for ever."""
+
+    def __init__(
+        self, pc: RTCPeerConnection, timeout_s: float, on_timeout: Callable[[str], None]
+    ) -> None:
+        self._pc = pc
+        self._timeout_s = timeout_s
+        self._on_timeout = on_timeout
+        self._handle: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        self._handle = asyncio.get_running_loop().call_later(self._timeout_s, self._expire)
+
+    def _expire(self) -> None:
+        self._handle = None
+        if self._pc.connectionState != "connected":
+            self._on_timeout(f"not connected within {self._timeout_s:g} s")
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None

@@ -13,11 +13,12 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
 from media.codecs import choose_codec, preferences_for
 from media.offer import OfferSummary, UnprocessableOfferError
-from media.peers import answer_offer, close_quietly, new_peer_connection
+from media.peers import ConnectDeadline, answer_offer, close_quietly, new_peer_connection
 from media.relay import TrackRelay
+from media.session_ids import session_label
 from media.settings import RelaySettings
 from media.tap import FrameSink, install_tap
-from media.trickle import SdpFragment, apply_fragment
+from media.trickle import RemoteIce, SdpFragment
 
 log = logging.getLogger("media.publication")
 
@@ -55,13 +56,15 @@ class Publication:
         self, session_id: str, publisher: str, settings: RelaySettings, on_end: EndCallback
     ) -> None:
         self.session_id = session_id
+        self.label = session_label(session_id)
         self.publisher = publisher
         self.codecs: dict[str, RTCRtpCodecParameters] = {}
         self.relays: dict[str, TrackRelay] = {}
         self._settings = settings
         self._on_end = on_end
         self._pc: RTCPeerConnection = new_peer_connection(settings.peer)
-        self._remote_ice: tuple[str, str] = ("", "")
+        self._remote_ice = RemoteIce(limit=settings.max_candidates_per_session)
+        self._deadline = ConnectDeadline(self._pc, settings.connect_timeout_s, self._end)
         self._ended = False
         self._watchdog: asyncio.Task[None] | None = None
 
@@ -89,16 +92,21 @@ class Publication:
     async def start(
         self, offer_sdp: str, summary: OfferSummary, relays: dict[str, TrackRelay]
     ) -> str:
-        """Answer the offer; frames of each kind go to ``relays[kind]``."""
+        """Answer the offer; frames of each kind go to ``relays[kind]``.
+
+        The session ends by itself unless it connects within ``connect_timeout_s``.
+        """
         self.relays = relays
-        self._remote_ice = (summary.ice_ufrag, summary.ice_pwd)
+        self._remote_ice.ufrag, self._remote_ice.pwd = summary.ice_ufrag, summary.ice_pwd
+        self._remote_ice.candidates = set(summary.candidates)
         for kind, codec in self.codecs.items():
             transceiver = self._pc.addTransceiver(kind, direction="recvonly")
             transceiver.setCodecPreferences(preferences_for(codec))
         self._pc.on("track", self._on_track)
         self._pc.on("connectionstatechange", self._on_state)
         answer = await answer_offer(self._pc, offer_sdp)
-        self._watchdog = asyncio.create_task(self._watch_idle(), name=f"idle-{self.session_id}")
+        self._watchdog = asyncio.create_task(self._watch_idle(), name=f"idle-{self.label}")
+        self._deadline.start()
         return answer
 
     def _on_track(self, track: MediaStreamTrack) -> None:
@@ -131,13 +139,15 @@ class Publication:
             last_count = count
 
     async def add_candidates(self, fragment: SdpFragment) -> None:
-        await apply_fragment(self._pc, fragment, *self._remote_ice)
+        """Trickled candidates; raises :class:`~media.trickle.FragmentError` subclasses."""
+        await self._remote_ice.apply(self._pc, fragment)
 
     def _end(self, reason: str) -> None:
         if self._ended:
             return
         self._ended = True
-        log.info("publication %s ended: %s", self.session_id, reason)
+        self._deadline.cancel()
+        log.info("publication %s ended: %s", self.label, reason)
         try:
             self._on_end(self, reason)
         except Exception:
@@ -155,7 +165,7 @@ class Publication:
 
     def stats(self) -> dict[str, Any]:
         return {
-            "session": self.session_id,
+            "session": self.label,
             "publisher": self.publisher,
             "state": self.connection_state,
             "tracks": {

@@ -18,6 +18,7 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from media.peers import close_quietly, new_peer_connection
 from media.publication import pli_sender, pusher
 from media.relay import TrackRelay
+from media.session_ids import session_label
 from media.settings import RelaySettings
 from media.tap import install_tap
 
@@ -55,6 +56,7 @@ class Pull:
         on_end: EndCallback,
     ) -> None:
         self.session_id = session_id
+        self.label = session_label(session_id)
         self._client = client
         self.url = url
         self.relays: dict[str, TrackRelay] = {}
@@ -108,7 +110,7 @@ class Pull:
         if self._ended:
             return
         self._ended = True
-        log.info("pull %s from %s ended: %s", self.session_id, self.url, reason)
+        log.info("pull %s from %s ended: %s", self.label, self.url, reason)
         try:
             self._on_end(self, reason)
         except Exception:
@@ -124,7 +126,7 @@ class Pull:
 
     def stats(self) -> dict[str, Any]:
         return {
-            "session": self.session_id,
+            "session": self.label,
             "publisher": self.publisher,
             "pulled_from": self.url,
             "state": str(self._pc.connectionState),

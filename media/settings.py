@@ -19,6 +19,13 @@ class RelaySettings:
     publisher_idle_timeout_s: float = 10.0
     recent_sessions: int = 1024
     max_sessions: int = 2000
+    # Sessions one client (the application names it, e.g. by address) may hold; 0: no limit.
+    max_sessions_per_client: int = 0
+    # A session not connected (ICE and DTLS) this long after its answer ends.
+    connect_timeout_s: float = 15.0
+    # Remote ICE candidates one session accepts, from its offer and trickled together:
+    # each is a destination of the node's connectivity checks.
+    max_candidates_per_session: int = 20
     # Put before every session id (the application names the node holding the session,
     # so a request for it that lands on another node can be routed).
     session_prefix: str = ""

@@ -11,12 +11,13 @@ from aiortc.exceptions import OperationError
 
 from media.codecs import preferences_for
 from media.offer import OfferSummary, UnprocessableOfferError
-from media.peers import answer_offer, close_quietly, new_peer_connection
+from media.peers import ConnectDeadline, answer_offer, close_quietly, new_peer_connection
 from media.relay import TrackRelay
 from media.sender import install_frame_sender
+from media.session_ids import session_label
 from media.settings import RelaySettings
 from media.track import PacketTrack
-from media.trickle import SdpFragment, apply_fragment
+from media.trickle import RemoteIce, SdpFragment
 
 log = logging.getLogger("media.subscription")
 
@@ -29,12 +30,14 @@ class Subscription:
 
     def __init__(self, session_id: str, settings: RelaySettings, on_end: EndCallback) -> None:
         self.session_id = session_id
+        self.label = session_label(session_id)
         self.tracks: dict[str, PacketTrack] = {}
         self._relays: dict[str, TrackRelay] = {}
         self._on_end = on_end
         self._frame_sender = settings.frame_sender
         self._pc: RTCPeerConnection = new_peer_connection(settings.peer)
-        self._remote_ice: tuple[str, str] = ("", "")
+        self._remote_ice = RemoteIce(limit=settings.max_candidates_per_session)
+        self._deadline = ConnectDeadline(self._pc, settings.connect_timeout_s, self._end)
         self._ended = False
 
     @property
@@ -52,8 +55,12 @@ class Subscription:
         relays: dict[str, TrackRelay],
         codecs: dict[str, Any],
     ) -> str:
-        """Answer the viewer's offer with the publisher's codecs, one track per kind."""
-        self._remote_ice = (summary.ice_ufrag, summary.ice_pwd)
+        """Answer the viewer's offer with the publisher's codecs, one track per kind.
+
+        The session ends by itself unless it connects within ``connect_timeout_s``.
+        """
+        self._remote_ice.ufrag, self._remote_ice.pwd = summary.ice_ufrag, summary.ice_pwd
+        self._remote_ice.candidates = set(summary.candidates)
         transceivers = {}
         for kind in summary.kinds:
             relay = relays.get(kind)
@@ -79,6 +86,7 @@ class Subscription:
             # Viewers' PLI/FIR only set a flag aiortc's encoder reads; we have no
             # encoder, so route them to the relay (skip to next keyframe, ask upstream).
             setattr(transceiver.sender, KEYFRAME_HOOK, self.tracks[kind].request_keyframe)
+        self._deadline.start()
         return answer
 
     def _on_state(self) -> None:
@@ -87,15 +95,17 @@ class Subscription:
             self._end(f"connection {state}")
 
     async def add_candidates(self, fragment: SdpFragment) -> None:
-        await apply_fragment(self._pc, fragment, *self._remote_ice)
+        """Trickled candidates; raises :class:`~media.trickle.FragmentError` subclasses."""
+        await self._remote_ice.apply(self._pc, fragment)
 
     def _end(self, reason: str) -> None:
         if self._ended:
             return
         self._ended = True
+        self._deadline.cancel()
         for kind, track in self.tracks.items():
             self._relays[kind].unsubscribe(track)
-        log.info("subscription %s ended: %s", self.session_id, reason)
+        log.info("subscription %s ended: %s", self.label, reason)
         try:
             self._on_end(self, reason)
         except Exception:
@@ -108,7 +118,7 @@ class Subscription:
 
     def stats(self) -> dict[str, Any]:
         return {
-            "session": self.session_id,
+            "session": self.label,
             "state": self.connection_state,
             "tracks": {
                 kind: {"queued": track.queued, **track.stats.as_dict()}

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from aiortc import RTCIceCandidate, RTCPeerConnection
 from aiortc.sdp import candidate_from_sdp
 
+from media.offer import CandidateKey, candidate_key
+
 MAX_FRAGMENT_BYTES = 16 * 1024
 # foundation component transport priority address port "typ" type (RFC 8839 §5.1)
 CANDIDATE_FIELDS = 8
@@ -18,6 +20,10 @@ class FragmentError(ValueError):
 
 class IceRestartError(FragmentError):
     """The fragment carries new ICE credentials: an ICE restart, which we do not do."""
+
+
+class TooManyCandidatesError(FragmentError):
+    """The session already has as many remote candidates as it accepts."""
 
 
 @dataclass
@@ -64,12 +70,40 @@ def parse_fragment(text: str) -> SdpFragment:
     return fragment
 
 
-async def apply_fragment(
-    pc: RTCPeerConnection, fragment: SdpFragment, ice_ufrag: str, ice_pwd: str
-) -> None:
-    """Add the fragment's candidates to ``pc`` (whose remote credentials are given)."""
-    if (fragment.ice_ufrag not in (None, ice_ufrag)) or (fragment.ice_pwd not in (None, ice_pwd)):
-        raise IceRestartError("ICE restarts are not supported; start a new session.")
+@dataclass
+class RemoteIce:
+    """A session's remote ICE credentials and the candidates it has been given.
+
+    ``limit`` bounds the distinct candidates of the offer and of every trickled
+    fragment together: each one is a destination the node sends connectivity
+    checks to (a candidate sent again, e.g. once per bundled section, counts once).
+    """
+
+    ufrag: str = ""
+    pwd: str = ""
+    candidates: set[CandidateKey] = field(default_factory=set)
+    limit: int = 20
+
+    async def apply(self, pc: RTCPeerConnection, fragment: SdpFragment) -> None:
+        """Add the fragment's candidates to ``pc``; a fragment over the limit adds none."""
+        if (fragment.ice_ufrag not in (None, self.ufrag)) or (
+            fragment.ice_pwd not in (None, self.pwd)
+        ):
+            raise IceRestartError("ICE restarts are not supported; start a new session.")
+        new = {
+            candidate_key(c.component, c.protocol, c.ip, c.port) for _, c in fragment.candidates
+        } - self.candidates
+        if len(self.candidates) + len(new) > self.limit:
+            raise TooManyCandidatesError(
+                f"This session already has {len(self.candidates)} ICE candidates and the"
+                f" fragment adds {len(new)}; at most {self.limit} are accepted."
+            )
+        self.candidates |= new
+        await apply_fragment(pc, fragment)
+
+
+async def apply_fragment(pc: RTCPeerConnection, fragment: SdpFragment) -> None:
+    """Add the fragment's candidates to ``pc`` (credentials already checked)."""
     transceivers = pc.getTransceivers()
     first_mid = transceivers[0].mid if transceivers else None
     for mid, candidate in fragment.candidates:

@@ -36,6 +36,8 @@ BEATS_PER_TTL = 3
 # which just beat again after a store outage is never pruned by a reader that read
 # its lapsed entry a moment before (it would then count as dead until its next beat).
 PRUNE_AFTER_MS = 3_600_000
+# The end of a URL derived from a configuration that listens on any free port.
+UNKNOWN_PORT = ":0"
 # Media session ids are "<node id>.<random>"; the random part never has this character.
 SESSION_NODE_SEPARATOR = "."
 
@@ -117,6 +119,21 @@ class NodeRegistry:
         self._started_at = clock_ms()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def port_known(self) -> bool:
+        """False while the URL still says port 0 (configured to listen on any free port)."""
+        return not self.url.endswith(UNKNOWN_PORT)
+
+    def learn_port(self, port: int) -> None:
+        """Put the port the node listens on into a URL configured with port 0.
+
+        The URL never comes from a request: it is ``server.public_url`` or
+        ``http://server.host:server.port``, and only the port of the node's own
+        listening socket may complete it (the next beat advertises it).
+        """
+        if not self.port_known and 0 < port < 65536:
+            self.url = self.url.removesuffix(UNKNOWN_PORT) + f":{port}"
 
     def start(self) -> None:
         """Register now and keep the entry fresh until :meth:`stop`."""

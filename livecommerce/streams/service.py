@@ -23,11 +23,13 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.rooms.service import RoomService, now_ms
-from media.hub import CapacityError, MediaHub, NotPublishingError, PublisherExistsError
+from media.admission import CapacityError, ClientLimitError
+from media.hub import MediaHub, NotPublishingError, PublisherExistsError
 from media.offer import MalformedOfferError, OfferError
 from media.peers import IceServer, PeerConfig
 from media.publication import Publication
 from media.pull import PullError, WhepClient
+from media.session_ids import session_label
 from media.settings import RelaySettings
 from media.subscription import Subscription
 from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fragment
@@ -74,6 +76,9 @@ def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySetti
         keyframe_request_interval_s=media.keyframe_request_interval_s,
         publisher_idle_timeout_s=media.publisher_idle_timeout_s,
         max_sessions=media.max_sessions,
+        max_sessions_per_client=media.max_sessions_per_address,
+        connect_timeout_s=media.connect_timeout_s,
+        max_candidates_per_session=media.max_candidates_per_session,
         session_prefix=session_prefix,
     )
 
@@ -89,6 +94,13 @@ def _offer_error(exc: OfferError) -> ApiError:
 
 def _full() -> ApiError:
     return ApiError(ErrorCode.media_capacity, headers={"Retry-After": "10"})
+
+
+def _too_many(limit: int) -> ApiError:
+    return ApiError(
+        ErrorCode.too_many_connections,
+        f"Your address already holds {limit} media sessions here; end one and try again.",
+    )
 
 
 class StreamService:
@@ -134,7 +146,11 @@ class StreamService:
         """Vouch for this node's live rooms; take offline the rooms of dead origins."""
         for room_id, session_id in self.hub.publications().items():
             if not await self._rooms.heartbeat(room_id, session_id, self._ttl_ms):
-                log.info("room %s is no longer live with session %s here", room_id, session_id)
+                log.info(
+                    "room %s is no longer live with session %s here",
+                    room_id,
+                    session_label(session_id),
+                )
                 await self.hub.end_broadcast(room_id, "the room is not live with this session")
                 await self._unlisten(room_id)
         alive = None if self._nodes is None else {node.id for node in await self._nodes.alive()}
@@ -146,11 +162,13 @@ class StreamService:
     # Publishing (WHIP)
 
     async def publish(
-        self, principal: Principal, room_id: str, offer: str, origin: str
+        self, principal: Principal, room_id: str, offer: str, origin: str, client: str | None
     ) -> SessionAnswer:
         """Start the room's stream from its anchor; replaces the anchor's previous session.
 
-        ``origin`` is this node's URL, recorded so other nodes can send viewers here.
+        ``origin`` is this node's URL (from its configuration, never from a request),
+        recorded so other nodes can send viewers here; ``client`` is what the
+        per-address limit counts.
         """
         room = await self._rooms.get(room_id)
         if not principal.may_act_on_room(room.id, room.anchor):
@@ -169,13 +187,15 @@ class StreamService:
                 f"Room {room.id!r} is live on another node ({room.origin}).",
             )
         try:
-            session_id, answer = await self.hub.publish(room.id, principal.user, offer)
+            session_id, answer = await self.hub.publish(room.id, principal.user, offer, client)
         except OfferError as exc:
             raise _offer_error(exc) from None
         except PublisherExistsError:
             raise ApiError(ErrorCode.publisher_exists) from None
         except CapacityError:
             raise _full() from None
+        except ClientLimitError:
+            raise _too_many(self._settings.max_sessions_per_address) from None
         try:
             await self._rooms.go_live(room.id, session_id, origin, self._ttl_ms)
         except BaseException:
@@ -214,10 +234,21 @@ class StreamService:
     # Playing (WHEP)
 
     async def play(
-        self, principal: Principal | None, room_id: str, offer: str, origin: str
+        self,
+        principal: Principal | None,
+        room_id: str,
+        offer: str,
+        origin: str,
+        client: str | None,
+        node_itself: bool = False,
     ) -> SessionAnswer:
-        """Add a viewer to the room's stream (``origin``: this node's URL)."""
-        if principal is None and self._viewer_token_required:
+        """Add a viewer to the room's stream (``origin``: this node's URL).
+
+        ``client`` is what the per-address limit counts (None: not counted, for
+        ``node_itself``: another node of the deployment pulling the room, which needs
+        no viewer token).
+        """
+        if principal is None and self._viewer_token_required and not node_itself:
             raise ApiError(ErrorCode.unauthorized, "Watching needs a token on this server.")
         room = await self._rooms.get(room_id)
         if room.status is RoomStatus.ended:
@@ -228,13 +259,15 @@ class StreamService:
             else:
                 raise self._not_live(room.id)
         try:
-            session_id, answer = await self.hub.play(room.id, offer)
+            session_id, answer = await self.hub.play(room.id, offer, client)
         except OfferError as exc:
             raise _offer_error(exc) from None
         except NotPublishingError:
             raise self._not_live(room.id) from None
         except CapacityError:
             raise _full() from None
+        except ClientLimitError:
+            raise _too_many(self._settings.max_sessions_per_address) from None
         return SessionAnswer(session_id, answer)
 
     async def _pull(self, room_id: str, room_origin: str) -> None:

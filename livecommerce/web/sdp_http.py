@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from aiohttp import web
@@ -9,7 +10,9 @@ from aiohttp import web
 from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.streams.service import SessionAnswer
-from livecommerce.web.access import Handler
+from livecommerce.web.access import Handler, require_room_scope
+from livecommerce.web.rooms import room_id_of
+from livecommerce.web.state import PRINCIPAL
 
 SDP: Final = "application/sdp"
 SDP_FRAGMENT: Final = "application/trickle-ice-sdpfrag"
@@ -38,9 +41,16 @@ async def read_text_body(request: web.Request, content_type: str, what: str) -> 
     return text
 
 
-def node_url(request: web.Request, configured: str) -> str:
-    """This node's URL for other nodes: ``server.public_url``, else as this client reached it."""
-    return configured.rstrip("/") or f"{request.scheme}://{request.host}"
+def room_scoped(handler: Handler) -> Handler:
+    """Refuse (403 not_your_room) a token limited to another room than ``{room}``, whatever
+    its role; placed inside ``@admits…`` and before a session request is passed on."""
+
+    @functools.wraps(handler)
+    async def scoped(request: web.Request) -> web.StreamResponse:
+        require_room_scope(request.get(PRINCIPAL), room_id_of(request))
+        return await handler(request)
+
+    return scoped
 
 
 def etag_of(session_id: str) -> str:

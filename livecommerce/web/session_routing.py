@@ -7,7 +7,10 @@ node through the registry (``media.session_requests = "forward"``, the
 default: the client sees the holding node's answer) or answered ``307`` to
 the session's URL there (``"redirect"``). A node whose registry entry has
 lapsed took its sessions with it: DELETE answers 200 (the session is gone,
-which is what DELETE asks for) and PATCH 404.
+which is what DELETE asks for) and PATCH 404. A passed-on request is signed
+by the passing node and names the client it came from
+(``livecommerce.nodes.signing``); node URLs come from the registry, which
+holds each node's configured URL, never from a request.
 """
 
 from __future__ import annotations
@@ -21,14 +24,14 @@ from aiohttp import web
 
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import node_of_session
+from livecommerce.nodes.signing import HEADER as NODE_HEADER
 from livecommerce.web.access import Handler
+from livecommerce.web.node_calls import forwarded_headers
 from livecommerce.web.state import NODE_HTTP, NODE_ID, NODES, SETTINGS
+from media.session_ids import session_label
 
 log = logging.getLogger("livecommerce.web.routing")
 
-# Marks a request one node passed to another: the receiver handles it itself, so a
-# registry that briefly disagrees between nodes can never bounce a request around.
-FORWARDED_BY: Final = "Livecommerce-Forwarded-By"
 FORWARD_TIMEOUT_S: Final = 10.0
 REQUEST_HEADERS: Final = ("Authorization", "Content-Type", "If-Match", "Origin")
 RESPONSE_HEADERS: Final = ("Content-Type", "ETag", "Allow", "Retry-After", "Link")
@@ -48,7 +51,10 @@ def routed_to_holder(handler: Handler) -> Handler:
 async def _route(request: web.Request) -> web.StreamResponse | None:
     session_id = request.match_info["session"]
     node_id = node_of_session(session_id)
-    if node_id is None or node_id == request.app[NODE_ID] or FORWARDED_BY in request.headers:
+    # A request one node passed to another is handled where it lands, so a registry that
+    # briefly disagrees between nodes can never bounce it around (a stranger sending the
+    # header only gets this node's own answer: its signature is checked where it counts).
+    if node_id is None or node_id == request.app[NODE_ID] or NODE_HEADER in request.headers:
         return None
     node = await request.app[NODES].find(node_id)
     if node is None:
@@ -58,16 +64,16 @@ async def _route(request: web.Request) -> web.StreamResponse | None:
             ErrorCode.session_not_found,
             f"No media session {session_id[:64]!r}: the node that held it is gone.",
         )
-    target = node.url + request.path_qs
+    target = node.url + request.raw_path
     if request.app[SETTINGS].media.session_requests == "redirect":
         raise web.HTTPTemporaryRedirect(target)
-    return await _forward(request, target)
+    return await _forward(request, node.url, target)
 
 
-async def _forward(request: web.Request, target: str) -> web.Response:
+async def _forward(request: web.Request, node_url: str, target: str) -> web.Response:
     headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
-    headers[FORWARDED_BY] = request.app[NODE_ID]
     body = await request.read()
+    headers.update(forwarded_headers(request, target, body))
     try:
         async with request.app[NODE_HTTP].request(
             request.method,
@@ -81,5 +87,7 @@ async def _forward(request: web.Request, target: str) -> web.Response:
             kept = {name: reply.headers[name] for name in RESPONSE_HEADERS if name in reply.headers}
             return web.Response(status=reply.status, body=payload, headers=kept)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("cannot pass %s %s to %s: %r", request.method, request.path, target, exc)
+        # Session URLs are capabilities: the log names the session by its label.
+        session = session_label(request.match_info["session"])
+        log.warning("cannot pass %s of %s to %s: %r", request.method, session, node_url, exc)
         raise ApiError(ErrorCode.node_unavailable, headers={"Retry-After": "1"}) from None

@@ -6,15 +6,22 @@ from aiohttp import web
 
 from livecommerce.auth import Role
 from livecommerce.streams.service import OriginElsewhereError
-from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
+from livecommerce.web.access import (
+    admits,
+    admits_anyone,
+    caller,
+    require_room_authority,
+    require_room_scope,
+)
+from livecommerce.web.node_calls import media_client, own_url
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.sdp_http import (
     SDP,
     SDP_FRAGMENT,
     check_if_match,
-    node_url,
     preflight,
     read_text_body,
+    room_scoped,
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
@@ -22,21 +29,26 @@ from livecommerce.web.state import PRINCIPAL, ROOMS, SETTINGS, STREAMS
 
 
 @admits_anyone
+@room_scoped
 async def play(request: web.Request) -> web.StreamResponse:
     """A recvonly SDP offer → 201 with the answer; 409 + Retry-After while not live."""
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
+    client, node_itself = await media_client(request)
     try:
-        origin = node_url(request, request.app[SETTINGS].server.public_url)
-        answer = await request.app[STREAMS].play(request.get(PRINCIPAL), room_id, offer, origin)
+        answer = await request.app[STREAMS].play(
+            request.get(PRINCIPAL), room_id, offer, own_url(request), client, node_itself
+        )
     except OriginElsewhereError as elsewhere:
         # The stream is served by another node: the client re-POSTs there (RFC 9110 §15.4.8).
+        # The origin is the URL that node recorded from its own configuration.
         raise web.HTTPTemporaryRedirect(f"{elsewhere.origin}/whep/{room_id}") from None
     location = f"/whep/{room_id}/{answer.session_id}"
     return session_created(answer, location, request.app[SETTINGS].media)
 
 
 @admits_anyone
+@room_scoped
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the viewer's session (its URL is the capability); 200 if it already ended."""
@@ -48,6 +60,7 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits_anyone
+@room_scoped
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the viewer's session → 204."""
@@ -69,8 +82,13 @@ async def options(request: web.Request) -> web.Response:
 
 @admits(Role.anchor, Role.moderator, Role.admin)
 async def media_stats(request: web.Request) -> web.Response:
-    """Frames and bytes in and out, drops and keyframe requests of the room's stream here."""
-    room = await request.app[ROOMS].get(room_id_of(request))
+    """Frames and bytes in and out, drops and keyframe requests of the room's stream here.
+
+    Sessions appear by label, never by id: a session id is its URL's capability.
+    """
+    room_id = room_id_of(request)
+    require_room_scope(caller(request), room_id)
+    room = await request.app[ROOMS].get(room_id)
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
     stats = request.app[STREAMS].stats(room.id)
     return web.json_response({"room": room.id, "live_here": stats is not None, **(stats or {})})

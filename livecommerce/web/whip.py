@@ -6,14 +6,16 @@ from aiohttp import web
 
 from livecommerce.auth import Role
 from livecommerce.web.access import admits, admits_anyone, caller
+from livecommerce.web.client_address import client_address
+from livecommerce.web.node_calls import own_url
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.sdp_http import (
     SDP,
     SDP_FRAGMENT,
     check_if_match,
-    node_url,
     preflight,
     read_text_body,
+    room_scoped,
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
@@ -21,17 +23,20 @@ from livecommerce.web.state import SETTINGS, STREAMS
 
 
 @admits(Role.anchor)
+@room_scoped
 async def publish(request: web.Request) -> web.Response:
     """An SDP offer from the room's anchor → 201 with the answer and the session's Location."""
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
-    origin = node_url(request, request.app[SETTINGS].server.public_url)
-    answer = await request.app[STREAMS].publish(caller(request), room_id, offer, origin)
+    answer = await request.app[STREAMS].publish(
+        caller(request), room_id, offer, own_url(request), client_address(request)
+    )
     location = f"/whip/{room_id}/{answer.session_id}"
     return session_created(answer, location, request.app[SETTINGS].media)
 
 
 @admits(Role.anchor, Role.moderator, Role.admin)
+@room_scoped
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the publication; 200 also when it already ended (the client closed first)."""
@@ -45,6 +50,7 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits(Role.anchor)
+@room_scoped
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the publication (RFC 8840 fragment) → 204."""
