@@ -1,6 +1,6 @@
 """The access log (logger ``aiohttp.access``), one line per request, without credentials.
 
-A line is aiohttp's default shape with the client's address (as
+A line is in the shape of aiohttp's default, with the client's address (as
 ``server.trusted_proxies`` tells it) and the time taken::
 
     203.0.113.7 "GET /ws/rooms/r1?token=REDACTED&format=json HTTP/1.1" 101 0 "-" "curl" 0.004s

@@ -23,6 +23,7 @@ limits of the channel and the media plane count the forwarded client address).
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 from collections.abc import Callable
@@ -97,10 +98,17 @@ class ConnectionGuard:
 
 
 def _peer_address(transport: asyncio.BaseTransport) -> str | None:
+    """The peer's IP address; an IPv4 client of a dual-stack socket (``::ffff:a.b.c.d``)
+    as its IPv4 address. None for a unix socket: no address to count."""
     peer = transport.get_extra_info("peername")
-    if isinstance(peer, tuple) and peer and isinstance(peer[0], str):
+    if not (isinstance(peer, tuple) and peer and isinstance(peer[0], str)):
+        return None
+    try:
+        ip = ipaddress.ip_address(peer[0].partition("%")[0])
+    except ValueError:
         return peer[0]
-    return None  # a unix socket: no address to count
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
 
 
 class GuardedRequestHandler(web.RequestHandler):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -248,3 +249,36 @@ async def test_the_access_log_never_shows_a_token(
     assert any(f"/ws/rooms/{room}?format=json&token=REDACTED " in line for line in lines), lines
     assert any("access_token=REDACTED&X-Amz-Signature=REDACTED" in line for line in lines)
     assert any("?t=1&token=REDACTED" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    "server_settings", [{"header_read_timeout_s": 30.0, "max_connections_per_address": 1}]
+)
+async def test_an_ipv4_client_of_a_dual_stack_socket_is_counted_as_its_ipv4_address(
+    valkey: EmbeddedValkey, tmp_path: Path, key_prefix: str, server_settings: dict[str, Any]
+) -> None:
+    try:
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind(("::", 0))
+    except OSError as exc:
+        pytest.skip(f"no dual-stack IPv6 socket here: {exc}")
+    settings = make_settings(valkey.url, tmp_path, key_prefix, server=server_settings)
+    app = create_app(settings)
+    runner = NodeRunner(app, settings.server, app[TRUSTED_PROXIES])
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        held = Node("127.0.0.1", sock.getsockname()[1], runner)
+        _, writer = await held.connect()
+        await asyncio.sleep(0.1)
+        assert runner.guard.open_from("127.0.0.1") == 1
+        reader, second = await held.connect()
+        second.write(REQUEST)
+        head, _ = await answer_of(reader)
+        assert head.startswith(b"HTTP/1.1 429"), head
+        second.close()
+        writer.close()
+    finally:
+        await runner.cleanup()
+        sock.close()
