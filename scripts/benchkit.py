@@ -252,6 +252,8 @@ class LivecommerceNode:
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("LIVECOMMERCE_")}
         self.secret = secret or secrets.token_urlsafe(48)
         self._env.update(LIVECOMMERCE_AUTH_SECRET=self.secret, LIVECOMMERCE_LOG_LEVEL="warning")
+        # Every benchmark client connects from 127.0.0.1: no cap on connections per address.
+        self._env.update(LIVECOMMERCE_SERVER_MAX_CONNECTIONS_PER_ADDRESS="0")
         self._env.update(env or {})
         self._shared_store = store_url
         store = ["--redis-url", store_url] if store_url else []

@@ -27,7 +27,7 @@ import ipaddress
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
@@ -182,7 +182,8 @@ class GuardedRequestHandler(web.RequestHandler):
     def _refuse(self, transport: asyncio.BaseTransport, address: str) -> None:
         self._refused = True
         log.debug("refused a connection from %s: it has too many open", address)
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport (uvloop's is not an asyncio.Transport subclass, hence the cast).
+        transport = cast(asyncio.Transport, transport)
         transport.write(TOO_MANY_CONNECTIONS)
         if transport.can_write_eof():
             transport.write_eof()

@@ -23,6 +23,8 @@ from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.client_address import TRUSTED_PROXIES
 from livecommerce.web.connections import NodeRunner
 from tests.conftest import TokenFactory, make_settings
+from tests.integration.nodes import Node as ServeProcess
+from tests.integration.nodes import clean_env
 
 HEADER_TIMEOUT_S = 1.5
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: node\r\n\r\n"
@@ -282,3 +284,37 @@ async def test_an_ipv4_client_of_a_dual_stack_socket_is_counted_as_its_ipv4_addr
     finally:
         await runner.cleanup()
         sock.close()
+
+
+@pytest.mark.slow
+async def test_livecommerce_serve_on_uvloop_cuts_slow_headers_and_caps_an_address(
+    tmp_path: Path,
+) -> None:
+    env = clean_env(
+        LIVECOMMERCE_AUTH_SECRET="s" * 40,
+        LIVECOMMERCE_SERVER_MAX_CONNECTIONS_PER_ADDRESS="2",
+        LIVECOMMERCE_SERVER_HEADER_READ_TIMEOUT_S=str(HEADER_TIMEOUT_S),
+    )
+    process = ServeProcess(tmp_path, env=env)
+    try:
+        await asyncio.to_thread(process.wait_ready)
+        host, port = process.url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+        node = Node(host, int(port), None)  # type: ignore[arg-type]
+        held = [await node.connect() for _ in range(2)]
+        for _, writer in held:
+            writer.write(b"GET /healthz HTTP/1.1\r\nHo")
+        reader, writer = await node.connect()
+        writer.write(REQUEST)
+        head, body = await answer_of(reader)
+        writer.close()
+        assert head.startswith(b"HTTP/1.1 429"), head
+        assert json.loads(body)["error"]["code"] == "too_many_connections"
+        for held_reader, held_writer in held:
+            assert await closed_after(held_reader, HEADER_TIMEOUT_S + 3) < HEADER_TIMEOUT_S + 1.5
+            held_writer.close()
+        status, answer = await asyncio.to_thread(process.request, "GET", "/healthz")
+        assert (status, answer) == (200, {"status": "ok"})
+        assert not any("Traceback" in line for line in process.stderr_lines)
+    finally:
+        process.stop()
+        process.close()
