@@ -48,6 +48,7 @@ from livecommerce.web import (
 )
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
+from livecommerce.web.headers import add_headers
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
@@ -253,6 +254,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
+    add_headers(app, settings.server)
     secret = resolve_secret(settings.auth.secret, settings.store.data_dir)
     if secret.generated:
         log.warning(

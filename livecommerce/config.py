@@ -16,6 +16,7 @@ import dataclasses
 import ipaddress
 import math
 import os
+import re
 import tomllib
 import types
 import typing
@@ -166,6 +167,53 @@ def _networks(value: list[Any]) -> str | None:
     return None
 
 
+# CSP source expressions a page's frame-ancestors may list (CSP Level 3, "ancestor-source"):
+# 'self', 'none', a scheme ("https:") or a host source ("https://*.shop.example:443").
+_CSP_KEYWORDS = ("'self'", "'none'")
+_CSP_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:")
+_CSP_HOST_SOURCE = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://)?(?:\*|(?:\*\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*)(?::(?:[0-9]{1,5}|\*))?"
+    r"(?:/[A-Za-z0-9._~%!$&()*+=:@/-]*)?",
+    re.IGNORECASE,
+)
+
+
+def _frame_ancestors(value: list[Any]) -> str | None:
+    for item in value:
+        if not isinstance(item, str):
+            return (
+                f"must be a list of CSP sources like 'self' or https://shop.example, not {item!r}"
+            )
+        if item in _CSP_KEYWORDS or _CSP_SCHEME.fullmatch(item) or _CSP_HOST_SOURCE.fullmatch(item):
+            continue
+        return (
+            f"{item!r} is not a CSP source: use 'self', 'none', a scheme like https: "
+            "or an origin like https://shop.example"
+        )
+    if "'none'" in value and len(value) > 1:
+        return "'none' cannot be listed with other sources"
+    if not value:
+        return "must list at least one source ('none' forbids every frame)"
+    return None
+
+
+def _web_origins(value: list[Any]) -> str | None:
+    for item in value:
+        parts = urlsplit(item) if isinstance(item, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https", "ws", "wss")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+            or any(c.isspace() or c in ";,'\"" for c in item)
+        ):
+            return f"must be a list of origins like https://node2.example:8443, not {item!r}"
+    return None
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = _setting("127.0.0.1")
@@ -177,6 +225,11 @@ class ServerSettings:
     # Proxies whose X-Forwarded-For is believed when telling a client's address.
     trusted_proxies: list[str] = _setting([], _networks)  # noqa: RUF009
     max_connections_per_address: int = _setting(256, _non_negative)
+    header_read_timeout_s: float = _setting(10.0, _positive)
+    keepalive_timeout_s: float = _setting(75.0, _positive)
+    # Content-Security-Policy of the pages: who may frame them, and what else they may reach.
+    frame_ancestors: list[str] = _setting(["'self'"], _frame_ancestors)  # noqa: RUF009
+    connect_origins: list[str] = _setting([], _web_origins)  # noqa: RUF009
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,15 @@ from livecommerce.config import Settings
 from livecommerce.demo import DemoRoom
 from livecommerce.store.client import mask_url
 from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.web.client_address import TRUSTED_PROXIES
+from livecommerce.web.connections import NodeRunner
 from livecommerce.web.state import SIGNING_SECRET
 
 log = logging.getLogger("livecommerce.server")
 
 
-# A burst of thousands of viewers joining at once must not overflow the accept queue.
+# A burst of thousands of viewers joining at once must not overflow the accept queue
+# (given to the site too: asyncio listens again with the site's backlog, 128 by default).
 LISTEN_BACKLOG = 4096
 
 
@@ -79,11 +82,11 @@ async def run_node(
             sock = _bind(settings.server.host, settings.server.port)
             stack.callback(sock.close)
             settings = settings.replace("server", port=sock.getsockname()[1])
-            runner = web.AppRunner(create_app(settings), handle_signals=False)
+            app = create_app(settings)
+            runner = NodeRunner(app, settings.server, app[TRUSTED_PROXIES])
             await runner.setup()
             stack.push_async_callback(runner.cleanup)
-            site = web.SockSite(runner, sock, shutdown_timeout=settings.server.shutdown_timeout_s)
-            await site.start()
+            await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
             say(f"livecommerce listening on {settings.public_url}")
             say(store_line)
             if demo:

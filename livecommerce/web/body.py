@@ -3,17 +3,101 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from livecommerce.errors import ApiError, ErrorCode
 
 JSON_TYPES = ("application/json",)
+# Deeper than any endpoint's body; a deeper document is refused before anything walks it.
+MAX_JSON_DEPTH = 32
+# Digits of an integer literal: more than any field's bound (prices, timestamps in ms), far
+# fewer than Python's int-from-string limit (4,300), whose ValueError would otherwise escape.
+MAX_INT_DIGITS = 30
+# Unpaired UTF-16 surrogates: JSON's "\ud800" escape decodes to one, and no store, codec or
+# browser can encode it back.
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class RefusedJsonError(ValueError):
+    """The body is JSON that this server does not take (the message says why)."""
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise RefusedJsonError(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise RefusedJsonError(f"the number {text[:40]} is too large")
+    return value
+
+
+def _parse_constant(name: str) -> float:
+    raise RefusedJsonError(f"{name} is not a JSON value")
+
+
+def _check_tree(value: Any) -> None:
+    """Refuse nesting deeper than MAX_JSON_DEPTH and strings with unpaired surrogates;
+    iterative, so the walk itself cannot recurse too deeply."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if SURROGATE.search(item):
+                raise RefusedJsonError(
+                    "a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff)"
+                )
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise RefusedJsonError(f"it is nested deeper than {MAX_JSON_DEPTH} levels")
+        children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON (RFC 8259) from UTF-8 bytes; :class:`ApiError` ``invalid_json`` otherwise.
+
+    Refused, each with a 400 that says why: bytes that are not UTF-8, syntax errors,
+    NaN and Infinity, integers over :data:`MAX_INT_DIGITS` digits, numbers too large for a
+    float, nesting over :data:`MAX_JSON_DEPTH` levels, unpaired surrogates.
+    """
+    try:
+        value = json.loads(
+            raw.decode("utf-8-sig"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+        _check_tree(value)
+    except UnicodeDecodeError:
+        raise ApiError(ErrorCode.invalid_json, "The request body is not UTF-8 text.") from None
+    except RefusedJsonError as exc:
+        raise ApiError(ErrorCode.invalid_json, f"The request body is refused: {exc}.") from None
+    except RecursionError:
+        raise ApiError(
+            ErrorCode.invalid_json,
+            f"The request body is refused: it is nested deeper than {MAX_JSON_DEPTH} levels.",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            ErrorCode.invalid_json, f"The request body is not valid JSON: {exc}."
+        ) from None
+    return value
 
 
 async def read_json_object(request: web.Request, *, allow_empty: bool = False) -> dict[str, Any]:
-    """The body as a JSON object; 415/400/413 errors as in the catalogue."""
+    """The body as a JSON object (see :func:`parse_json`); 415/400/413 errors as in the
+    catalogue."""
     if request.content_length == 0 or (not request.body_exists):
         if allow_empty:
             return {}
@@ -26,12 +110,7 @@ async def read_json_object(request: web.Request, *, allow_empty: bool = False) -
     raw = await request.read()
     if not raw.strip() and allow_empty:
         return {}
-    try:
-        value = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(
-            ErrorCode.invalid_json, f"The request body is not valid JSON: {exc}."
-        ) from None
+    value = parse_json(raw)
     if not isinstance(value, dict):
         raise ApiError(ErrorCode.invalid_body, "The request body must be a JSON object.")
     return value
@@ -70,6 +149,30 @@ def text_field(
     if any(ord(c) < 32 and c not in "\n\t" for c in value):
         raise ApiError(
             ErrorCode.invalid_field, f"Field {name!r} has control characters.", field=name
+        )
+    return value
+
+
+def web_url_field(body: dict[str, Any], name: str, *, max_chars: int) -> str:
+    """An http(s) URL with a host, or a path on this site (``/...``); empty when absent.
+
+    Protocol-relative ``//host`` (and ``/\\host``, which browsers read the same way) and
+    every other scheme (``javascript:``, ``data:``) are refused: a page shows these URLs.
+    """
+    value = text_field(body, name, max_chars=max_chars, required=False)
+    if not value:
+        return ""
+    try:
+        parts = urlsplit(value)
+        web_url = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        web_url = False
+    site_path = value.startswith("/") and not value.startswith("//")
+    if any(c.isspace() or c in '\\<>"' for c in value) or not (site_path or web_url):
+        raise ApiError(
+            ErrorCode.invalid_field,
+            f"Field {name!r} must be an http(s) URL or a path on this site starting with '/'.",
+            field=name,
         )
     return value
 

@@ -18,6 +18,7 @@ from livecommerce.web.body import (
     reject_unknown,
     required_int,
     text_field,
+    web_url_field,
 )
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import CATALOG, ROOMS, SALES, SETTINGS
@@ -25,6 +26,7 @@ from livecommerce.web.state import CATALOG, ROOMS, SALES, SETTINGS
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE_CENTS = 100_000_000_00
 MAX_START_AHEAD_MS = 30 * 86_400_000
+MAX_IMAGE_URL_CHARS = 2000
 
 
 async def own_open_room(request: web.Request) -> Room:
@@ -51,13 +53,7 @@ async def add_product(request: web.Request) -> web.Response:
             "Field 'currency' must be an ISO 4217 code like EUR.",
             field="currency",
         )
-    image_url = text_field(body, "image_url", max_chars=2000, required=False) or None
-    if image_url is not None and not image_url.startswith(("https://", "http://", "/")):
-        raise ApiError(
-            ErrorCode.invalid_field,
-            "Field 'image_url' must be an http(s) URL or a path.",
-            field="image_url",
-        )
+    image_url = web_url_field(body, "image_url", max_chars=MAX_IMAGE_URL_CHARS) or None
     product = await request.app[CATALOG].add(room.id, sku, title, price, currency, image_url)
     return web.json_response(product.to_json(), status=201)
 

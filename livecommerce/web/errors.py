@@ -34,7 +34,13 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         code = error_for_status(exc.status)
         headers = {h: exc.headers[h] for h in KEPT_HEADERS if h in exc.headers}
         message = code.spec.message
-        if exc.status == 413:
+        if exc.status == 400:
+            # The framework's own sentence when it gave one (e.g. a WebSocket route asked
+            # without an upgrade), not the catalogue's sentence about JSON bodies.
+            given = (exc.text or "").strip()
+            has_sentence = given and not given.startswith(f"{exc.status}:")
+            message = given[:200] if has_sentence else "The request is not valid."
+        elif exc.status == 413:
             limit = request.app._client_max_size
             message = f"The request body is larger than the limit of {limit} bytes."
         return error_response(ApiError(code, message, headers=headers))

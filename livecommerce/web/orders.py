@@ -8,27 +8,48 @@ import time
 from aiohttp import web
 
 from livecommerce.auth import Role
+from livecommerce.commerce.models import Order
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.web.access import admits, caller, require_room_authority
+from livecommerce.web.access import (
+    RoomFrom,
+    admits,
+    caller,
+    require_room_authority,
+    require_room_scope,
+)
 from livecommerce.web.body import read_json_object
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import ORDERS, PRESENCE, ROOMS, STATS
 
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits: \d would also take other scripts' digits.
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 BUYER_ROLES = (Role.viewer, Role.anchor, Role.moderator)
 
 
-@admits(Role.backend)
+async def _order_in_reach(request: web.Request) -> Order | None:
+    """The order when the caller's token is limited to a room, checked to be of that room
+    (403 not_your_room otherwise); None for a token that reaches every room."""
+    principal = caller(request)
+    if principal.room is None:
+        return None
+    order = await request.app[ORDERS].get(request.match_info["order"])
+    require_room_scope(principal, str(order.fields["room"]))
+    return order
+
+
+@admits(Role.backend, room_from=RoomFrom.handler)
 async def order_paid(request: web.Request) -> web.Response:
     """The trading backend confirms payment (idempotent)."""
+    await _order_in_reach(request)
     await read_json_object(request, allow_empty=True)
     order = await request.app[ORDERS].settle(request.match_info["order"], "pay")
     return web.json_response(order.to_json())
 
 
-@admits(Role.backend, *BUYER_ROLES)
+@admits(Role.backend, *BUYER_ROLES, room_from=RoomFrom.handler)
 async def order_cancel(request: web.Request) -> web.Response:
     """The backend, or the buyer, cancels a reservation; stock returns (idempotent)."""
+    await _order_in_reach(request)
     await read_json_object(request, allow_empty=True)
     principal = caller(request)
     requester = "" if principal.role is Role.backend else principal.user
@@ -36,9 +57,11 @@ async def order_cancel(request: web.Request) -> web.Response:
     return web.json_response(order.to_json())
 
 
-@admits(Role.backend, Role.admin, *BUYER_ROLES)
+@admits(Role.backend, Role.admin, *BUYER_ROLES, room_from=RoomFrom.handler)
 async def get_order(request: web.Request) -> web.Response:
-    order = await request.app[ORDERS].get(request.match_info["order"])
+    order = await _order_in_reach(request) or await request.app[ORDERS].get(
+        request.match_info["order"]
+    )
     principal = caller(request)
     if principal.role not in (Role.backend, Role.admin) and principal.user != order.user:
         raise ApiError(ErrorCode.not_your_order)
@@ -56,7 +79,7 @@ async def room_stats(request: web.Request) -> web.Response:
 @admits(Role.admin)
 async def daily_active_buyers(request: web.Request) -> web.Response:
     day = request.query.get("date") or time.strftime("%Y-%m-%d", time.gmtime())
-    if not DAY.match(day):
+    if not DAY.fullmatch(day):
         raise ApiError(ErrorCode.invalid_parameter, "date must be YYYY-MM-DD.")
     try:
         time.strptime(day, "%Y-%m-%d")

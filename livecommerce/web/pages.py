@@ -14,6 +14,7 @@ from aiohttp import web
 
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.web.access import admits_anyone
+from livecommerce.web.headers import CSP, PAGE_POLICY
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import VIEWER_ROOT
 
@@ -30,14 +31,6 @@ CONTENT_TYPES = {
 # so they are cached briefly and then revalidated by Last-Modified/ETag.
 PAGE_CACHE = "no-cache"
 ASSET_CACHE = "public, max-age=300"
-# Other nodes may answer WHEP (307 to a room's origin), and covers and product images
-# may come from anywhere, hence http(s) in connect-src and img-src.
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data: http: https:; media-src 'self' blob:; "
-    "connect-src 'self' http: https: ws: wss:; base-uri 'none'; form-action 'self'; "
-    "object-src 'none'"
-)
 
 
 def viewer_directory() -> Path:
@@ -49,44 +42,55 @@ def viewer_directory() -> Path:
 
 
 def _file_response(path: Path, cache: str, policy: str | None = None) -> web.FileResponse:
-    headers = {
-        "Content-Type": CONTENT_TYPES[path.suffix],
-        "Cache-Control": cache,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
+    """The file with its type and caching; ``web.headers`` adds the common headers."""
+    headers = {"Content-Type": CONTENT_TYPES[path.suffix], "Cache-Control": cache}
     if policy is not None:
-        headers["Content-Security-Policy"] = policy
+        headers[CSP] = policy
     return web.FileResponse(path, headers=headers)
 
 
 @admits_anyone
 async def home(request: web.Request) -> web.StreamResponse:
     """The list of live rooms."""
-    return _file_response(request.app[VIEWER_ROOT] / "index.html", PAGE_CACHE, PAGE_POLICY)
+    page = request.app[VIEWER_ROOT] / "index.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
 @admits_anyone
 async def room(request: web.Request) -> web.StreamResponse:
     """One room: player, chat and shop (the page reads the room id from its URL)."""
     room_id_of(request)
-    return _file_response(request.app[VIEWER_ROOT] / "room.html", PAGE_CACHE, PAGE_POLICY)
+    page = request.app[VIEWER_ROOT] / "room.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
+def viewer_file(root: Path, relative: str) -> Path | None:
+    """The file ``relative`` names under ``root`` if it may be served, else None.
+
+    The path comes from a URL: a NUL byte (``%00``), a name the file system finds too
+    long, hidden parts, a way out of ``root`` or a kind not in :data:`CONTENT_TYPES`
+    each mean "no such file", never an error of the file system reaching the client.
+    """
+    if any(ord(c) < 32 or ord(c) == 127 for c in relative):
+        return None
+    if any(part.startswith(".") for part in Path(relative).parts):
+        return None
+    try:
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root) or path.suffix not in CONTENT_TYPES:
+            return None
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
 
 
 @admits_anyone
 async def asset(request: web.Request) -> web.StreamResponse:
     """A file under the viewer directory whose kind is in :data:`CONTENT_TYPES`."""
-    root = request.app[VIEWER_ROOT]
     relative = request.match_info["path"]
-    path = (root / relative).resolve()
-    hidden = any(part.startswith(".") for part in Path(relative).parts)
-    if (
-        hidden
-        or not path.is_relative_to(root)
-        or path.suffix not in CONTENT_TYPES
-        or not path.is_file()
-    ):
-        raise ApiError(ErrorCode.not_found, f"No file /static/{relative[:80]}.")
+    path = viewer_file(request.app[VIEWER_ROOT], relative)
+    if path is None:
+        raise ApiError(ErrorCode.not_found, f"No file {'/static/' + relative[:80]!r}.")
     return _file_response(path, ASSET_CACHE)
 
 

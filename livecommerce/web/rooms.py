@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -12,7 +11,8 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.discovery import RankedRoom
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
-from livecommerce.web.body import read_json_object, reject_unknown, text_field
+from livecommerce.web.body import read_json_object, reject_unknown, text_field, web_url_field
+from livecommerce.web.query import int_param
 from livecommerce.web.state import CATALOG, DISCOVERY, PRESENCE, ROOMS, SALES, SETTINGS
 
 MAX_LIST_LIMIT = 200
@@ -27,26 +27,6 @@ def room_id_of(request: web.Request) -> str:
     return room_id
 
 
-def cover_url_field(body: dict[str, Any]) -> str:
-    """``cover_url``: an http(s) URL or a path on this site (``/...``); empty when absent."""
-    value = text_field(body, "cover_url", max_chars=MAX_COVER_URL_CHARS, required=False)
-    if not value:
-        return ""
-    try:
-        parts = urlsplit(value)
-        web_url = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        web_url = False
-    site_path = value.startswith("/") and not value.startswith("//")
-    if any(c.isspace() or c in '\\<>"' for c in value) or not (site_path or web_url):
-        raise ApiError(
-            ErrorCode.invalid_field,
-            "Field 'cover_url' must be an http(s) URL or a path on this site starting with '/'.",
-            field="cover_url",
-        )
-    return value
-
-
 @admits(Role.anchor)
 async def create_room(request: web.Request) -> web.Response:
     """``{title, description?, cover_url?}`` → 201 room; the caller becomes its anchor."""
@@ -57,7 +37,7 @@ async def create_room(request: web.Request) -> web.Response:
     description = text_field(
         body, "description", max_chars=limits.max_description_chars, required=False
     )
-    cover_url = cover_url_field(body)
+    cover_url = web_url_field(body, "cover_url", max_chars=MAX_COVER_URL_CHARS)
     room = await request.app[ROOMS].create(caller(request).user, title, description, cover_url)
     return web.json_response(
         await _room_view(request, room), status=201, headers={"Location": f"/api/rooms/{room.id}"}
@@ -78,15 +58,8 @@ def _status_param(request: web.Request) -> RoomStatus | None:
 
 
 def _limit_param(request: web.Request) -> int:
-    default = request.app[SETTINGS].rooms.list_limit
-    raw = request.query.get("limit")
-    if raw is None:
-        return min(default, MAX_LIST_LIMIT)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
-        raise ApiError(
-            ErrorCode.invalid_parameter, f"limit must be an integer from 1 to {MAX_LIST_LIMIT}."
-        )
-    return int(raw)
+    default = min(request.app[SETTINGS].rooms.list_limit, MAX_LIST_LIMIT)
+    return int_param(request, "limit", 1, MAX_LIST_LIMIT, default)
 
 
 @admits_anyone
