@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Final
 
 from aiohttp import web
@@ -10,9 +9,7 @@ from aiohttp import web
 from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.streams.service import SessionAnswer
-from livecommerce.web.access import Handler, require_room_scope
-from livecommerce.web.rooms import room_id_of
-from livecommerce.web.state import PRINCIPAL
+from livecommerce.web.access import Handler
 
 SDP: Final = "application/sdp"
 SDP_FRAGMENT: Final = "application/trickle-ice-sdpfrag"
@@ -39,18 +36,6 @@ async def read_text_body(request: web.Request, content_type: str, what: str) -> 
         code = ErrorCode.invalid_sdp if content_type == SDP else ErrorCode.invalid_sdp_fragment
         raise ApiError(code, f"The request body is empty; send the {what}.")
     return text
-
-
-def room_scoped(handler: Handler) -> Handler:
-    """Refuse (403 not_your_room) a token limited to another room than ``{room}``, whatever
-    its role; placed inside ``@admits…`` and before a session request is passed on."""
-
-    @functools.wraps(handler)
-    async def scoped(request: web.Request) -> web.StreamResponse:
-        require_room_scope(request.get(PRINCIPAL), room_id_of(request))
-        return await handler(request)
-
-    return scoped
 
 
 def etag_of(session_id: str) -> str:

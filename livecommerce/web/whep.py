@@ -21,7 +21,6 @@ from livecommerce.web.sdp_http import (
     check_if_match,
     preflight,
     read_text_body,
-    room_scoped,
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
@@ -29,7 +28,6 @@ from livecommerce.web.state import PRINCIPAL, ROOMS, SETTINGS, STREAMS
 
 
 @admits_anyone
-@room_scoped
 async def play(request: web.Request) -> web.StreamResponse:
     """A recvonly SDP offer → 201 with the answer; 409 + Retry-After while not live."""
     room_id = room_id_of(request)
@@ -48,7 +46,6 @@ async def play(request: web.Request) -> web.StreamResponse:
 
 
 @admits_anyone
-@room_scoped
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the viewer's session (its URL is the capability); 200 if it already ended."""
@@ -60,7 +57,6 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits_anyone
-@room_scoped
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the viewer's session → 204."""

@@ -15,7 +15,6 @@ from livecommerce.web.sdp_http import (
     check_if_match,
     preflight,
     read_text_body,
-    room_scoped,
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
@@ -23,7 +22,6 @@ from livecommerce.web.state import SETTINGS, STREAMS
 
 
 @admits(Role.anchor)
-@room_scoped
 async def publish(request: web.Request) -> web.Response:
     """An SDP offer from the room's anchor → 201 with the answer and the session's Location."""
     room_id = room_id_of(request)
@@ -36,7 +34,6 @@ async def publish(request: web.Request) -> web.Response:
 
 
 @admits(Role.anchor, Role.moderator, Role.admin)
-@room_scoped
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the publication; 200 also when it already ended (the client closed first)."""
@@ -50,7 +47,6 @@ async def end(request: web.Request) -> web.Response:
 
 
 @admits(Role.anchor)
-@room_scoped
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the publication (RFC 8840 fragment) → 204."""
