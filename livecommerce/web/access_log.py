@@ -9,7 +9,9 @@ The value of every query parameter whose name looks like a credential (``token``
 ``secret``, ``password``, ``signature``, ``key``, ``auth``, ``credential``, ``session``…)
 is replaced by ``REDACTED``, in the request line and in the ``Referer``. Browsers
 cannot put headers on a WebSocket, so the channel takes its token in the query
-string; it must never reach a log file.
+string; it must never reach a log file. So is the session part of a WHIP/WHEP
+session URL (``/whep/ROOM/REDACTED``): whoever holds a WHEP session's URL may end
+it (RFC 9725).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ REDACTED = "REDACTED"
 # Parameter names (any case, anywhere in the name) whose values are credentials.
 CREDENTIAL_NAME = re.compile(r"token|secret|passw|pwd|sig|key|auth|cred|session|jwt", re.I)
 PAIR_SEPARATOR = re.compile(r"([&;])")
+SESSION_PATH = re.compile(r"^(/(?:whip|whep)/[^/?#]+/)[^/?#]+")
 
 
 def redact_query(query: str) -> str:
@@ -44,10 +47,12 @@ def redact_query(query: str) -> str:
 
 
 def redact_target(target: str) -> str:
-    """A request target or URL with its query redacted (:func:`redact_query`)."""
+    """A request target with its media session id and its query redacted
+    (:func:`redact_query`); a full URL (a ``Referer``) keeps its path."""
     head, question, query = target.partition("?")
+    head = SESSION_PATH.sub(rf"\g<1>{REDACTED}", head)
     if not question:
-        return target
+        return head
     query, hash_, fragment = query.partition("#")
     return f"{head}?{redact_query(query)}{hash_}{fragment}"
 

@@ -239,6 +239,7 @@ async def test_the_access_log_never_shows_a_token(
         for path in (
             f"/api/rooms?status=live&token={secret}",
             f"/api/rooms?a=1;access_token={secret}&X-Amz-Signature={secret}",
+            f"/whep/{room}/{secret}",
         ):
             async with http.get(
                 node.url + path, headers={"Referer": f"{node.url}/?t=1&token={secret}"}
@@ -251,6 +252,8 @@ async def test_the_access_log_never_shows_a_token(
     assert any(f"/ws/rooms/{room}?format=json&token=REDACTED " in line for line in lines), lines
     assert any("access_token=REDACTED&X-Amz-Signature=REDACTED" in line for line in lines)
     assert any("?t=1&token=REDACTED" in line for line in lines)
+    # A WHEP session URL is the capability to end that playback.
+    assert any(f"/whep/{room}/REDACTED " in line for line in lines), lines
 
 
 @pytest.mark.parametrize(
