@@ -109,7 +109,7 @@ def cluster_startup_nodes(url: str) -> tuple[str, list[tuple[str, int]]]:
         if not colon or "]" in port:  # no port given (or only an IPv6 address)
             host, port = entry.strip(), str(DEFAULT_STORE_PORT)
         host = host.strip("[]")
-        if not host or not port.isdigit():
+        if not host or not (port.isascii() and port.isdigit()):
             raise ValueError(f"bad cluster node {entry!r} (expected host:port)")
         nodes.append((host, int(port)))
     first = (
@@ -293,7 +293,7 @@ def udp_port_range(value: str) -> tuple[int, int] | None:
     if value == "":
         return None
     low, dash, high = value.partition("-")
-    if not (dash and low.isdigit() and high.isdigit()):
+    if not (dash and f"{low}{high}".isascii() and low.isdigit() and high.isdigit()):
         raise ValueError(f"must look like 50000-50999 or be empty, not {value!r}")
     if not 1024 <= int(low) <= int(high) <= 65535:
         raise ValueError(f"must be a range within 1024-65535 with low <= high, not {value!r}")

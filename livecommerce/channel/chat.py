@@ -16,7 +16,7 @@ from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.streams import StreamEntry, as_text, decode_entries
 
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 REFUSALS = {
     "banned": ErrorCode.banned,
     "room_muted": ErrorCode.room_muted,
@@ -28,7 +28,7 @@ REFUSALS = {
 
 def valid_message_id(value: str) -> bool:
     """Message ids are the history stream's entry ids: ``<ms>-<seq>``."""
-    return bool(STREAM_ID.match(value))
+    return STREAM_ID.fullmatch(value) is not None
 
 
 def message_id_order(message_id: str) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -146,11 +147,25 @@ def text_field(
             f"Field {name!r} must be at most {max_chars} characters.",
             field=name,
         )
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+    if not value.isprintable() and any(_spoofing(c) for c in value):
         raise ApiError(
-            ErrorCode.invalid_field, f"Field {name!r} has control characters.", field=name
+            ErrorCode.invalid_field,
+            f"Field {name!r} has control or bidi override characters.",
+            field=name,
         )
     return value
+
+
+# Reorder or hide what viewers read (a title shown as "evil.com" spelled backwards).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _spoofing(char: str) -> bool:
+    """Controls other than tab and newline (C0, DEL, C1), line/paragraph separators and
+    bidi embeddings, overrides and isolates: refused in every text field."""
+    if char in "\n\t":
+        return False
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS
 
 
 def web_url_field(body: dict[str, Any], name: str, *, max_chars: int) -> str:

@@ -27,7 +27,7 @@ class TrustedProxies:
 
     def trusts(self, address: str) -> bool:
         try:
-            ip = ipaddress.ip_address(address)
+            ip = ipaddress.ip_address(canonical_address(address))
         except ValueError:
             return False
         return any(ip in network for network in self._networks)
@@ -36,6 +36,7 @@ class TrustedProxies:
         """The client's address given the TCP peer and each ``X-Forwarded-For`` header."""
         if peer is None:
             return UNKNOWN
+        peer = canonical_address(peer)
         if not self._networks or not self.trusts(peer):
             return peer
         hops = [hop.strip() for header in forwarded_for for hop in header.split(",")]
@@ -43,8 +44,19 @@ class TrustedProxies:
             if not _is_address(hop):
                 return peer  # a garbled header: count the proxy, never a made-up address
             if not self.trusts(hop):
-                return str(ipaddress.ip_address(hop))
+                return canonical_address(hop)
         return peer
+
+
+def canonical_address(text: str) -> str:
+    """One spelling per client: an IPv4 client of a dual-stack socket (``::ffff:a.b.c.d``)
+    as its IPv4 address, a scope id dropped, IPv6 compressed; other text as it is."""
+    try:
+        ip = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return text
+    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+    return str(mapped or ip)
 
 
 def _is_address(text: str) -> bool:

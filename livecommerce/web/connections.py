@@ -23,7 +23,6 @@ limits of the channel and the media plane count the forwarded client address).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from aiohttp.web_log import AccessLogger
 from livecommerce.config import ServerSettings
 from livecommerce.errors import ApiError, ErrorCode, error_for_status
 from livecommerce.web.access_log import redacting_access_logger
-from livecommerce.web.client_address import TrustedProxies
+from livecommerce.web.client_address import TrustedProxies, canonical_address
 from livecommerce.web.headers import COMMON_HEADERS, CSP, NOTHING_POLICY
 
 log = logging.getLogger("livecommerce.web.connections")
@@ -103,12 +102,7 @@ def _peer_address(transport: asyncio.BaseTransport) -> str | None:
     peer = transport.get_extra_info("peername")
     if not (isinstance(peer, tuple) and peer and isinstance(peer[0], str)):
         return None
-    try:
-        ip = ipaddress.ip_address(peer[0].partition("%")[0])
-    except ValueError:
-        return peer[0]
-    mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
-    return str(mapped or ip)
+    return canonical_address(peer[0])
 
 
 class GuardedRequestHandler(web.RequestHandler):

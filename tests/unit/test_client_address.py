@@ -39,3 +39,9 @@ def test_no_peer_is_unknown() -> None:
 def test_trusted_proxies_setting_names_a_bad_network() -> None:
     with pytest.raises(ConfigError, match=r"server\.trusted_proxies"):
         build_settings([("test", {"server": {"trusted_proxies": ["10.0.0.0/33"]}})])
+
+
+def test_an_ipv4_client_of_a_dual_stack_socket_is_one_address_with_its_ipv4_spelling() -> None:
+    assert TrustedProxies([]).client_of("::ffff:203.0.113.9", []) == "203.0.113.9"
+    proxies = TrustedProxies(["10.0.0.0/8"])
+    assert proxies.client_of("::ffff:10.0.0.5", ["::ffff:198.51.100.7"]) == "198.51.100.7"
