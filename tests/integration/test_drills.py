@@ -153,7 +153,7 @@ async def test_drill_store_killed_mid_sale_loses_nothing_and_oversells_nothing(
                 answer = await buy(buyer, sale, f"k{n}")
                 assert answer == {
                     "type": "error", "code": "store_unavailable",
-                    "message": "The store is unavailable; try again shortly.",
+                    "message": "The store is unavailable; try again shortly.", "key": f"k{n}",
                 }  # fmt: skip
             status, body = await api(http, b, "GET", f"/api/rooms/{room}/sales/{sale}")
             assert status == 503
