@@ -105,17 +105,21 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f(
                 "messages",
                 LIST,
-                "`chat` frames, oldest first: the last `channel.welcome_messages`, "
-                "or those after `resume`",
+                "`chat` frames, oldest first (the last `channel.welcome_messages`, "
+                "or those after `resume`)",
             ),
             _f("likes", INT),
             _f("pinned_product", MAP, "as in the API", nullable=True),
             _f("sales", LIST, "every sale not ended, as in the API, with `left`"),
             _f("viewers", INT),
             _f("room_muted", BOOL),
-            _f("room_muted_until", INT, "ms; null unless muted for a time", nullable=True),
+            _f("room_muted_until", INT, "ms, or null unless muted for a set time", nullable=True),
             _f("slow_mode", MAP, "`{interval_s}`"),
-            _f("you", MAP, "`{user, role, muted_until, can_chat}`"),
+            _f(
+                "you",
+                MAP,
+                "`{user, role, muted_until, can_chat}` (`role` is `anonymous` without a token)",
+            ),
         ),
     ),
     ServerFrame(
@@ -173,7 +177,7 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         name="room_muted",
         audience=ROOM,
         when="only the anchor and moderators may chat",
-        fields=(_f("until", INT, "ms; null: until lifted", nullable=True),),
+        fields=(_f("until", INT, "ms (null: until lifted)", nullable=True),),
     ),
     ServerFrame(
         name="room_unmuted",
@@ -238,11 +242,11 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f("key", STR),
             _f("ok", BOOL),
             _f("order", STR, "when ok", optional=True),
-            _f("expires_at", INT, "ms, when ok: pay before it", optional=True),
+            _f("expires_at", INT, "ms, pay before it (when ok)", optional=True),
             _f(
                 "reason",
                 STR,
-                "when not ok: `sold_out`, `not_enough_stock`, `limit_reached`, "
+                "when not ok, one of `sold_out`, `not_enough_stock`, `limit_reached`, "
                 "`sale_ended`, `sale_not_started`, `sale_not_found`, `banned`",
                 optional=True,
             ),
@@ -297,7 +301,7 @@ CLIENT_FRAMES: tuple[ClientFrame, ...] = (
         name="like",
         when="needs a token; within the user's [like budget](#likes), summed and "
         "broadcast as totals",
-        fields=(_f("count", INT, "1..`channel.max_likes_per_frame`, default 1", optional=True),),
+        fields=(_f("count", INT, "1..`channel.max_likes_per_frame` (default 1)", optional=True),),
     ),
     ClientFrame(name="ping", when="answered with `pong`"),
     ClientFrame(
@@ -305,12 +309,12 @@ CLIENT_FRAMES: tuple[ClientFrame, ...] = (
         when="needs a token; answered with `buy_result` (see [Commerce](#commerce))",
         fields=(
             _f("sale", STR, "the sale's id"),
-            _f("qty", INT, "1..1000, default 1", optional=True),
+            _f("qty", INT, "1..1000 (default 1)", optional=True),
             _f(
                 "key",
                 STR,
-                "1..128 printable characters: the buyer's idempotency key; the same "
-                "user's same key on the same sale always gets the same answer, on any node",
+                "the buyer's idempotency key, 1..128 printable characters (the same "
+                "user's same key on the same sale always gets the same answer, on any node)",
             ),
         ),
     ),
@@ -363,4 +367,7 @@ def _check_fields(spec: FrameSpec, message: Event) -> None:
         if value is None and field.nullable:
             continue
         if not field.kind.admits(value):
-            raise EventError(f"{field.name!r} of {spec.name!r} must be a {field.kind.value}")
+            article = "an" if field.kind.value[0] in "aeiou" else "a"
+            raise EventError(
+                f"{field.name!r} of {spec.name!r} must be {article} {field.kind.value}"
+            )
