@@ -10,9 +10,9 @@ channel does not import those packages (they are its siblings).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from livecommerce.bus import ROOM_MUTE_TIMER, USER_MUTE_TIMER
 from livecommerce.channel.chat import ChatMessage, ChatService
@@ -24,7 +24,7 @@ from livecommerce.channel.wire import OutgoingFrame
 
 
 class JsonView(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
+    def to_json(self) -> Mapping[str, object]: ...
 
 
 class RoomView(JsonView, Protocol):
