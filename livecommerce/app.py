@@ -12,6 +12,7 @@ from aiohttp import web
 from livecommerce.auth import resolve_secret
 from livecommerce.bus import StoreRoomBus
 from livecommerce.channel.chat import ChatService
+from livecommerce.channel.events import check_delivery
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
 from livecommerce.channel.presence import Presence
@@ -106,7 +107,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             store_client.mask_url(settings.store.url),
         )
     keys = Keys(settings.store.key_prefix)
-    bus = StoreRoomBus(client, keys)
+    bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
     app[BUS] = bus
     app[ROOMS] = RoomService(client, keys, scripts, bus)
@@ -152,13 +153,13 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
         ScriptRunner(app[STORE], app[METRICS]),
     )
     likes = LikeCounter(
-        client,
-        keys,
-        scripts,
-        app[BUS],
-        settings,
-        app[SETTINGS].discovery,
-        app[METRICS],
+        client=client,
+        keys=keys,
+        scripts=scripts,
+        bus=app[BUS],
+        settings=settings,
+        discovery=app[SETTINGS].discovery,
+        metrics=app[METRICS],
     )
     presence = Presence(client, keys, scripts, app[NODE_ID], settings.presence_ttl_s)
     hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)

@@ -1,13 +1,11 @@
 """The node's rooms: local sessions per room, fed from the room bus.
 
-Bus events are client frames, plus a few routing keys the hub consumes and
-never sends (they start with ``_``):
-
-* ``_to``: deliver only to that user's sessions;
-* ``_close``: close the receiving sessions with this close code afterwards;
-* ``_timer`` with ``_then_at`` (ms) and ``_then`` (a frame): deliver ``_then``
-  at that time, replacing the timer of the same name; ``_timer`` alone
-  cancels it (used for mute expiry).
+Each :class:`~livecommerce.bus.Delivery` from the bus is sent to the room's
+sessions, or to one user's sessions when it names one (``to``); then the
+receiving sessions are closed (``close_code``) or get a per-session timer
+set or cancelled (``timer``, used for mute expiry). Frames from other nodes
+are passed on as they come, so a node of a newer release may add frame
+types; frames this node sends itself are checked against the event registry.
 
 Each event is encoded once per wire format for all local sessions. Plain
 broadcasts that arrive in the same event-loop tick (a busy room's chat, read
@@ -23,9 +21,9 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 
-from livecommerce.bus import Event, Listener, RoomBus
+from livecommerce.bus import Delivery, Event, Listener, RoomBus
+from livecommerce.channel.events import check_frame
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import FrameBatch, OutgoingFrame
@@ -127,47 +125,47 @@ class ChannelHub:
         with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
             await self._presence.report(session.room_id, 0)
 
-    def broadcast_local(self, room_id: str, message: dict[str, Any]) -> None:
-        """Send a frame to this node's sessions of the room only."""
+    def broadcast_local(self, room_id: str, message: Event) -> None:
+        """Send a frame to this node's sessions of the room only; EventError if the
+        event registry does not describe it."""
+        check_frame(message)
         room = self._rooms.get(room_id)
         if room is None:
             return
         self._write_queued(room)
-        frame = OutgoingFrame(message)
+        frame = OutgoingFrame(dict(message))
         for session in list(room.sessions):
             session.deliver(frame)
 
-    def _on_event(self, room_id: str, event: Event) -> None:
+    def _on_event(self, room_id: str, delivery: Delivery) -> None:
         room = self._rooms.get(room_id)
         if room is None:
             return
-        event = dict(event)
-        if event.get("type") == "likes":
+        event = delivery.event
+        if delivery.type == "likes":
             total = event.get("total")
             if not isinstance(total, int) or total <= room.likes:
                 return  # totals from several nodes may cross; never show a smaller one
             room.likes = total
-        if not any(key.startswith("_") for key in event):
-            self._queue(room, OutgoingFrame(event))
+        frame = OutgoingFrame(dict(event))
+        if not delivery.routed:
+            self._queue(room, frame)
             return
         self._write_queued(room)
-        target = event.pop("_to", None)
-        close_code = event.pop("_close", None)
-        timer = event.pop("_timer", None)
-        then_at = event.pop("_then_at", None)
-        then = event.pop("_then", None)
-        frame = OutgoingFrame(event)
-        later = OutgoingFrame(then) if isinstance(then, dict) else None
-        sessions = [s for s in room.sessions if target is None or s.user == target]
+        timer = delivery.timer
+        later = None
+        if timer is not None and timer.then is not None and not timer.cancels:
+            later = OutgoingFrame(dict(timer.then))
+        sessions = [s for s in room.sessions if delivery.to is None or s.user == delivery.to]
         for session in sessions:
             session.deliver(frame)
-            if isinstance(timer, str):
-                if later is not None and isinstance(then_at, int) and then_at > 0:
-                    session.schedule(timer, then_at, later)
+            if timer is not None:
+                if later is None:
+                    session.cancel(timer.name)
                 else:
-                    session.cancel(timer)
-            if isinstance(close_code, int):
-                session.close(close_code, str(event.get("type", "")))
+                    session.schedule(timer.name, timer.at_ms, later)
+            if delivery.close_code is not None:
+                session.close(delivery.close_code, delivery.type)
 
     def _on_gap(self, room_id: str) -> None:
         """The bus may have lost events: tell clients to resume from their last id."""

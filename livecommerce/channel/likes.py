@@ -50,6 +50,7 @@ class LikeCounter:
 
     def __init__(
         self,
+        *,
         client: StoreClient,
         keys: Keys,
         scripts: ScriptRunner,

@@ -8,9 +8,10 @@ refused strings that are not valid Unicode.)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from livecommerce.channel.events import CLIENT
 from livecommerce.channel.text import clean_chat_text, is_printable_identifier
 from livecommerce.channel.wire import ProtocolError
 
@@ -38,31 +39,36 @@ class Buy:
 
 
 ClientMessage = Chat | Like | Ping | Buy
-KNOWN_TYPES = ("chat", "like", "ping", "buy")
+KNOWN_TYPES = tuple(CLIENT)
 MAX_KEY_CHARS = 128
 MAX_BUY_QTY = 1000
 
 
-def _field(frame: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
-    value = frame.get(name, default)
-    if value is None and default is None:
+def _text(frame: Mapping[str, object], name: str) -> str:
+    value = frame.get(name)
+    if value is None:
         raise ProtocolError("missing_field", f"'{frame['type']}' needs a '{name}' field.")
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ProtocolError(
-            "invalid_field", f"'{name}' of '{frame['type']}' must be {kind.__name__}."
-        )
+    if not isinstance(value, str):
+        raise ProtocolError("invalid_field", f"'{name}' of '{frame['type']}' must be str.")
+    return value
+
+
+def _int(frame: Mapping[str, object], name: str, default: int) -> int:
+    value = frame.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError("invalid_field", f"'{name}' of '{frame['type']}' must be int.")
     return value
 
 
 def parse_client_message(
-    frame: dict[str, Any], max_chat_chars: int, max_likes: int
+    frame: Mapping[str, object], max_chat_chars: int, max_likes: int
 ) -> ClientMessage:
     """Check a decoded frame's fields; :class:`ProtocolError` names the problem."""
     kind = frame["type"]
     if kind == "chat":
-        return Chat(clean_chat_text(_field(frame, "text", str), max_chat_chars))
+        return Chat(clean_chat_text(_text(frame, "text"), max_chat_chars))
     if kind == "like":
-        count = _field(frame, "count", int, default=1)
+        count = _int(frame, "count", default=1)
         if not 1 <= count <= max_likes:
             raise ProtocolError(
                 "invalid_field", f"'count' of 'like' must be from 1 to {max_likes}."
@@ -71,9 +77,9 @@ def parse_client_message(
     if kind == "ping":
         return Ping()
     if kind == "buy":
-        sale = _field(frame, "sale", str)
-        qty = _field(frame, "qty", int, default=1)
-        key = _field(frame, "key", str)
+        sale = _text(frame, "sale")
+        qty = _int(frame, "qty", default=1)
+        key = _text(frame, "key")
         if not (
             is_printable_identifier(key, MAX_KEY_CHARS)
             and is_printable_identifier(sale, MAX_KEY_CHARS)

@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Mapping
 from enum import Enum
 from typing import Protocol
 
 from livecommerce.channel.chat import message_id_order
+from livecommerce.channel.events import check_frame
 from livecommerce.channel.wire import FrameBatch, OutgoingFrame, WireFormat
 from livecommerce.errors import ErrorCode
 
@@ -64,6 +66,7 @@ class ChannelSession:
 
     def __init__(
         self,
+        *,
         connection: Connection,
         wire: WireFormat,
         room_id: str,
@@ -118,8 +121,10 @@ class ChannelSession:
                 continue
             self._write(frame.frame(self.wire))
 
-    def send(self, message: dict[str, object]) -> None:
-        """Send a frame meant for this client only."""
+    def send(self, message: Mapping[str, object]) -> None:
+        """Send a frame meant for this client only; EventError (nothing sent) if the
+        event registry does not describe it."""
+        check_frame(message)
         self.deliver(OutgoingFrame(dict(message)))
 
     def _write(self, data: bytes) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import re
 import struct
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
 
 import msgpack
 
@@ -48,9 +48,10 @@ def websocket_frame(payload: bytes, opcode: int) -> bytes:
     return header + payload
 
 
-def encode_payload(message: dict[str, Any], wire: WireFormat) -> bytes:
+def encode_payload(message: Mapping[str, object], wire: WireFormat) -> bytes:
     if wire is WireFormat.msgpack:
-        return msgpack.packb(message, use_bin_type=True)  # type: ignore[no-any-return]
+        packed: bytes = msgpack.packb(message, use_bin_type=True)
+        return packed
     return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -59,7 +60,7 @@ class OutgoingFrame:
 
     __slots__ = ("_frames", "message")
 
-    def __init__(self, message: dict[str, Any]) -> None:
+    def __init__(self, message: Mapping[str, object]) -> None:
         self.message = message
         self._frames: dict[WireFormat, bytes] = {}
 
@@ -97,7 +98,7 @@ MAX_NESTING = 16
 MAX_INT_DIGITS = 20
 
 
-def decode_client_frame(data: bytes | str, wire: WireFormat) -> dict[str, Any]:
+def decode_client_frame(data: bytes | str, wire: WireFormat) -> dict[str, object]:
     """A client frame as a map with a string ``type``; :class:`ProtocolError` otherwise.
 
     Whatever the bytes, this returns or raises ProtocolError: nesting is checked
@@ -162,9 +163,9 @@ def _check_json_nesting(text: str) -> None:
             depth -= 1
 
 
-def _check_text(value: dict[str, Any]) -> None:
+def _check_text(value: dict[str, object]) -> None:
     """Every string in the frame (keys and values, at any depth) must be valid Unicode."""
-    pending: list[Any] = [value]
+    pending: list[object] = [value]
     while pending:
         item = pending.pop()
         if isinstance(item, dict):

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from livecommerce.bus import RoomBus
+from livecommerce.bus import Delivery, RoomBus
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
@@ -260,7 +260,7 @@ class OrderService:
         self, room_id: str, sale_id: str, order_id: str, user: str, status: str, left: int
     ) -> None:
         await self._bus.publish(
-            room_id, {"type": "order", "id": order_id, "status": status, "_to": user}
+            room_id, Delivery({"type": "order", "id": order_id, "status": status}, to=user)
         )
         if left >= 0:
             self._sold_out.pop((room_id, sale_id), None)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from livecommerce.bus import RoomBus
+from livecommerce.bus import ROOM_MUTE_TIMER, USER_MUTE_TIMER, Delivery, RoomBus, Timer
 from livecommerce.config import ModerationSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.metrics import Metrics
@@ -85,35 +85,32 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _event_for(request: ModerationRequest, until: int) -> dict[str, Any]:
-    """The bus event that tells every node (and client) what changed."""
+def _event_for(request: ModerationRequest, until: int) -> Delivery:
+    """The bus delivery that tells every node (and client) what changed."""
     action = request.action
     if action is Action.mute_room:
-        event: dict[str, Any] = {"type": "room_muted", "until": None if until < 0 else until}
-        event["_timer"] = "room-mute"
-        if until > 0:
-            event.update({"_then_at": until, "_then": {"type": "room_unmuted"}})
-        return event
+        room_unmuted = {"type": "room_unmuted"} if until > 0 else None
+        return Delivery(
+            {"type": "room_muted", "until": None if until < 0 else until},
+            timer=Timer(ROOM_MUTE_TIMER, at_ms=max(until, 0), then=room_unmuted),
+        )
     if action is Action.unmute_room:
-        return {"type": "room_unmuted", "_timer": "room-mute"}
+        return Delivery({"type": "room_unmuted"}, timer=Timer(ROOM_MUTE_TIMER))
     if action is Action.mute_user:
-        return {
-            "type": "muted",
-            "until": until,
-            "_to": request.target,
-            "_timer": "user-mute",
-            "_then_at": until,
-            "_then": {"type": "unmuted"},
-        }
+        return Delivery(
+            {"type": "muted", "until": until},
+            to=request.target,
+            timer=Timer(USER_MUTE_TIMER, at_ms=until, then={"type": "unmuted"}),
+        )
     if action is Action.unmute_user:
-        return {"type": "unmuted", "_to": request.target, "_timer": "user-mute"}
+        return Delivery({"type": "unmuted"}, to=request.target, timer=Timer(USER_MUTE_TIMER))
     if action is Action.ban:
-        return {"type": "banned", "_to": request.target, "_close": BANNED_CLOSE_CODE}
+        return Delivery({"type": "banned"}, to=request.target, close_code=BANNED_CLOSE_CODE)
     if action is Action.unban:
-        return {"type": "unbanned", "_to": request.target}
+        return Delivery({"type": "unbanned"}, to=request.target)
     if action is Action.slow_mode:
-        return {"type": "slow_mode", "interval_s": request.duration_s}
-    return {"type": "chat_deleted", "id": request.target}
+        return Delivery({"type": "slow_mode", "interval_s": request.duration_s})
+    return Delivery({"type": "chat_deleted", "id": request.target})
 
 
 class ModerationService:

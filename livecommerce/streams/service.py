@@ -348,7 +348,7 @@ class StreamService:
     async def _listen(self, room_id: str) -> None:
         if room_id in self._listeners:
             return
-        listener = Listener(room_id, lambda event: self._on_event(room_id, event))
+        listener = Listener(room_id, lambda delivery: self._on_event(room_id, delivery.event))
         self._listeners[room_id] = listener
         await self._bus.listen(listener)
 

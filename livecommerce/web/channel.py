@@ -17,12 +17,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from livecommerce.auth import Principal, Role, verify_token
 from livecommerce.channel.chat import valid_message_id
+from livecommerce.channel.events import check_frame
 from livecommerce.channel.messages import (
     Buy,
     Chat,
@@ -32,8 +32,8 @@ from livecommerce.channel.messages import (
     parse_client_message,
 )
 from livecommerce.channel.session import ChannelSession, now_ms
+from livecommerce.channel.welcome import WelcomeSources, read_welcome, start_session
 from livecommerce.channel.wire import (
-    OutgoingFrame,
     ProtocolError,
     WireFormat,
     decode_client_frame,
@@ -96,7 +96,7 @@ class AiohttpConnection:
             self._transport.abort()
 
 
-def error_frame(error: ApiError) -> dict[str, Any]:
+def error_frame(error: ApiError) -> dict[str, object]:
     return {"type": "error", "code": error.code.name, "message": error.message, **error.details}
 
 
@@ -122,8 +122,10 @@ def _resume_id(request: web.Request) -> str | None:
 
 
 async def _send_direct(
-    ws: web.WebSocketResponse, wire: WireFormat, message: dict[str, Any]
+    ws: web.WebSocketResponse, wire: WireFormat, message: dict[str, object]
 ) -> None:
+    """Send a registered frame before the session exists (EventError otherwise)."""
+    check_frame(message)
     payload = encode_payload(message, wire)
     if wire is WireFormat.msgpack:
         await ws.send_bytes(payload)
@@ -223,20 +225,27 @@ async def _admit_and_serve(
         await _send_direct(ws, wire, {"type": "banned"})
         raise ApiError(ErrorCode.banned)
     session = ChannelSession(
-        AiohttpConnection(ws, request),
-        wire,
-        room.id,
-        principal.user if principal else None,
-        principal.role.value if principal else None,
-        _privileged(principal, room),
-        request.app[SETTINGS].channel.send_buffer_bytes,
+        connection=AiohttpConnection(ws, request),
+        wire=wire,
+        room_id=room.id,
+        user=principal.user if principal else None,
+        role=principal.role.value if principal else None,
+        privileged=_privileged(principal, room),
+        max_buffer=request.app[SETTINGS].channel.send_buffer_bytes,
     )
     hub = request.app[HUB]
     await hub.join(session)
     if principal is not None and principal.expires_at > 0:
         session.end_at("token-expiry", principal.expires_at * 1000, ErrorCode.token_expired)
     try:
-        await _welcome(request, session, room, principal, resume, moderation)
+        welcome = await read_welcome(
+            _welcome_sources(request),
+            session=session,
+            room=room,
+            moderation=moderation,
+            resume=resume,
+        )
+        start_session(session, welcome, resume)
         await _serve_frames(request, ws, session, principal)
     except STORE_UNAVAILABLE_ERRORS:
         request.app[METRICS].store_unavailable.inc("channel")
@@ -249,56 +258,17 @@ async def _admit_and_serve(
     return session.close_code
 
 
-async def _welcome(
-    request: web.Request,
-    session: ChannelSession,
-    room: Room,
-    principal: Principal | None,
-    resume: str | None,
-    moderation: Any,
-) -> None:
+def _welcome_sources(request: web.Request) -> WelcomeSources:
     settings = request.app[SETTINGS].channel
-    chat = request.app[CHAT]
-    messages = None
-    if resume is not None:
-        messages = await chat.since(room.id, resume, settings.history_size)
-    resumed = messages is not None
-    if messages is None:
-        messages = await chat.recent(room.id, settings.welcome_messages)
-    last_id = messages[-1].id if messages else resume
-    pinned = await request.app[CATALOG].pinned(room.id)
-    can_chat = principal is not None and (
-        session.privileged
-        or (moderation.room_muted_until is None and moderation.muted_until is None)
+    return WelcomeSources(
+        chat=request.app[CHAT],
+        likes=request.app[LIKES],
+        hub=request.app[HUB],
+        catalog=request.app[CATALOG],
+        sales=request.app[SALES],
+        welcome_messages=settings.welcome_messages,
+        history_size=settings.history_size,
     )
-    welcome = {
-        "type": "welcome",
-        "room": room.to_json(),
-        "resumed": resumed,
-        "messages": [m.to_frame() for m in messages],
-        "likes": await request.app[LIKES].total(room.id),
-        "pinned_product": pinned.to_json() if pinned else None,
-        "sales": [sale.to_json() for sale in await request.app[SALES].active(room.id)],
-        "viewers": request.app[HUB].viewers(room.id),
-        "room_muted": moderation.room_muted_until is not None,
-        "room_muted_until": moderation.room_muted_until
-        if (moderation.room_muted_until or 0) > 0
-        else None,
-        "slow_mode": {"interval_s": moderation.slow_mode_s},
-        "you": {
-            "user": principal.user if principal else None,
-            "role": principal.role.value if principal else "anonymous",
-            "muted_until": moderation.muted_until,
-            "can_chat": can_chat,
-        },
-    }
-    session.start_streaming(OutgoingFrame(welcome), last_id)
-    if moderation.muted_until:
-        session.schedule("user-mute", moderation.muted_until, OutgoingFrame({"type": "unmuted"}))
-    if (moderation.room_muted_until or 0) > 0:
-        session.schedule(
-            "room-mute", moderation.room_muted_until, OutgoingFrame({"type": "room_unmuted"})
-        )
 
 
 async def _serve_frames(
@@ -365,7 +335,7 @@ async def _answer(
 
 
 def _parse(
-    data: Any, session: ChannelSession, max_bytes: int, max_chars: int, max_likes: int
+    data: bytes | str, session: ChannelSession, max_bytes: int, max_chars: int, max_likes: int
 ) -> ClientMessage:
     size = len(data) if isinstance(data, bytes) else len(data.encode(errors="surrogatepass"))
     if size > max_bytes:

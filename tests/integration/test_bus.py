@@ -9,20 +9,26 @@ from typing import Any
 
 import pytest
 
-from livecommerce.bus import Event, Listener, StoreRoomBus
+from livecommerce.bus import Delivery, Event, EventCheck, Listener, StoreRoomBus
 from livecommerce.store.client import StoreClient, connect
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 
 
+def carry_anything(delivery: Delivery) -> None:
+    """These tests are about the transport; the event registry's check has its own."""
+
+
 class Inbox:
     def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
         self.events: list[Event] = []
         self.gaps = 0
         self.changed = asyncio.Event()
 
-    def on_event(self, event: Event) -> None:
-        self.events.append(event)
+    def on_event(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+        self.events.append(delivery.event)
         self.changed.set()
 
     def on_gap(self) -> None:
@@ -37,9 +43,11 @@ class Inbox:
         return self.events
 
 
-async def open_bus(url: str, key_prefix: str) -> tuple[StoreRoomBus, StoreClient]:
+async def open_bus(
+    url: str, key_prefix: str, check: EventCheck = carry_anything
+) -> tuple[StoreRoomBus, StoreClient]:
     client = connect(url, connect_timeout_s=1, command_timeout_s=2, retries=1)
-    bus = StoreRoomBus(client, Keys(key_prefix))
+    bus = StoreRoomBus(client, Keys(key_prefix), check=check)
     await bus.start()
     return bus, client
 
@@ -112,7 +120,7 @@ async def test_a_failing_listener_does_not_stop_the_others(
     first, second = two_nodes
     healthy = Inbox()
 
-    def broken(event: Event) -> None:
+    def broken(delivery: Delivery) -> None:
         raise RuntimeError("listener bug")
 
     await second.listen(Listener("room1", broken))

@@ -308,7 +308,15 @@ async def test_a_slow_reader_is_dropped_without_hurting_others(
         big = "x" * 60_000
         for n in range(400):
             await bus.publish(
-                room, {"type": "chat", "id": f"1-{n}", "user": "u", "text": big, "ts": 1}
+                room,
+                {
+                    "type": "chat",
+                    "id": f"1-{n}",
+                    "user": "u",
+                    "role": "viewer",
+                    "text": big,
+                    "ts": 1,
+                },
             )
             if hub.local_viewers(room) == 1:
                 break

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,8 @@ import msgpack
 import pytest
 import redis.asyncio as aioredis
 
-from livecommerce.bus import Listener
+from livecommerce.bus import Delivery, Event, Listener
+from livecommerce.channel.events import check_delivery
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
@@ -28,13 +29,16 @@ class LocalBus:
     def __init__(self) -> None:
         self.listeners: list[Listener] = []
 
-    async def publish(self, room_id: str, event: Mapping[str, Any]) -> None:
-        self.emit(room_id, event)
+    async def publish(self, room_id: str, delivery: Delivery | Event) -> None:
+        self.emit(room_id, delivery)
 
-    def emit(self, room_id: str, event: Mapping[str, Any]) -> None:
+    def emit(self, room_id: str, delivery: Delivery | Event) -> None:
+        if not isinstance(delivery, Delivery):
+            delivery = Delivery(delivery)
+        check_delivery(delivery)
         for listener in list(self.listeners):
             if listener.room_id == room_id:
-                listener.on_event(dict(event))
+                listener.on_event(delivery)
 
     async def listen(self, listener: Listener) -> None:
         self.listeners.append(listener)
@@ -92,7 +96,13 @@ WELCOME = OutgoingFrame({"type": "welcome"})
 async def join(hub: ChannelHub, user: str, streaming: bool = True) -> RecordingConnection:
     connection = RecordingConnection()
     connection.session = ChannelSession(
-        connection, WireFormat.msgpack, "r1", user, "viewer", False, 1 << 20
+        connection=connection,
+        wire=WireFormat.msgpack,
+        room_id="r1",
+        user=user,
+        role="viewer",
+        privileged=False,
+        max_buffer=1 << 20,
     )
     await hub.join(connection.session)
     if streaming:
@@ -102,7 +112,14 @@ async def join(hub: ChannelHub, user: str, streaming: bool = True) -> RecordingC
 
 
 def chat(n: int) -> dict[str, Any]:
-    return {"type": "chat", "id": f"{n}-0", "user": "u", "text": f"line {n}", "ts": n}
+    return {
+        "type": "chat",
+        "id": f"{n}-0",
+        "user": "u",
+        "role": "viewer",
+        "text": f"line {n}",
+        "ts": n,
+    }
 
 
 async def test_events_of_one_tick_are_one_write_per_session(hub: Any) -> None:
@@ -127,7 +144,7 @@ async def test_routed_events_keep_the_bus_order(hub: Any) -> None:
     ann, bob = await join(channel, "ann"), await join(channel, "bob")
     bus.emit("r1", chat(1))
     bus.emit("r1", chat(2))
-    bus.emit("r1", {"type": "order", "id": "o1", "status": "paid", "_to": "ann"})
+    bus.emit("r1", Delivery({"type": "order", "id": "o1", "status": "paid"}, to="ann"))
     bus.emit("r1", chat(3))
     await asyncio.sleep(0)
     seen = [frame for write in ann.writes for frame in frames_of(write)]

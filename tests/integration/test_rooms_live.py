@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from livecommerce.bus import Listener, StoreRoomBus
+from livecommerce.channel.events import check_delivery
 from livecommerce.errors import ApiError
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.rooms.service import RoomService
@@ -28,7 +29,7 @@ class Clock:
 async def live_rooms(
     valkey: EmbeddedValkey, key_prefix: str
 ) -> AsyncIterator[tuple[RoomService, StoreRoomBus, Clock]]:
-    bus, client = await open_bus(valkey.url, key_prefix)
+    bus, client = await open_bus(valkey.url, key_prefix, check_delivery)
     clock = Clock()
     yield RoomService(client, Keys(key_prefix), ScriptRunner(client), bus, clock), bus, clock
     await bus.stop()

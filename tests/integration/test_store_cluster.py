@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from livecommerce.bus import Event, Listener, StoreRoomBus
+from livecommerce.bus import Delivery, Event, Listener, StoreRoomBus
 from livecommerce.store.client import StoreClient, connect
 from livecommerce.store.keys import Keys
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.test_bus import carry_anything
 from tests.integration.test_stampede import stampede
 from tests.store_cluster import ValkeyCluster
 
@@ -57,8 +58,8 @@ class Inbox:
         self.gaps = 0
         self.changed = asyncio.Event()
 
-    def on_event(self, event: Event) -> None:
-        self.events.append(event)
+    def on_event(self, delivery: Delivery) -> None:
+        self.events.append(delivery.event)
         self.changed.set()
 
     def on_gap(self) -> None:
@@ -85,8 +86,8 @@ async def test_room_events_follow_a_slot_that_moves_to_another_master(
     keys = Keys(key_prefix)
     other_client = connect(valkey_cluster.url, connect_timeout_s=1, command_timeout_s=2, retries=1)
     listener_bus, publisher_bus = (
-        StoreRoomBus(cluster_client, keys),
-        StoreRoomBus(other_client, keys),
+        StoreRoomBus(cluster_client, keys, check=carry_anything),
+        StoreRoomBus(other_client, keys, check=carry_anything),
     )
     await listener_bus.start()
     await publisher_bus.start()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from livecommerce.bus import StoreRoomBus
+from livecommerce.channel.events import check_delivery
 from livecommerce.commerce.catalog import Catalog
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService, SaleTerms
@@ -33,7 +34,7 @@ async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
     store.start()
     client = connect(store.url, connect_timeout_s=1, command_timeout_s=2, retries=1)
     keys = Keys(key_prefix)
-    bus = StoreRoomBus(client, keys)
+    bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
     scripts = ScriptRunner(client)
     sales, orders = (

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from livecommerce.bus import StoreRoomBus
+from livecommerce.channel.events import check_delivery
 from livecommerce.commerce.models import Product
 from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService, SaleTerms
@@ -42,7 +43,7 @@ async def buy_services(
     keys = Keys(key_prefix)
     scripts = ScriptRunner(client)
     await scripts.load_all()
-    bus = StoreRoomBus(client, keys)
+    bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
     batcher = StoreBatcher(client, scripts) if batch_buys else None
     orders = OrderService(

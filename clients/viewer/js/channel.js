@@ -1,14 +1,16 @@
 // The room channel over WebSocket (JSON frames): reconnects with backoff and resumes from the
 // last chat message seen; frames sent while disconnected wait in a small queue.
 
+import { CLOSE_CODES } from './errors.js';
+
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15_000;
 const MAX_QUEUED = 20;
 // Close codes after which reconnecting cannot help (see docs/channel.md).
 const FINAL = new Map([
-  [4403, 'banned'],
-  [4404, 'no_room'],
-  [4410, 'room_ended'],
+  [CLOSE_CODES.banned, 'banned'],
+  [CLOSE_CODES.room_not_found, 'no_room'],
+  [CLOSE_CODES.room_ended, 'room_ended'],
 ]);
 
 export class Channel {

@@ -1,11 +1,14 @@
 // WHEP playback with a plain RTCPeerConnection. Retries with backoff while the room is not
 // live (409), unknown (404), busy (503) or unreachable, and when the connection drops.
 
+import { TEXT } from './texts.js';
+
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 15_000;
 const GATHER_TIMEOUT_MS = 2000;
 // A disconnected ICE connection often comes back by itself; give it this long.
 const DISCONNECTED_GRACE_MS = 3000;
+const DROPPED = 'The stream dropped; reconnecting…';
 
 function waitForGathering(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -135,10 +138,10 @@ export class WhepPlayer {
         this.retryMs = FIRST_RETRY_MS;
         this.onState('playing');
       } else if (state === 'failed' || state === 'closed') {
-        this.retry('retrying', 'The stream dropped; reconnecting…');
+        this.retry('retrying', DROPPED);
       } else if (state === 'disconnected') {
         grace = setTimeout(() => {
-          if (current()) this.retry('retrying', 'The stream dropped; reconnecting…');
+          if (current()) this.retry('retrying', DROPPED);
         }, DISCONNECTED_GRACE_MS);
       }
     });
@@ -164,7 +167,7 @@ export class WhepPlayer {
       if (code === 'room_ended') {
         this.running = false;
         this.teardown();
-        this.onState('stopped', 'The room has ended.');
+        this.onState('stopped', TEXT.roomEnded);
       } else if (response.status === 409 || response.status === 404) {
         this.retry('waiting', 'Waiting for the anchor to go live…', afterMs);
       } else if (response.status === 401 || response.status === 403) {

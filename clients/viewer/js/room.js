@@ -4,13 +4,16 @@ import { api } from './api.js';
 import { currentUser, joinAsGuest, mountSignIn, onChange, signOut, takeTokenFromFragment } from './auth.js';
 import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
-import { clock } from './format.js';
+import { CLOSE_CODES } from './errors.js';
 import { WhepPlayer } from './player.js';
 import { ShopView } from './shop.js';
+import { TEXT } from './texts.js';
 
 const $ = (id) => document.getElementById(id);
 const roomId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const STAFF = new Set(['moderator', 'admin']);
+// Every URL of this room: the id comes from the address bar, so it is always encoded.
+const roomPath = (prefix, rest = '') => `${prefix}/${encodeURIComponent(roomId)}${rest}`;
 
 let room = null;
 let you = { user: null, role: 'anonymous', can_chat: false };
@@ -18,7 +21,7 @@ let you = { user: null, role: 'anonymous', can_chat: false };
 let carriedNote = '';
 
 // The signed-in user, unless the token is limited to another room: the server refuses such a
-// token here (close 4403 not_your_room), so this page then watches anonymously.
+// token here (closing with not_your_room), so this page then watches anonymously.
 function userHere() {
   const user = currentUser();
   return user && (!user.room || user.room === roomId) ? user : null;
@@ -30,27 +33,18 @@ function tokenHere() {
 }
 
 const ERRORS = {
-  sign_in_required: 'Sign in to chat, like or buy.',
-  room_muted: 'The room is muted: only the anchor and moderators can chat.',
-  muted: 'You are timed out for now.',
-  banned: 'You are banned from this room.',
-  blocked_term: 'That message contains a word this room does not allow.',
-  message_too_long: 'That message is too long.',
+  sign_in_required: TEXT.signInToAct,
+  room_muted: TEXT.roomMuted,
+  muted: TEXT.timedOut,
+  banned: TEXT.banned,
+  blocked_term: TEXT.blockedTerm,
+  message_too_long: TEXT.tooLong,
 };
 
-function untilText(until) {
-  const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-  return `${seconds} s`;
-}
-
 function errorText(frame) {
-  if (frame.code === 'rate_limited') {
-    return frame.until ? `You are sending too fast; wait ${untilText(frame.until)}.` : frame.message;
-  }
-  if (frame.code === 'slow_mode') {
-    return frame.until ? `Slow mode is on; wait ${untilText(frame.until)}.` : frame.message;
-  }
-  if (frame.code === 'muted' && frame.until) return `You are timed out until ${clock(frame.until)}.`;
+  if (frame.code === 'rate_limited') return frame.until ? TEXT.tooFast(frame.until) : frame.message;
+  if (frame.code === 'slow_mode') return frame.until ? TEXT.slowModeWait(frame.until) : frame.message;
+  if (frame.code === 'muted' && frame.until) return TEXT.timedOutUntil(frame.until);
   return ERRORS[frame.code] || frame.message;
 }
 
@@ -62,10 +56,14 @@ function canModerate() {
 const chat = new ChatView($('messages'), $('chat-note'), {
   allowed: canModerate,
   me: () => you.user,
-  remove: (id) => api('DELETE', `/api/rooms/${roomId}/messages/${encodeURIComponent(id)}`, { token: tokenHere() }),
+  remove: (id) =>
+    api('DELETE', roomPath('/api/rooms', `/messages/${encodeURIComponent(id)}`), { token: tokenHere() }),
   timeout: (user, seconds) =>
-    api('POST', `/api/rooms/${roomId}/moderation/mute-user`, { token: tokenHere(), body: { user, duration_s: seconds } }),
-  ban: (user) => api('POST', `/api/rooms/${roomId}/moderation/ban`, { token: tokenHere(), body: { user } }),
+    api('POST', roomPath('/api/rooms', '/moderation/mute-user'), {
+      token: tokenHere(),
+      body: { user, duration_s: seconds },
+    }),
+  ban: (user) => api('POST', roomPath('/api/rooms', '/moderation/ban'), { token: tokenHere(), body: { user } }),
 });
 
 // Not signed in: on a demo server take a guest token at once, else say how to sign in.
@@ -74,7 +72,7 @@ async function needSignIn(retry, say) {
     await joinAsGuest();
     retry();
   } catch (error) {
-    say(error.code === 'demo_disabled' ? 'Sign in to take part: paste your token above.' : error.message);
+    say(error.code === 'demo_disabled' ? TEXT.signInToTakePart : error.message);
   }
 }
 
@@ -88,12 +86,12 @@ const shop = new ShopView(
 );
 
 const playerState = $('player-state');
-const player = new WhepPlayer($('video'), `/whep/${encodeURIComponent(roomId)}`, tokenHere, (state, detail) => {
+const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, detail) => {
   const words = {
-    connecting: 'Connecting…',
+    connecting: TEXT.connecting,
     waiting: detail,
     retrying: detail,
-    stopped: detail || 'Stopped.',
+    stopped: detail || TEXT.stopped,
   };
   playerState.hidden = state === 'playing';
   playerState.textContent = words[state] || '';
@@ -132,9 +130,9 @@ function welcome(frame) {
   shop.resendPending();
   const notes = carriedNote ? [carriedNote] : [];
   carriedNote = '';
-  if (frame.room_muted) notes.push('The room is muted: only the anchor and moderators can chat.');
-  if (you.muted_until) notes.push(`You are timed out until ${clock(you.muted_until)}.`);
-  if (frame.slow_mode && frame.slow_mode.interval_s) notes.push(`Slow mode: one message every ${frame.slow_mode.interval_s} s.`);
+  if (frame.room_muted) notes.push(TEXT.roomMuted);
+  if (you.muted_until) notes.push(TEXT.timedOutUntil(you.muted_until));
+  if (frame.slow_mode && frame.slow_mode.interval_s) notes.push(TEXT.slowMode(frame.slow_mode.interval_s));
   chat.say(notes.join(' '));
 }
 
@@ -145,30 +143,28 @@ const handlers = {
   likes: (f) => setLikes(f.total),
   viewers: (f) => setViewers(f.count),
   live: () => {
-    chat.notice('The stream is live.');
+    chat.notice(TEXT.live);
     player.restart();
   },
-  offline: () => chat.notice('The stream went offline; it resumes when the anchor is back.'),
+  offline: () => chat.notice(TEXT.offline),
   product_pinned: (f) => shop.setPinned(f.product),
   sale_started: (f) => {
     loadProducts();
     shop.upsertSale(f.sale);
-    chat.notice('A flash sale has started!');
+    chat.notice(TEXT.saleStarted);
   },
   sale_stock: (f) => shop.stock(f.sale, f.left),
   sold_out: (f) => shop.soldOut(f.sale),
   sale_ended: (f) => shop.ended(f.sale),
   buy_result: (f) => shop.buyResult(f),
   order: (f) => shop.orderStatus(f),
-  room_muted: (f) =>
-    chat.notice(f.until ? `The room is muted until ${clock(f.until)}.` : 'The room is muted: only the anchor and moderators can chat.'),
-  room_unmuted: () => chat.notice('The room is no longer muted.'),
-  muted: (f) => chat.notice(`You are timed out until ${clock(f.until)}.`, 'bad'),
-  unmuted: () => chat.notice('Your timeout is over; you can chat again.'),
-  banned: () => chat.notice('You were banned from this room.', 'bad'),
-  unbanned: () => chat.notice('Your ban was lifted.'),
-  slow_mode: (f) =>
-    chat.notice(f.interval_s ? `Slow mode: one message every ${f.interval_s} s.` : 'Slow mode is off.'),
+  room_muted: (f) => chat.notice(f.until ? TEXT.roomMutedUntil(f.until) : TEXT.roomMuted),
+  room_unmuted: () => chat.notice(TEXT.roomUnmuted),
+  muted: (f) => chat.notice(TEXT.timedOutUntil(f.until), 'bad'),
+  unmuted: () => chat.notice(TEXT.timeoutOver),
+  banned: () => chat.notice(TEXT.bannedNow, 'bad'),
+  unbanned: () => chat.notice(TEXT.unbanned),
+  slow_mode: (f) => chat.notice(TEXT.slowMode(f.interval_s)),
   room_ended: () => ended(),
   error: (f) => {
     const text = errorText(f);
@@ -178,9 +174,9 @@ const handlers = {
 };
 
 function ended() {
-  chat.notice('The room has ended. Thanks for watching!');
+  chat.notice(TEXT.thanks);
   player.stop();
-  playerState.textContent = 'The room has ended.';
+  playerState.textContent = TEXT.roomEnded;
   playerState.hidden = false;
   $('chat-input').disabled = true;
 }
@@ -194,28 +190,28 @@ const channel = new Channel(
   },
   (state, code) => {
     document.body.dataset.channel = state;
-    if (state === 'closed' && code === 4401) {
-      carriedNote = 'Your token is no longer valid; you are watching anonymously. Sign in again to chat.';
+    if (state === 'closed' && code === CLOSE_CODES.token_expired) {
+      carriedNote = TEXT.tokenInvalid;
       chat.say(carriedNote);
       signOut();
     } else if (state === 'closed') {
-      chat.say('Reconnecting to the room…');
+      chat.say(TEXT.reconnecting);
     } else if (state === 'open') {
-      if (/Reconnecting/.test($('chat-note').textContent)) chat.say('');
+      if ($('chat-note').textContent === TEXT.reconnecting) chat.say('');
     } else if (state === 'banned') {
-      chat.say('You are banned from this room.');
-      shop.failPending('You are banned from this room.');
+      chat.say(TEXT.banned);
+      shop.failPending(TEXT.banned);
     } else if (state === 'room_ended') {
       ended();
     } else if (state === 'no_room') {
-      chat.say('There is no such room.');
+      chat.say(TEXT.noSuchRoom);
     }
   },
 );
 
 async function loadProducts() {
   try {
-    const answer = await api('GET', `/api/rooms/${roomId}/products`);
+    const answer = await api('GET', roomPath('/api/rooms', '/products'));
     shop.setProducts(answer.products);
   } catch {
     /* sale cards show a generic title until the next try */
@@ -259,9 +255,9 @@ async function start() {
   takeTokenFromFragment();
   mountSignIn($('signin'));
   try {
-    showRoom(await api('GET', `/api/rooms/${encodeURIComponent(roomId)}`));
+    showRoom(await api('GET', roomPath('/api/rooms')));
   } catch (error) {
-    playerState.textContent = error.code === 'room_not_found' ? 'There is no such room.' : error.message;
+    playerState.textContent = error.code === 'room_not_found' ? TEXT.noSuchRoom : error.message;
     return;
   }
   if (room.status === 'ended') {

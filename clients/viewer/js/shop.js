@@ -2,6 +2,7 @@
 
 import { newKey } from './api.js';
 import { clock, countdown, el, money } from './format.js';
+import { TEXT } from './texts.js';
 
 const REASONS = {
   sold_out: 'Sold out: every unit has been taken.',
@@ -10,7 +11,7 @@ const REASONS = {
   sale_ended: 'This sale has ended.',
   sale_not_started: 'This sale has not started yet.',
   sale_not_found: 'This sale no longer exists.',
-  banned: 'You are banned from this room.',
+  banned: TEXT.banned,
 };
 const ORDER_STATUS = {
   reserved: 'reserved: pay before',
