@@ -35,10 +35,10 @@ import queue
 import random
 import socket
 import types
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Final
+from typing import Final
 
 import aioice.ice
 from aioice import turn
@@ -58,7 +58,7 @@ from media.nat import IceNetwork, host_candidate, with_public_address
 EXPECTED_VERSIONS: Final = {"aiortc": "1.16.0", "aioice": "0.13.0"}
 
 FrameSink = Callable[[RTCRtpCodecParameters, bytes, int], None]
-SendLoop = Callable[[RTCRtpSender, RTCRtpCodecParameters], Coroutine[Any, Any, None]]
+SendLoop = Callable[[RTCRtpSender, RTCRtpCodecParameters], Awaitable[None]]
 
 
 class UnsupportedVersionError(RuntimeError):
@@ -180,9 +180,7 @@ def include_loopback_candidates() -> None:
 # one component's candidates (host sockets first, then STUN and TURN), and on
 # Connection._protocols listing the sockets the connection reads and closes.
 GET_COMPONENT_CANDIDATES: Final = "get_component_candidates"
-GatherFunction = Callable[
-    [aioice.ice.Connection, int, list[str], int], Coroutine[Any, Any, list[Candidate]]
-]
+GatherFunction = Callable[[aioice.ice.Connection, int, list[str], int], Awaitable[list[Candidate]]]
 _network = IceNetwork()
 _gather_original: GatherFunction | None = None
 

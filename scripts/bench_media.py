@@ -43,7 +43,10 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -266,7 +269,7 @@ async def view(play_url: str, count: int) -> None:
         await pc.close()
 
 
-async def first_frame(http: Any, play_url: str) -> float:
+async def first_frame(http: aiohttp.ClientSession, play_url: str) -> float:
     """One late joiner: seconds from its offer to its first decoded video frame (``inf``
     when none came within 10 s)."""
     from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -452,16 +455,17 @@ def slope(steps: list[Step]) -> float:
     )
 
 
-def read_json_line(process: subprocess.Popen[str], timeout_s: float) -> dict[str, Any]:
+def read_seconds(process: subprocess.Popen[str], timeout_s: float) -> list[float]:
+    """The ``seconds`` of the JSON line a ``first-frames`` process prints."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if line.startswith("{"):
-            return dict(json.loads(line))
+            return [float(x) for x in json.loads(line)["seconds"]]
         if not line and process.poll() is not None:
             break
-    raise RuntimeError(f"{process.args} printed no result")
+    raise RuntimeError(f"{process.args!r} printed no result")
 
 
 def time_to_first_frame(clip: Path, joins: int, port: int) -> dict[str, list[float]]:
@@ -485,7 +489,7 @@ def time_to_first_frame(clip: Path, joins: int, port: int) -> dict[str, list[flo
             time.sleep(2.0)
             viewer = spawn("first-frames", "--server", url, "--joins", str(joins), "--seed", "7")
             processes.append(viewer)
-            found[label] = [float(x) for x in read_json_line(viewer, 20.0 * joins)["seconds"]]
+            found[label] = read_seconds(viewer, 20.0 * joins)
         finally:
             for process in reversed(processes):
                 process.kill()
