@@ -75,9 +75,8 @@ from livecommerce.web.state import (
     STORE,
     STREAMS,
 )
+from media import aiortc_patches
 from media.limits import raise_open_files_limit
-from media.loopback import include_loopback_candidates
-from media.nat import configure_ice
 from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
@@ -226,8 +225,10 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     """The media plane; closed before the store so going offline is still recorded."""
     settings = app[SETTINGS]
     if settings.media.loopback_candidates:
-        include_loopback_candidates()
-    configure_ice(settings.media.public_ip or None, udp_port_range(settings.media.udp_ports))
+        aiortc_patches.include_loopback_candidates()
+    aiortc_patches.configure_ice(
+        settings.media.public_ip or None, udp_port_range(settings.media.udp_ports)
+    )
     raise_open_files_limit()
     streams = StreamService(
         app[ROOMS],
@@ -245,11 +246,16 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
 
 
 def create_app(settings: Settings) -> web.Application:
-    """The HTTP application for one node; ``settings.store.url`` must name the store."""
+    """The HTTP application for one node; ``settings.store.url`` must name the store.
+
+    Raises :class:`~media.aiortc_patches.UnsupportedVersionError` under other aiortc or
+    aioice versions than the media plane was written for, before anything starts.
+    """
     if not settings.store.url:
         raise ValueError(
             "create_app needs store.url; `livecommerce serve` starts an embedded store"
         )
+    aiortc_patches.install()
     app = web.Application(
         middlewares=[cors_middleware(settings.media), json_errors, body_limit],
         client_max_size=settings.server.max_body_bytes,

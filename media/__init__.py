@@ -1,5 +1,5 @@
 """The media plane: WebRTC publication and subscription, forwarding encoded frames.
 
-Imports nothing from ``livecommerce``. Its sessions arrive with the media issue;
-for now the package only reserves its place in the distribution.
+Imports nothing from ``livecommerce``. :class:`media.hub.MediaHub` is the entry point;
+every reach into aiortc's and aioice's internals is in :mod:`media.aiortc_patches`.
 """

@@ -3,13 +3,15 @@
 The relay never decodes, so it can forward any H.264 profile a publisher
 sends. aiortc negotiates H.264 by profile (RFC 6184: the profile part of
 ``profile-level-id`` must match, the level need not) but only lists the two
-baseline profiles, so an OBS offer (High) would fail to negotiate. We add
-the other profiles to aiortc's codec table once per process; the level we
-declare is 5.2 because a relay can receive any level.
+baseline profiles, so an OBS offer (High) would fail to negotiate.
+:func:`missing_video_codecs` names the entries to add (the level we declare is
+5.2 because a relay can receive any level); adding them, and Opus's stereo
+parameters, to aiortc's codec table is :func:`media.aiortc_patches.install`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -63,23 +65,26 @@ def _h264(profile_level_id: str, payload_type: int) -> list[RTCRtpCodecParameter
     ]
 
 
-def register_passthrough_codecs() -> None:
-    """Extend aiortc's codec table (idempotent): every H.264 profile, Opus in stereo."""
-    video = CODECS["video"]
+def missing_video_codecs(
+    video: Sequence[RTCRtpCodecParameters],
+) -> list[RTCRtpCodecParameters]:
+    """The H.264 entries (each with its RTX) a video codec table lacks to match every profile.
+
+    Their payload types follow the table's highest; empty when nothing is missing.
+    """
     known = {
         h264_profile(str(c.parameters.get("profile-level-id", "")))
         for c in video
         if c.mimeType.lower() == "video/h264"
     }
     payload_type = max(c.payloadType or 0 for c in video) + 1
+    missing: list[RTCRtpCodecParameters] = []
     for profile_level_id in EXTRA_H264_PROFILES:
         if h264_profile(profile_level_id) in known:
             continue
-        video.extend(_h264(profile_level_id, payload_type))
+        missing.extend(_h264(profile_level_id, payload_type))
         payload_type += 2
-    for codec in CODECS["audio"]:
-        if codec.mimeType.lower() == "audio/opus":
-            codec.parameters.update(OPUS_PARAMETERS)
+    return missing
 
 
 def h264_profile(profile_level_id: str) -> H264Profile | None:

@@ -29,9 +29,8 @@ from typing import Any
 
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from media import aiortc_patches
 from media.admission import SessionSlots
-from media.codecs import register_passthrough_codecs
-from media.dtls import allow_rsa_peers
 from media.offer import OfferSummary, check_offer
 from media.publication import Publication
 from media.pull import Pull, WhepClient
@@ -77,13 +76,17 @@ async def _nothing(key: str, session_id: str, reason: str) -> None:
 
 
 class MediaHub:
-    """Publications and subscriptions of one node."""
+    """Publications and subscriptions of one node.
+
+    Making one installs :mod:`media.aiortc_patches` (idempotent), so it raises
+    :class:`~media.aiortc_patches.UnsupportedVersionError` under other aiortc or
+    aioice versions than those pinned.
+    """
 
     def __init__(
         self, settings: RelaySettings, on_broadcast_end: BroadcastEnded = _nothing
     ) -> None:
-        register_passthrough_codecs()
-        allow_rsa_peers()
+        aiortc_patches.install()  # what the relay needs of aiortc; refuses other versions
         self.settings = settings
         self.counters = MediaCounters()
         self._on_broadcast_end = on_broadcast_end

@@ -11,13 +11,13 @@ from typing import Any
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from media.aiortc_patches import FrameSink, install_tap, send_rtcp_pli
 from media.codecs import choose_codec, preferences_for
 from media.offer import OfferSummary, UnprocessableOfferError
 from media.peers import ConnectDeadline, answer_offer, close_quietly, new_peer_connection
 from media.relay import TrackRelay
 from media.session_ids import session_label
 from media.settings import RelaySettings
-from media.tap import FrameSink, install_tap
 from media.trickle import RemoteIce, SdpFragment
 
 log = logging.getLogger("media.publication")
@@ -28,7 +28,7 @@ EndCallback = Callable[["Publication", str], None]
 async def send_pli(receiver: RTCRtpReceiver) -> None:
     """Ask the publisher for a keyframe (RTCP PLI on every SSRC it sends)."""
     for source in receiver.getSynchronizationSources():
-        await receiver._send_rtcp_pli(source.source)
+        await send_rtcp_pli(receiver, source.source)
 
 
 def pusher(relay: TrackRelay) -> FrameSink:

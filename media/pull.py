@@ -15,12 +15,12 @@ from typing import Any, Protocol
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from media.aiortc_patches import install_tap, negotiated_codecs
 from media.peers import close_quietly, new_peer_connection
 from media.publication import pli_sender, pusher
 from media.relay import TrackRelay
 from media.session_ids import session_label
 from media.settings import RelaySettings
-from media.tap import install_tap
 
 log = logging.getLogger("media.pull")
 
@@ -91,9 +91,10 @@ class Pull:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         for transceiver in self._pc.getTransceivers():
-            if transceiver.receiver.track is not track or not transceiver._codecs:
+            codecs = negotiated_codecs(transceiver)
+            if transceiver.receiver.track is not track or not codecs:
                 continue
-            codec = transceiver._codecs[0]
+            codec = codecs[0]
             assert self._make_relay is not None
             relay = self._make_relay(codec)
             self.relays[track.kind] = relay

@@ -1,8 +1,9 @@
 """Fan-out of one published track to many viewers, without decoding.
 
 The publisher's receiver hands each encoded frame to :meth:`TrackRelay.push`
-(see :mod:`media.tap`); the relay wraps it once in an ``av.Packet`` and offers
-that same packet to every viewer's bounded :class:`~media.track.PacketTrack`.
+(see :func:`media.aiortc_patches.install_tap`); the relay wraps it once in an
+``av.Packet`` and offers that same packet to every viewer's bounded
+:class:`~media.track.PacketTrack`.
 
 Late joiners (video): the relay keeps the current group of pictures — the last
 keyframe and every frame since — and a new viewer starts with it at once, its

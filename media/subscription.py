@@ -9,6 +9,7 @@ from typing import Any
 from aiortc import RTCPeerConnection
 from aiortc.exceptions import OperationError
 
+from media.aiortc_patches import route_keyframe_requests
 from media.codecs import preferences_for
 from media.offer import OfferSummary, UnprocessableOfferError
 from media.peers import ConnectDeadline, answer_offer, close_quietly, new_peer_connection
@@ -22,7 +23,6 @@ from media.trickle import RemoteIce, SdpFragment
 log = logging.getLogger("media.subscription")
 
 EndCallback = Callable[["Subscription", str], None]
-KEYFRAME_HOOK = "_send_keyframe"
 
 
 class Subscription:
@@ -83,9 +83,9 @@ class Subscription:
                 f"The player cannot receive this room's codecs ({names})."
             ) from None
         for kind, transceiver in transceivers.items():
-            # Viewers' PLI/FIR only set a flag aiortc's encoder reads; we have no
-            # encoder, so route them to the relay (skip to next keyframe, ask upstream).
-            setattr(transceiver.sender, KEYFRAME_HOOK, self.tracks[kind].request_keyframe)
+            # The relay has no encoder to force a keyframe from: the viewer's track skips
+            # to the next keyframe and asks upstream.
+            route_keyframe_requests(transceiver.sender, self.tracks[kind].request_keyframe)
         self._deadline.start()
         return answer
 

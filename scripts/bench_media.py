@@ -1,6 +1,7 @@
 """Media fan-out benchmark: the pass-through relay against aiortc's MediaRelay, same run.
 
     python scripts/bench_media.py [--quick] [--profiles 360p,720p] [--seconds 5] [--profile-at N]
+                                  [--parts cpu,first-frame] [--joins 10]
 
 Runs a bench server (one process), a publisher (one process, a pre-encoded VP8 +
 Opus clip looped without re-encoding, so it costs little) and N viewers spread
@@ -17,14 +18,23 @@ against N), the largest N whose viewers all got ≥ 90 % of the frame rate while
 the server used < 95 % of a core, and the ratio baseline/pass-through.
 Everything shares this machine's cores: viewer processes compete with the
 server, so "largest N" is a lower bound on what the server alone sustains.
+
+Time to first frame (``first-frame``): a late joiner's wait, from its offer to
+its first decoded video frame, when the publisher ignores keyframe requests
+(the clip's keyframes come every 2 s, like OBS's). One viewer at a time joins
+at random moments of the group of pictures, against the relay with its GOP
+cache and against the same relay without it (the baseline: a joiner waits for
+the next keyframe); it reports the medians and their ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -33,7 +43,10 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -101,7 +114,7 @@ def make_clip(path: Path, width: int, height: int, bitrate: int, seconds: float 
 # Server
 
 
-async def serve(mode: str, port: int) -> None:
+async def serve(mode: str, port: int, gop_cache_frames: int | None = None) -> None:
     from aiohttp import web
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
@@ -109,7 +122,10 @@ async def serve(mode: str, port: int) -> None:
     from media.hub import MediaHub
     from media.settings import RelaySettings
 
-    hub = MediaHub(RelaySettings(video_queue_frames=300, frame_sender=mode == "passthrough"))
+    settings = RelaySettings(video_queue_frames=300, frame_sender=mode == "passthrough")
+    if gop_cache_frames is not None:
+        settings = dataclasses.replace(settings, gop_cache_frames=gop_cache_frames)
+    hub = MediaHub(settings)
     relay = MediaRelay()
     published: dict[str, Any] = {}
     peers: dict[str, RTCPeerConnection] = {}
@@ -253,6 +269,58 @@ async def view(play_url: str, count: int) -> None:
         await pc.close()
 
 
+async def first_frame(http: aiohttp.ClientSession, play_url: str) -> float:
+    """One late joiner: seconds from its offer to its first decoded video frame (``inf``
+    when none came within 10 s)."""
+    from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    first: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    readers: list[asyncio.Task[None]] = []
+
+    async def read(track: MediaStreamTrack) -> None:
+        await track.recv()  # decoded: the first picture a player can show
+        if not first.done():
+            first.set_result(time.monotonic())
+
+    def on_track(track: MediaStreamTrack) -> None:
+        if track.kind == "video":
+            readers.append(asyncio.ensure_future(read(track)))
+
+    pc.on("track", on_track)
+    pc.addTransceiver("video", direction="recvonly")
+    pc.addTransceiver("audio", direction="recvonly")
+    joined = time.monotonic()
+    await pc.setLocalDescription(await pc.createOffer())
+    async with http.post(
+        play_url, data=pc.localDescription.sdp, headers={"Content-Type": "application/sdp"}
+    ) as reply:
+        answer = await reply.text()
+    await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    try:
+        return await asyncio.wait_for(first, 10) - joined
+    except TimeoutError:
+        return float("inf")
+    finally:
+        for reader in readers:
+            reader.cancel()
+        await pc.close()
+
+
+async def first_frames(play_url: str, joins: int, seed: int) -> None:
+    """Time ``joins`` late joiners, one at a time, joining at random moments of the clip's
+    2-s group of pictures; print their seconds to first frame as one JSON line."""
+    import aiohttp
+
+    rng = random.Random(seed)
+    seconds: list[float] = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(joins):
+            await asyncio.sleep(rng.uniform(0.2, 2.2))
+            seconds.append(await first_frame(http, play_url))
+    print(json.dumps({"seconds": seconds}), flush=True)
+
+
 # Orchestration
 
 
@@ -387,6 +455,62 @@ def slope(steps: list[Step]) -> float:
     )
 
 
+def read_seconds(process: subprocess.Popen[str], timeout_s: float) -> list[float]:
+    """The ``seconds`` of the JSON line a ``first-frames`` process prints."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith("{"):
+            return [float(x) for x in json.loads(line)["seconds"]]
+        if not line and process.poll() is not None:
+            break
+    raise RuntimeError(f"{process.args!r} printed no result")
+
+
+def time_to_first_frame(clip: Path, joins: int, port: int) -> dict[str, list[float]]:
+    """Each join's time to first frame with the relay's GOP cache and without it."""
+    from media.settings import RelaySettings
+
+    found: dict[str, list[float]] = {}
+    cases = {"GOP cache": RelaySettings().gop_cache_frames, "no GOP cache": 0}
+    for i, (label, frames) in enumerate(cases.items()):
+        url = f"http://127.0.0.1:{port + 10 * i}"
+        server = spawn(
+            "server", "--mode", "passthrough", "--port", str(port + 10 * i),
+            "--gop-cache-frames", str(frames),
+        )  # fmt: skip
+        processes = [server]
+        try:
+            wait_line(server, "ready")
+            publisher = spawn("publish", "--server", url, "--clip", str(clip))
+            processes.append(publisher)
+            wait_line(publisher, "publishing")
+            time.sleep(2.0)
+            viewer = spawn("first-frames", "--server", url, "--joins", str(joins), "--seed", "7")
+            processes.append(viewer)
+            found[label] = read_seconds(viewer, 20.0 * joins)
+        finally:
+            for process in reversed(processes):
+                process.kill()
+                process.wait()
+    return found
+
+
+def print_first_frames(found: dict[str, list[float]]) -> None:
+    def describe(values: list[float]) -> str:
+        ordered = sorted(values)
+        p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+        return f"median {statistics.median(ordered):.2f} s, p90 {p90:.2f} s"
+
+    cached, baseline = found["GOP cache"], found["no GOP cache"]
+    print(f"  time to first frame, {len(cached)} late joiners, publisher ignores PLI:")
+    print(f"    GOP cache     {describe(cached)}")
+    print(f"    no GOP cache  {describe(baseline)}  (the baseline: wait for the next keyframe)")
+    ratio = statistics.median(baseline) / max(statistics.median(cached), 1e-6)
+    print(f"  ratio: a late joiner waits {ratio:.1f}x longer without the GOP cache")
+
+
 def run_mode(
     mode: str, clip: Path, steps: list[int], seconds: float, port: int, profile_at: int = 0
 ) -> list[Step]:
@@ -424,34 +548,52 @@ def main() -> None:
     server = sub.add_parser("server")
     server.add_argument("--mode", choices=MODES, required=True)
     server.add_argument("--port", type=int, required=True)
+    server.add_argument("--gop-cache-frames", type=int, default=None)
     publisher = sub.add_parser("publish")
     publisher.add_argument("--server", required=True)
     publisher.add_argument("--clip", type=Path, required=True)
     viewers = sub.add_parser("viewers")
     viewers.add_argument("--server", required=True)
     viewers.add_argument("--count", type=int, required=True)
+    first = sub.add_parser("first-frames")
+    first.add_argument("--server", required=True)
+    first.add_argument("--joins", type=int, required=True)
+    first.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="fewer, smaller steps")
     parser.add_argument("--profiles", default="360p,720p")
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring window per step")
     parser.add_argument(
         "--profile-at", type=int, default=0, help="py-spy the pass-through server at this N"
     )
+    parser.add_argument(
+        "--parts", default="cpu,first-frame", help="cpu (fan-out CPU), first-frame (late joiners)"
+    )
+    parser.add_argument("--joins", type=int, default=0, help="late joiners timed (default 10)")
     args = parser.parse_args()
     if args.command == "server":
         import uvloop  # as `livecommerce serve` runs
 
-        uvloop.run(serve(args.mode, args.port))
+        uvloop.run(serve(args.mode, args.port, args.gop_cache_frames))
     elif args.command == "publish":
         asyncio.run(publish_clip(args.server, args.clip))
     elif args.command == "viewers":
         asyncio.run(view(f"{args.server}/play", args.count))
+    elif args.command == "first-frames":
+        asyncio.run(first_frames(f"{args.server}/play", args.joins, args.seed))
     else:
         steps = QUICK_STEPS if args.quick else STEPS
-        orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at)
+        joins = args.joins or (5 if args.quick else 10)
+        parts = set(args.parts.split(","))
+        orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins)
 
 
 def orchestrate(
-    profiles: list[str], steps: dict[str, list[int]], seconds: float, profile_at: int = 0
+    profiles: list[str],
+    steps: dict[str, list[int]],
+    seconds: float,
+    profile_at: int = 0,
+    parts: frozenset[str] | set[str] = frozenset({"cpu", "first-frame"}),
+    joins: int = 10,
 ) -> None:
     print(f"bench_media: {os.cpu_count()} cores, {seconds:g} s per step")
     with tempfile.TemporaryDirectory() as tmp:
@@ -461,6 +603,10 @@ def orchestrate(
             make_clip(clip, width, height, bitrate)
             real = clip.stat().st_size * 8 / 4.0
             print(f"{profile}: {width}x{height} {FPS} fps, clip {real / 1e6:.2f} Mbit/s")
+            if "first-frame" in parts:
+                print_first_frames(time_to_first_frame(clip, joins, port + 40))
+            if "cpu" not in parts:
+                continue
             found = {
                 mode: run_mode(
                     mode,

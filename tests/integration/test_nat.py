@@ -11,7 +11,7 @@ import pytest
 
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
-from media.nat import configure_ice
+from media.aiortc_patches import configure_ice
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import accept, publisher_offer, synthetic_tracks
 from tests.integration.test_rooms_api import create_room
