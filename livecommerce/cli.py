@@ -13,6 +13,7 @@ from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
 from livecommerce.logs import configure_logging
 from livecommerce.store.client import standalone_problem
 from livecommerce.store.embedded import DataDirInUseError, EmbeddedStoreError
+from media.aiortc_patches import UnsupportedVersionError
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddedStoreError as exc:
         print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except ListenError as exc:
+    except (ListenError, UnsupportedVersionError) as exc:
         print(f"livecommerce: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return 0

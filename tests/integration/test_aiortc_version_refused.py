@@ -41,6 +41,9 @@ def test_serve_exits_with_the_refusal_instead_of_listening(
 
     done = run_cli("serve", "--port", "0", "--data-dir", str(tmp_path / "data"), env=env)
 
-    assert done.returncode != 0
+    assert done.returncode == 1
     assert REFUSAL in done.stderr
+    # One line, like every start-up refusal: no traceback.
+    assert done.stderr.strip().startswith("livecommerce: "), done.stderr
+    assert "Traceback" not in done.stderr
     assert "listening" not in done.stdout
