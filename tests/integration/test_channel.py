@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from livecommerce.store.embedded import EmbeddedValkey
+from tests.bad_inputs import BadFrame, frames
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient, pass_marker
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
@@ -162,35 +162,34 @@ async def test_blocked_terms_are_refused_with_a_reason(
         await viewer.close()
 
 
-BAD_FRAMES: list[tuple[str, Any, str]] = [
-    ("json", "{not json", "bad_frame"),
-    ("json", b"\x81\xa4type\xa4chat", "bad_frame"),
-    ("msgpack", "text in a binary channel", "bad_frame"),
-    ("msgpack", b"\xc1", "bad_frame"),
-    ("json", "[1, 2]", "bad_frame"),
-    ("json", '{"text": "no type"}', "bad_frame"),
-    ("json", '{"type": 7}', "bad_frame"),
-    ("json", '{"type": "dance"}', "unknown_type"),
-    ("json", '{"type": "chat"}', "missing_field"),
-    ("json", '{"type": "chat", "text": 5}', "invalid_field"),
-    ("json", '{"type": "chat", "text": "   "}', "invalid_field"),
-    ("json", '{"type": "chat", "text": "' + "x" * 501 + '"}', "message_too_long"),
-    ("json", '{"type": "chat", "text": "' + "y" * 5000 + '"}', "bad_frame"),
-    ("json", '{"type": "like", "count": 0}', "invalid_field"),
-    ("json", '{"type": "like", "count": true}', "invalid_field"),
-    ("json", '{"type": "like", "count": 1000}', "invalid_field"),
+# The hand-made bad frames (tests/data/channel/bad_frames.txt), and two built from the
+# limits: chat text over channel.max_chat_chars (500), a frame over max_frame_bytes (4096).
+BAD_FRAMES = [
+    *frames("bad_frames.txt"),
+    BadFrame(
+        wire="json",
+        data='{"type": "chat", "text": "' + "x" * 501 + '"}',
+        code="message_too_long",
+        what="chat text of 501 characters",
+    ),
+    BadFrame(
+        wire="json",
+        data='{"type": "chat", "text": "' + "y" * 5000 + '"}',
+        code="bad_frame",
+        what="a frame of 5,000 bytes",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("wire", "data", "code"), BAD_FRAMES)
+@pytest.mark.parametrize("frame", BAD_FRAMES, ids=[f.what for f in BAD_FRAMES])
 async def test_bad_frames_get_an_error_frame_and_the_connection_lives(
-    cluster: Cluster, wire: str, data: Any, code: str
+    cluster: Cluster, frame: BadFrame
 ) -> None:
     room = await cluster.room()
-    client = await cluster.join(room, "v", wire=wire)
-    await client.send_raw(data)
+    client = await cluster.join(room, "v", wire=frame.wire)
+    await client.send_raw(frame.data)
     error = await client.wait_for("error")
-    assert error["code"] == code
+    assert error["code"] == frame.code
     assert error["message"]
     await client.send({"type": "ping"})
     assert (await client.wait_for("pong"))["ts"] > 0
