@@ -84,6 +84,19 @@ class ChannelClient:
                 self._changed.clear()
                 await self._changed.wait()
 
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        """Wait until ``condition()`` holds, checked as frames arrive; AssertionError when
+        the socket closes or the time runs out first."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not condition():
+                    if self.closed.is_set():
+                        raise AssertionError(f"closed ({self.close_code}); got {self.frames}")
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout_s} s; got {self.frames}") from None
+
     async def wait_count(
         self,
         match: Callable[[Frame], bool] | str,
@@ -93,19 +106,12 @@ class ChannelClient:
     ) -> list[Frame]:
         """Wait until ``count`` frames (from index ``after``) match; every match so far."""
         predicate = (lambda f: f.get("type") == match) if isinstance(match, str) else match
-        matches: list[Frame] = []
-        try:
-            async with asyncio.timeout(timeout_s):
-                while True:
-                    matches = [f for f in self.frames[after:] if predicate(f)]
-                    if len(matches) >= count or self.closed.is_set():
-                        break
-                    self._changed.clear()
-                    await self._changed.wait()
-        except TimeoutError:
-            pass
-        assert len(matches) >= count, f"{len(matches)} of {count} frames ({match}): {self.frames}"
-        return matches
+
+        def matches() -> list[Frame]:
+            return [f for f in self.frames[after:] if predicate(f)]
+
+        await self.wait_until(lambda: len(matches()) >= count, timeout_s)
+        return matches()
 
     async def sync(self, timeout_s: float = 5.0) -> None:
         """Ping and wait for the pong. A socket's frames are handled in order, so every
