@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import msgpack
 import pytest
@@ -22,7 +21,7 @@ from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient, Frame
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 
-TestFunction = Callable[..., Any]
+TestFunction = Callable[..., object]
 WIRES = ("msgpack", "json")
 TOO_MANY_BAD_FRAMES = 4400
 # The hand-made bad frames of tests/data/channel/, replayed before the random ones.
@@ -105,14 +104,14 @@ plausible_frames = st.fixed_dictionaries(
 )
 
 
-def encode(frame: Any, as_json: bool) -> bytes | str:
+def encode(frame: object, as_json: bool) -> bytes | str:
     if as_json:
         return json.dumps(frame, default=repr)
     packed: bytes = msgpack.packb(frame, use_bin_type=True)
     return packed
 
 
-def decoded(wire: str, payload: bytes | str) -> Any:
+def decoded(wire: str, payload: bytes | str) -> object:
     """The payload as this test reads it in the socket's format; None when unreadable."""
     try:
         if wire == "msgpack":
@@ -122,11 +121,11 @@ def decoded(wire: str, payload: bytes | str) -> Any:
         return None
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def may_be_taken(frame: Any, max_likes: int) -> bool:
+def may_be_taken(frame: object, max_likes: int) -> bool:
     """Whether the node may take ``frame`` without an error: a map of a client type with
     fields of the right types (a superset of what it takes; anything else is refused)."""
     if not isinstance(frame, dict):
@@ -147,7 +146,7 @@ def may_be_taken(frame: Any, max_likes: int) -> bool:
     return False
 
 
-async def answers_to(client: ChannelClient, payload: bytes | str, kind: Any) -> list[Frame]:
+async def answers_to(client: ChannelClient, payload: bytes | str, kind: object) -> list[Frame]:
     """Send ``payload`` and a ping; the frames the socket got since, up to its close or
     the answer to the ping.
 
@@ -174,7 +173,7 @@ async def answers_to(client: ChannelClient, payload: bytes | str, kind: Any) -> 
     return client.frames[mark:]
 
 
-def encoded(maps: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[str, bytes | str]]:
+def encoded(maps: st.SearchStrategy[object]) -> st.SearchStrategy[tuple[str, bytes | str]]:
     """Frames on a socket of either format, each encoded in its socket's format."""
     return st.sampled_from(WIRES).flatmap(
         lambda wire: st.tuples(st.just(wire), maps.map(lambda f: encode(f, wire == "json")))
@@ -191,7 +190,9 @@ garbage = st.tuples(
 )
 # Well-formed chat lines in a row: the sixth is over the user's chat burst (5), a refusal
 # that must be answered too.
-CHAT_BURST = [("json", json.dumps({"type": "chat", "text": f"line {n}"})) for n in range(7)]
+CHAT_BURST: list[tuple[str, bytes | str]] = [
+    ("json", json.dumps({"type": "chat", "text": f"line {n}"})) for n in range(7)
+]
 
 
 def with_examples(cases: list[tuple[str, bytes | str]]) -> Callable[[TestFunction], TestFunction]:

@@ -6,14 +6,12 @@ tests/security/test_idempotency_scope.py::test_two_users_with_the_same_key_get_t
 
 from __future__ import annotations
 
-from typing import Any
-
-from tests.integration.channel_client import ChannelClient
+from tests.integration.channel_client import ChannelClient, Frame
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import outbox, room_with_sale
 
 
-async def buy(client: ChannelClient, sale_id: str, qty: int, key: str) -> dict[str, Any]:
+async def buy(client: ChannelClient, sale_id: str, qty: int, key: str) -> Frame:
     await client.send({"type": "buy", "sale": sale_id, "qty": qty, "key": key})
     return await client.wait_for(lambda f: f.get("type") == "buy_result" and f["key"] == key)
 
