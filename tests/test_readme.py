@@ -1,4 +1,5 @@
-"""The README's two commands stay true and CI runs the test command verbatim."""
+"""The README's two commands stay true, CI runs the test command verbatim, and the README
+names every script."""
 
 from __future__ import annotations
 
@@ -25,3 +26,27 @@ def test_ci_runs_the_readme_test_command() -> None:
     _, tests = readme_commands()
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert tests in ci
+
+
+def layout_entry(folder: str) -> str:
+    """The text of ``folder``'s entry in the README's layout block."""
+    layout = re.search(r"## Layout\n\n```\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    assert layout is not None
+    entry = re.search(rf"^{re.escape(folder)} +(.+?)(?=^\S|\Z)", layout.group(1), re.M | re.S)
+    assert entry is not None, folder
+    return entry.group(1)
+
+
+def test_the_layout_names_every_script_and_no_other() -> None:
+    files = {
+        p.name for p in (ROOT / "scripts").iterdir() if p.is_file() and not p.name.startswith(".")
+    }
+    named = set(re.findall(r"[\w-]+\.(?:py|sh)", layout_entry("scripts/")))
+    assert named == files
+
+
+def test_the_development_section_says_what_each_script_is_for() -> None:
+    development = (ROOT / "README.md").read_text().partition("## Development")[2]
+    for path in (ROOT / "scripts").iterdir():
+        if path.is_file() and not path.name.startswith("."):
+            assert f"`scripts/{path.name}`" in development, path.name

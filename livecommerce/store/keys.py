@@ -8,16 +8,19 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | key                         | type | contents                                       | expiry |
 |-----------------------------|------|------------------------------------------------|--------|
 | ``P{r:ROOM}:room``          | hash | room fields: id, title, description, anchor,   | none   |
-|                             |      | status, created_at, started_at, ended_at (ms); |        |
+|                             |      | cover_url, status, created_at, started_at,     |        |
+|                             |      | ended_at (ms);                                 |        |
 |                             |      | while live: live_session, origin (node URL),   |        |
 |                             |      | live_until (ms, pushed by the origin's beat)   |        |
 | ``Prooms``                  | zset | every room id, scored by created_at (ms)       | none   |
 | ``Prooms:live``             | zset | ids of live rooms, scored by started_at (ms)   | none   |
 | ``P{r:ROOM}:chat``          | stream | chat history: user, role, text; entry id = the | none   |
-|                             |      | message id; capped (MAXLEN ~ channel.history)  |        |
+|                             |      | message id; capped (MAXLEN ~                   |        |
+|                             |      | ``channel.history_size``)                      |        |
 | ``P{r:ROOM}:chat:bucket``   | hash | per-user chat token bucket: user → "tokens:ms" | 1 h    |
 | ``P{r:ROOM}:chat:last``     | hash | per-user time of the last message (slow mode)  | 1 h    |
-| ``P{r:ROOM}:counters``      | hash | chat_messages, likes, peak_viewers             | none   |
+| ``P{r:ROOM}:counters``      | hash | chat_messages, likes, orders, paid_orders,     | none   |
+|                             |      | gmv_cents:CURRENCY, peak_viewers               |        |
 | ``P{r:ROOM}:engagement``    | hash | "KIND:SLOT" → count (KIND: chat, likes or      | window |
 |                             |      | orders; SLOT = ms // slot length); slots past  |        |
 |                             |      | the window removed when a new slot starts      |        |
@@ -32,28 +35,33 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:mutes``         | hash | user → muted until (ms)                        | none   |
 | ``P{r:ROOM}:bans``          | hash | user → banned at (ms)                          | none   |
 | ``P{r:ROOM}:audit``         | stream | moderation log: actor, actor_role, action,   | none   |
-|                             |      | target, reason, duration_s; capped             |        |
+|                             |      | target, reason, duration_s; capped (MAXLEN ~   |        |
+|                             |      | ``moderation.audit_log_size``)                 |        |
 | ``P{r:ROOM}:products``      | hash | product id → product JSON                      | none   |
 | ``P{r:ROOM}:pinned``        | string | id of the pinned product                     | none   |
 | ``P{r:ROOM}:sale:SALE``     | hash | a flash sale: terms, stock, reserved, sold,    | none   |
-|                             |      | state                                          |        |
+|                             |      | state, stopped_at                              |        |
 | ``P{r:ROOM}:sales``         | zset | the room's sale ids by creation time (ms)      | none   |
 | ``P{r:ROOM}:sale:SALE:buyers`` | hash | user → units held (reserved or paid)        | none   |
-| ``P{r:ROOM}:sale:SALE:idempotency`` | hash | the buy answers given (JSON) by     | 1 day  |
-|                             |      | "BYTES:USER|KEY" (see ``idempotency_field``):  | after  |
+| ``P{r:ROOM}:sale:SALE:idempotency`` | hash | the buy answer given (JSON) by     | 1 day  |
+|                             |      | "BYTES:USER|KEY" (BYTES: the user id's length  | after  |
+|                             |      | in UTF-8 bytes, so no user and key spell       | the    |
+|                             |      | another pair's field; ``idempotency_field``):  | sale's |
 |                             |      | one sale, one user, one key → one answer       | last   |
+|                             |      |                                                | buy    |
 | ``P{r:ROOM}:order:ORDER``   | hash | an order: sale, user, qty, amounts, status,    | none   |
 |                             |      | created_at, expires_at, paid_at, …             |        |
 | ``P{r:ROOM}:reservations``  | zset | reserved order ids by expiry (ms)              | none   |
 | ``P{r:ROOM}:buyers``        | set  | users who placed an order in the room          | none   |
 | ``P{r:ROOM}:outbox``        | stream | order events for the hooks: id, type,        | none   |
-|                             |      | timestamp (ms), data (JSON)                    |        |
+|                             |      | timestamp (ms), data (JSON); one consumer      |        |
+|                             |      | group per webhook endpoint                     |        |
 | ``Poutboxes``               | set  | rooms that have an outbox (for the dispatcher) | none   |
 | ``Preserving``              | set  | rooms that may hold open reservations          | none   |
 | ``Psales:clock``            | zset | "ROOM SALE" by the time its state changes next | none   |
 | ``Phooks:dead``             | hash | dead-letter id → JSON (event, endpoint, error) | none   |
 | ``Phooks:attempts``         | hash | "endpoint|ROOM|entry" → failed attempts        | none   |
-| ``Pdab:YYYY-MM-DD``         | HyperLogLog | users who placed an order that day (UTC) | 400 days |
+| ``Pdab:YYYY-MM-DD``         | HyperLogLog | users who placed an order that day (UTC) | none |
 | ``Pnodes``                  | hash | node id → JSON {url, started_at, seen_at,      | none   |
 |                             |      | expires_at} (ms); lapsed entries are ignored,  |        |
 |                             |      | pruned long after they lapse                   |        |

@@ -84,6 +84,45 @@ class ChannelClient:
                 self._changed.clear()
                 await self._changed.wait()
 
+    async def wait_until(self, condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
+        """Wait until ``condition()`` holds, checked as frames arrive; AssertionError when
+        the socket closes or the time runs out first."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not condition():
+                    if self.closed.is_set():
+                        raise AssertionError(f"closed ({self.close_code}); got {self.frames}")
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            raise AssertionError(f"timed out after {timeout_s} s; got {self.frames}") from None
+
+    async def wait_count(
+        self,
+        match: Callable[[Frame], bool] | str,
+        count: int,
+        timeout_s: float = 5.0,
+        after: int = 0,
+    ) -> list[Frame]:
+        """Wait until ``count`` frames (from index ``after``) match; every match so far."""
+        predicate = (lambda f: f.get("type") == match) if isinstance(match, str) else match
+
+        def matches() -> list[Frame]:
+            return [f for f in self.frames[after:] if predicate(f)]
+
+        await self.wait_until(lambda: len(matches()) >= count, timeout_s)
+        return matches()
+
+    async def sync(self, timeout_s: float = 5.0) -> None:
+        """Ping and wait for the pong. A socket's frames are handled in order, so every
+        frame the node sent this socket in answer to what it sent before (errors,
+        ``buy_result``, pongs) has then arrived. (Room events travel the bus: to wait
+        for those, post a chat marker and wait for it instead.) No other ping of this
+        socket may be unanswered."""
+        mark = len(self.frames)
+        await self.send({"type": "ping"})
+        await self.wait_for("pong", timeout_s=timeout_s, after=mark)
+
     async def wait_closed(self, timeout_s: float = 5.0) -> int | None:
         async with asyncio.timeout(timeout_s):
             await self.closed.wait()
@@ -97,3 +136,13 @@ class ChannelClient:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
+
+
+async def pass_marker(poster: ChannelClient, *readers: ChannelClient, text: str) -> None:
+    """Post the chat line ``text`` from ``poster`` (signed in) and wait until it reaches
+    the poster and every reader. A room's events reach every socket in the order the
+    store took them, so every event published before the marker has then arrived: what
+    has not is not coming from anything done before."""
+    await poster.send({"type": "chat", "text": text})
+    for client in (poster, *readers):
+        await client.wait_for(lambda f: f.get("type") == "chat" and f.get("text") == text)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from livecommerce.web.state import ORDERS
+from livecommerce.web.state import ORDERS, SALES
+from tests.integration.channel_client import pass_marker
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import outbox, product, room_with_sale, sale
 
@@ -176,10 +177,13 @@ async def test_the_same_key_gets_the_same_answer(cluster: Cluster) -> None:
     buyer = await cluster.join(room, "bea")
     for _ in range(3):
         await buyer.send({"type": "buy", "sale": open_sale["id"], "qty": 1, "key": "once"})
-    await asyncio.sleep(0.3)
+    await buyer.wait_count("buy_result", 3)
     other_node = await cluster.join(room, "bea", node=1)
     await other_node.send({"type": "buy", "sale": open_sale["id"], "qty": 1, "key": "once"})
-    answers = [f for f in buyer.of_type("buy_result")] + [await other_node.wait_for("buy_result")]
+    await other_node.wait_for("buy_result")
+    for client in (buyer, other_node):
+        await client.sync()
+    answers = buyer.of_type("buy_result") + other_node.of_type("buy_result")
     assert len(answers) == 4
     assert all(a == answers[0] for a in answers)
     _, state = await cluster.api("GET", f"/api/rooms/{room}/sales/{open_sale['id']}")
@@ -253,6 +257,9 @@ async def test_a_scheduled_sale_starts_on_time_and_a_stopped_one_ends(cluster: C
     started = await watcher.wait_for("sale_started", timeout_s=6)
     assert started["sale"]["status"] == "open"
     assert time.time() * 1000 >= starts_at
+    # Both nodes' clock workers race to start it; only the first announces it.
+    for app in cluster.apps:
+        await app[SALES].advance(room, later["id"])
     await buyer.send({"type": "buy", "sale": later["id"], "qty": 1, "key": "now"})
     assert (await buyer.wait_for(lambda f: f.get("key") == "now"))["ok"] is True
     _, state = await cluster.api("GET", f"/api/rooms/{room}", node=1)
@@ -265,7 +272,10 @@ async def test_a_scheduled_sale_starts_on_time_and_a_stopped_one_ends(cluster: C
     await buyer.send({"type": "buy", "sale": later["id"], "qty": 1, "key": "after"})
     assert (await buyer.wait_for(lambda f: f.get("key") == "after"))["reason"] == "sale_ended"
     assert (await cluster.api("GET", f"/api/rooms/{room}"))[1]["sales"] == []
-    await asyncio.sleep(0.3)
+    # A clock worker that read the sale as due before the stop advances it late.
+    for app in cluster.apps:
+        await app[SALES].advance(room, later["id"])
+    await pass_marker(buyer, watcher, text="after the stop")
     assert len(watcher.of_type("sale_ended")) == 1
     assert len(watcher.of_type("sale_started")) == 1
     await watcher.close()
@@ -295,7 +305,7 @@ async def test_payment_is_idempotent_and_told_to_the_buyer(cluster: Cluster) -> 
     assert order["paid_at"] >= order["created_at"]
     update = await buyer.wait_for("order")
     assert update == {"type": "order", "id": order_id, "status": "paid"}
-    await asyncio.sleep(0.2)
+    await pass_marker(buyer, text="paid twice")
     assert len(buyer.of_type("order")) == 1
     status, answer = await cluster.api(
         "POST", f"/api/orders/{order_id}/cancel", cluster.token(*BACKEND)
@@ -360,8 +370,6 @@ async def test_an_unpaid_reservation_expires_and_returns_its_stock(cluster: Clus
 
 
 async def test_paying_after_expiry_is_refused_and_the_stock_returns(cluster: Cluster) -> None:
-    from livecommerce.web.state import SALES
-
     room, open_sale = await room_with_sale(cluster, quantity=1, reservation_ttl_s=1)
     buyer, order_id = await buy_one(cluster, room, open_sale["id"], "bea")
     await asyncio.sleep(1.05)

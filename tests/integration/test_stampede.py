@@ -73,7 +73,7 @@ async def stampede(cluster: Cluster, buyers_count: int, stock: int) -> None:
             first = await client.wait_for("buy_result", timeout_s=60)
             after = next(i for i, f in enumerate(client.frames) if f is first) + 1
             await client.wait_for("buy_result", after=after, timeout_s=60)
-            await asyncio.sleep(0.1)  # a third answer, if any, would show up here
+            await client.sync(timeout_s=60)  # a third answer, if any, comes before the pong
             return client.of_type("buy_result")
 
         answers = await asyncio.gather(*(two_answers(client) for client in buyers))

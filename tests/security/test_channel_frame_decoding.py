@@ -12,6 +12,7 @@ import pytest
 
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.state import ORDERS
+from tests.bad_inputs import BadFrame, frames
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
@@ -42,36 +43,45 @@ async def still_answers(client: ChannelClient) -> None:
     assert not client.closed.is_set()
 
 
-HOSTILE_JSON: list[tuple[str, str, str]] = [
-    ("lone surrogate in chat text", '{"type": "chat", "text": "hi \\ud800"}', "invalid_field"),
-    ("lone surrogate in the type", '{"type": "\\udfff"}', "invalid_field"),
-    ("lone surrogate in a key", '{"type": "ping", "\\ud800": 1}', "invalid_field"),
-    ("lone surrogate nested", '{"type": "ping", "x": [{"y": ["\\ud800"]}]}', "invalid_field"),
-    ("5,000-digit integer", '{"type": "like", "count": ' + "9" * 5000 + "}", "bad_frame"),
-    ("negative 5,000-digit", '{"type": "like", "count": -' + "9" * 5000 + "}", "bad_frame"),
-    (
-        "100k-deep arrays",
-        '{"type": "ping", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
-        "bad_frame",
+# Lone surrogates (tests/data/channel/lone_surrogates.txt), and frames built to exhaust
+# the decoder: huge integers, deep nesting.
+HOSTILE_JSON = [
+    *frames("lone_surrogates.txt"),
+    BadFrame(
+        wire="json",
+        data='{"type": "like", "count": ' + "9" * 5000 + "}",
+        code="bad_frame",
+        what="5,000-digit integer",
     ),
-    (
-        "100k-deep maps",
-        '{"type": "ping", "x": ' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "}",
-        "bad_frame",
+    BadFrame(
+        wire="json",
+        data='{"type": "like", "count": -' + "9" * 5000 + "}",
+        code="bad_frame",
+        what="negative 5,000-digit",
     ),
-    ("100k open brackets", "[" * 100_000, "bad_frame"),
+    BadFrame(
+        wire="json",
+        data='{"type": "ping", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        code="bad_frame",
+        what="100k-deep arrays",
+    ),
+    BadFrame(
+        wire="json",
+        data='{"type": "ping", "x": ' + '{"a":' * 100_000 + "1" + "}" * 100_000 + "}",
+        code="bad_frame",
+        what="100k-deep maps",
+    ),
+    BadFrame(wire="json", data="[" * 100_000, code="bad_frame", what="100k open brackets"),
 ]
 
 
-@pytest.mark.parametrize(("what", "data", "code"), HOSTILE_JSON, ids=[h[0] for h in HOSTILE_JSON])
-async def test_hostile_json_frames_get_an_error_frame(
-    cluster: Cluster, what: str, data: str, code: str
-) -> None:
+@pytest.mark.parametrize("frame", HOSTILE_JSON, ids=[f.what for f in HOSTILE_JSON])
+async def test_hostile_json_frames_get_an_error_frame(cluster: Cluster, frame: BadFrame) -> None:
     room = await cluster.room()
-    client = await cluster.join(room, "v", wire="json")
-    await client.send_raw(data)
+    client = await cluster.join(room, "v", wire=frame.wire)
+    await client.send_raw(frame.data)
     error = await client.wait_for("error")
-    assert error["code"] == code, (what, error)
+    assert error["code"] == frame.code, (frame.what, error)
     await still_answers(client)
     await client.close()
 

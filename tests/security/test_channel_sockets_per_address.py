@@ -13,10 +13,12 @@ import aiohttp
 import pytest
 
 from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.web.channel_sockets import CHANNEL_SOCKETS
 from livecommerce.web.state import HUB, ROOMS
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.media_peers import wait_for
 
 LIMIT = 5
 
@@ -66,7 +68,8 @@ async def test_the_socket_over_the_cap_is_refused_before_the_upgrade(cluster: Cl
     elsewhere = await cluster.join(room, node=1)
     # Closing one frees a place.
     await held.pop().close()
-    await asyncio.sleep(0.1)
+    sockets = cluster.apps[0][CHANNEL_SOCKETS]
+    await wait_for(lambda: sockets.held("127.0.0.1") == LIMIT - 1, 5, "the closed socket's place")
     held.append(await cluster.join(room))
     for client in [*held, elsewhere]:
         await client.close()

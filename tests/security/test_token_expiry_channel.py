@@ -14,7 +14,7 @@ import pytest
 
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory
-from tests.integration.channel_client import ChannelClient
+from tests.integration.channel_client import ChannelClient, pass_marker
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 
 TTL_S = 2
@@ -69,7 +69,7 @@ async def test_nothing_is_accepted_at_or_after_expiry(cluster: Cluster) -> None:
             await client.send({"type": "like", "count": 1})
         await asyncio.sleep(0.9)
     assert await client.wait_closed() == 4401
-    await asyncio.sleep(0.3)
+    await pass_marker(watcher, text="after the close")
     said = [m["ts"] for m in watcher.of_type("chat") if m["user"] == "late"]
     assert said, "nothing was accepted before the expiry either"
     assert max(said) < expires_ms
