@@ -20,7 +20,7 @@ from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
-from livecommerce.config import Settings, udp_port_range
+from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
@@ -226,7 +226,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.media.loopback_candidates:
         include_loopback_candidates()
-    configure_ice(settings.media.public_ip or None, udp_port_range(settings.media.udp_ports))
+    configure_ice(settings.media.public_ip or None, settings.media.udp_ports)
     raise_open_files_limit()
     streams = StreamService(
         app[ROOMS],

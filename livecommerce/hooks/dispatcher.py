@@ -28,7 +28,7 @@ from collections.abc import Callable
 import aiohttp
 
 from livecommerce.config import HooksSettings
-from livecommerce.hooks.endpoints import Endpoint, parse_endpoints
+from livecommerce.hooks.endpoints import Endpoint, endpoints_of
 from livecommerce.hooks.lane import Lane, LaneContext
 from livecommerce.hooks.outbox import Outbox, RoomStatus
 from livecommerce.metrics import Metrics
@@ -99,7 +99,7 @@ class HookDispatcher:
         self._settings = settings
         self._node_id = node_id
         self._session_factory = http_session_factory or default_session
-        self.endpoints: list[Endpoint] = parse_endpoints(settings.endpoints)
+        self.endpoints: list[Endpoint] = endpoints_of(settings.endpoints)
         self.gone: dict[str, str] = {}  # endpoint id → the answer that stopped it
         self._outbox = Outbox(client, keys, ScriptRunner(client, metrics))
         self._rooms: list[str] = []
