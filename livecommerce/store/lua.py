@@ -4,14 +4,21 @@ A script file is named ``<area>_<op>.lua`` and binds its KEYS and ARGV to
 named locals first. Scripts are loaded on first use and called with EVALSHA;
 a store that restarted has forgotten them, so NOSCRIPT triggers one reload
 and a retry. Every script touches the keys of one hash tag only.
+
+Code shared by several scripts lives once, in ``store/scripts/lib/<name>.lua``: a
+line ``--! include <name>`` in a script is replaced by that file when the script is
+loaded, so each script is still one source sent to the store (and one atomic step),
+and its SHA is the SHA of the source with its libraries in it. A library includes
+no other library.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,6 +30,9 @@ from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 
 SCRIPTS_PACKAGE = "livecommerce.store.scripts"
+LIBRARY_FOLDER = "lib"
+DIRECTIVE = re.compile(r"^--!(.*)$", re.MULTILINE)
+INCLUDE = re.compile(r" include ([a-z][a-z0-9_]*)[ \t]*")
 # Calls of one run_many in flight at once on a cluster (each takes a pooled connection).
 CLUSTER_CONCURRENCY = 32
 
@@ -35,9 +45,47 @@ class Script:
 
 
 def load_script(name: str) -> Script:
-    """Read ``<name>.lua`` from the scripts folder (works from an installed wheel)."""
-    source = resources.files(SCRIPTS_PACKAGE).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    """Read ``<name>.lua`` from the scripts folder (works from an installed wheel), with
+    the libraries it includes in it; ``FileNotFoundError`` for a missing script or library."""
+    text = resources.files(SCRIPTS_PACKAGE).joinpath(f"{name}.lua").read_text(encoding="utf-8")
+    source = include_libraries(name, text, read_library)
     return Script(name, source, hashlib.sha1(source.encode()).hexdigest())
+
+
+def read_library(library: str) -> str:
+    """The source of ``lib/<library>.lua``."""
+    folder = resources.files(SCRIPTS_PACKAGE).joinpath(LIBRARY_FOLDER)
+    return folder.joinpath(f"{library}.lua").read_text(encoding="utf-8")
+
+
+def include_libraries(name: str, source: str, read: Callable[[str], str]) -> str:
+    """``source`` with each ``--! include <library>`` line replaced by ``read(library)``.
+
+    Raises ``ValueError`` for a ``--!`` line that is not an include, a library included
+    twice, or a library that has directives itself; ``FileNotFoundError`` naming the
+    script for a library that does not exist.
+    """
+    included: set[str] = set()
+
+    def expand(directive: re.Match[str]) -> str:
+        include = INCLUDE.fullmatch(directive.group(1))
+        if include is None:
+            raise ValueError(f"{name}.lua: {directive.group(0)!r} is not '--! include <name>'")
+        library = include.group(1)
+        if library in included:
+            raise ValueError(f"{name}.lua includes {library!r} twice")
+        included.add(library)
+        try:
+            text = read(library)
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"{name}.lua includes {library!r}: no {LIBRARY_FOLDER}/{library}.lua"
+            ) from None
+        if DIRECTIVE.search(text):
+            raise ValueError(f"{LIBRARY_FOLDER}/{library}.lua: a library includes nothing")
+        return text.rstrip("\n")
+
+    return DIRECTIVE.sub(expand, source)
 
 
 class ScriptRunner:

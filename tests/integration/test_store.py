@@ -57,6 +57,25 @@ async def test_scripts_reload_after_the_store_forgets_them(
         await client.aclose()
 
 
+async def test_a_script_with_a_library_reloads_and_runs_it(
+    valkey: EmbeddedValkey, key_prefix: str
+) -> None:
+    client = store_client.connect(valkey.url, 2.0, 5.0, 0)
+    try:
+        runner = ScriptRunner(client)
+        keys = Keys(key_prefix)
+        await client.script_flush()
+        likes = [keys.room_counters("r1"), keys.room_engagement("r1"), keys.user_likes("r1", "u")]
+        # burst, refill per s, discovery cap, slot ms, slots; then the user's likes, of a viewer
+        added = await runner.run("likes_add", likes, [10, 1, 50, 1000, 5, 3, 3])
+        assert added == [3, 3, 3]
+        counted = await client.hgetall(keys.room_engagement("r1"))
+        assert [field.partition(b":")[0] for field in counted] == [b"likes"]
+        assert list(counted.values()) == [b"3"]
+    finally:
+        await client.aclose()
+
+
 def test_script_files_are_found_by_name_and_hashed() -> None:
     script = load_script("rooms_end")
     assert "KEYS[1]" in script.source
