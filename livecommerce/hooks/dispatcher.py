@@ -85,14 +85,15 @@ class HookDispatcher:
 
     def __init__(
         self,
+        *,
         client: StoreClient,
         keys: Keys,
+        scripts: ScriptRunner,
         settings: HooksSettings,
         node_id: str,
+        metrics: Metrics,
         http_session_factory: SessionFactory | None = None,
-        metrics: Metrics | None = None,
     ) -> None:
-        metrics = metrics or Metrics()
         self._deliveries = metrics.hook_deliveries
         self._client = client
         self._keys = keys
@@ -101,7 +102,7 @@ class HookDispatcher:
         self._session_factory = http_session_factory or default_session
         self.endpoints: list[Endpoint] = endpoints_of(settings.endpoints)
         self.gone: dict[str, str] = {}  # endpoint id → the answer that stopped it
-        self._outbox = Outbox(client, keys, ScriptRunner(client, metrics))
+        self._outbox = Outbox(client=client, keys=keys, scripts=scripts)
         self._rooms: list[str] = []
         self._room_count = -1
         self._next_resync = 0.0

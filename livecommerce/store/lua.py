@@ -21,13 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
 
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
+from livecommerce.store.replies import R
 
 SCRIPTS_PACKAGE = "livecommerce.store.scripts"
 LIBRARY_FOLDER = "lib"
@@ -88,13 +89,21 @@ def include_libraries(name: str, source: str, read: Callable[[str], str]) -> str
     return DIRECTIVE.sub(expand, source)
 
 
+class ScriptCaller(Protocol):
+    """Runs a script and parses its answer: a :class:`ScriptRunner`, or a batcher that
+    sends the calls of one event-loop tick together."""
+
+    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[Any]) -> R:
+        """The answer of ``reply.script`` as a ``reply``; ``ReplyError`` for another shape."""
+        ...
+
+
 class ScriptRunner:
     """Runs named scripts by SHA, reloading any the store has forgotten."""
 
-    def __init__(self, client: StoreClient, metrics: Metrics | None = None) -> None:
+    def __init__(self, client: StoreClient, *, metrics: Metrics) -> None:
         self._client = client
         self._scripts: dict[str, Script] = {}
-        metrics = metrics or Metrics()
         self._seconds = metrics.script_seconds
         self._pipeline_seconds = metrics.pipeline_seconds
         self._pipeline_calls = metrics.pipeline_calls
@@ -105,8 +114,19 @@ class ScriptRunner:
             self._scripts[name] = load_script(name)
         return self._scripts[name]
 
+    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[Any]) -> R:
+        """Run ``reply.script`` and parse its answer; ``ReplyError`` for another shape."""
+        return reply.parse(await self.run(reply.script, keys, args))
+
+    async def call_many(
+        self, reply: type[R], calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
+    ) -> list[R]:
+        """:meth:`run_many` of ``reply.script``, each answer parsed."""
+        return [reply.parse(answer) for answer in await self.run_many(reply.script, calls)]
+
     async def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """EVALSHA the script; on NOSCRIPT, SCRIPT LOAD it and try once more."""
+        """EVALSHA the script, its raw answer; on NOSCRIPT, SCRIPT LOAD it and try once more.
+        Services use :meth:`call`, which parses the answer."""
         script = self.script(name)
         started = time.perf_counter()
         try:

@@ -26,10 +26,12 @@ from livecommerce.hooks.commands import _run as run_command
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.hooks.endpoints import endpoint_id, group_name
 from livecommerce.hooks.events import iso_timestamp
+from livecommerce.metrics import Metrics
 from livecommerce.store import client as store_client
 from livecommerce.store.client import StoreClient
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
 from tests.integration.webhook_receiver import Receiver, free_port, new_secret, status
 
 WAIT_S = 30.0
@@ -82,7 +84,14 @@ async def dispatcher_factory(store: StoreClient, keys: Keys) -> AsyncIterator[Di
         }
         values.update(options)
         hooks = HooksSettings(endpoints=tuple(endpoints), **values)
-        dispatcher = HookDispatcher(store, keys, hooks, node)
+        dispatcher = HookDispatcher(
+            client=store,
+            keys=keys,
+            scripts=ScriptRunner(store, metrics=Metrics()),
+            settings=hooks,
+            node_id=node,
+            metrics=Metrics(),
+        )
         dispatcher.start()
         made.append(dispatcher)
         return dispatcher

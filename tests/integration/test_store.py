@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
+from livecommerce.metrics import Metrics
 from livecommerce.store import client as store_client
 from livecommerce.store.embedded import EmbeddedStoreError, EmbeddedValkey
 from livecommerce.store.keys import Keys
@@ -44,7 +45,7 @@ async def test_scripts_reload_after_the_store_forgets_them(
 ) -> None:
     client = store_client.connect(valkey.url, 2.0, 5.0, 0)
     try:
-        runner = ScriptRunner(client)
+        runner = ScriptRunner(client, metrics=Metrics())
         keys = Keys(key_prefix)
         await client.script_flush()
         created = await runner.run("rooms_create", [keys.room("r1")], ["r1", "t", "", "alice", 1])
@@ -62,7 +63,7 @@ async def test_a_script_with_a_library_reloads_and_runs_it(
 ) -> None:
     client = store_client.connect(valkey.url, 2.0, 5.0, 0)
     try:
-        runner = ScriptRunner(client)
+        runner = ScriptRunner(client, metrics=Metrics())
         keys = Keys(key_prefix)
         await client.script_flush()
         likes = [keys.room_counters("r1"), keys.room_engagement("r1"), keys.user_likes("r1", "u")]
