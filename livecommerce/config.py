@@ -70,12 +70,12 @@ class ConfigError(ValueError):
 
 
 def _setting(
-    default: Any,
+    default: object,
     check: Validator | None = None,
     *,
-    parse: Callable[[Any], Any] | None = None,
+    parse: Callable[[Any], object] | None = None,
     read_as: type | None = None,
-    dump: Callable[[Any], Any] = as_toml,
+    dump: Callable[[Any], object] = as_toml,
 ) -> Any:
     """Declare a setting: its typed default, an optional ``check`` returning a reason, an
     optional ``parse`` from the value as read (``read_as``, when it is not the declared
@@ -264,21 +264,21 @@ class Settings:
             host = f"[{host}]"
         return f"http://{host}:{self.server.port}"
 
-    def replace(self, section: str, **values: Any) -> Settings:
+    def replace(self, section: str, **values: object) -> Settings:
         """A copy with some settings of one section changed (validated like any layer)."""
         current = settings_as_dict(self)
         return build_settings([("current", current), ("override", {section: values})])
 
 
-Layer = tuple[str, Mapping[str, Any]]
+Layer = tuple[str, Mapping[str, object]]
 
 
 @dataclass(frozen=True)
 class _Declared:
     """One setting as declared: its TOML type as read, and how it becomes its value."""
 
-    read_as: Any  # bool, int, float, str or list
-    kind: Any  # the declared type
+    read_as: type  # bool, int, float, str or list
+    kind: object  # the declared type
     field: dataclasses.Field[Any]
 
     @property
@@ -294,7 +294,7 @@ class _Declared:
         kind = self.kind
         return kind if isinstance(kind, type) and issubclass(kind, StrEnum) else None
 
-    def value(self, raw: Any) -> Any:
+    def value(self, raw: object) -> object:
         """The typed value of a raw value of type ``read_as``; ValueError with the reason."""
         reason = self.check(raw) if self.check else None
         if reason:
@@ -302,22 +302,25 @@ class _Declared:
         parse = self.field.metadata["parse"]
         if parse is not None:
             return parse(raw)
-        if self.choices is not None:
+        if self.choices is not None and isinstance(raw, str):
             return self.choices(raw)
-        if self.read_as is list:
+        if isinstance(raw, list):
             return tuple(raw)
         return raw
 
 
-def _read_as(kind: Any, declared: dataclasses.Field[Any]) -> Any:
+def _read_as(kind: object, declared: dataclasses.Field[Any]) -> type:
     """What TOML gives for a setting of type ``kind``: enums are strings, tuples lists."""
-    if declared.metadata["read_as"] is not None:
-        return declared.metadata["read_as"]
+    read_as: type | None = declared.metadata["read_as"]
+    if read_as is not None:
+        return read_as
     if isinstance(kind, type) and issubclass(kind, StrEnum):  # a choice
         return str
     if typing.get_origin(kind) is tuple:
         return list
-    return kind
+    if kind in (bool, int, float, str):
+        return typing.cast(type, kind)
+    raise TypeError(f"{declared.name}: declare read_as for a setting of type {kind}")
 
 
 def _section_types() -> dict[str, dict[str, _Declared]]:
@@ -340,13 +343,13 @@ def setting_names() -> list[str]:
     return [f"{s}.{k}" for s, keys in _SCHEMA.items() for k in keys]
 
 
-def _type_name(kind: Any) -> str:
+def _type_name(kind: type) -> str:
     return {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(
         kind, str(kind)
     )
 
 
-def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
+def _coerce(name: str, kind: type, value: object, origin: str) -> object:
     """Check a value from a file/override against the declared type as read."""
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
@@ -361,7 +364,7 @@ def _coerce(name: str, kind: Any, value: Any, origin: str) -> Any:
     return value
 
 
-def _parse_env(name: str, kind: Any, raw: str, origin: str) -> Any:
+def _parse_env(name: str, kind: type, raw: str, origin: str) -> object:
     """Turn an environment string into the declared type as read."""
     text = raw.strip()
     if kind is bool:
@@ -397,7 +400,7 @@ def _shown(name: object) -> str:
 
 def build_settings(layers: list[Layer]) -> Settings:
     """Apply layers of ``{section: {key: value}}`` over the defaults, in order."""
-    merged: dict[str, dict[str, Any]] = {s: {} for s in _SCHEMA}
+    merged: dict[str, dict[str, object]] = {s: {} for s in _SCHEMA}
     for origin, layer in layers:
         if not isinstance(layer, Mapping):
             raise ConfigError(f"configuration must be a table ({origin})")
@@ -468,7 +471,7 @@ def _env_layers(environ: Mapping[str, str]) -> list[Layer]:
 def load_settings(
     config_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
-    flags: Mapping[str, Mapping[str, Any]] | None = None,
+    flags: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Settings:
     """Build the settings from every layer; raises :class:`ConfigError` on the first problem."""
     layers: list[Layer] = []
@@ -481,7 +484,7 @@ def load_settings(
     return build_settings(layers)
 
 
-def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
+def settings_as_dict(settings: Settings) -> dict[str, dict[str, object]]:
     """Settings as plain TOML values ``{section: {key: value}}`` (for tests and overrides);
     :func:`build_settings` reads them back to equal settings."""
     return {

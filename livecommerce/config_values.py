@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 Validator = Callable[[Any], str | None]
 
@@ -96,11 +96,19 @@ def integer_range(low: int, high: int) -> Validator:
 # URLs and names
 
 
+def _split(url: str) -> SplitResult | None:
+    """The URL's parts, or None when it cannot be split (a bad IPv6 literal)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def http_url_or_empty(value: str) -> str | None:
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = _split(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         return "must be an http:// or https:// URL, or empty"
     return None
 
@@ -147,11 +155,14 @@ def store_url(value: str) -> str | None:
             first_node, _ = cluster_startup_nodes(value)
         except ValueError as exc:
             return str(exc)
-        if urlsplit(first_node).path not in ("", "/", "/0"):
+        parts = _split(first_node)
+        if parts is None:
+            return "bad cluster URL"
+        if parts.path not in ("", "/", "/0"):
             return "a cluster has database 0 only"
         return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("redis", "rediss", "unix"):
+    parts = _split(value)
+    if parts is None or parts.scheme not in ("redis", "rediss", "unix"):
         return (
             "must be a redis://, rediss://, unix://, redis+cluster:// or rediss+cluster:// URL,"
             " or empty for the embedded store"
@@ -180,9 +191,11 @@ def signing_secret(value: str) -> str | None:
 # Lists
 
 
-def networks(value: list[Any]) -> str | None:
+def networks(value: list[object]) -> str | None:
     for item in value:
         try:
+            if not isinstance(item, str | int | bytes):
+                raise TypeError(item)
             ipaddress.ip_network(item, strict=False)
         except (TypeError, ValueError):
             return f"must be a list of IP addresses or networks like 10.0.0.0/8, not {item!r}"
@@ -200,7 +213,7 @@ _CSP_HOST_SOURCE = re.compile(
 )
 
 
-def frame_ancestors(value: list[Any]) -> str | None:
+def frame_ancestors(value: list[object]) -> str | None:
     for item in value:
         if not isinstance(item, str):
             return (
@@ -219,30 +232,34 @@ def frame_ancestors(value: list[Any]) -> str | None:
     return None
 
 
-def web_origins(value: list[Any]) -> str | None:
+def web_origins(value: list[object]) -> str | None:
     for item in value:
-        parts = urlsplit(item) if isinstance(item, str) else None
-        if (
-            parts is None
-            or parts.scheme not in ("http", "https", "ws", "wss")
-            or not parts.hostname
-            or parts.path not in ("", "/")
-            or parts.query
-            or parts.fragment
-            or parts.username is not None
-            or any(c.isspace() or c in ";,'\"" for c in item)
-        ):
+        if not (isinstance(item, str) and _is_origin(item)):
             return f"must be a list of origins like https://node2.example:8443, not {item!r}"
     return None
 
 
-def non_empty_strings(value: list[Any]) -> str | None:
+def _is_origin(item: str) -> bool:
+    parts = _split(item)
+    return not (
+        parts is None
+        or parts.scheme not in ("http", "https", "ws", "wss")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(c.isspace() or c in ";,'\"" for c in item)
+    )
+
+
+def non_empty_strings(value: list[object]) -> str | None:
     if not all(isinstance(item, str) and item for item in value):
         return "must be a list of non-empty strings"
     return None
 
 
-def terms(value: list[Any]) -> str | None:
+def terms(value: list[object]) -> str | None:
     if not all(isinstance(term, str) and term.strip() for term in value):
         return "must be a list of non-empty strings"
     return None
@@ -263,9 +280,9 @@ class IceServer:
     username: str | None = None
     credential: str | None = field(default=None, repr=False)
 
-    def as_table(self) -> dict[str, Any]:
+    def as_table(self) -> dict[str, object]:
         """The server as a TOML table."""
-        table: dict[str, Any] = {"urls": list(self.urls)}
+        table: dict[str, object] = {"urls": list(self.urls)}
         if self.username is not None:
             table["username"] = self.username
         if self.credential is not None:
@@ -273,7 +290,7 @@ class IceServer:
         return table
 
 
-def ice_servers(value: list[Any]) -> tuple[IceServer, ...]:
+def ice_servers(value: list[object]) -> tuple[IceServer, ...]:
     """``media.ice_servers`` tables as servers; ``ValueError`` with the reason otherwise."""
     servers: list[IceServer] = []
     for server in value:
@@ -370,12 +387,12 @@ class EndpointConfig:
             raise ValueError("an endpoint needs a secret")
         object.__setattr__(self, "keys", tuple(webhook_key(s) for s in self.secrets))
 
-    def as_table(self) -> dict[str, Any]:
+    def as_table(self) -> dict[str, object]:
         """The endpoint as a TOML table."""
         return {"url": self.url, "secrets": list(self.secrets)}
 
 
-def endpoints(value: list[Any]) -> tuple[EndpointConfig, ...]:
+def endpoints(value: list[object]) -> tuple[EndpointConfig, ...]:
     """``hooks.endpoints`` tables as endpoints; ``ValueError`` with the reason otherwise."""
     urls = [e["url"] for e in value if isinstance(e, dict) and isinstance(e.get("url"), str)]
     if len(urls) != len(set(urls)):

@@ -131,7 +131,7 @@ class Order:
     expired_at: int | None = None
 
     @classmethod
-    def from_hash(cls, raw: Mapping[Any, Any]) -> Order:
+    def from_hash(cls, raw: Mapping[bytes | str, bytes | str]) -> Order:
         f = {as_text(k): as_text(v) for k, v in raw.items()}
 
         def at(name: str) -> int | None:
@@ -155,5 +155,5 @@ class Order:
             expired_at=at("expired_at"),
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         return {**asdict(self), "status": self.status.value}

@@ -14,7 +14,6 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
@@ -22,7 +21,7 @@ from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptCaller
+from livecommerce.store.lua import ScriptArg, ScriptCaller
 from livecommerce.store.replies import (
     BuyRefusal,
     BuyResult,
@@ -60,11 +59,11 @@ class BuyAnswer:
     fresh: bool
 
     @property
-    def body(self) -> dict[str, Any]:
+    def body(self) -> dict[str, object]:
         """``{ok, order?, expires_at?, reason?}`` as the buyer gets it."""
         return self.result.to_json()
 
-    def frame(self, key: str) -> dict[str, Any]:
+    def frame(self, key: str) -> dict[str, object]:
         return {"type": "buy_result", "key": key, **self.body}
 
 
@@ -82,7 +81,7 @@ def reserve_call(
     user: str,
     qty: int,
     key: str,
-) -> tuple[list[str], list[Any]]:
+) -> tuple[list[str], list[ScriptArg]]:
     """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (

@@ -117,7 +117,7 @@ class Outbox:
     ) -> HooksTakeReply:
         """Entries for ``consumer`` to deliver next (see ``hooks_take.lua``): ``new`` or
         ``held`` entries, or ``busy`` when another consumer holds some."""
-        args = [group, consumer, count, claim_idle_ms]
+        args = (group, consumer, count, claim_idle_ms)
         try:
             return await self._scripts.call(HooksTakeReply, [self._keys.outbox(room)], args)
         except ResponseError as exc:

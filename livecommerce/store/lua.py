@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import NoScriptError
@@ -36,6 +36,10 @@ DIRECTIVE = re.compile(r"^--!(.*)$", re.MULTILINE)
 INCLUDE = re.compile(r" include ([a-z][a-z0-9_]*)[ \t]*")
 # Calls of one run_many in flight at once on a cluster (each takes a pooled connection).
 CLUSTER_CONCURRENCY = 32
+
+# What a script takes in ARGV (the store receives each as a string).
+ScriptArg = str | bytes | int | float
+ScriptCall = tuple[Sequence[str], Sequence[ScriptArg]]
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class ScriptCaller(Protocol):
     """Runs a script and parses its answer: a :class:`ScriptRunner`, or a batcher that
     sends the calls of one event-loop tick together."""
 
-    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[Any]) -> R:
+    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[ScriptArg]) -> R:
         """The answer of ``reply.script`` as a ``reply``; ``ReplyError`` for another shape."""
         ...
 
@@ -114,17 +118,15 @@ class ScriptRunner:
             self._scripts[name] = load_script(name)
         return self._scripts[name]
 
-    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[Any]) -> R:
+    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[ScriptArg]) -> R:
         """Run ``reply.script`` and parse its answer; ``ReplyError`` for another shape."""
         return reply.parse(await self.run(reply.script, keys, args))
 
-    async def call_many(
-        self, reply: type[R], calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
-    ) -> list[R]:
+    async def call_many(self, reply: type[R], calls: Sequence[ScriptCall]) -> list[R]:
         """:meth:`run_many` of ``reply.script``, each answer parsed."""
         return [reply.parse(answer) for answer in await self.run_many(reply.script, calls)]
 
-    async def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def run(self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]) -> object:
         """EVALSHA the script, its raw answer; on NOSCRIPT, SCRIPT LOAD it and try once more.
         Services use :meth:`call`, which parses the answer."""
         script = self.script(name)
@@ -141,9 +143,7 @@ class ScriptRunner:
         finally:
             self._seconds.observe(name, time.perf_counter() - started)
 
-    async def run_many(
-        self, name: str, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
-    ) -> list[Any]:
+    async def run_many(self, name: str, calls: Sequence[ScriptCall]) -> list[object]:
         """Run the script once per ``(keys, args)`` in one pipeline; answers in order.
 
         Each call is its own atomic step (not one transaction). On NOSCRIPT the
@@ -153,7 +153,7 @@ class ScriptRunner:
         ``CLUSTER_CONCURRENCY`` at a time.
         """
         if isinstance(self._client, RedisCluster):
-            answers: list[Any] = []
+            answers: list[object] = []
             for start in range(0, len(calls), CLUSTER_CONCURRENCY):
                 chunk = calls[start : start + CLUSTER_CONCURRENCY]
                 answers += await asyncio.gather(*(self.run(name, k, a) for k, a in chunk))
@@ -165,9 +165,7 @@ class ScriptRunner:
             await self.load(name)
             return await self._pipeline(script, calls)
 
-    async def _pipeline(
-        self, script: Script, calls: Sequence[tuple[Sequence[str], Sequence[Any]]]
-    ) -> list[Any]:
+    async def _pipeline(self, script: Script, calls: Sequence[ScriptCall]) -> list[object]:
         pipe = self._client.pipeline(transaction=False)
         for keys, args in calls:
             pipe.evalsha(script.sha, len(keys), *keys, *args)

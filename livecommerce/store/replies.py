@@ -14,7 +14,7 @@ import json
 import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Any, ClassVar, Protocol, Self, TypeVar
+from typing import ClassVar, Protocol, Self, TypeVar
 
 from livecommerce.store.streams import StreamEntry
 
@@ -46,7 +46,7 @@ def _shown(raw: object) -> str:
     return text if len(text) <= 200 else text[:200] + "…"
 
 
-def _items(script: str, raw: object, *counts: int) -> list[Any]:
+def _items(script: str, raw: object, *counts: int) -> list[object]:
     if not isinstance(raw, list) or len(raw) not in counts:
         wanted = " or ".join(str(count) for count in counts)
         raise ReplyError(f"{script}: expected a list of {wanted} items, got {_shown(raw)}")
@@ -331,7 +331,7 @@ class BuyResult:
             return cls(reason=_choice(script, "reason", body["reason"], BuyRefusal))
         raise ReplyError(f"{script}: not a buy answer: {_shown(body)}")
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         if self.reason is not None:
             return {"ok": False, "reason": self.reason.value}
         return {"ok": True, "order": self.order, "expires_at": self.expires_at}
@@ -458,7 +458,7 @@ class HooksTakeReply:
         return cls(_choice(cls.script, "kind", kind, TakeKind), entries)
 
 
-def _items_even(script: str, raw: object) -> list[Any]:
+def _items_even(script: str, raw: object) -> list[object]:
     if not isinstance(raw, list) or len(raw) % 2:
         raise ReplyError(f"{script}: fields must be a list of pairs, got {_shown(raw)}")
     return raw

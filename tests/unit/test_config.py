@@ -851,3 +851,27 @@ def test_typed_settings_round_trip_through_settings_as_dict() -> None:
     assert type(plain["log"]["level"]) is str
     assert build_settings([("again", plain)]) == settings
     assert settings.replace("server", port=9000).hooks == settings.hooks
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "reason"),
+    [
+        ("server", "public_url", "http://[::1", "must be an http:// or https:// URL"),
+        ("server", "connect_origins", ["https://[::1"], "must be a list of origins"),
+        ("store", "url", "redis://[::1", "must be a redis://"),
+        ("store", "url", "redis+cluster://[user@h:7000", "bad cluster URL"),
+        (
+            "hooks",
+            "endpoints",
+            [{"url": "http://[x", "secret": SECRET}],
+            "endpoint 1 needs an http:// or https:// url",
+        ),
+    ],
+)
+def test_a_url_that_cannot_be_split_names_the_setting(
+    section: str, key: str, value: Any, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        build_settings([("from test", {section: {key: value}})])
+
+    assert_one_line_naming(error, f"{section}.{key}: {reason}", "from test")
