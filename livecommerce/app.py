@@ -21,7 +21,8 @@ from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
-from livecommerce.config import Settings, udp_port_range
+from livecommerce.config import Settings
+from livecommerce.context import StoreContext
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
@@ -81,6 +82,9 @@ from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
 
+# The store as every service of this node shares it (built once, by _store).
+STORE_CONTEXT = web.AppKey("store_context", StoreContext)
+
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
     """The store client and the services built on it; closed last."""
@@ -93,8 +97,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         max_connections=settings.store.max_connections,
     )
     app[STORE] = client
-    node_metrics = app[METRICS]
-    scripts = ScriptRunner(client, node_metrics)
+    keys = Keys(settings.store.key_prefix)
+    scripts = ScriptRunner(client, metrics=app[METRICS])
     if await store_client.ping(client, settings.store.connect_timeout_s):
         await store_client.warm(
             client, min(settings.store.warm_connections, settings.store.max_connections)
@@ -105,37 +109,30 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             "store at %s is not answering yet; /readyz says 503 until it does",
             store_client.mask_url(settings.store.url),
         )
-    keys = Keys(settings.store.key_prefix)
     bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
     app[BUS] = bus
-    app[ROOMS] = RoomService(client, keys, scripts, bus)
-    app[DISCOVERY] = Discovery(keys, scripts, settings.discovery)
-    app[CHAT] = ChatService(
-        client, keys, scripts, bus, settings.channel, settings.discovery, node_metrics
-    )
-    app[MODERATION] = ModerationService(
-        client, keys, scripts, bus, settings.moderation, node_metrics
-    )
-    app[CATALOG] = Catalog(client, keys, bus)
-    app[SALES] = SaleService(client, keys, scripts, bus)
+    store = StoreContext(client=client, keys=keys, scripts=scripts, bus=bus, metrics=app[METRICS])
+    app[STORE_CONTEXT] = store
+    app[ROOMS] = RoomService(store=store)
+    app[DISCOVERY] = Discovery(store=store, settings=settings.discovery)
+    app[CHAT] = ChatService(store=store, settings=settings.channel, discovery=settings.discovery)
+    app[MODERATION] = ModerationService(store=store, settings=settings.moderation)
+    app[CATALOG] = Catalog(store=store)
+    app[SALES] = SaleService(store=store)
     batcher = (
-        StoreBatcher(client, scripts, metrics=node_metrics)
+        StoreBatcher(client, scripts=scripts, metrics=store.metrics)
         if settings.commerce.batch_buys
         else None
     )
     app[ORDERS] = OrderService(
-        client,
-        keys,
-        scripts,
-        bus,
-        settings.discovery,
-        batcher,
-        metrics=node_metrics,
+        store=store,
+        discovery=settings.discovery,
+        batcher=batcher,
         max_in_flight=settings.store.max_connections,
         wait_s=settings.store.command_timeout_s,
     )
-    app[STATS] = Stats(client, keys)
+    app[STATS] = Stats(store=store)
     yield
     if batcher is not None:
         await batcher.aclose()
@@ -146,21 +143,9 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
 async def _channel(app: web.Application) -> AsyncIterator[None]:
     """The channel's background work: like batching and viewer counts; stopped first."""
     settings = app[SETTINGS].channel
-    client, keys, scripts = (
-        app[STORE],
-        Keys(app[SETTINGS].store.key_prefix),
-        ScriptRunner(app[STORE], app[METRICS]),
-    )
-    likes = LikeCounter(
-        client=client,
-        keys=keys,
-        scripts=scripts,
-        bus=app[BUS],
-        settings=settings,
-        discovery=app[SETTINGS].discovery,
-        metrics=app[METRICS],
-    )
-    presence = Presence(client, keys, scripts, app[NODE_ID], settings.presence_ttl_s)
+    store = app[STORE_CONTEXT]
+    likes = LikeCounter(store=store, settings=settings, discovery=app[SETTINGS].discovery)
+    presence = Presence(store=store, node_id=app[NODE_ID], ttl_s=settings.presence_ttl_s)
     hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
     app[LIKES], app[HUB], app[PRESENCE] = likes, hub, presence
     likes.start()
@@ -177,13 +162,14 @@ async def _close_channels(app: web.Application) -> None:
 
 async def _hooks(app: web.Application) -> AsyncIterator[None]:
     """The hook dispatcher: outbox events to the webhook endpoints; stopped before the store."""
-    settings = app[SETTINGS]
+    store = app[STORE_CONTEXT]
     dispatcher = HookDispatcher(
-        app[STORE],
-        Keys(settings.store.key_prefix),
-        settings.hooks,
-        app[NODE_ID],
-        metrics=app[METRICS],
+        client=store.client,
+        keys=store.keys,
+        scripts=store.scripts,
+        settings=app[SETTINGS].hooks,
+        node_id=app[NODE_ID],
+        metrics=store.metrics,
     )
     app[HOOKS] = dispatcher
     dispatcher.start()
@@ -195,7 +181,11 @@ async def _commerce(app: web.Application) -> AsyncIterator[None]:
     """Expiry sweeps, sale state changes and stock broadcasts; stopped before the store."""
     settings = app[SETTINGS].commerce
     worker = CommerceWorker(
-        app[ORDERS], app[SALES], app[BUS], settings.sweep_interval_s, settings.stock_interval_s
+        orders=app[ORDERS],
+        sales=app[SALES],
+        bus=app[BUS],
+        sweep_interval_s=settings.sweep_interval_s,
+        stock_interval_s=settings.stock_interval_s,
     )
     worker.start()
     yield
@@ -207,11 +197,11 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
     the entry is removed after the media plane closed (its rooms went offline first)."""
     settings = app[SETTINGS]
     registry = NodeRegistry(
-        app[STORE],
-        Keys(settings.store.key_prefix),
-        app[NODE_ID],
-        settings.public_url,
-        settings.server.node_heartbeat_s,
+        client=app[STORE],
+        keys=app[STORE_CONTEXT].keys,
+        node_id=app[NODE_ID],
+        url=settings.public_url,
+        heartbeat_s=settings.server.node_heartbeat_s,
     )
     app[NODES] = registry
     app[NODE_HTTP] = aiohttp.ClientSession()
@@ -226,9 +216,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.media.loopback_candidates:
         aiortc_patches.include_loopback_candidates()
-    aiortc_patches.configure_ice(
-        settings.media.public_ip or None, udp_port_range(settings.media.udp_ports)
-    )
+    aiortc_patches.configure_ice(settings.media.public_ip or None, settings.media.udp_ports)
     raise_open_files_limit()
     streams = StreamService(
         app[ROOMS],

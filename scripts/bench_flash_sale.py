@@ -61,6 +61,7 @@ from benchkit import (
 from livecommerce.auth import Role, issue_token
 from livecommerce.commerce.orders import reserve_call
 from livecommerce.config import DiscoverySettings
+from livecommerce.metrics import Metrics
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 
@@ -359,7 +360,7 @@ async def store_ceiling(node: SaleNode, options: Options) -> float:
     """Reservations per second of ``sales_reserve.lua`` pipelined straight to the store."""
     sale_id = node.new_sale(BIG_STOCK, BIG_STOCK)
     client = aioredis.from_url(node.node.store_url)
-    scripts = ScriptRunner(client)
+    scripts = ScriptRunner(client, metrics=Metrics())
     await scripts.load("sales_reserve")
     sha = scripts.script("sales_reserve").sha
     keys, discovery = Keys("lc:"), DiscoverySettings()

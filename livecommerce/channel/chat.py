@@ -6,23 +6,20 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from livecommerce.bus import RoomBus
 from livecommerce.channel.text import folded
 from livecommerce.config import ChannelSettings, DiscoverySettings
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.metrics import Metrics
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
-from livecommerce.store.streams import StreamEntry, as_text, decode_entries
+from livecommerce.store.replies import ChatPostReply, ChatRefusal
+from livecommerce.store.streams import StreamEntry, decode_entries
 
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 REFUSALS = {
-    "banned": ErrorCode.banned,
-    "room_muted": ErrorCode.room_muted,
-    "muted": ErrorCode.muted,
-    "slow_mode": ErrorCode.slow_mode,
-    "rate_limited": ErrorCode.rate_limited,
+    ChatRefusal.banned: ErrorCode.banned,
+    ChatRefusal.room_muted: ErrorCode.room_muted,
+    ChatRefusal.muted: ErrorCode.muted,
+    ChatRefusal.slow_mode: ErrorCode.slow_mode,
+    ChatRefusal.rate_limited: ErrorCode.rate_limited,
 }
 
 
@@ -68,22 +65,14 @@ class ChatService:
     """Posting and reading a room's chat."""
 
     def __init__(
-        self,
-        client: StoreClient,
-        keys: Keys,
-        scripts: ScriptRunner,
-        bus: RoomBus,
-        settings: ChannelSettings,
-        discovery: DiscoverySettings,
-        metrics: Metrics | None = None,
+        self, *, store: StoreContext, settings: ChannelSettings, discovery: DiscoverySettings
     ) -> None:
-        metrics = metrics or Metrics()
-        self._posted = metrics.chat_messages
-        self._refused = metrics.chat_refused
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
-        self._bus = bus
+        self._posted = store.metrics.chat_messages
+        self._refused = store.metrics.chat_refused
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
+        self._bus = store.bus
         self._settings = settings
         self._discovery = discovery
         self._blocked = [folded(term) for term in settings.blocked_terms]
@@ -101,8 +90,8 @@ class ChatService:
             self._refused.inc(ErrorCode.blocked_term.name)
             raise ApiError(ErrorCode.blocked_term)
         keys = self._keys
-        reply = await self._scripts.run(
-            "chat_post",
+        reply = await self._scripts.call(
+            ChatPostReply,
             [
                 keys.chat_history(room_id),
                 keys.chat_buckets(room_id),
@@ -125,13 +114,12 @@ class ChatService:
                 self._discovery.buckets,
             ],
         )
-        outcome, detail, extra = (as_text(part) for part in reply)
-        if outcome != "ok":
-            self._refused.inc(REFUSALS[detail].name)
-            until = int(extra)
-            details: dict[str, Any] = {"until": until} if until > 0 else {}
-            raise ApiError(REFUSALS[detail], **details)
-        message = ChatMessage(detail, user, role, text)
+        if reply.refusal is not None:
+            code = REFUSALS[reply.refusal]
+            self._refused.inc(code.name)
+            details: dict[str, Any] = {"until": reply.at_ms} if reply.at_ms > 0 else {}
+            raise ApiError(code, **details)
+        message = ChatMessage(reply.message_id, user, role, text)
         self._posted.inc()
         await self._bus.publish(room_id, message.to_frame())
         return message

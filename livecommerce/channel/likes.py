@@ -8,12 +8,10 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from livecommerce.bus import RoomBus
 from livecommerce.config import ChannelSettings, DiscoverySettings
-from livecommerce.metrics import Metrics
-from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.context import StoreContext
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.store.replies import LikesAddReply
 from livecommerce.tasks import stop_loop
 
 log = logging.getLogger("livecommerce.likes")
@@ -25,15 +23,6 @@ class PendingLikes:
 
     sent: int = 0
     from_viewer: int = 0  # of ``sent``: those that may count for discovery
-
-
-@dataclass(frozen=True)
-class LikesAdded:
-    """What ``likes_add`` did with one room's batch."""
-
-    total: int
-    kept: int
-    counted: int
 
 
 class LikeCounter:
@@ -49,23 +38,15 @@ class LikeCounter:
     """
 
     def __init__(
-        self,
-        *,
-        client: StoreClient,
-        keys: Keys,
-        scripts: ScriptRunner,
-        bus: RoomBus,
-        settings: ChannelSettings,
-        discovery: DiscoverySettings,
-        metrics: Metrics | None = None,
+        self, *, store: StoreContext, settings: ChannelSettings, discovery: DiscoverySettings
     ) -> None:
-        self._likes = (metrics or Metrics()).likes
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
+        self._likes = store.metrics.likes
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
         self._settings = settings
         self._discovery = discovery
-        self._bus = bus
+        self._bus = store.bus
         self._pending: dict[str, dict[str, PendingLikes]] = {}
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
@@ -99,7 +80,8 @@ class LikeCounter:
                 with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
                     await self._bus.publish(room_id, {"type": "likes", "total": added.total})
 
-    async def _add(self, room_id: str, users: dict[str, PendingLikes]) -> LikesAdded:
+    async def _add(self, room_id: str, users: dict[str, PendingLikes]) -> LikesAddReply:
+        """What ``likes_add`` did with one room's batch."""
         keys = [self._keys.room_counters(room_id), self._keys.room_engagement(room_id)]
         args: list[int | float] = [
             self._settings.user_likes_burst,
@@ -111,8 +93,7 @@ class LikeCounter:
         for user, likes in users.items():
             keys.append(self._keys.user_likes(room_id, user))
             args += [likes.sent, likes.from_viewer]
-        total, kept, counted = await self._scripts.run("likes_add", keys, args)
-        return LikesAdded(int(total), int(kept), int(counted))
+        return await self._scripts.call(LikesAddReply, keys, args)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="like-counter")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.context import StoreContext
+from livecommerce.store.replies import PresenceReportReply
 from livecommerce.store.streams import as_text
 
 
@@ -20,23 +19,21 @@ class ViewerCount:
 class Presence:
     """Per-node viewer counts with expiry, so a dead node's viewers vanish on their own."""
 
-    def __init__(
-        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, node_id: str, ttl_s: float
-    ) -> None:
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
+    def __init__(self, *, store: StoreContext, node_id: str, ttl_s: float) -> None:
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
         self._node_id = node_id
         self._ttl_ms = int(ttl_s * 1000)
 
     async def report(self, room_id: str, local_count: int) -> ViewerCount:
         """Record this node's count for the room (0 removes it) and read the room's total."""
-        total, peak = await self._scripts.run(
-            "presence_report",
+        reply = await self._scripts.call(
+            PresenceReportReply,
             [self._keys.room_presence(room_id), self._keys.room_counters(room_id)],
             [self._node_id, local_count, self._ttl_ms],
         )
-        return ViewerCount(int(total), int(peak))
+        return ViewerCount(reply.total, reply.peak)
 
     async def total(self, room_id: str) -> int:
         """The room's viewers over live nodes, read without reporting."""

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Product
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
 
 
 class Catalog:
-    def __init__(self, client: StoreClient, keys: Keys, bus: RoomBus) -> None:
-        self._client = client
-        self._keys = keys
-        self._bus = bus
+    def __init__(self, *, store: StoreContext) -> None:
+        self._client = store.client
+        self._keys = store.keys
+        self._bus = store.bus
 
     async def add(
         self,

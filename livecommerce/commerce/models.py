@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from typing import Any
 
 from livecommerce.store.streams import as_text
@@ -101,34 +102,58 @@ class Sale:
         }
 
 
-ORDER_INTS = ("qty", "unit_price_cents", "amount_cents", "created_at", "expires_at")
-ORDER_TIMES = ("paid_at", "cancelled_at", "expired_at")
+class OrderStatus(StrEnum):
+    reserved = "reserved"
+    paid = "paid"
+    cancelled = "cancelled"
+    expired = "expired"
 
 
 @dataclass(frozen=True)
 class Order:
-    fields: dict[str, Any]
+    """An order as its hash holds it (``sales_reserve.lua`` writes it, ``orders_settle.lua``
+    moves it out of ``reserved`` once); times are milliseconds since the epoch."""
+
+    id: str
+    room: str
+    sale: str
+    product_id: str
+    user: str
+    qty: int
+    unit_price_cents: int
+    amount_cents: int
+    currency: str
+    status: OrderStatus
+    created_at: int
+    expires_at: int
+    paid_at: int | None = None
+    cancelled_at: int | None = None
+    expired_at: int | None = None
 
     @classmethod
-    def from_hash(cls, raw: Mapping[Any, Any]) -> Order:
-        f: dict[str, Any] = {as_text(k): as_text(v) for k, v in raw.items()}
-        for name in ORDER_INTS:
-            f[name] = int(f[name])
-        for name in ORDER_TIMES:
-            f[name] = int(f[name]) if f.get(name) else None
-        return cls(f)
+    def from_hash(cls, raw: Mapping[bytes | str, bytes | str]) -> Order:
+        f = {as_text(k): as_text(v) for k, v in raw.items()}
 
-    @property
-    def id(self) -> str:
-        return str(self.fields["id"])
+        def at(name: str) -> int | None:
+            return int(f[name]) if f.get(name) else None
 
-    @property
-    def user(self) -> str:
-        return str(self.fields["user"])
+        return cls(
+            id=f["id"],
+            room=f["room"],
+            sale=f["sale"],
+            product_id=f["product_id"],
+            user=f["user"],
+            qty=int(f["qty"]),
+            unit_price_cents=int(f["unit_price_cents"]),
+            amount_cents=int(f["amount_cents"]),
+            currency=f["currency"],
+            status=OrderStatus(f["status"]),
+            created_at=int(f["created_at"]),
+            expires_at=int(f["expires_at"]),
+            paid_at=at("paid_at"),
+            cancelled_at=at("cancelled_at"),
+            expired_at=at("expired_at"),
+        )
 
-    @property
-    def status(self) -> str:
-        return str(self.fields["status"])
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.fields)
+    def to_json(self) -> dict[str, object]:
+        return {**asdict(self), "status": self.status.value}

@@ -9,23 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-from livecommerce.bus import Delivery, RoomBus
+from livecommerce.bus import Delivery
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.metrics import Metrics
 from livecommerce.store.batch import StoreBatcher
-from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.lua import ScriptArg, ScriptCaller
+from livecommerce.store.replies import (
+    BuyRefusal,
+    BuyResult,
+    ReserveKind,
+    ReserveReply,
+    SettleOutcome,
+    SettleReply,
+)
 from livecommerce.store.streams import as_text
 
 IDEMPOTENCY_TTL_MS = 86_400_000
@@ -38,23 +43,28 @@ SALE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 SOLD_OUT_MEMORY_S = 1.0
 EXPIRE_BATCH = 200
 SETTLE_ERRORS = {
-    "order_not_found": ErrorCode.order_not_found,
-    "not_your_order": ErrorCode.not_your_order,
-    "reservation_expired": ErrorCode.reservation_expired,
-    "order_paid": ErrorCode.order_paid,
-    "order_cancelled": ErrorCode.order_cancelled,
-    "order_expired": ErrorCode.order_expired,
+    SettleOutcome.order_not_found: ErrorCode.order_not_found,
+    SettleOutcome.not_your_order: ErrorCode.not_your_order,
+    SettleOutcome.reservation_expired: ErrorCode.reservation_expired,
+    SettleOutcome.order_paid: ErrorCode.order_paid,
+    SettleOutcome.order_cancelled: ErrorCode.order_cancelled,
+    SettleOutcome.order_expired: ErrorCode.order_expired,
 }
 
 
 @dataclass(frozen=True)
 class BuyAnswer:
-    """The answer to one buy: ``{ok, order?, expires_at?, reason?}``."""
+    """The answer to one buy, and whether it reserved units just now (not a repeat)."""
 
-    body: dict[str, Any]
+    result: BuyResult
     fresh: bool
 
-    def frame(self, key: str) -> dict[str, Any]:
+    @property
+    def body(self) -> dict[str, object]:
+        """``{ok, order?, expires_at?, reason?}`` as the buyer gets it."""
+        return self.result.to_json()
+
+    def frame(self, key: str) -> dict[str, object]:
         return {"type": "buy_result", "key": key, **self.body}
 
 
@@ -72,7 +82,7 @@ def reserve_call(
     user: str,
     qty: int,
     key: str,
-) -> tuple[list[str], list[Any]]:
+) -> tuple[list[str], list[ScriptArg]]:
     """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (
@@ -110,27 +120,23 @@ class OrderService:
 
     def __init__(
         self,
-        client: StoreClient,
-        keys: Keys,
-        scripts: ScriptRunner,
-        bus: RoomBus,
+        *,
+        store: StoreContext,
         discovery: DiscoverySettings,
         batcher: StoreBatcher | None = None,
-        metrics: Metrics | None = None,
         max_in_flight: int = 0,
         wait_s: float = 5.0,
     ) -> None:
-        metrics = metrics or Metrics()
-        self._buy_outcomes = metrics.buy_attempts
-        self._buy_seconds = metrics.buy_seconds
-        self._settled = metrics.orders_settled
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
-        self._bus = bus
+        self._buy_outcomes = store.metrics.buy_attempts
+        self._buy_seconds = store.metrics.buy_seconds
+        self._settled = store.metrics.orders_settled
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
+        self._bus = store.bus
         self._discovery = discovery
-        self._run_script = batcher.script if batcher else scripts.run
-        self._command = batcher.command if batcher else client.execute_command
+        self._reserve: ScriptCaller = batcher or store.scripts
+        self._command = batcher.command if batcher else store.client.execute_command
         # Batched buys share pipelines and need no bound; one call per buy takes a pooled
         # connection each, and a cluster node's pool fails at once when exhausted.
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
@@ -148,7 +154,7 @@ class OrderService:
         started = time.perf_counter()
         if not SALE_ID.fullmatch(sale_id):
             self._count_buy("sale_not_found", started)
-            return BuyAnswer({"ok": False, "reason": "sale_not_found"}, fresh=False)
+            return BuyAnswer(BuyResult.refused(BuyRefusal.sale_not_found), fresh=False)
         if not (_is_text(key) and _is_text(user)):
             raise ApiError(ErrorCode.invalid_field, "The buy's key must be valid Unicode text.")
         try:
@@ -181,28 +187,28 @@ class OrderService:
                 self._keys.sale_idempotency(room_id, sale_id),
                 self._keys.idempotency_field(user, key),
             )
-            body = json.loads(previous) if previous else {"ok": False, "reason": "sold_out"}
+            result = (
+                BuyResult.from_json(previous)
+                if previous
+                else BuyResult.refused(BuyRefusal.sold_out)
+            )
             self._count_buy("repeat" if previous else "sold_out", started)
-            return BuyAnswer(body, fresh=False)
-        kind, answer, _left, took_last = await self._run_script(
-            "sales_reserve",
+            return BuyAnswer(result, fresh=False)
+        reply = await self._reserve.call(
+            ReserveReply,
             *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
         )
-        body = json.loads(as_text(answer))
-        reason = body.get("reason")
-        if reason == "sold_out":
+        if reply.answer.reason is BuyRefusal.sold_out:
             self._sold_out[(room_id, sale_id)] = time.monotonic()
-        kind_text = as_text(kind)
-        fresh = kind_text == "new"
+        fresh = reply.kind is ReserveKind.new
         if fresh:
             self._stock_changed.add((room_id, sale_id))
             await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
-            if int(took_last) == 1:
+            if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
-        outcome = "reserved" if fresh else "repeat" if kind_text == "repeat" else str(reason)
-        self._count_buy(outcome, started)
-        return BuyAnswer(body, fresh=fresh)
+        self._count_buy(_buy_outcome(reply), started)
+        return BuyAnswer(reply.answer, fresh=fresh)
 
     def _count_buy(self, outcome: str, started: float) -> None:
         self._buy_outcomes.inc(outcome)
@@ -224,26 +230,26 @@ class OrderService:
     async def settle(self, order_id: str, action: str, requester: str = "") -> Order:
         """Pay, cancel or expire an order (idempotent); ApiError when it cannot be done."""
         order = await self.get(order_id)
-        room_id, sale_id = str(order.fields["room"]), str(order.fields["sale"])
-        outcome, status, user, left = await self._run_settle(
-            room_id, sale_id, order_id, action, requester
-        )
-        if outcome in SETTLE_ERRORS:
-            if outcome == "reservation_expired":
-                self._settled.inc(status)
-                await self._announce(room_id, sale_id, order_id, user, status, int(left))
-            raise ApiError(SETTLE_ERRORS[outcome])
-        if outcome == "done":
-            self._settled.inc(status)
-            await self._announce(room_id, sale_id, order_id, user, status, int(left))
+        room_id, sale_id = order.room, order.sale
+        reply = await self._run_settle(room_id, sale_id, order_id, action, requester)
+        if reply.outcome in SETTLE_ERRORS:
+            if reply.outcome is SettleOutcome.reservation_expired:
+                self._settled.inc(reply.status)
+                await self._announce(
+                    room_id, sale_id, order_id, reply.user, reply.status, reply.left
+                )
+            raise ApiError(SETTLE_ERRORS[reply.outcome])
+        if reply.outcome is SettleOutcome.done:
+            self._settled.inc(reply.status)
+            await self._announce(room_id, sale_id, order_id, reply.user, reply.status, reply.left)
         return await self.get(order_id)
 
     async def _run_settle(
         self, room_id: str, sale_id: str, order_id: str, action: str, requester: str
-    ) -> tuple[str, str, str, int]:
+    ) -> SettleReply:
         keys = self._keys
-        reply = await self._scripts.run(
-            "orders_settle",
+        return await self._scripts.call(
+            SettleReply,
             [
                 keys.order(room_id, order_id),
                 keys.sale(room_id, sale_id),
@@ -254,7 +260,6 @@ class OrderService:
             ],
             [action, requester],
         )
-        return as_text(reply[0]), as_text(reply[1]), as_text(reply[2]), int(reply[3])
 
     async def _announce(
         self, room_id: str, sale_id: str, order_id: str, user: str, status: str, left: int
@@ -280,14 +285,13 @@ class OrderService:
                 if order is None:
                     await self._client.zrem(self._keys.reservations(room_id), as_text(raw_order))
                     continue
-                sale_id = str(order.fields["sale"])
-                outcome, status, user, left = await self._run_settle(
-                    room_id, sale_id, order.id, "expire", ""
-                )
-                if outcome == "done":
+                reply = await self._run_settle(room_id, order.sale, order.id, "expire", "")
+                if reply.outcome is SettleOutcome.done:
                     expired += 1
-                    self._settled.inc(status)
-                    await self._announce(room_id, sale_id, order.id, user, status, left)
+                    self._settled.inc(reply.status)
+                    await self._announce(
+                        room_id, order.sale, order.id, reply.user, reply.status, reply.left
+                    )
         return expired
 
     async def stock_changes(self) -> list[tuple[str, str, int]]:
@@ -299,6 +303,15 @@ class OrderService:
             if left is not None:
                 result.append((room_id, sale_id, int(left)))
         return result
+
+
+def _buy_outcome(reply: ReserveReply) -> str:
+    """The buy's label in ``buy_attempts``: reserved, repeat, or the refusal."""
+    if reply.kind is ReserveKind.new:
+        return "reserved"
+    if reply.kind is ReserveKind.repeat:
+        return "repeat"
+    return str(reply.answer.reason)
 
 
 def _is_text(value: str) -> bool:

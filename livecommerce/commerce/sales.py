@@ -12,12 +12,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from livecommerce.bus import RoomBus
 from livecommerce.commerce.models import Product, Sale, now_ms
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.replies import SaleAdvanceReply, SaleChange
 from livecommerce.store.streams import as_text
 
 DUE_BATCH = 100
@@ -35,13 +33,11 @@ class SaleTerms:
 
 
 class SaleService:
-    def __init__(
-        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, bus: RoomBus
-    ) -> None:
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
-        self._bus = bus
+    def __init__(self, *, store: StoreContext) -> None:
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
+        self._bus = store.bus
 
     async def create(self, room_id: str, terms: SaleTerms) -> Sale:
         sale_id = f"s_{secrets.token_hex(5)}"
@@ -101,18 +97,18 @@ class SaleService:
 
     async def advance(self, room_id: str, sale_id: str, stop: bool = False) -> None:
         """Apply the state change due now, announce it, and schedule the next one."""
-        change, next_at = await self._scripts.run(
-            "sales_advance", [self._keys.sale(room_id, sale_id)], ["1" if stop else "0"]
+        reply = await self._scripts.call(
+            SaleAdvanceReply, [self._keys.sale(room_id, sale_id)], ["1" if stop else "0"]
         )
-        change, next_at = as_text(change), int(next_at)
         member = f"{room_id} {sale_id}"
-        if next_at > 0:
-            await self._client.zadd(self._keys.sales_clock(), {member: next_at})
+        if reply.next_at > 0:
+            await self._client.zadd(self._keys.sales_clock(), {member: reply.next_at})
         else:
             await self._client.zrem(self._keys.sales_clock(), member)
-        if change in ("started", "ended"):
+        if reply.change in (SaleChange.started, SaleChange.ended):
             sale = await self.get(room_id, sale_id)
-            await self._bus.publish(room_id, {"type": f"sale_{change}", "sale": sale.to_json()})
+            event = {"type": f"sale_{reply.change.value}", "sale": sale.to_json()}
+            await self._bus.publish(room_id, event)
 
     async def advance_due(self) -> int:
         """Advance every sale whose state change is due; the number handled."""

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
+from livecommerce.context import StoreContext
 from livecommerce.store.streams import as_text
 
 GMV_PREFIX = "gmv_cents:"
 
 
 class Stats:
-    def __init__(self, client: StoreClient, keys: Keys) -> None:
-        self._client = client
-        self._keys = keys
+    def __init__(self, *, store: StoreContext) -> None:
+        self._client = store.client
+        self._keys = store.keys
 
     async def room(self, room_id: str, viewers_now: int) -> dict[str, Any]:
         """Counters of one room; conversion is distinct buyers over peak viewers."""

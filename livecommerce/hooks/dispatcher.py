@@ -28,7 +28,7 @@ from collections.abc import Callable
 import aiohttp
 
 from livecommerce.config import HooksSettings
-from livecommerce.hooks.endpoints import Endpoint, parse_endpoints
+from livecommerce.hooks.endpoints import Endpoint, endpoints_of
 from livecommerce.hooks.lane import Lane, LaneContext
 from livecommerce.hooks.outbox import Outbox, RoomStatus
 from livecommerce.metrics import Metrics
@@ -85,23 +85,24 @@ class HookDispatcher:
 
     def __init__(
         self,
+        *,
         client: StoreClient,
         keys: Keys,
+        scripts: ScriptRunner,
         settings: HooksSettings,
         node_id: str,
+        metrics: Metrics,
         http_session_factory: SessionFactory | None = None,
-        metrics: Metrics | None = None,
     ) -> None:
-        metrics = metrics or Metrics()
         self._deliveries = metrics.hook_deliveries
         self._client = client
         self._keys = keys
         self._settings = settings
         self._node_id = node_id
         self._session_factory = http_session_factory or default_session
-        self.endpoints: list[Endpoint] = parse_endpoints(settings.endpoints)
+        self.endpoints: list[Endpoint] = endpoints_of(settings.endpoints)
         self.gone: dict[str, str] = {}  # endpoint id → the answer that stopped it
-        self._outbox = Outbox(client, keys, ScriptRunner(client, metrics))
+        self._outbox = Outbox(client=client, keys=keys, scripts=scripts)
         self._rooms: list[str] = []
         self._room_count = -1
         self._next_resync = 0.0

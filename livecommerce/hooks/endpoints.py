@@ -12,9 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from livecommerce.hooks.signing import decode_secret
+from livecommerce.config import EndpointConfig
 
 GROUP_PREFIX = "hooks:"
 
@@ -45,23 +44,17 @@ def group_name(endpoint: str) -> str:
     return GROUP_PREFIX + endpoint
 
 
-def parse_endpoints(tables: Sequence[dict[str, Any]]) -> list[Endpoint]:
-    """Endpoints from ``hooks.endpoints`` (``{url, secret}`` or ``{url, secrets}``).
+def endpoints_of(configured: Sequence[EndpointConfig]) -> list[Endpoint]:
+    """The endpoints of ``hooks.endpoints``, each with its id.
 
-    The settings already validated the shape; this raises ``ValueError`` naming
-    the endpoint for a secret that does not decode or a URL given twice.
+    The settings parsed them; this raises ``ValueError`` naming the endpoint for a URL
+    given twice (two endpoints would share one consumer group).
     """
     endpoints: list[Endpoint] = []
     seen: set[str] = set()
-    for index, table in enumerate(tables):
-        url = str(table["url"])
-        secrets = table["secrets"] if "secrets" in table else [table["secret"]]
-        try:
-            keys = tuple(decode_secret(str(secret)) for secret in secrets)
-        except ValueError as exc:
-            raise ValueError(f"hooks.endpoints: endpoint {index + 1}: {exc}") from None
-        if url in seen:
-            raise ValueError(f"hooks.endpoints: endpoint {index + 1}: {url} is listed twice")
-        seen.add(url)
-        endpoints.append(Endpoint(endpoint_id(url), url, keys))
+    for index, config in enumerate(configured):
+        if config.url in seen:
+            raise ValueError(f"hooks.endpoints: endpoint {index + 1}: {config.url} is listed twice")
+        seen.add(config.url)
+        endpoints.append(Endpoint(endpoint_id(config.url), config.url, config.keys))
     return endpoints

@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from redis.exceptions import ResponseError
 
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.store.streams import StreamEntry, as_text
+from livecommerce.store.replies import HooksTakeReply, HooksTouchReply
+from livecommerce.store.streams import as_text
 
 log = logging.getLogger("livecommerce.hooks")
 
@@ -34,14 +34,6 @@ def stream_id(value: str) -> tuple[int, int]:
     """``"ms-seq"`` as a comparable pair."""
     ms, _, seq = value.partition("-")
     return int(ms), int(seq or 0)
-
-
-@dataclass(frozen=True)
-class Taken:
-    """What ``hooks_take.lua`` handed out: ``new``/``held`` entries, or ``busy`` elsewhere."""
-
-    kind: str
-    entries: list[StreamEntry]
 
 
 @dataclass
@@ -65,23 +57,13 @@ class RoomStatus:
         return status.pending > 0 or (self.top is not None and self.top > status.last_delivered)
 
 
-def _entries(reply: Any) -> list[StreamEntry]:
-    entries: list[StreamEntry] = []
-    for item in reply or ():
-        if not item or item[1] is None:  # deleted from the stream
-            continue
-        values = [as_text(v) for v in item[1]]
-        entries.append((as_text(item[0]), dict(zip(values[::2], values[1::2], strict=True))))
-    return entries
-
-
 class Outbox:
     """Outbox streams and hook groups in the store, for one key prefix."""
 
-    def __init__(self, client: StoreClient, keys: Keys, scripts: ScriptRunner | None = None):
+    def __init__(self, *, client: StoreClient, keys: Keys, scripts: ScriptRunner) -> None:
         self._client = client
         self._keys = keys
-        self._scripts = scripts or ScriptRunner(client)
+        self._scripts = scripts
         self._reported: set[str] = set()
 
     def _report(self, room: str, error: Exception) -> None:
@@ -132,17 +114,17 @@ class Outbox:
 
     async def take(
         self, room: str, group: str, consumer: str, count: int, claim_idle_ms: int
-    ) -> Taken:
-        """Entries for ``consumer`` to deliver next (see ``hooks_take.lua``)."""
-        args = [group, consumer, count, claim_idle_ms]
+    ) -> HooksTakeReply:
+        """Entries for ``consumer`` to deliver next (see ``hooks_take.lua``): ``new`` or
+        ``held`` entries, or ``busy`` when another consumer holds some."""
+        args = (group, consumer, count, claim_idle_ms)
         try:
-            reply = await self._scripts.run("hooks_take", [self._keys.outbox(room)], args)
+            return await self._scripts.call(HooksTakeReply, [self._keys.outbox(room)], args)
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
             await self.ensure_groups(room, [group])
-            reply = await self._scripts.run("hooks_take", [self._keys.outbox(room)], args)
-        return Taken(as_text(reply[0]), _entries(reply[1]))
+            return await self._scripts.call(HooksTakeReply, [self._keys.outbox(room)], args)
 
     async def keep(
         self, room: str, group: str, consumer: str, ids: Sequence[str], idle_ms: int = 0
@@ -151,10 +133,10 @@ class Outbox:
         those ids."""
         if not ids:
             return set()
-        reply = await self._scripts.run(
-            "hooks_touch", [self._keys.outbox(room)], [group, consumer, idle_ms, *ids]
+        reply = await self._scripts.call(
+            HooksTouchReply, [self._keys.outbox(room)], [group, consumer, idle_ms, *ids]
         )
-        return {as_text(v) for v in reply}
+        return set(reply.held)
 
     async def ack(self, room: str, group: str, endpoint_id: str, entry_id: str) -> None:
         """Done with an entry for this endpoint: acknowledge it, forget its attempts."""

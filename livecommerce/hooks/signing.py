@@ -9,27 +9,14 @@ knows any one of the secrets accepts the message.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from collections.abc import Sequence
 
-SECRET_PREFIX = "whsec_"
+# The settings decode the secrets (into EndpointConfig.keys); one decoder for both.
+from livecommerce.config_values import webhook_key as decode_secret
 
-
-def decode_secret(secret: str) -> bytes:
-    """The HMAC key of a ``whsec_<base64>`` secret; ``ValueError`` if it is not one."""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError("a webhook secret must start with 'whsec_'")
-    encoded = secret.removeprefix(SECRET_PREFIX).rstrip("=")
-    try:
-        # Unpadded base64 is common in the wild: pad it here.
-        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("a webhook secret must be base64 after 'whsec_'") from None
-    if not key:
-        raise ValueError("a webhook secret must not be empty")
-    return key
+__all__ = ["decode_secret", "signature", "signature_headers"]
 
 
 def signature(key: bytes, msg_id: str, timestamp_s: int, body: bytes) -> str:

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from livecommerce.bus import ROOM_MUTE_TIMER, USER_MUTE_TIMER, Delivery, RoomBus, Timer
+from livecommerce.bus import ROOM_MUTE_TIMER, USER_MUTE_TIMER, Delivery, Timer
 from livecommerce.config import ModerationSettings
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.metrics import Metrics
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
-from livecommerce.store.streams import as_text, decode_entries
+from livecommerce.store.replies import ModerationActReply
+from livecommerce.store.streams import decode_entries
 
 BANNED_CLOSE_CODE = ErrorCode.banned.spec.close_code
 UNTIL_UNMUTED = -1
@@ -116,27 +114,19 @@ def _event_for(request: ModerationRequest, until: int) -> Delivery:
 class ModerationService:
     """Applies moderation actions and reads moderation state and the audit log."""
 
-    def __init__(
-        self,
-        client: StoreClient,
-        keys: Keys,
-        scripts: ScriptRunner,
-        bus: RoomBus,
-        settings: ModerationSettings,
-        metrics: Metrics | None = None,
-    ) -> None:
-        self._actions = (metrics or Metrics()).moderation_actions
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
-        self._bus = bus
+    def __init__(self, *, store: StoreContext, settings: ModerationSettings) -> None:
+        self._actions = store.metrics.moderation_actions
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
+        self._bus = store.bus
         self._settings = settings
 
     async def act(self, room_id: str, request: ModerationRequest) -> AuditEntry:
         """Apply the action atomically with its audit entry, then broadcast it."""
         keys = self._keys
-        reply = await self._scripts.run(
-            "moderation_act",
+        reply = await self._scripts.call(
+            ModerationActReply,
             [
                 keys.room_moderation(room_id),
                 keys.room_mutes(room_id),
@@ -154,16 +144,15 @@ class ModerationService:
                 self._settings.audit_log_size,
             ],
         )
-        if as_text(reply[0]) != "ok":
-            code = as_text(reply[1])
-            if code == "message_not_found":
+        if reply.refusal is not None:
+            if reply.refusal == "message_not_found":
                 raise ApiError(ErrorCode.message_not_found, f"No message {request.target!r} here.")
-            raise RuntimeError(f"moderation_act refused {request.action}: {code}")
-        until = int(as_text(reply[1]))
+            raise RuntimeError(f"moderation_act refused {request.action}: {reply.refusal}")
+        until = reply.until_ms
         self._actions.inc(request.action.value)
         await self._bus.publish(room_id, _event_for(request, until))
         return AuditEntry(
-            id=as_text(reply[2]),
+            id=reply.audit_id,
             actor=request.actor,
             actor_role=request.actor_role,
             action=request.action.value,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.config import DiscoverySettings
+from livecommerce.context import StoreContext
 from livecommerce.rooms.models import Room
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.replies import DiscoveryCountsReply
 
 # Scores are rounded before ranking, so two rooms that show the same score are
 # ordered by the documented tie-breaks rather than by invisible float noise.
@@ -80,9 +80,9 @@ def rank(
 class Discovery:
     """Reads rooms' engagement counts and ranks live rooms by them."""
 
-    def __init__(self, keys: Keys, scripts: ScriptRunner, settings: DiscoverySettings) -> None:
-        self._keys = keys
-        self._scripts = scripts
+    def __init__(self, *, store: StoreContext, settings: DiscoverySettings) -> None:
+        self._keys = store.keys
+        self._scripts = store.scripts
         self._settings = settings
 
     @property
@@ -99,8 +99,8 @@ class Discovery:
             return []
         args = [self._settings.bucket_ms, self._settings.buckets]
         calls = [([self._keys.room_engagement(room_id)], args) for room_id in room_ids]
-        answers = await self._scripts.run_many("discovery_counts", calls)
-        return [Engagement(*(int(count) for count in answer)) for answer in answers]
+        answers = await self._scripts.call_many(DiscoveryCountsReply, calls)
+        return [Engagement(answer.chat, answer.likes, answer.orders) for answer in answers]
 
     async def rank(self, rooms: Sequence[Room], viewers: Sequence[int]) -> list[RankedRoom]:
         """The rooms ranked by engagement per viewer (``viewers`` in the same order)."""

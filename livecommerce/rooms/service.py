@@ -12,12 +12,19 @@ import secrets
 import time
 from collections.abc import Callable, Collection
 
-from livecommerce.bus import RoomBus
+from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
-from livecommerce.store.client import StoreClient
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.replies import (
+    GoLive,
+    GoOffline,
+    RoomEnd,
+    RoomsCreateReply,
+    RoomsEndReply,
+    RoomsGoLiveReply,
+    RoomsGoOfflineReply,
+    RoomsLiveHeartbeatReply,
+)
 from livecommerce.store.streams import as_text
 
 ROOM_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -39,18 +46,11 @@ def now_ms() -> int:
 class RoomService:
     """Room lifecycle on the store."""
 
-    def __init__(
-        self,
-        client: StoreClient,
-        keys: Keys,
-        scripts: ScriptRunner,
-        bus: RoomBus,
-        clock_ms: Callable[[], int] = now_ms,
-    ) -> None:
-        self._bus = bus
-        self._client = client
-        self._keys = keys
-        self._scripts = scripts
+    def __init__(self, *, store: StoreContext, clock_ms: Callable[[], int] = now_ms) -> None:
+        self._bus = store.bus
+        self._client = store.client
+        self._keys = store.keys
+        self._scripts = store.scripts
         self._clock_ms = clock_ms
 
     async def create(
@@ -60,12 +60,12 @@ class RoomService:
         created_at = self._clock_ms()
         for _ in range(5):
             room_id = new_room_id()
-            created = await self._scripts.run(
-                "rooms_create",
+            reply = await self._scripts.call(
+                RoomsCreateReply,
                 [self._keys.room(room_id)],
                 [room_id, title, description, anchor, created_at, cover_url],
             )
-            if created == 1:
+            if reply.created:
                 await self._client.zadd(self._keys.rooms_index(), {room_id: created_at})
                 return Room(
                     room_id,
@@ -139,14 +139,14 @@ class RoomService:
         room_ended when it cannot go live.
         """
         started_at = self._clock_ms()
-        outcome = await self._scripts.run(
-            "rooms_go_live",
+        reply = await self._scripts.call(
+            RoomsGoLiveReply,
             [self._keys.room(room_id)],
             [started_at, session_id, origin, started_at + ttl_ms],
         )
-        if outcome == -1:
+        if reply.outcome is GoLive.no_room:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
-        if outcome == -2:
+        if reply.outcome is GoLive.room_ended:
             raise ApiError(ErrorCode.room_ended, f"Room {room_id!r} has ended.")
         room = await self.get(room_id)
         await self._client.zadd(self._keys.rooms_live(), {room_id: room.started_at or started_at})
@@ -157,12 +157,12 @@ class RoomService:
 
     async def heartbeat(self, room_id: str, session_id: str, ttl_ms: int) -> bool:
         """The origin still streams the room with this session; False when it should stop."""
-        outcome = await self._scripts.run(
-            "rooms_live_heartbeat",
+        reply = await self._scripts.call(
+            RoomsLiveHeartbeatReply,
             [self._keys.room(room_id)],
             [session_id, self._clock_ms() + ttl_ms],
         )
-        return bool(outcome == 1)
+        return reply.refreshed
 
     async def go_offline(
         self, room_id: str, session_id: str, expired_before: int | None = None
@@ -171,12 +171,12 @@ class RoomService:
 
         With ``expired_before``, only when the origin's heartbeat lapsed before then.
         """
-        outcome = await self._scripts.run(
-            "rooms_go_offline",
+        reply = await self._scripts.call(
+            RoomsGoOfflineReply,
             [self._keys.room(room_id)],
             [session_id, "" if expired_before is None else expired_before],
         )
-        if outcome != 1:
+        if reply.outcome is not GoOffline.went_offline:
             return False
         await self._client.zrem(self._keys.rooms_live(), room_id)
         await self._bus.publish(room_id, {"type": "offline", "room": room_id})
@@ -207,13 +207,13 @@ class RoomService:
 
     async def end(self, room_id: str) -> Room:
         """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
-        outcome = await self._scripts.run(
-            "rooms_end", [self._keys.room(room_id)], [self._clock_ms()]
+        reply = await self._scripts.call(
+            RoomsEndReply, [self._keys.room(room_id)], [self._clock_ms()]
         )
-        if outcome == -1:
+        if reply.outcome is RoomEnd.no_room:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
         await self._client.zrem(self._keys.rooms_live(), room_id)
         room = await self.get(room_id)
-        if outcome == 1:
+        if reply.outcome is RoomEnd.ended:
             await self._bus.publish(room_id, {"type": "room_ended", "room": room_id})
         return room

@@ -43,7 +43,8 @@ from redis.exceptions import ConnectionError as StoreConnectionError
 
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.lua import ScriptArg, ScriptRunner
+from livecommerce.store.replies import R
 
 DEFAULT_MAX_BATCH = 256
 RETRY_AFTER_S = 0.05
@@ -74,11 +75,11 @@ class StoreBatcher:
     def __init__(
         self,
         client: StoreClient,
+        *,
         scripts: ScriptRunner,
+        metrics: Metrics,
         max_batch: int = DEFAULT_MAX_BATCH,
-        metrics: Metrics | None = None,
     ) -> None:
-        metrics = metrics or Metrics()
         self._seconds = metrics.pipeline_seconds
         self._calls_sent = metrics.pipeline_calls
         self._errors = metrics.store_errors
@@ -91,7 +92,14 @@ class StoreBatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self.pipelines_sent = 0
 
-    async def script(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[ScriptArg]) -> R:
+        """``reply.script``'s answer parsed, as :meth:`ScriptRunner.call` would give it.
+
+        Raises ``DataError`` at once, sending nothing, when an argument cannot be sent.
+        """
+        return reply.parse(await self.script(reply.script, keys, args))
+
+    async def script(self, name: str, keys: Sequence[str], args: Sequence[ScriptArg]) -> object:
         """The script's answer, as :meth:`ScriptRunner.run` would give it.
 
         Raises ``DataError`` at once, sending nothing, when an argument cannot be sent.

@@ -18,7 +18,7 @@ from typing import Any
 
 from livecommerce.auth import Principal, Role
 from livecommerce.bus import Event, Listener, RoomBus
-from livecommerce.config import MediaSettings
+from livecommerce.config import IceServer, MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
 from livecommerce.rooms.models import Room, RoomStatus
@@ -26,7 +26,8 @@ from livecommerce.rooms.service import RoomService, now_ms
 from media.admission import CapacityError, ClientLimitError
 from media.hub import MediaHub, NotPublishingError, PublisherExistsError
 from media.offer import MalformedOfferError, OfferError
-from media.peers import IceServer, PeerConfig
+from media.peers import IceServer as PeerIceServer
+from media.peers import PeerConfig
 from media.publication import Publication
 from media.pull import PullError, WhepClient
 from media.session_ids import session_label
@@ -58,18 +59,8 @@ class SessionAnswer:
 
 def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySettings:
     """The media plane's settings from the ``[media]`` section."""
-    servers = []
-    for server in media.ice_servers:
-        urls = server["urls"]
-        servers.append(
-            IceServer(
-                urls=(urls,) if isinstance(urls, str) else tuple(urls),
-                username=server.get("username"),
-                credential=server.get("credential"),
-            )
-        )
     return RelaySettings(
-        peer=PeerConfig(ice_servers=tuple(servers)),
+        peer=PeerConfig(ice_servers=tuple(_peer_ice_server(s) for s in media.ice_servers)),
         video_queue_frames=media.video_queue_frames,
         audio_queue_frames=media.audio_queue_frames,
         gop_cache_frames=media.gop_cache_frames,
@@ -81,6 +72,11 @@ def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySetti
         max_candidates_per_session=media.max_candidates_per_session,
         session_prefix=session_prefix,
     )
+
+
+def _peer_ice_server(server: IceServer) -> PeerIceServer:
+    """The media plane's own copy of a configured server (``media/`` imports no settings)."""
+    return PeerIceServer(server.urls, server.username, server.credential)
 
 
 def _offer_error(exc: OfferError) -> ApiError:

@@ -33,7 +33,7 @@ async def _order_in_reach(request: web.Request) -> Order | None:
     if principal.room is None:
         return None
     order = await request.app[ORDERS].get(request.match_info["order"])
-    require_room_scope(principal, str(order.fields["room"]))
+    require_room_scope(principal, order.room)
     return order
 
 

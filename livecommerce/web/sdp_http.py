@@ -56,13 +56,12 @@ def ice_server_links(media: MediaSettings) -> list[str]:
     """``Link`` values announcing the configured ICE servers (RFC 9725 §4.6)."""
     links = []
     for server in media.ice_servers:
-        urls = server["urls"]
-        for url in [urls] if isinstance(urls, str) else urls:
+        for url in server.urls:
             link = f'<{url}>; rel="ice-server"'
-            if "username" in server:
-                link += f'; username="{server["username"]}"'
-            if "credential" in server:
-                link += f'; credential="{server["credential"]}"; credential-type="password"'
+            if server.username is not None:
+                link += f'; username="{server.username}"'
+            if server.credential is not None:
+                link += f'; credential="{server.credential}"; credential-type="password"'
             links.append(link)
     return links
 

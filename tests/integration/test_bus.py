@@ -180,11 +180,11 @@ async def test_ending_a_room_tells_every_node(
     two_nodes: tuple[StoreRoomBus, StoreRoomBus], key_prefix: str
 ) -> None:
     from livecommerce.rooms.service import RoomService
-    from livecommerce.store.lua import ScriptRunner
+    from tests.store_context import store_context
 
     first, second = two_nodes
     client = first._client
-    rooms = RoomService(client, Keys(key_prefix), ScriptRunner(client), first)
+    rooms = RoomService(store=store_context(client, key_prefix, bus=first))
     room = await rooms.create("alice", "Ending soon")
     inbox = Inbox()
     await second.listen(Listener(room.id, inbox.on_event))

@@ -20,16 +20,18 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from livecommerce.config import HooksSettings, Settings
+from livecommerce.config import EndpointConfig, HooksSettings, Settings
 from livecommerce.hooks.admin import list_dead_letters, replay
 from livecommerce.hooks.commands import _run as run_command
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.hooks.endpoints import endpoint_id, group_name
 from livecommerce.hooks.events import iso_timestamp
+from livecommerce.metrics import Metrics
 from livecommerce.store import client as store_client
 from livecommerce.store.client import StoreClient
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
+from livecommerce.store.lua import ScriptRunner
 from tests.integration.webhook_receiver import Receiver, free_port, new_secret, status
 
 WAIT_S = 30.0
@@ -72,7 +74,7 @@ async def dispatcher_factory(store: StoreClient, keys: Keys) -> AsyncIterator[Di
     made: list[HookDispatcher] = []
 
     def make(
-        endpoints: list[dict[str, Any]], node: str = "node-a", **options: Any
+        endpoints: list[EndpointConfig], node: str = "node-a", **options: Any
     ) -> HookDispatcher:
         values: dict[str, Any] = {
             "max_attempts": 50,
@@ -83,7 +85,15 @@ async def dispatcher_factory(store: StoreClient, keys: Keys) -> AsyncIterator[Di
             "claim_idle_s": 30.0,
         }
         values.update(options)
-        dispatcher = HookDispatcher(store, keys, HooksSettings(endpoints=endpoints, **values), node)
+        hooks = HooksSettings(endpoints=tuple(endpoints), **values)
+        dispatcher = HookDispatcher(
+            client=store,
+            keys=keys,
+            scripts=ScriptRunner(store, metrics=Metrics()),
+            settings=hooks,
+            node_id=node,
+            metrics=Metrics(),
+        )
         dispatcher.start()
         made.append(dispatcher)
         return dispatcher
@@ -93,10 +103,8 @@ async def dispatcher_factory(store: StoreClient, keys: Keys) -> AsyncIterator[Di
         await dispatcher.stop()
 
 
-def endpoint(receiver: Receiver, *secrets: str) -> dict[str, Any]:
-    if secrets:
-        return {"url": receiver.url, "secrets": list(secrets)}
-    return {"url": receiver.url, "secret": receiver.secret}
+def endpoint(receiver: Receiver, *secrets: str) -> EndpointConfig:
+    return EndpointConfig(receiver.url, secrets or (receiver.secret,))
 
 
 async def add_event(
@@ -207,7 +215,7 @@ async def test_receiver_down_then_back_gets_every_event(
     if trouble == "connection refused":
         port = free_port()
         url = f"http://127.0.0.1:{port}/hooks"
-        dispatcher_factory([{"url": url, "secret": secret}], timeout_s=0.3)
+        dispatcher_factory([EndpointConfig(url, (secret,))], timeout_s=0.3)
         deadline = time.monotonic() + WAIT_S
         while len(await store.hgetall(keys.hook_attempts())) < 3:
             assert time.monotonic() < deadline, "no failed attempts were counted"

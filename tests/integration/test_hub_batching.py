@@ -18,8 +18,7 @@ from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import OutgoingFrame, WireFormat
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from tests.store_context import store_context
 
 
 class LocalBus:
@@ -85,7 +84,7 @@ def frames_of(data: bytes) -> list[dict[str, Any]]:
 async def hub(valkey: EmbeddedValkey, key_prefix: str, tmp_path: Path) -> AsyncIterator[Any]:
     client = aioredis.from_url(valkey.url)
     bus = LocalBus()
-    presence = Presence(client, Keys(key_prefix), ScriptRunner(client), "node-t", 5.0)
+    presence = Presence(store=store_context(client, key_prefix), node_id="node-t", ttl_s=5.0)
     yield ChannelHub(bus, presence, 60.0), bus
     await client.aclose()
 

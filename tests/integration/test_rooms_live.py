@@ -12,9 +12,8 @@ from livecommerce.errors import ApiError
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
 from tests.integration.test_bus import Inbox, open_bus
+from tests.store_context import store_context
 
 
 class Clock:
@@ -31,7 +30,7 @@ async def live_rooms(
 ) -> AsyncIterator[tuple[RoomService, StoreRoomBus, Clock]]:
     bus, client = await open_bus(valkey.url, key_prefix, check_delivery)
     clock = Clock()
-    yield RoomService(client, Keys(key_prefix), ScriptRunner(client), bus, clock), bus, clock
+    yield RoomService(store=store_context(client, key_prefix, bus=bus), clock_ms=clock), bus, clock
     await bus.stop()
     await client.aclose()
 

@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
+from livecommerce.metrics import Metrics
 from livecommerce.store import client as store_client
 from livecommerce.store.embedded import EmbeddedStoreError, EmbeddedValkey
 from livecommerce.store.keys import Keys
@@ -44,7 +45,7 @@ async def test_scripts_reload_after_the_store_forgets_them(
 ) -> None:
     client = store_client.connect(valkey.url, 2.0, 5.0, 0)
     try:
-        runner = ScriptRunner(client)
+        runner = ScriptRunner(client, metrics=Metrics())
         keys = Keys(key_prefix)
         await client.script_flush()
         created = await runner.run("rooms_create", [keys.room("r1")], ["r1", "t", "", "alice", 1])
@@ -53,6 +54,25 @@ async def test_scripts_reload_after_the_store_forgets_them(
         assert await runner.run("rooms_end", [keys.room("r1")], [2]) == 1
         assert await runner.run("rooms_end", [keys.room("r1")], [3]) == 0
         assert await client.hget(keys.room("r1"), "ended_at") == b"2"
+    finally:
+        await client.aclose()
+
+
+async def test_a_script_with_a_library_reloads_and_runs_it(
+    valkey: EmbeddedValkey, key_prefix: str
+) -> None:
+    client = store_client.connect(valkey.url, 2.0, 5.0, 0)
+    try:
+        runner = ScriptRunner(client, metrics=Metrics())
+        keys = Keys(key_prefix)
+        await client.script_flush()
+        likes = [keys.room_counters("r1"), keys.room_engagement("r1"), keys.user_likes("r1", "u")]
+        # burst, refill per s, discovery cap, slot ms, slots; then the user's likes, of a viewer
+        added = await runner.run("likes_add", likes, [10, 1, 50, 1000, 5, 3, 3])
+        assert added == [3, 3, 3]
+        counted = await client.hgetall(keys.room_engagement("r1"))
+        assert [field.partition(b":")[0] for field in counted] == [b"likes"]
+        assert list(counted.values()) == [b"3"]
     finally:
         await client.aclose()
 

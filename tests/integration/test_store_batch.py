@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import ResponseError
 
+from livecommerce.metrics import Metrics
 from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.embedded import EmbeddedValkey
@@ -27,6 +28,11 @@ async def store(valkey: EmbeddedValkey) -> AsyncIterator[aioredis.Redis]:
     await client.aclose()
 
 
+def batcher_on(client: aioredis.Redis) -> StoreBatcher:
+    metrics = Metrics()
+    return StoreBatcher(client, scripts=ScriptRunner(client, metrics=metrics), metrics=metrics)
+
+
 def create_room(batcher: StoreBatcher, keys: Keys, room: str) -> asyncio.Future[int]:
     return asyncio.ensure_future(
         batcher.script("rooms_create", [keys.room(room)], [room, "t", "", "alice", 1])
@@ -37,9 +43,9 @@ async def test_calls_of_one_tick_share_pipelines_and_each_gets_its_own_answer(
     store: aioredis.Redis, key_prefix: str
 ) -> None:
     keys = Keys(key_prefix)
-    scripts = ScriptRunner(store)
+    scripts = ScriptRunner(store, metrics=Metrics())
     await scripts.load("rooms_create")
-    batcher = StoreBatcher(store, scripts, max_batch=256)
+    batcher = StoreBatcher(store, scripts=scripts, metrics=Metrics(), max_batch=256)
     rooms = [f"room{n}" for n in range(1000)]
     first = await asyncio.gather(*(create_room(batcher, keys, room) for room in rooms[:500]))
     assert first == [1] * 500
@@ -54,7 +60,7 @@ async def test_calls_of_one_tick_share_pipelines_and_each_gets_its_own_answer(
 
 
 async def test_a_failing_call_fails_only_its_caller(store: aioredis.Redis, key_prefix: str) -> None:
-    batcher = StoreBatcher(store, ScriptRunner(store))
+    batcher = batcher_on(store)
     # One hash tag: one node, one pipeline, on a cluster too.
     text_key, counter_key = f"{key_prefix}{{t}}text", f"{key_prefix}{{t}}counter"
     await store.set(text_key, "not a number")
@@ -74,7 +80,7 @@ async def test_scripts_the_store_forgot_are_loaded_and_run_once(
     store: aioredis.Redis, key_prefix: str
 ) -> None:
     keys = Keys(key_prefix)
-    batcher = StoreBatcher(store, ScriptRunner(store))
+    batcher = batcher_on(store)
     await store.script_flush()
     answers = await asyncio.gather(
         create_room(batcher, keys, "a"),
@@ -91,7 +97,7 @@ async def test_a_caller_that_goes_away_loses_nothing_for_the_others(
     store: aioredis.Redis, key_prefix: str
 ) -> None:
     keys = Keys(key_prefix)
-    batcher = StoreBatcher(store, ScriptRunner(store))
+    batcher = batcher_on(store)
     leaving = create_room(batcher, keys, "leaving")
     staying = create_room(batcher, keys, "staying")
     await asyncio.sleep(0)
@@ -104,7 +110,7 @@ async def test_a_caller_that_goes_away_loses_nothing_for_the_others(
 
 async def test_an_unreachable_store_fails_every_caller_of_the_batch(key_prefix: str) -> None:
     client = store_client.connect("redis://127.0.0.1:9", 0.5, 0.5, 0)
-    batcher = StoreBatcher(client, ScriptRunner(client))
+    batcher = batcher_on(client)
     try:
         results = await asyncio.gather(
             *(batcher.command("INCR", f"{key_prefix}n") for _ in range(3)),

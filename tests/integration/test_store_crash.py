@@ -20,8 +20,8 @@ from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, connect
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.streams import decode_entries
+from tests.store_context import store_context
 
 STOCK = 40
 
@@ -36,22 +36,14 @@ async def test_no_reservation_or_outbox_event_is_lost_and_nothing_is_oversold(
     keys = Keys(key_prefix)
     bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
-    scripts = ScriptRunner(client)
-    sales, orders = (
-        SaleService(client, keys, scripts, bus),
-        OrderService(
-            client,
-            keys,
-            scripts,
-            bus,
-            DiscoverySettings(),
-            StoreBatcher(client, scripts) if batched else None,
-        ),
+    context = store_context(client, key_prefix, bus=bus)
+    batcher = (
+        StoreBatcher(client, scripts=context.scripts, metrics=context.metrics) if batched else None
     )
+    sales = SaleService(store=context)
+    orders = OrderService(store=context, discovery=DiscoverySettings(), batcher=batcher)
     try:
-        product = await Catalog(client, keys, bus).add(
-            "room1", "S", "Silk scarf", 5000, "EUR", None
-        )
+        product = await Catalog(store=context).add("room1", "S", "Silk scarf", 5000, "EUR", None)
         sale = await sales.create("room1", SaleTerms(product, 2500, STOCK, 1, 600, 600, None))
 
         granted: set[str] = set()

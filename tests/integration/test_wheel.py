@@ -43,6 +43,7 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "clients/__init__.py",
         "clients/moderator/cli.py",
         "livecommerce/store/scripts/chat_post.lua",
+        "livecommerce/store/scripts/lib/engagement.lua",
         "clients/anchor/cli.py",
         "clients/viewer/index.html",
         "clients/viewer/room.html",

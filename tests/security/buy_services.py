@@ -16,6 +16,7 @@ from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from tests.store_context import store_context
 
 
 @dataclass(frozen=True)
@@ -41,25 +42,21 @@ async def buy_services(
     of unbatched buys sized to the pool, as ``app.py`` does."""
     client = store_client.connect(url, 2.0, command_timeout_s, 2, max_connections=max_connections)
     keys = Keys(key_prefix)
-    scripts = ScriptRunner(client)
-    await scripts.load_all()
     bus = StoreRoomBus(client, keys, check=check_delivery)
+    store = store_context(client, key_prefix, bus=bus)
+    scripts = store.scripts
+    await scripts.load_all()
     await bus.start()
-    batcher = StoreBatcher(client, scripts) if batch_buys else None
+    batcher = StoreBatcher(client, scripts=scripts, metrics=store.metrics) if batch_buys else None
     orders = OrderService(
-        client,
-        keys,
-        scripts,
-        bus,
-        DiscoverySettings(),
-        batcher,
+        store=store,
+        discovery=DiscoverySettings(),
+        batcher=batcher,
         max_in_flight=max_connections,
         wait_s=command_timeout_s,
     )
     try:
-        yield BuyServices(
-            client, keys, scripts, SaleService(client, keys, scripts, bus), orders, batcher
-        )
+        yield BuyServices(client, keys, scripts, SaleService(store=store), orders, batcher)
     finally:
         if batcher is not None:
             await batcher.aclose()

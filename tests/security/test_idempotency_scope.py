@@ -20,7 +20,7 @@ MODES = pytest.mark.parametrize("batch_buys", [True, False], ids=["batched", "un
 
 
 async def sale_of(orders: OrderService, order_id: str) -> str:
-    return str((await orders.get(order_id)).fields["sale"])
+    return (await orders.get(order_id)).sale
 
 
 @MODES

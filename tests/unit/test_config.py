@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import re
 import tomllib
@@ -11,7 +12,14 @@ from typing import Any
 import pytest
 
 from livecommerce.config import (
+    AppendFsync,
     ConfigError,
+    EndpointConfig,
+    IceServer,
+    LogFormat,
+    LogLevel,
+    PortRange,
+    SessionRequests,
     Settings,
     _coerce,
     _parse_env,
@@ -641,8 +649,8 @@ def test_non_finite_durations_are_refused(raw: str) -> None:
 def test_media_defaults_use_no_ice_server() -> None:
     settings = load_settings(None, environ={})
 
-    assert settings.media.ice_servers == []
-    assert settings.media.cors_origins == ["*"]
+    assert settings.media.ice_servers == ()
+    assert settings.media.cors_origins == ("*",)
     assert settings.auth.viewer_token_required is False
 
 
@@ -655,7 +663,10 @@ def test_ice_servers_take_tables_with_urls(tmp_path: Path) -> None:
 
     servers = load_settings(path, environ={}).media.ice_servers
 
-    assert servers[1] == {"urls": "turn:t.example.org", "username": "u", "credential": "p"}
+    assert servers == (
+        IceServer(urls=("stun:stun.example.org:3478",)),
+        IceServer(urls=("turn:t.example.org",), username="u", credential="p"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -682,7 +693,7 @@ def test_ice_servers_come_from_the_environment_as_toml() -> None:
         None, environ={"LIVECOMMERCE_MEDIA_ICE_SERVERS": '[{urls = "stun:s.example:3478"}]'}
     )
 
-    assert settings.media.ice_servers == [{"urls": "stun:s.example:3478"}]
+    assert settings.media.ice_servers == (IceServer(urls=("stun:s.example:3478",)),)
 
 
 @pytest.mark.parametrize(
@@ -713,5 +724,154 @@ def test_nat_settings_parse() -> None:
     )
 
     assert settings.media.public_ip == "203.0.113.7"
-    assert udp_port_range(settings.media.udp_ports) == (50000, 50999)
+    assert settings.media.udp_ports == PortRange(50000, 50999) == (50000, 50999)
+    assert udp_port_range("50000-50999") == (50000, 50999)
     assert udp_port_range("") is None
+    assert load_settings(None, environ={}).media.udp_ports is None
+
+
+# Typed values: parsed once, here
+
+
+def test_choice_settings_are_enums() -> None:
+    settings = load_settings(
+        None,
+        environ={
+            "LIVECOMMERCE_LOG_LEVEL": "debug",
+            "LIVECOMMERCE_LOG_FORMAT": "json",
+            "LIVECOMMERCE_STORE_EMBEDDED_APPENDFSYNC": "everysec",
+            "LIVECOMMERCE_MEDIA_SESSION_REQUESTS": "redirect",
+        },
+    )
+
+    assert settings.log.level is LogLevel.debug
+    assert settings.log.format is LogFormat.json
+    assert settings.store.embedded_appendfsync is AppendFsync.everysec
+    assert settings.media.session_requests is SessionRequests.redirect
+    assert Settings().log.level is LogLevel.info
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "choices"),
+    [
+        ("store", "embedded_appendfsync", "sometimes", "always, everysec, no"),
+        ("media", "session_requests", "proxy", "forward, redirect"),
+        ("log", "level", "loud", "debug, info, warning, error"),
+        ("log", "format", "xml", "text, json"),
+    ],
+)
+def test_a_bad_choice_lists_the_choices(section: str, key: str, value: str, choices: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        build_settings([("from test", {section: {key: value}})])
+
+    assert str(error.value) == (
+        f"{section}.{key}: must be one of {choices}, got {value!r} (from test)"
+    )
+
+
+def test_list_settings_are_tuples_so_the_frozen_settings_cannot_change() -> None:
+    settings = build_settings([("from test", {"channel": {"blocked_terms": ["scam"]}})])
+
+    assert settings.channel.blocked_terms == ("scam",)
+    assert settings.server.frame_ancestors == ("'self'",)
+    assert isinstance(settings.server.trusted_proxies, tuple)
+
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+OTHER_SECRET = "whsec_YW5vdGhlciBzZWNyZXQ="
+
+
+def test_endpoints_are_parsed_with_their_keys(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        f'[hooks]\nendpoints = [{{url = "https://a.example/h", secret = "{SECRET}"}},'
+        f' {{url = "https://b.example/h", secrets = ["{OTHER_SECRET}", "{SECRET}"]}}]\n',
+    )
+
+    first, second = load_settings(path, environ={}).hooks.endpoints
+
+    assert first == EndpointConfig("https://a.example/h", (SECRET,))
+    assert first.keys == (base64.b64decode(SECRET.removeprefix("whsec_")),)
+    assert second.secrets == (OTHER_SECRET, SECRET)
+    assert second.keys == (b"another secret", first.keys[0])
+    assert SECRET not in repr(first)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("[{url = 1}]", "endpoint 1 needs an http:// or https:// url"),
+        ('[{url = ["https://a.example"], secret = "S"}]', "endpoint 1 needs an http:// or"),
+        ('[{url = "ftp://a.example", secret = "S"}]', "endpoint 1 needs an http:// or"),
+        ('[{url = "https://a.example"}]', "endpoint 1 has a secret that is not a whsec_"),
+        ('[{url = "https://a.example", secrets = []}]', "endpoint 1 needs a secret"),
+        ('[{url = "https://a.example", secret = "whsec_===="}]', "endpoint 1 has a secret"),
+        ('[{url = "https://a.example", secret = "whsec_YWI"}]', "endpoint 1 has a secret"),
+        ('[{url = "https://a.example", secret = "whsec_not*base64!"}]', "endpoint 1 has a"),
+        ('[{url = "https://a.example", secret = "S", colour = 1}]', "must be a table with url"),
+        ('["https://a.example"]', "endpoint 1 must be a table with url and secret"),
+        ('[{url = "https://a.example", secret = "S"}] * 2', "lists the same url twice"),
+    ],
+)
+def test_bad_endpoints_name_the_setting(tmp_path: Path, value: str, reason: str) -> None:
+    table, _, times = value.partition(" * ")
+    listed = ", ".join([table.strip("[]")] * int(times or 1))
+    path = write_config(tmp_path, f"[hooks]\nendpoints = [{listed.replace('S', SECRET)}]\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+
+    assert_one_line_naming(error, "hooks.endpoints", reason, str(path))
+
+
+def test_typed_settings_round_trip_through_settings_as_dict() -> None:
+    settings = build_settings(
+        [
+            (
+                "from test",
+                {
+                    "hooks": {"endpoints": [{"url": "https://a.example/h", "secret": SECRET}]},
+                    "media": {
+                        "ice_servers": [{"urls": "turn:t.example", "username": "u"}],
+                        "udp_ports": "50000-50999",
+                        "session_requests": "redirect",
+                    },
+                    "log": {"level": "error"},
+                },
+            )
+        ]
+    )
+
+    plain = settings_as_dict(settings)
+
+    assert plain["hooks"]["endpoints"] == [{"url": "https://a.example/h", "secrets": [SECRET]}]
+    assert plain["media"]["ice_servers"] == [{"urls": ["turn:t.example"], "username": "u"}]
+    assert plain["media"]["udp_ports"] == "50000-50999"
+    assert plain["log"]["level"] == "error"
+    assert type(plain["log"]["level"]) is str
+    assert build_settings([("again", plain)]) == settings
+    assert settings.replace("server", port=9000).hooks == settings.hooks
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "reason"),
+    [
+        ("server", "public_url", "http://[::1", "must be an http:// or https:// URL"),
+        ("server", "connect_origins", ["https://[::1"], "must be a list of origins"),
+        ("store", "url", "redis://[::1", "must be a redis://"),
+        ("store", "url", "redis+cluster://[user@h:7000", "bad cluster URL"),
+        (
+            "hooks",
+            "endpoints",
+            [{"url": "http://[x", "secret": SECRET}],
+            "endpoint 1 needs an http:// or https:// url",
+        ),
+    ],
+)
+def test_a_url_that_cannot_be_split_names_the_setting(
+    section: str, key: str, value: Any, reason: str
+) -> None:
+    with pytest.raises(ConfigError) as error:
+        build_settings([("from test", {section: {key: value}})])
+
+    assert_one_line_naming(error, f"{section}.{key}: {reason}", "from test")

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from livecommerce.config import EndpointConfig
 from livecommerce.hooks.delivery import backoff_delay, parse_retry_after
-from livecommerce.hooks.endpoints import endpoint_id, parse_endpoints
+from livecommerce.hooks.endpoints import endpoint_id, endpoints_of
 from livecommerce.hooks.events import OutboxEvent, iso_timestamp, parse_entry, webhook_body
 from livecommerce.hooks.signing import decode_secret, signature, signature_headers
 
@@ -124,10 +125,10 @@ def test_bad_entries_name_the_field(change: dict[str, str | None], message: str)
 
 
 def test_endpoints_get_stable_short_ids_and_keys() -> None:
-    endpoints = parse_endpoints(
+    endpoints = endpoints_of(
         [
-            {"url": "https://a.example/hooks", "secret": SECRET},
-            {"url": "https://b.example/hooks", "secrets": [OTHER, SECRET]},
+            EndpointConfig("https://a.example/hooks", (SECRET,)),
+            EndpointConfig("https://b.example/hooks", (OTHER, SECRET)),
         ]
     )
     assert [e.id for e in endpoints] == [
@@ -137,16 +138,30 @@ def test_endpoints_get_stable_short_ids_and_keys() -> None:
     assert len(endpoints[0].id) == 12
     assert endpoints[0].id == endpoint_id("https://a.example/hooks")
     assert endpoints[0].group == f"hooks:{endpoints[0].id}"
-    assert len(endpoints[1].keys) == 2
+    assert endpoints[1].keys == (decode_secret(OTHER), decode_secret(SECRET))
     assert "keys" not in repr(endpoints[1])
 
 
 def test_an_endpoint_listed_twice_is_refused() -> None:
-    table = {"url": "https://a.example/hooks", "secret": SECRET}
+    endpoint = EndpointConfig("https://a.example/hooks", (SECRET,))
     with pytest.raises(
         ValueError, match=re.escape("endpoint 2: https://a.example/hooks is listed twice")
     ):
-        parse_endpoints([table, table])
+        endpoints_of([endpoint, endpoint])
+
+
+def test_an_endpoint_config_holds_the_decoded_keys_and_never_prints_its_secrets() -> None:
+    endpoint = EndpointConfig("https://a.example/hooks", (OTHER, SECRET))
+    assert endpoint.keys == (decode_secret(OTHER), decode_secret(SECRET))
+    assert SECRET.removeprefix("whsec_") not in repr(endpoint)
+
+
+@pytest.mark.parametrize("secrets", [(), ("whsec_",), ("whsec_not*base64!",), ("abc",)])
+def test_an_endpoint_config_without_a_usable_secret_cannot_be_made(
+    secrets: tuple[str, ...],
+) -> None:
+    with pytest.raises(ValueError, match="secret"):
+        EndpointConfig("https://a.example/hooks", secrets)
 
 
 def test_retry_after_takes_seconds_or_an_http_date() -> None:
