@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from livecommerce.bus import RoomBus, StoreRoomBus
+from livecommerce.channel.events import check_delivery
 from livecommerce.context import StoreContext
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import StoreClient
@@ -26,6 +27,6 @@ def store_context(
         client=client,
         keys=keys,
         scripts=ScriptRunner(client, metrics=metrics),
-        bus=bus or StoreRoomBus(client, keys),
+        bus=bus or StoreRoomBus(client, keys, check=check_delivery),
         metrics=metrics,
     )

@@ -16,17 +16,16 @@ from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import now_ms
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
 from tests.integration.media_peers import wait_for
 from tests.integration.test_hub_batching import LocalBus, RecordingConnection, frames_of, join
+from tests.store_context import store_context
 
 
 @pytest.fixture
 async def routed(valkey: EmbeddedValkey, key_prefix: str) -> AsyncIterator[Any]:
     client = aioredis.from_url(valkey.url)
     bus = LocalBus()
-    presence = Presence(client, Keys(key_prefix), ScriptRunner(client), "node-t", 5.0)
+    presence = Presence(store=store_context(client, key_prefix), node_id="node-t", ttl_s=5.0)
     yield ChannelHub(bus, presence, 60.0), bus
     await client.aclose()
 

@@ -140,6 +140,7 @@ def test_every_frame_type_written_in_the_code_is_registered() -> None:
         if "hooks" in path.parts:  # webhook events (order.created …) are not channel frames
             continue
         for name in literal.findall(path.read_text(encoding="utf-8")):
-            names = [name.replace("{change}", c) for c in ("started", "ended")]
+            # f"sale_{reply.change.value}": a sale's lifecycle change, started or ended.
+            names = [re.sub(r"\{[^}]*\}", c, name) for c in ("started", "ended")]
             unregistered += [f"{path.name}: {n}" for n in names if n not in SERVER]
     assert unregistered == []
