@@ -1,11 +1,11 @@
 """Background work of a node: periodic loops, each owned by a :class:`Supervisor`.
 
-Every task of the app is spawned by a supervisor, whose ``stop()`` tells the
-loops to stop, lets a round in progress finish within a grace period, then
-cancels for sure (redis-py can swallow one cancel: redis/redis-py#2551). The
-core of it lives in ``media.tasks`` (``media/`` may not import the app, the app
-may import ``media``), so there is one implementation. This module imports
-nothing else of the package.
+Each background loop of the app is a :func:`periodic` run by its owner's
+supervisor, whose ``stop()`` tells the loops to stop, lets a round in progress
+finish within a grace period, then cancels for sure (redis-py can swallow one
+cancel: redis/redis-py#2551). The supervisor itself lives in ``media.tasks``
+(``media/`` may not import the app; the app may import ``media``), so there is
+one implementation. This module imports nothing else of the package.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ __all__ = ["LOOP_GRACE_S", "Supervisor", "cancel_all", "cancel_and_wait", "perio
 log = logging.getLogger("livecommerce.tasks")
 
 # How long stop() lets a periodic round in progress finish. With the store up a round
-# takes milliseconds; with it down, the round is retried at the next start anyway.
+# takes milliseconds; every round is idempotent or retried, so cutting one short loses
+# nothing, and a store that hangs cannot hold up the shutdown for long.
 LOOP_GRACE_S = 1.0
 
 

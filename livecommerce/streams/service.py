@@ -22,6 +22,7 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.rooms.service import RoomService, now_ms
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.tasks import Supervisor
 from media.admission import CapacityError, ClientLimitError
 from media.hub import MediaHub, NotPublishingError, PublisherExistsError
@@ -135,6 +136,7 @@ class StreamService:
             "streams-heartbeat",
             self._settings.live_heartbeat_s,
             self.beat_once,
+            quiet=STORE_UNAVAILABLE_ERRORS,
             wait_first=True,
         )
 
