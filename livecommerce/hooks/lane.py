@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 
@@ -191,7 +191,7 @@ class Lane:
                 return End.STOPPED
         return End.DONE  # another node took it over
 
-    async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T | None:
+    async def _unless_stopped(self, work: Coroutine[object, None, T]) -> T | None:
         """The result of ``work``, or None when the dispatcher stops first (``work`` is
         then cancelled, so it must not use the store)."""
         task = asyncio.ensure_future(work)

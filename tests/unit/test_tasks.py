@@ -6,7 +6,6 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -18,11 +17,11 @@ QUICK = 0.01
 
 
 @pytest.fixture
-async def loop_errors() -> AsyncIterator[list[dict[str, Any]]]:
+async def loop_errors() -> AsyncIterator[list[dict[str, object]]]:
     """What the event loop reports to its exception handler ("Task exception was never
     retrieved", "Task was destroyed but it is pending!") while the test runs."""
     loop = asyncio.get_running_loop()
-    seen: list[dict[str, Any]] = []
+    seen: list[dict[str, object]] = []
     previous = loop.get_exception_handler()
     loop.set_exception_handler(lambda _, context: seen.append(context))
     yield seen
@@ -171,7 +170,7 @@ async def test_stop_returns_within_its_deadline_even_when_a_task_ignores_every_c
 
 
 async def test_every_task_is_awaited_and_every_failure_logged_once(
-    caplog: pytest.LogCaptureFixture, loop_errors: list[dict[str, Any]]
+    caplog: pytest.LogCaptureFixture, loop_errors: list[dict[str, object]]
 ) -> None:
     async def fails() -> None:
         raise ValueError("a bug")
