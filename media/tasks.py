@@ -78,8 +78,9 @@ class Supervisor:
       then is logged as an error and left running (a later :meth:`stop` tries again)
       rather than hanging shutdown.
     * When :meth:`stop` returns, every task spawned before it returned has ended
-      (tasks spawned while it runs are waited for too) and has been awaited, so
-      asyncio never warns of a pending task or an unretrieved exception.
+      (tasks spawned while it runs are waited for too; only a task logged as left
+      running has not) and has been awaited, so asyncio never warns of a pending
+      task or an unretrieved exception.
     * A task that ends with an exception is logged under its name when it ends,
       with its traceback; cancellation and a closed connection (``ConnectionError``)
       are normal ends, logged at debug level.
