@@ -39,9 +39,12 @@ from media.session_ids import new_session_id
 from media.settings import RelaySettings
 from media.stats import MediaCounters
 from media.subscription import Subscription
+from media.tasks import Supervisor
 from media.trickle import SdpFragment
 
 log = logging.getLogger("media.hub")
+# Sessions still closing when the hub closes get this long before they are cancelled.
+CLOSE_GRACE_S = 10.0
 
 Session = Publication | Subscription
 BroadcastEnded = Callable[[str, str, str], Awaitable[None]]
@@ -95,7 +98,7 @@ class MediaHub:
         self._slots = SessionSlots(settings.max_sessions, settings.max_sessions_per_client)
         self._recent: OrderedDict[str, str] = OrderedDict()
         self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Supervisor(grace_s=CLOSE_GRACE_S, logger=log)
         self._closing = False
 
     # Queries
@@ -277,10 +280,10 @@ class MediaHub:
         self._forget(publication.session_id)
         for key, broadcast in self._broadcasts.items():
             if broadcast.publication is publication:
-                self._spawn(self._end_broadcast(key, reason, notify=True))
+                self._tasks.spawn(f"end-{key}", self._end_broadcast(key, reason, notify=True))
                 break
         else:
-            self._spawn(publication.close(reason))
+            self._tasks.spawn(f"close-{publication.session_id}", publication.close(reason))
 
     # Playing
 
@@ -335,8 +338,11 @@ class MediaHub:
                 broadcast.subscriptions.pop(subscription.session_id, None)
                 if isinstance(broadcast.publication, Pull) and not broadcast.subscriptions:
                     # Nobody watches here any more: stop pulling from the origin.
-                    self._spawn(self._end_broadcast(entry[0], "no viewers left", notify=True))
-        self._spawn(subscription.close(reason))
+                    self._tasks.spawn(
+                        f"end-{entry[0]}",
+                        self._end_broadcast(entry[0], "no viewers left", notify=True),
+                    )
+        self._tasks.spawn(f"close-{subscription.session_id}", subscription.close(reason))
 
     # Ending
 
@@ -351,7 +357,7 @@ class MediaHub:
         if entry is None:
             return False
         await entry[1].close(reason)
-        await self._drain()
+        await self._tasks.join()
         return True
 
     async def end_pull(self, key: str, reason: str) -> bool:
@@ -394,11 +400,7 @@ class MediaHub:
                 for key in list(self._broadcasts)
             )
         )
-        await self._drain()
-
-    async def _drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.stop()
 
     # Helpers
 
@@ -413,11 +415,6 @@ class MediaHub:
 
     def _lock(self, key: str) -> asyncio.Lock:
         return self._locks.setdefault(key, asyncio.Lock())
-
-    def _spawn(self, coroutine: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 def _same_codecs(a: dict[str, RTCRtpCodecParameters], b: dict[str, RTCRtpCodecParameters]) -> bool:

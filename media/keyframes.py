@@ -10,10 +10,11 @@ may lose a PLI, and OBS ignores them (the GOP cache covers that case).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+
+from media.tasks import Supervisor
 
 log = logging.getLogger("media.keyframes")
 
@@ -34,7 +35,7 @@ class KeyframeRequester:
         self._clock = clock
         self._last_sent: float | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Supervisor(logger=log)
         self._closed = False
         self.sent = 0
 
@@ -60,9 +61,7 @@ class KeyframeRequester:
     def _fire(self) -> None:
         self._last_sent = self._clock()
         self.sent += 1
-        task = asyncio.get_running_loop().create_task(self._send_logged())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn("keyframe-request", self._send_logged())
         # Check again after one interval; re-send if someone is still waiting.
         self._schedule(self._interval_s)
 
@@ -79,8 +78,4 @@ class KeyframeRequester:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._tasks.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -18,6 +17,7 @@ from media.peers import ConnectDeadline, answer_offer, close_quietly, new_peer_c
 from media.relay import TrackRelay
 from media.session_ids import session_label
 from media.settings import RelaySettings
+from media.tasks import cancel_and_wait
 from media.trickle import RemoteIce, SdpFragment
 
 log = logging.getLogger("media.publication")
@@ -157,10 +157,8 @@ class Publication:
         """End the session and close its peer connection (idempotent)."""
         self._end(reason)
         watchdog = self._watchdog
-        if watchdog is not None and watchdog is not asyncio.current_task():
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
+        if watchdog is not asyncio.current_task():
+            await cancel_and_wait(watchdog)
         await close_quietly(self._pc)
 
     def stats(self) -> dict[str, Any]:

@@ -22,8 +22,11 @@ from clients.anchor.live_console import ConsoleOptions, LiveConsole, stdin_lines
 from clients.anchor.output import Printer
 from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
 from clients.anchor.whip import PublishError, publish
+from media.tasks import Supervisor
 
 MAX_BACKOFF_S = 30.0
+# How long the console has to end by itself (it stops its own tasks) before it is cancelled.
+CONSOLE_STOP_S = 2.0
 # LIVECOMMERCE_ANCHOR_*: a prefix the server's settings can never use (see livecommerce/config.py).
 TOKEN_ENV = "LIVECOMMERCE_ANCHOR_TOKEN"
 SERVER_ENV = "LIVECOMMERCE_ANCHOR_SERVER"
@@ -211,7 +214,7 @@ async def run(
         stop.set()
 
     async with aiohttp.ClientSession() as http:
-        console = None
+        console = Supervisor(grace_s=CONSOLE_STOP_S)
         if options.console:
             live = LiveConsole(
                 http,
@@ -222,7 +225,7 @@ async def run(
                 Printer.for_stream(sys.stdout),
                 end_publishing,
             )  # fmt: skip
-            console = asyncio.ensure_future(live.run(stop, lines or stdin_lines()))
+            console.spawn("anchor-console", live.run(stop, lines or stdin_lines()))
         try:
             status = await publish_until_stopped(http, options, stop, make_tracks)
             if room_ended.is_set():
@@ -230,10 +233,8 @@ async def run(
                 return 2
             return status
         finally:
-            if console is not None:
-                console.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await console
+            stop.set()  # the console ends with the publication
+            await console.stop()
 
 
 async def publish_until_stopped(
@@ -263,11 +264,12 @@ async def publish_until_stopped(
             continue
         say(f"live in room {options.room} ({session.url})")
         backoff = 1.0
-        status = asyncio.ensure_future(print_status(http, options))
+        status = Supervisor()
+        status.spawn("anchor-status", print_status(http, options))
         try:
             reason = await session.wait_closed(stop)
         finally:
-            status.cancel()
+            await status.stop()
         await session.end()
         if stop.is_set():
             say("stopped; the session is ended")

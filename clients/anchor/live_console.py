@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 
@@ -40,6 +39,7 @@ from clients.anchor.commands import (
 )
 from clients.anchor.console import ConsoleState, SaleView, money
 from clients.anchor.output import Printer
+from media.tasks import Supervisor
 
 STATUS_EVERY_S = 0.5
 STDIN_QUEUE_LINES = 64
@@ -115,28 +115,27 @@ class LiveConsole:
         self._last_stats_error: str | None = None
 
     async def run(self, stop: asyncio.Event, lines: AsyncIterator[str]) -> None:
-        """Run until ``stop`` is set (``quit`` sets it)."""
+        """Run until ``stop`` is set (``quit`` sets it); the console's tasks have ended
+        when it returns."""
         self._printer.line("console", "type help for the commands")
         await self._learn_products()
-        jobs: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
+        jobs: list[tuple[str, Callable[[], Coroutine[object, None, None]]]] = [
             ("channel", self._channel.run),
             ("stats", self._poll_stats),
             ("status", self._print_status),
             ("commands", lambda: self._read_commands(lines, stop)),
         ]
-        tasks = [asyncio.create_task(job(), name=f"anchor-{name}") for name, job in jobs]
-        for task in tasks:
-            task.add_done_callback(self._report_crash)
+        tasks = Supervisor(logger=log)
+        for name, job in jobs:
+            tasks.spawn(f"anchor-{name}", job()).add_done_callback(self._report_crash)
         try:
             await stop.wait()
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await tasks.stop()
 
     def _report_crash(self, task: asyncio.Task[None]) -> None:
+        """Say on the console that a task stopped (the supervisor logs its traceback)."""
         if not task.cancelled() and task.exception() is not None:
-            log.error("%s failed", task.get_name(), exc_info=task.exception())
             self._printer.line("error", f"{task.get_name()} stopped: {task.exception()!r}")
 
     def _on_frame(self, frame: Frame) -> None:

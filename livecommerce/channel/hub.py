@@ -28,7 +28,7 @@ from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import FrameBatch, OutgoingFrame
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
-from livecommerce.tasks import stop_loop
+from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.hub")
 
@@ -53,16 +53,14 @@ class ChannelHub:
         self._viewers_interval_s = viewers_interval_s
         self._rooms: dict[str, RoomChannel] = {}
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._tasks = Supervisor(logger=log)
         self._queued_rooms: list[RoomChannel] = []
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._report_viewers_forever(), name="viewer-counts")
+        self._tasks.every("viewer-counts", self._viewers_interval_s, self.report_viewers)
 
     async def stop(self) -> None:
-        await stop_loop(self._stopping, self._task)
-        self._task = None
+        await self._tasks.stop()
         for room in list(self._rooms.values()):
             for session in list(room.sessions):
                 session.close(1001, "server shutting down")
@@ -181,14 +179,6 @@ class ChannelHub:
             if count.total != room.viewers:
                 room.viewers = count.total
                 self.broadcast_local(room.room_id, {"type": "viewers", "count": count.total})
-
-    async def _report_viewers_forever(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.report_viewers()
-            except Exception:
-                log.exception("reporting viewer counts failed")
-            await asyncio.sleep(self._viewers_interval_s)
 
     def _queue(self, room: RoomChannel, frame: OutgoingFrame) -> None:
         if not room.queued:

@@ -3,7 +3,6 @@ added to the room's total (and discovery counts) and broadcast at most every int
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.context import StoreContext
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.store.replies import LikesAddReply
-from livecommerce.tasks import stop_loop
+from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.likes")
 
@@ -48,8 +47,7 @@ class LikeCounter:
         self._discovery = discovery
         self._bus = store.bus
         self._pending: dict[str, dict[str, PendingLikes]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = asyncio.Event()
+        self._tasks = Supervisor(logger=log)
 
     def add(self, room_id: str, user: str, count: int, engaging: bool = True) -> None:
         """Queue ``user``'s likes; ``engaging`` False (the anchor's, staff's) leaves
@@ -96,18 +94,12 @@ class LikeCounter:
         return await self._scripts.call(LikesAddReply, keys, args)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="like-counter")
+        self._tasks.every(
+            "like-counter", self._settings.likes_interval_s, self.flush, wait_first=True
+        )
 
     async def stop(self) -> None:
-        await stop_loop(self._stopping, self._task)
-        self._task = None
+        """Stop the loop, then flush what is pending once more."""
+        await self._tasks.stop()
         with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
             await self.flush()
-
-    async def _run(self) -> None:
-        while not self._stopping.is_set():
-            await asyncio.sleep(self._settings.likes_interval_s)
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("flushing likes failed")

@@ -13,14 +13,13 @@ Guarantees (see ``docs/hooks.md``):
 * bounded: at most ``MAX_LANES_PER_ENDPOINT`` lanes (concurrent deliveries)
   per endpoint, each holding at most ``BATCH_SIZE`` entries.
 
-The dispatcher owns one task (the poll loop) and the lane tasks it starts;
-``stop()`` cancels and awaits them all.
+The dispatcher's supervisor owns its tasks: the poll loop and the lanes it
+starts; ``stop()`` drains them (see :meth:`HookDispatcher.stop`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.hooks")
 
@@ -46,27 +46,11 @@ DISCOVERY_RESYNC_S = 30.0
 # Handing over on stop: idle far beyond any claim_idle_s, so the next node takes at once.
 RELEASE_IDLE_MS = 365 * 86_400_000
 RELEASE_TIMEOUT_S = 2.0
-CANCEL_RETRY_S = 0.1
 # A store command in flight is let finish (bounded by store.command_timeout_s).
 STOP_GRACE_S = 10.0
 RELEASE_ERRORS: tuple[type[BaseException], ...] = (TimeoutError, *STORE_UNAVAILABLE_ERRORS)
 
 SessionFactory = Callable[[], aiohttp.ClientSession]
-
-
-async def stop_task(task: asyncio.Task[None]) -> None:
-    """Wait up to ``STOP_GRACE_S`` for a task told to stop, then cancel it until it ends.
-
-    One ``cancel()`` is not always enough: redis-py can swallow a cancellation
-    that lands inside a command's read timeout (redis/redis-py#2551), and the
-    loop would go on forever.
-    """
-    await asyncio.wait({task}, timeout=STOP_GRACE_S)
-    while not task.done():
-        task.cancel()
-        await asyncio.wait({task}, timeout=CANCEL_RETRY_S)
-    if not task.cancelled():
-        task.exception()  # retrieved: the loops log their own errors
 
 
 def default_session() -> aiohttp.ClientSession:
@@ -109,16 +93,14 @@ class HookDispatcher:
         self._next_keep = 0.0
         self._lanes: dict[tuple[str, str], Lane] = {}
         self._turn = 0
-        self._store_down = False
         self._session: aiohttp.ClientSession | None = None
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: Supervisor | None = None
 
     def start(self) -> None:
         """Start delivering (nothing to do without endpoints)."""
-        if not self.endpoints or self._task is not None:
+        if not self.endpoints or self._tasks is not None:
             return
-        self._stopping.clear()
+        self._tasks = Supervisor(grace_s=STOP_GRACE_S, logger=log)
         self._session = self._session_factory()
         context = LaneContext(
             self._client,
@@ -129,10 +111,15 @@ class HookDispatcher:
             self._node_id,
             self._endpoint_gone,
             self.gone,
-            self._stopping,
+            self._tasks,
             self._deliveries,
         )
-        self._task = asyncio.create_task(self._run(context), name="hooks-dispatcher")
+        self._tasks.every(
+            "hooks-dispatcher",
+            self._settings.poll_interval_s,
+            lambda: self._tick(context),
+            quiet=STORE_UNAVAILABLE_ERRORS,
+        )
         log.info(
             "hooks: delivering to %s as consumer %s",
             ", ".join(f"{e.url} ({e.id})" for e in self.endpoints),
@@ -142,18 +129,15 @@ class HookDispatcher:
     async def stop(self) -> None:
         """Stop every task, hand held entries over to other nodes, close the HTTP session.
 
-        The loops are asked to stop and do so at their next wait (an HTTP request
-        in flight is abandoned, a store command is let finish: cancelling one
-        mid-way can leak its connection); any still running after
-        ``STOP_GRACE_S`` are cancelled.
+        The poll loop and the lanes are asked to stop and do so at their next wait
+        (an HTTP request in flight is abandoned, a store command is let finish:
+        cancelling one mid-way can leak its connection); any still running after
+        ``STOP_GRACE_S`` are cancelled for sure.
         """
-        if self._task is None:
+        if self._tasks is None:
             return
-        task, self._task = self._task, None
-        self._stopping.set()
-        await stop_task(task)
-        lanes = [lane.task for lane in self._lanes.values() if lane.task is not None]
-        await asyncio.gather(*(stop_task(lane_task) for lane_task in lanes))
+        tasks, self._tasks = self._tasks, None
+        await tasks.stop()
         try:
             await asyncio.wait_for(self._release(), RELEASE_TIMEOUT_S)
         except RELEASE_ERRORS as exc:
@@ -181,23 +165,6 @@ class HookDispatcher:
                 endpoint.id,
                 answer,
             )
-
-    async def _run(self, context: LaneContext) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self._tick(context)
-                if self._store_down:
-                    log.info("hooks: store reachable again")
-                    self._store_down = False
-            except STORE_UNAVAILABLE_ERRORS as exc:
-                if not self._store_down:
-                    log.warning("hooks: store unavailable, retrying: %s", exc)
-                    self._store_down = True
-            except Exception:
-                log.exception("hooks: dispatch round failed")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._settings.poll_interval_s):
-                    await self._stopping.wait()
 
     async def _tick(self, context: LaneContext) -> None:
         now = time.monotonic()

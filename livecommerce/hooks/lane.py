@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import aiohttp
 
@@ -28,6 +28,7 @@ from livecommerce.hooks.outbox import Outbox
 from livecommerce.metrics import HookCounter
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
+from livecommerce.tasks import Supervisor, cancel_all
 
 log = logging.getLogger("livecommerce.hooks")
 
@@ -49,7 +50,7 @@ class LaneContext:
     consumer: str
     on_gone: Callable[[Endpoint, str], None]
     gone: Mapping[str, str]  # endpoint id → the answer that stopped it
-    stopping: asyncio.Event
+    tasks: Supervisor  # the dispatcher's: owns the lanes' tasks; its stopping event stops them
     deliveries: HookCounter  # by endpoint id and result
 
 
@@ -80,7 +81,7 @@ class Lane:
 
     def start(self) -> None:
         name = f"hooks-lane-{self.endpoint.id}-{self.room}"
-        self.task = asyncio.create_task(self._run(), name=name)
+        self.task = self.context.tasks.spawn(name, self._run())
 
     def forget(self, lost: set[str]) -> None:
         """Another node took these entries over: stop delivering them here."""
@@ -97,8 +98,8 @@ class Lane:
             log.exception("hooks lane %s/%s failed", self.endpoint.id, self.room)
 
     async def _drain(self) -> None:
-        settings = self.context.settings
-        while self.endpoint.id not in self.context.gone and not self.context.stopping.is_set():
+        settings, stopping = self.context.settings, self.context.tasks.stopping
+        while self.endpoint.id not in self.context.gone and not stopping.is_set():
             taken = await self.context.outbox.take(
                 self.room,
                 self.endpoint.group,
@@ -186,22 +187,22 @@ class Lane:
                 delay,
             )
             await self._unless_stopped(asyncio.sleep(delay))
-            if context.stopping.is_set():
+            if context.tasks.stopping.is_set():
                 return End.STOPPED
         return End.DONE  # another node took it over
 
-    async def _unless_stopped(self, work: Coroutine[Any, Any, T]) -> T | None:
+    async def _unless_stopped(self, work: Coroutine[object, None, T]) -> T | None:
         """The result of ``work``, or None when the dispatcher stops first (``work`` is
         then cancelled, so it must not use the store)."""
         task = asyncio.ensure_future(work)
-        stop = asyncio.ensure_future(self.context.stopping.wait())
+        stop = asyncio.ensure_future(self.context.tasks.stopping.wait())
         try:
             await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
             if not task.done():
                 task.cancel()
-        await asyncio.wait({task})
+        await cancel_all([task, stop])
         return None if task.cancelled() else task.result()
 
     async def _bury(self, entry_id: str, fields: dict[str, str], attempts: int, error: str) -> None:

@@ -15,7 +15,6 @@ by itself when the store is back.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -26,7 +25,7 @@ from typing import Any
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.streams import as_text
-from livecommerce.tasks import stop_loop
+from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.nodes")
 
@@ -117,8 +116,7 @@ class NodeRegistry:
         self._ttl_ms = int(heartbeat_s * BEATS_PER_TTL * 1000)
         self._clock_ms = clock_ms
         self._started_at = clock_ms()
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks = Supervisor(logger=log)
 
     @property
     def port_known(self) -> bool:
@@ -137,12 +135,16 @@ class NodeRegistry:
 
     def start(self) -> None:
         """Register now and keep the entry fresh until :meth:`stop`."""
-        self._task = asyncio.create_task(self._beat(), name="nodes-heartbeat")
+        self._tasks.every(
+            "nodes-heartbeat",
+            self._heartbeat_s,
+            self.beat_once,
+            quiet=STORE_UNAVAILABLE_ERRORS,
+        )
 
     async def stop(self) -> None:
         """Stop beating and remove this node's entry (a clean shutdown is not a death)."""
-        await stop_loop(self._stopping, self._task)
-        self._task = None
+        await self._tasks.stop()
         try:
             await self._client.hdel(self._keys.nodes(), self.node_id)
         except STORE_UNAVAILABLE_ERRORS as exc:
@@ -154,22 +156,6 @@ class NodeRegistry:
         entry = NodeInfo(self.node_id, self.url, self._started_at, now, now + self._ttl_ms)
         await self._client.hset(self._keys.nodes(), self.node_id, entry.to_store())
         return entry
-
-    async def _beat(self) -> None:
-        failing = False
-        while not self._stopping.is_set():
-            try:
-                await self.beat_once()
-                if failing:
-                    log.info("node %s is registered again", self.node_id)
-                failing = False
-            except STORE_UNAVAILABLE_ERRORS as exc:
-                if not failing:
-                    log.warning("node heartbeat waits for the store: %s", exc)
-                failing = True
-            except Exception:
-                log.exception("node heartbeat failed; trying again next beat")
-            await asyncio.sleep(self._heartbeat_s)
 
     async def alive(self) -> list[NodeInfo]:
         """The nodes whose entry has not lapsed, oldest first; prunes long-lapsed entries."""

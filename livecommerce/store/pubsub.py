@@ -30,6 +30,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import SlotNotCoveredError
 
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
+from livecommerce.tasks import Supervisor, cancel_and_wait
 
 log = logging.getLogger("livecommerce.store.pubsub")
 
@@ -90,7 +91,7 @@ class ShardSubscriber:
         self._shards: dict[str, _Shard] = {}
         self._where: dict[str, str] = {}  # channel -> shard name
         self._lock = asyncio.Lock()
-        self._readers: set[asyncio.Task[None]] = set()
+        self._readers = Supervisor(grace_s=0.0, logger=log)
         self._closing = False
 
     def node_of(self, channel: str) -> str | None:
@@ -114,10 +115,7 @@ class ShardSubscriber:
     async def aclose(self) -> None:
         """Stop every reader and close every connection."""
         self._closing = True
-        readers = [task for task in self._readers if task is not asyncio.current_task()]
-        for task in readers:
-            task.cancel()
-        await asyncio.gather(*readers, return_exceptions=True)
+        await self._readers.stop()
         async with self._lock:
             shards = list(self._shards.values())
             self._shards.clear()
@@ -142,9 +140,7 @@ class ShardSubscriber:
         shard.channels.add(channel)
         self._where[channel] = name
         if shard.reader is None:
-            shard.reader = asyncio.create_task(self._read(shard), name=f"pubsub-reader-{name}")
-            self._readers.add(shard.reader)
-            shard.reader.add_done_callback(self._readers.discard)
+            shard.reader = self._readers.spawn(f"pubsub-reader-{name}", self._read(shard))
 
     async def _route(self, channel: str) -> tuple[str, redis.ConnectionPool]:
         """The name of the node owning the channel's slot and a pool of connections to it."""
@@ -223,10 +219,8 @@ class ShardSubscriber:
 
     async def _close(self, shard: _Shard) -> None:
         reader, shard.reader = shard.reader, None
-        if reader is not None and reader is not asyncio.current_task():
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+        if reader is not asyncio.current_task():
+            await cancel_and_wait(reader)
         with contextlib.suppress(Exception):
             await shard.pubsub.aclose()
         if shard.pool is not None:

@@ -11,7 +11,6 @@ its ingest and playback here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,8 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.rooms.service import RoomService, now_ms
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.tasks import Supervisor
 from media.admission import CapacityError, ClientLimitError
 from media.hub import MediaHub, NotPublishingError, PublisherExistsError
 from media.offer import MalformedOfferError, OfferError
@@ -122,21 +123,18 @@ class StreamService:
         prefix = node_id + SESSION_NODE_SEPARATOR if node_id else ""
         self.hub = MediaHub(relay_settings(settings, prefix), self._broadcast_ended)
         self._listeners: dict[str, Listener] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = Supervisor(logger=log)
         self._ttl_ms = int(settings.live_heartbeat_s * HEARTBEATS_PER_TTL * 1000)
-        self._heartbeat: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         """Start the heartbeat of the rooms this node streams (and the sweep of dead ones)."""
-        self._heartbeat = asyncio.create_task(self._beat(), name="streams-heartbeat")
-
-    async def _beat(self) -> None:
-        while True:
-            await asyncio.sleep(self._settings.live_heartbeat_s)
-            try:
-                await self.beat_once()
-            except Exception:
-                log.exception("stream heartbeat failed; trying again next beat")
+        self._tasks.every(
+            "streams-heartbeat",
+            self._settings.live_heartbeat_s,
+            self.beat_once,
+            quiet=STORE_UNAVAILABLE_ERRORS,
+            wait_first=True,
+        )
 
     async def beat_once(self) -> None:
         """Vouch for this node's live rooms; take offline the rooms of dead origins."""
@@ -355,10 +353,10 @@ class StreamService:
 
     def _on_event(self, room_id: str, event: Event) -> None:
         if event.get("type") == "room_ended":
-            self._spawn(self._stop_room(room_id))
+            self._tasks.spawn(f"streams-stop-room-{room_id}", self._stop_room(room_id))
         elif event.get("type") == "offline":
             # The origin stopped (or died and was expired): stop pulling from it.
-            self._spawn(self._stop_pull(room_id))
+            self._tasks.spawn(f"streams-stop-pull-{room_id}", self._stop_pull(room_id))
 
     async def _stop_pull(self, room_id: str) -> None:
         if await self.hub.end_pull(room_id, "the room went offline"):
@@ -368,23 +366,13 @@ class StreamService:
         await self.hub.end_broadcast(room_id, "the room ended")
         await self._unlisten(room_id)
 
-    def _spawn(self, coroutine: Any) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def close(self) -> None:
         """End every stream on this node (shutdown); never hangs on a peer."""
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
-            self._heartbeat = None
+        await self._tasks.stop()  # the heartbeat, and rooms being stopped
         await self.hub.close()
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for room_id in list(self._listeners):
             await self._unlisten(room_id)
+        await self._tasks.stop()  # what the streams ending set off (pulls of rooms gone offline)
 
 
 def _node_gone(session_id: str, alive: set[str] | None) -> bool:
