@@ -11,16 +11,15 @@ from dataclasses import dataclass
 import pytest
 from aiohttp.test_utils import TestClient
 
+from livecommerce.app import STORE_CONTEXT
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
 from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
 from livecommerce.streams.service import StreamService
 from livecommerce.web.state import (
     BUS,
-    METRICS,
     ORDERS,
     PRESENCE,
     ROOMS,
@@ -84,15 +83,8 @@ def _commerce(client: TestClient) -> CommerceWorker:
 
 def _likes(client: TestClient) -> LikeCounter:
     settings = client.app[SETTINGS].replace("channel", likes_interval_s=TINY_S)
-    store = client.app[STORE]
     return LikeCounter(
-        store,
-        Keys(settings.store.key_prefix),
-        ScriptRunner(store),
-        client.app[BUS],
-        settings.channel,
-        settings.discovery,
-        client.app[METRICS],
+        store=client.app[STORE_CONTEXT], settings=settings.channel, discovery=settings.discovery
     )
 
 
