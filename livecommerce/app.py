@@ -24,6 +24,7 @@ from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
 from livecommerce.context import StoreContext
 from livecommerce.hooks.dispatcher import HookDispatcher
+from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
@@ -33,7 +34,6 @@ from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.streams.service import StreamService
 from livecommerce.web import (
     channel,
     commerce,
@@ -61,6 +61,7 @@ from livecommerce.web.state import (
     HOOKS,
     HUB,
     LIKES,
+    LIVE,
     METRICS,
     MODERATION,
     NODE_HTTP,
@@ -74,7 +75,6 @@ from livecommerce.web.state import (
     SIGNING_SECRET,
     STATS,
     STORE,
-    STREAMS,
 )
 from media import aiortc_patches
 from media.limits import raise_open_files_limit
@@ -218,7 +218,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         aiortc_patches.include_loopback_candidates()
     aiortc_patches.configure_ice(settings.media.public_ip or None, settings.media.udp_ports)
     raise_open_files_limit()
-    streams = StreamService(
+    streams = LiveService(
         app[ROOMS],
         app[BUS],
         settings.media,
@@ -227,7 +227,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         node_id=app[NODE_ID],
         nodes=app[NODES],
     )
-    app[STREAMS] = streams
+    app[LIVE] = streams
     streams.start()
     yield
     await streams.close()

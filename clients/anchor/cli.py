@@ -18,7 +18,7 @@ from aiortc.contrib.media import MediaPlayer
 
 from clients.anchor.commands import CURRENCY
 from clients.anchor.filesource import FilePacketTrack, SharedClock, UnsupportedFileError, probe
-from clients.anchor.live_console import ConsoleOptions, LiveConsole, stdin_lines
+from clients.anchor.line_console import ConsoleOptions, LiveConsole, stdin_lines
 from clients.anchor.output import Printer
 from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
 from clients.anchor.whip import PublishError, publish

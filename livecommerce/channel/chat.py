@@ -10,8 +10,8 @@ from livecommerce.channel.text import folded
 from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.decoding import StreamEntry, decode_entries
 from livecommerce.store.replies import ChatPostReply, ChatRefusal
-from livecommerce.store.streams import StreamEntry, decode_entries
 
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 REFUSALS = {

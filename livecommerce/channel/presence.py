@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 
 from livecommerce.context import StoreContext
+from livecommerce.store.decoding import as_text
 from livecommerce.store.replies import PresenceReportReply
-from livecommerce.store.streams import as_text
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from livecommerce.store.streams import as_text
+from livecommerce.store.decoding import as_text
 
 
 def now_ms() -> int:

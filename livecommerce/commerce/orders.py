@@ -21,6 +21,7 @@ from livecommerce.config import DiscoverySettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.batch import StoreBatcher
+from livecommerce.store.decoding import as_text
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptArg, ScriptCaller
 from livecommerce.store.replies import (
@@ -31,7 +32,6 @@ from livecommerce.store.replies import (
     SettleOutcome,
     SettleReply,
 )
-from livecommerce.store.streams import as_text
 
 IDEMPOTENCY_TTL_MS = 86_400_000
 # What a sale id may look like (the server makes ``s_`` + hex). Anything else cannot be a

@@ -15,8 +15,8 @@ from typing import Any
 from livecommerce.commerce.models import Product, Sale, now_ms
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.decoding import as_text
 from livecommerce.store.replies import SaleAdvanceReply, SaleChange
-from livecommerce.store.streams import as_text
 
 DUE_BATCH = 100
 

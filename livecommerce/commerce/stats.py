@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from livecommerce.context import StoreContext
-from livecommerce.store.streams import as_text
+from livecommerce.store.decoding import as_text
 
 GMV_PREFIX = "gmv_cents:"
 

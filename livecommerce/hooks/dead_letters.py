@@ -26,8 +26,8 @@ from redis.exceptions import ResponseError
 from livecommerce.hooks.endpoints import group_name
 from livecommerce.hooks.outbox import attempts_field
 from livecommerce.store.client import StoreClient
+from livecommerce.store.decoding import as_text
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import as_text
 
 log = logging.getLogger("livecommerce.hooks")
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from redis.exceptions import ResponseError
 
 from livecommerce.store.client import StoreClient
+from livecommerce.store.decoding import as_text
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.replies import HooksTakeReply, HooksTouchReply
-from livecommerce.store.streams import as_text
 
 log = logging.getLogger("livecommerce.hooks")
 

@@ -12,8 +12,8 @@ from livecommerce.bus import ROOM_MUTE_TIMER, USER_MUTE_TIMER, Delivery, Timer
 from livecommerce.config import ModerationSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.decoding import decode_entries
 from livecommerce.store.replies import ModerationActReply
-from livecommerce.store.streams import decode_entries
 
 BANNED_CLOSE_CODE = ErrorCode.banned.spec.close_code
 UNTIL_UNMUTED = -1

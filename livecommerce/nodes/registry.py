@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
+from livecommerce.store.decoding import as_text
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import as_text
 from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.nodes")

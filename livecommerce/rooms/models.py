@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from livecommerce.store.streams import as_text
+from livecommerce.store.decoding import as_text
 
 
 class RoomStatus(StrEnum):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
+from livecommerce.store.decoding import as_text
 from livecommerce.store.replies import (
     GoLive,
     GoOffline,
@@ -25,7 +26,6 @@ from livecommerce.store.replies import (
     RoomsGoOfflineReply,
     RoomsLiveHeartbeatReply,
 )
-from livecommerce.store.streams import as_text
 
 ROOM_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 ROOM_ID_LENGTH = 10

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import ClassVar, Protocol, Self, TypeVar
 
-from livecommerce.store.streams import StreamEntry
+from livecommerce.store.decoding import StreamEntry
 
 INTEGER = re.compile(r"-?[0-9]{1,20}")
 

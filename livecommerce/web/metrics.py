@@ -10,7 +10,7 @@ from livecommerce.auth import Role
 from livecommerce.metrics import NodeReading
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import admits, admits_anyone
-from livecommerce.web.state import HUB, METRICS, ROOMS, SETTINGS, STREAMS
+from livecommerce.web.state import HUB, LIVE, METRICS, ROOMS, SETTINGS
 
 # The text format every Prometheus reads (our names need none of version 1.0.0's escaping).
 TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
@@ -32,7 +32,7 @@ async def _rooms_live(app: web.Application) -> int | None:
 
 async def node_reading(app: web.Application) -> NodeReading:
     """What a scrape reads now: sockets and media sessions here, rooms live in the store."""
-    hub, streams = app.get(HUB), app.get(STREAMS)
+    hub, streams = app.get(HUB), app.get(LIVE)
     media = streams.hub if streams is not None else None
     counts = media.counts() if media is not None else None
     return NodeReading(

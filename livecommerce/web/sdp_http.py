@@ -8,7 +8,7 @@ from aiohttp import web
 
 from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.streams.service import SessionAnswer
+from livecommerce.live.service import SessionAnswer
 from livecommerce.web.access import Handler
 
 SDP: Final = "application/sdp"

@@ -19,13 +19,13 @@ from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
+from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
-from livecommerce.streams.service import StreamService
 from livecommerce.web.rate import KeyedBuckets
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -48,7 +48,7 @@ SALES = web.AppKey("sales", SaleService)
 ORDERS = web.AppKey("orders", OrderService)
 STATS = web.AppKey("stats", Stats)
 HOOKS = web.AppKey("hooks", HookDispatcher)
-STREAMS = web.AppKey("streams", StreamService)
+LIVE = web.AppKey("live", LiveService)
 DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
 VIEWER_ROOT = web.AppKey("viewer_root", Path)
 METRICS = web.AppKey("metrics", Metrics)

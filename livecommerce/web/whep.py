@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from livecommerce.auth import Role
-from livecommerce.streams.service import OriginElsewhereError
+from livecommerce.live.service import OriginElsewhereError
 from livecommerce.web.access import (
     admits,
     admits_anyone,
@@ -24,7 +24,7 @@ from livecommerce.web.sdp_http import (
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
-from livecommerce.web.state import PRINCIPAL, ROOMS, SETTINGS, STREAMS
+from livecommerce.web.state import LIVE, PRINCIPAL, ROOMS, SETTINGS
 
 
 @admits_anyone
@@ -34,7 +34,7 @@ async def play(request: web.Request) -> web.StreamResponse:
     offer = await read_text_body(request, SDP, "SDP offer")
     client, node_itself = await media_client(request)
     try:
-        answer = await request.app[STREAMS].play(
+        answer = await request.app[LIVE].play(
             request.get(PRINCIPAL), room_id, offer, own_url(request), client, node_itself
         )
     except OriginElsewhereError as elsewhere:
@@ -49,7 +49,7 @@ async def play(request: web.Request) -> web.StreamResponse:
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the viewer's session (its URL is the capability); 200 if it already ended."""
-    streams = request.app[STREAMS]
+    streams = request.app[LIVE]
     session = streams.find_subscription(room_id_of(request), request.match_info["session"])
     if session is not None:
         await streams.end_session(session.session_id)
@@ -60,7 +60,7 @@ async def end(request: web.Request) -> web.Response:
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the viewer's session → 204."""
-    streams = request.app[STREAMS]
+    streams = request.app[LIVE]
     session_id = request.match_info["session"]
     session = streams.find_subscription(room_id_of(request), session_id)
     check_if_match(request, session_id)
@@ -86,7 +86,7 @@ async def media_stats(request: web.Request) -> web.Response:
     require_room_scope(caller(request), room_id)
     room = await request.app[ROOMS].get(room_id)
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
-    stats = request.app[STREAMS].stats(room.id)
+    stats = request.app[LIVE].stats(room.id)
     return web.json_response({"room": room.id, "live_here": stats is not None, **(stats or {})})
 
 

@@ -18,7 +18,7 @@ from livecommerce.web.sdp_http import (
     session_created,
 )
 from livecommerce.web.session_routing import routed_to_holder
-from livecommerce.web.state import SETTINGS, STREAMS
+from livecommerce.web.state import LIVE, SETTINGS
 
 
 @admits(Role.anchor)
@@ -26,7 +26,7 @@ async def publish(request: web.Request) -> web.Response:
     """An SDP offer from the room's anchor → 201 with the answer and the session's Location."""
     room_id = room_id_of(request)
     offer = await read_text_body(request, SDP, "SDP offer")
-    answer = await request.app[STREAMS].publish(
+    answer = await request.app[LIVE].publish(
         caller(request), room_id, offer, own_url(request), client_address(request)
     )
     location = f"/whip/{room_id}/{answer.session_id}"
@@ -37,7 +37,7 @@ async def publish(request: web.Request) -> web.Response:
 @routed_to_holder
 async def end(request: web.Request) -> web.Response:
     """End the publication; 200 also when it already ended (the client closed first)."""
-    streams = request.app[STREAMS]
+    streams = request.app[LIVE]
     room_id = room_id_of(request)
     session = streams.find_publication(room_id, request.match_info["session"])
     if session is not None:
@@ -50,14 +50,14 @@ async def end(request: web.Request) -> web.Response:
 @routed_to_holder
 async def trickle(request: web.Request) -> web.Response:
     """Trickled ICE candidates for the publication (RFC 8840 fragment) → 204."""
-    streams = request.app[STREAMS]
+    streams = request.app[LIVE]
     room_id = room_id_of(request)
     session_id = request.match_info["session"]
     session = streams.find_publication(room_id, session_id)
     check_if_match(request, session_id)
     fragment = await read_text_body(request, SDP_FRAGMENT, "SDP fragment")
     if session is not None:
-        streams.check_may_end(caller(request), session)
+        streams.check_is_publisher(caller(request), session)
         await streams.trickle(session, fragment)
     return web.Response(status=204)
 

@@ -51,8 +51,8 @@ async def room_with_sale(cluster: Cluster, **fields: Any) -> tuple[str, dict[str
 
 async def outbox(cluster: Cluster, room: str) -> list[dict[str, str]]:
     """The room's outbox stream as the hooks (or a backend) read it."""
+    from livecommerce.store.decoding import decode_entries
     from livecommerce.store.keys import Keys
-    from livecommerce.store.streams import decode_entries
     from livecommerce.web.state import SETTINGS, STORE
 
     app = cluster.apps[0]

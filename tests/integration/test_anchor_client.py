@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 
 from clients.anchor.cli import Options, parse_args, run
 from clients.anchor.filesource import probe
-from livecommerce.web.state import STREAMS
+from livecommerce.web.state import LIVE
 from media.samples import sample_path
 from tests.conftest import TokenFactory
 from tests.integration.media_peers import Viewer, accept
@@ -55,7 +55,7 @@ async def test_a_file_is_published_without_reencoding_and_late_joiners_start_at_
         options(client, token("anchor", "alice"), room, str(sample_path(codec)))
     )
     await wait_for_status(client, room, "live")
-    hub = client.app[STREAMS].hub
+    hub = client.app[LIVE].hub
     await wait_until(
         lambda: (
             (hub.stats(room) or {})
@@ -91,7 +91,7 @@ async def test_the_test_source_goes_live_and_reconnects_when_the_server_drops_it
     room = (await create_room(client, token))["id"]
     stop, task = await start(options(client, token("anchor", "alice"), room, "testsrc"))
     await wait_for_status(client, room, "live")
-    hub = client.app[STREAMS].hub
+    hub = client.app[LIVE].hub
     first = hub.publications()[room]  # stats show labels, never ids
 
     await hub.end_session(first, "the test drops it")

@@ -15,9 +15,9 @@ from livecommerce.app import STORE_CONTEXT
 from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.likes import LikeCounter
 from livecommerce.commerce.worker import CommerceWorker
+from livecommerce.live.service import LiveService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.store.keys import Keys
-from livecommerce.streams.service import StreamService
 from livecommerce.web.state import (
     BUS,
     ORDERS,
@@ -67,9 +67,9 @@ class Loop:
     stop: str = "stop"
 
 
-def _streams(client: TestClient) -> StreamService:
+def _streams(client: TestClient) -> LiveService:
     settings = client.app[SETTINGS].replace("media", live_heartbeat_s=TINY_S)
-    return StreamService(client.app[ROOMS], client.app[BUS], settings.media)
+    return LiveService(client.app[ROOMS], client.app[BUS], settings.media)
 
 
 def _nodes(client: TestClient) -> NodeRegistry:

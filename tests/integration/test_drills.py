@@ -19,9 +19,9 @@ import aiohttp
 import pytest
 
 from livecommerce.store import client as store_client
+from livecommerce.store.decoding import decode_entries
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import decode_entries
 from tests.integration.channel_client import ChannelClient, Frame
 from tests.integration.deployment import api, bearer, eventually, start_node, token, write_config
 from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks

@@ -17,9 +17,9 @@ from aiohttp import web
 from livecommerce.auth import Role, issue_token
 from livecommerce.hooks.endpoints import endpoint_id, group_name
 from livecommerce.store import client as store_client
+from livecommerce.store.decoding import decode_entries
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import decode_entries
 from tests.integration.channel_client import ChannelClient
 from tests.integration.nodes import Node, clean_env, wait_gone
 from tests.integration.webhook_receiver import Receiver, new_secret

@@ -14,7 +14,7 @@ from livecommerce.app import create_app
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
-from livecommerce.web.state import NODE_ID, NODES, ROOMS, STORE, STREAMS
+from livecommerce.web.state import LIVE, NODE_ID, NODES, ROOMS, STORE
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.channel_client import ChannelClient
 from tests.integration.media_peers import publisher_offer, synthetic_tracks, wait_for
@@ -145,7 +145,7 @@ async def test_a_node_stops_pulling_a_room_that_went_offline(
     await viewer.wait_frames("video", 3, timeout_s=15)
 
     await other.app[ROOMS].go_offline(room, location.rsplit("/", 1)[1])
-    await wait_for(lambda: not other.app[STREAMS].hub.is_live(room), 10, "the pull to end")
+    await wait_for(lambda: not other.app[LIVE].hub.is_live(room), 10, "the pull to end")
     await wait_for(lambda: viewer.pc.connectionState == "closed", 10, "the viewer to be closed")
     await viewer.close()
     await pc.close()

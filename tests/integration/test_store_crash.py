@@ -18,9 +18,9 @@ from livecommerce.commerce.sales import SaleService, SaleTerms
 from livecommerce.config import DiscoverySettings
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, connect
+from livecommerce.store.decoding import decode_entries
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
-from livecommerce.store.streams import decode_entries
 from tests.store_context import store_context
 
 STOCK = 40

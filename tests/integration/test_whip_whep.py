@@ -14,7 +14,7 @@ from aiortc import RTCPeerConnection
 
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.web.state import ROOMS, STREAMS
+from livecommerce.web.state import LIVE, ROOMS
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import (
     Viewer,
@@ -278,7 +278,7 @@ async def test_a_stream_the_store_no_longer_vouches_for_is_stopped(
     await client.app[ROOMS].go_offline(room, location.rsplit("/", 1)[1])
 
     await wait_for(lambda: pc.connectionState == "closed", 10, "the publisher closed")
-    assert not client.app[STREAMS].hub.is_live(room)
+    assert not client.app[LIVE].hub.is_live(room)
     await pc.close()
 
 
@@ -294,7 +294,7 @@ async def test_another_node_pulls_the_room_once_or_redirects_and_refuses_a_secon
     origin, relay_node, redirecting = await node(), await node(), await node(pull_from_origin=False)
     room = (await create_room(origin, token))["id"]
     pc, _ = await go_live(origin, token, room)
-    origin_hub = origin.app[STREAMS].hub
+    origin_hub = origin.app[LIVE].hub
 
     viewers = [(await watch(relay_node, room))[0] for _ in range(2)]
     for viewer in viewers:
@@ -337,6 +337,6 @@ async def test_viewers_pulled_by_another_node_leave_when_the_publisher_ends(
 
     await origin.delete(location, headers=bearer(token("anchor", "alice")))
     await wait_for(lambda: viewer.pc.connectionState == "closed", 10, "the pulled viewer closed")
-    await wait_for(lambda: not other.app[STREAMS].hub.is_live(room), 10, "the pull ended")
+    await wait_for(lambda: not other.app[LIVE].hub.is_live(room), 10, "the pull ended")
     await viewer.close()
     await pc.close()

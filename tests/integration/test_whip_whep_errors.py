@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.web.state import STREAMS
+from livecommerce.web.state import LIVE
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.media_peers import wait_for as wait_until
@@ -237,7 +237,7 @@ async def test_candidates_can_trickle_by_patch_after_an_offer_without_any(
         location, data=fragment, headers={**anchor, **fragment_type, "If-Match": etag}
     )
     assert patched.status == 204, await patched.text()
-    entry = client.app[STREAMS].hub.session(location.rsplit("/", 1)[1])
+    entry = client.app[LIVE].hub.session(location.rsplit("/", 1)[1])
     assert entry is not None
     ice = entry[1]._pc.getTransceivers()[0].receiver.transport.transport
     assert len(ice.getRemoteCandidates()) == len(candidates)

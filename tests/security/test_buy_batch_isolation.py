@@ -16,8 +16,8 @@ from redis.exceptions import DataError, ResponseError
 from livecommerce.commerce.orders import reserve_call
 from livecommerce.config import DiscoverySettings
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.decoding import as_text
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.store.streams import as_text
 from tests.conftest import ON_CLUSTER
 from tests.security.buy_services import buy_services, open_sale
 

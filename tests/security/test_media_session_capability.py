@@ -10,7 +10,7 @@ import re
 import pytest
 from aiohttp.test_utils import TestClient
 
-from livecommerce.web.state import NODE_ID, STREAMS
+from livecommerce.web.state import LIVE, NODE_ID
 from tests.conftest import TokenFactory
 from tests.integration.media_peers import wait_for
 from tests.integration.test_rooms_api import assert_error, bearer, create_room
@@ -60,16 +60,16 @@ async def test_a_stats_reader_cannot_learn_or_end_another_viewers_session(
         await assert_error(
             await client.delete(guessed, headers=bearer(reader)), 404, "session_not_found"
         )
-    assert client.app[STREAMS].hub.session(viewer_id) is not None
+    assert client.app[LIVE].hub.session(viewer_id) is not None
     assert viewer.pc.connectionState == "connected"
 
     # The media plane logs labels, not ids.
     assert (await client.delete(whep_location)).status == 200
-    await wait_for(lambda: client.app[STREAMS].hub.session(viewer_id) is None, 10, "the end")
+    await wait_for(lambda: client.app[LIVE].hub.session(viewer_id) is None, 10, "the end")
     media_lines = [
         record.getMessage()
         for record in caplog.records
-        if record.name.startswith(("media", "livecommerce.streams"))
+        if record.name.startswith(("media", "livecommerce.live"))
     ]
     assert any(label in line for line in media_lines)
     assert not any(secret in line for line in media_lines)
@@ -86,6 +86,6 @@ async def test_a_stats_reader_cannot_learn_or_end_another_viewers_session(
         403,
         "not_your_room",
     )
-    assert client.app[STREAMS].hub.session(whip_id) is not None
+    assert client.app[LIVE].hub.session(whip_id) is not None
     await viewer.close()
     await publisher.close()

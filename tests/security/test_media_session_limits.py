@@ -14,7 +14,7 @@ from livecommerce.app import create_app
 from livecommerce.nodes.signing import HEADER, node_key, sign
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.node_calls import node_signer
-from livecommerce.web.state import NODE_ID, STREAMS
+from livecommerce.web.state import LIVE, NODE_ID
 from tests.conftest import TEST_SECRET, ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.media_peers import wait_for as wait_until
@@ -42,7 +42,7 @@ async def test_offers_that_never_connect_end_after_the_connect_timeout_and_free_
         aiohttp_client, valkey, tmp_path, key_prefix,
         media={"max_sessions": 5, "connect_timeout_s": 2.0},
     )  # fmt: skip
-    hub = client.app[STREAMS].hub
+    hub = client.app[LIVE].hub
     room = (await create_room(client, token))["id"]
     publisher, _ = await go_live(client, token, room)
     await wait_until(lambda: publisher.connectionState == "connected", 10, "the publisher")
@@ -133,7 +133,7 @@ async def test_a_node_pulling_a_room_is_not_counted_against_its_address(
 
     viewer, _ = await watch(edge, room)  # the edge pulls from the origin, as 127.0.0.1
     await viewer.wait_frames("video", 3, timeout_s=15)
-    assert origin.app[STREAMS].hub.stats(room)["viewers"] == 1  # type: ignore[index]
+    assert origin.app[LIVE].hub.stats(room)["viewers"] == 1  # type: ignore[index]
 
     # The same signature, made with another secret, proves nothing.
     sign = node_signer("not-the-deployment-secret-0123456789ab", "0badc0ffee00")
@@ -163,7 +163,7 @@ async def test_an_offer_with_more_candidates_than_allowed_is_refused(
     assert body["error"]["message"] == (
         "The offer has 200 ICE candidates; at most 20 are accepted."
     )
-    assert client.app[STREAMS].hub.count_sessions() == 1
+    assert client.app[LIVE].hub.count_sessions() == 1
     pc = await publisher_offer(synthetic_tracks())
     await assert_error(
         await whip(client, room, token("anchor", "alice"), with_candidates(offer_of(pc), 200)),
@@ -197,7 +197,7 @@ async def test_trickled_candidates_share_the_sessions_budget(
     over = await client.patch(location, data=fragment(1, 3000), headers=patch_headers)
     body = await assert_error(over, 400, "invalid_sdp_fragment")
     assert "at most 20" in body["error"]["message"]
-    entry = client.app[STREAMS].hub.session(location.rsplit("/", 1)[1])
+    entry = client.app[LIVE].hub.session(location.rsplit("/", 1)[1])
     assert entry is not None
     ice = entry[1]._pc.getTransceivers()[0].sender.transport.transport
     assert len(ice.getRemoteCandidates()) == 20

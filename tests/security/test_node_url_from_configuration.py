@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
-from livecommerce.web.state import NODE_ID, NODES, ROOMS, STREAMS
+from livecommerce.web.state import LIVE, NODE_ID, NODES, ROOMS
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.test_rooms_api import bearer, create_room
@@ -80,7 +80,7 @@ async def test_a_host_header_names_neither_the_origin_nor_the_redirect_nor_the_r
     # Another node pulls from the origin's own URL, and its viewer gets the frames.
     pulled, _ = await watch(pulling, room)
     await pulled.wait_frames("video", 3, timeout_s=15)
-    pull = pulling.app[STREAMS].hub.stats(room)["publication"]  # type: ignore[index]
+    pull = pulling.app[LIVE].hub.stats(room)["publication"]  # type: ignore[index]
     assert pull["pulled_from"] == f"{url_of(origin)}/whep/{room}"
     await pulled.close()
     await publisher.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
-from livecommerce.web.state import STREAMS
+from livecommerce.web.state import LIVE
 from tests.conftest import TokenFactory
 from tests.integration.test_rooms_api import assert_error, bearer, create_room
 from tests.integration.test_whip_whep import go_live
@@ -25,7 +25,7 @@ async def test_tokens_for_another_room_cannot_end_patch_play_or_read_this_room(
     viewer = await post_offer(client, f"/whep/{room}", await silent_offer())
     assert viewer.status == 201
     whep_location = viewer.headers["Location"]
-    hub = client.app[STREAMS].hub
+    hub = client.app[LIVE].hub
 
     # Every role, limited to the other room.
     roles = ("viewer", "anchor", "moderator", "admin")
@@ -91,4 +91,27 @@ async def test_tokens_for_another_room_cannot_end_patch_play_or_read_this_room(
     assert (await client.delete(whep_location, headers=here)).status == 200
     assert (await client.delete(whip_location, headers=moderator_here)).status == 200
     assert hub.session(whip_location.rsplit("/", 1)[1]) is None
+    await publisher.close()
+
+
+async def test_only_the_publisher_changes_a_publication_and_staff_may_end_it(
+    client: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(client, token))["id"]
+    publisher, whip_location = await go_live(client, token, room)
+    bob = bearer(token("anchor", "bob"))
+    await assert_error(
+        await client.patch(whip_location, data=FRAGMENT_BODY, headers={**bob, **FRAGMENT}),
+        403,
+        "not_your_room",
+    )
+    await assert_error(await client.delete(whip_location, headers=bob), 403, "not_your_room")
+    # A moderator may end it but not trickle into it (PATCH admits anchors only).
+    moderator = bearer(token("moderator", "mo"))
+    await assert_error(
+        await client.patch(whip_location, data=FRAGMENT_BODY, headers={**moderator, **FRAGMENT}),
+        403,
+        "forbidden_role",
+    )
+    assert (await client.delete(whip_location, headers=moderator)).status == 200
     await publisher.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from clients.anchor.console import ConsoleState, money
 from clients.anchor.output import Printer
+from clients.anchor.room_view import ConsoleState, money
 
 PRODUCT = {"id": "p_1", "sku": "TEA-1", "title": "Oolong", "price_cents": 1800, "currency": "EUR"}
 

@@ -37,8 +37,8 @@ from clients.anchor.commands import (
     StopSale,
     parse_command,
 )
-from clients.anchor.console import ConsoleState, SaleView, money
 from clients.anchor.output import Printer
+from clients.anchor.room_view import ConsoleState, SaleView, money
 from media.tasks import Supervisor
 
 STATUS_EVERY_S = 0.5

@@ -1,4 +1,4 @@
-"""Decoding stream replies (XRANGE / XREVRANGE) into plain text."""
+"""Store replies as text: a value (bytes or not) and stream entries (XRANGE / XREVRANGE)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ StreamEntry = tuple[str, dict[str, str]]
 
 
 def as_text(value: Any) -> str:
+    """A reply value as text: bytes decoded as UTF-8, anything else through ``str``."""
     return value.decode() if isinstance(value, bytes) else str(value)
 
 

@@ -36,7 +36,7 @@ from media.settings import RelaySettings
 from media.subscription import Subscription
 from media.trickle import FragmentError, IceRestartError, SdpFragment, parse_fragment
 
-log = logging.getLogger("livecommerce.streams")
+log = logging.getLogger("livecommerce.live")
 
 # How long recording that a stream went offline may take before we give up on it.
 OFFLINE_WRITE_TIMEOUT_S = 5.0
@@ -100,7 +100,7 @@ def _too_many(limit: int) -> ApiError:
     )
 
 
-class StreamService:
+class LiveService:
     """Publishing and playing rooms through this node's :class:`MediaHub`."""
 
     def __init__(
@@ -320,6 +320,12 @@ class StreamService:
             return
         if principal.user != publication.publisher:
             raise ApiError(ErrorCode.not_your_room, "Only the anchor who publishes may end it.")
+
+    @staticmethod
+    def check_is_publisher(principal: Principal, publication: Publication) -> None:
+        """Only the anchor who publishes may change the publication (trickle ICE)."""
+        if principal.user != publication.publisher:
+            raise ApiError(ErrorCode.not_your_room, "Only the anchor who publishes may change it.")
 
     async def end_session(self, session_id: str) -> None:
         await self.hub.end_session(session_id)
