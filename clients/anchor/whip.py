@@ -17,6 +17,8 @@ from aiortc import (
     RTCSessionDescription,
 )
 
+from media.tasks import cancel_all
+
 HTTP_TIMEOUT_S = 15.0
 
 
@@ -78,10 +80,14 @@ class WhipSession:
             if self.pc.connectionState in ("failed", "closed"):
                 ended.set()
 
-        waits = [asyncio.ensure_future(ended.wait()), asyncio.ensure_future(stop.wait())]
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for wait in waits:
-            wait.cancel()
+        waits: list[asyncio.Task[object]] = [
+            asyncio.create_task(ended.wait()),
+            asyncio.create_task(stop.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await cancel_all(waits)
         return "stopped" if stop.is_set() else f"connection {self.pc.connectionState}"
 
     async def end(self) -> None:
