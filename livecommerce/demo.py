@@ -25,7 +25,7 @@ import aiohttp
 
 from livecommerce.auth import Role, issue_token
 from livecommerce.processes import die_with_parent
-from livecommerce.tasks import cancel_and_wait
+from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.demo")
 
@@ -71,7 +71,7 @@ class DemoRoom:
         self._room_file = Path(data_dir) / ROOM_FILE
         self._session: aiohttp.ClientSession | None = None
         self._publisher: asyncio.subprocess.Process | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks = Supervisor(logger=log)
         self.room_id = ""
 
     @property
@@ -85,16 +85,13 @@ class DemoRoom:
             timeout=aiohttp.ClientTimeout(total=10),
         )
         products = await self._seed()
-        self._tasks = [
-            asyncio.create_task(self._keep_publishing(), name="demo-publisher"),
-            asyncio.create_task(self._keep_a_sale_running(products), name="demo-sales"),
-            asyncio.create_task(self._chat(), name="demo-chat"),
-        ]
+        self._tasks.spawn("demo-publisher", self._keep_publishing())
+        self._tasks.spawn("demo-sales", self._keep_a_sale_running(products))
+        self._tasks.spawn("demo-chat", self._chat())
         return self.room_url
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            await cancel_and_wait(task)
+        await self._tasks.stop()
         await self._stop_publisher()
         if self._session is not None:
             await self._session.close()
