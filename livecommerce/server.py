@@ -84,8 +84,9 @@ async def run_node(
             settings = settings.replace("server", port=sock.getsockname()[1])
             app = create_app(settings)
             runner = NodeRunner(app, settings.server, app[TRUSTED_PROXIES])
-            await runner.setup()
+            # Cleanup first: a resource whose start fails still closes those started before it.
             stack.push_async_callback(runner.cleanup)
+            await runner.setup()
             await web.SockSite(runner, sock, backlog=LISTEN_BACKLOG).start()
             say(f"livecommerce listening on {settings.public_url}")
             say(store_line)
