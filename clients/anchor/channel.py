@@ -15,8 +15,8 @@ CONNECT_TIMEOUT_S = 10.0
 HEARTBEAT_S = 20.0
 # Close codes after which reconnecting cannot help (see docs/channel.md).
 FINAL_CLOSES = {
-    4401: "the server refused the token",
-    4403: "this user is banned from the room",
+    4401: "the server refused the token (not valid, or expired: get a fresh one)",
+    4403: "this token may not act in this room (banned, or made for another room)",
     4404: "the room does not exist",
     4410: "the room has ended",
 }

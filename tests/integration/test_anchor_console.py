@@ -320,4 +320,7 @@ async def test_the_channel_gives_up_only_when_reconnecting_cannot_help(cluster: 
     bad = RoomChannel(cluster.http, cluster.urls[0], room, "not-a-token", print, notices.append)
     async with asyncio.timeout(WAIT_S):
         await bad.run()
-    assert notices == ["left the room channel: the server refused the token (close 4401)"]
+    assert notices == [
+        "left the room channel: the server refused the token"
+        " (not valid, or expired: get a fresh one) (close 4401)"
+    ]
