@@ -287,7 +287,7 @@ async def test_a_redirect_is_a_failure_and_is_not_followed(
     assert len(receiver.requests) == 3
 
 
-async def test_gone_stops_that_endpoint_only_and_keeps_its_events(
+async def test_gone_stops_that_endpoint_only_and_parks_its_events_in_the_dead_letters(
     store: StoreClient,
     keys: Keys,
     receiver_factory: ReceiverFactory,
@@ -312,11 +312,18 @@ async def test_gone_stops_that_endpoint_only_and_keeps_its_events(
     assert len(retired.requests) == answered_gone
     assert list(dispatcher.gone) == [endpoint_id(retired.url)]
     assert any("410" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
-    assert await list_dead_letters(store, keys) == []
-    # Nothing was acknowledged for the gone endpoint: its events wait in the outbox.
+    # Every event the gone endpoint was owed is parked in the dead letters, unsent (nothing
+    # pending forever, nothing lost: each can be replayed), and none of the live one's.
+    letters = await _wait_dead_letters(store, keys, len(expected))
+    assert sorted(letter.event_id for letter in letters) == sorted(expected)
+    assert {letter.endpoint for letter in letters} == {endpoint_id(retired.url)}
+    assert all(letter.error.startswith("parked: the endpoint is gone") for letter in letters)
+    assert len(retired.requests) == answered_gone
     group = group_name(endpoint_id(retired.url))
-    infos = {i["name"].decode(): i for i in await store.xinfo_groups(keys.outbox("r1"))}
-    assert infos[group]["pending"] + infos[group]["lag"] == 5
+    for room in ("r1", "r2", "r3"):
+        infos = {i["name"].decode(): i for i in await store.xinfo_groups(keys.outbox(room))}
+        assert infos[group]["pending"] == 0
+        assert infos[group]["lag"] == 0
 
 
 async def _wait_dead_letters(store: StoreClient, keys: Keys, count: int) -> list[Any]:
