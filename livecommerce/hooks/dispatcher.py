@@ -107,10 +107,18 @@ class HookDispatcher:
         self._tasks: Supervisor | None = None
 
     def start(self) -> None:
-        """Start delivering (nothing to do without endpoints)."""
-        if not self.endpoints or self._tasks is not None:
+        """Start delivering; without endpoints, only trim the outboxes by age."""
+        if self._tasks is not None:
             return
         self._tasks = Supervisor(grace_s=STOP_GRACE_S, logger=log)
+        if not self.endpoints:
+            self._tasks.every(
+                "hooks-retention",
+                self._settings.trim_interval_s,
+                self._trim_only,
+                quiet=STORE_UNAVAILABLE_ERRORS,
+            )
+            return
         self._session = self._session_factory()
         context = LaneContext(
             self._client,
@@ -189,6 +197,10 @@ class HookDispatcher:
         self._prune(now)
         groups = [endpoint.group for endpoint in self.endpoints]
         await self._retention.run(self._rooms, groups, now)
+
+    async def _trim_only(self) -> None:
+        rooms = sorted(await self._outbox.rooms())
+        await self._retention.run(rooms, [], time.monotonic())
 
     async def _discover(self, now: float) -> None:
         count = await self._outbox.room_count()

@@ -7,7 +7,9 @@ Guarantees (see ``docs/hooks.md``):
   configured endpoint has acknowledged it (it is below the group's oldest
   pending entry and at or below its last delivered one) *and* it is older than
   ``hooks.retention_days``; a room whose groups are not all there yet is left
-  alone;
+  alone. With no endpoint configured, age alone decides. Other consumer groups
+  (a backend reading the stream itself) are not waited for: they have
+  ``hooks.retention_days`` to read;
 * each room's outbox is looked at no more than once per ``hooks.trim_interval_s``
   per node; the dead letters likewise, once per interval;
 * a dead letter is removed ``hooks.dead_letter_retention_days`` after it died.
@@ -94,15 +96,15 @@ async def trim_outbox(
 ) -> int:
     """Trim the room's outbox of entries every group acknowledged that are older than
     ``retention_ms`` (by the store's clock); the number removed."""
-    if not groups:
-        return 0
     stream = keys.outbox(room)
-    acked = await acknowledged_below(client, stream, groups)
-    if acked is None:
-        return 0
     seconds, micros = await client.time()
     now_ms = int(seconds) * 1000 + int(micros) // 1000
-    minid = min(acked, (now_ms - retention_ms, 0))
+    minid = (now_ms - retention_ms, 0)
+    if groups:
+        acked = await acknowledged_below(client, stream, groups)
+        if acked is None:
+            return 0
+        minid = min(acked, minid)
     if minid <= (0, 0):
         return 0
     return int(await client.xtrim(stream, minid=shown(minid), approximate=False))

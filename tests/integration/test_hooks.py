@@ -582,3 +582,27 @@ async def test_stop_ends_a_long_backoff_wait_and_hands_the_entry_over(
     failing = False
     dispatcher_factory([endpoint(receiver)], node="node-b", claim_idle_s=3600.0)
     await wait_until(lambda: receiver.ids() == expected, "delivery by node-b, in order")
+
+
+async def test_delivered_events_are_trimmed_after_the_retention_and_without_endpoints_by_age(
+    store: StoreClient,
+    keys: Keys,
+    receiver_factory: ReceiverFactory,
+    dispatcher_factory: DispatcherFactory,
+) -> None:
+    receiver = await receiver_factory()
+    expected = await add_events(store, keys, ["r1"], 3)
+    trim = {"retention_days": 1e-9, "trim_interval_s": 0.05}
+    delivering = dispatcher_factory([endpoint(receiver)], **trim)
+    await wait_until(lambda: set(receiver.ids()) == set(expected), "the events")
+    deadline = time.monotonic() + WAIT_S
+    while await store.xlen(keys.outbox("r1")):
+        assert time.monotonic() < deadline, "the delivered events to be trimmed"
+        await asyncio.sleep(0.05)
+
+    await delivering.stop()
+    await add_events(store, keys, ["r2"], 2)
+    dispatcher_factory([], node="node-b", **trim)
+    while await store.xlen(keys.outbox("r2")):
+        assert time.monotonic() < deadline, "the events to be trimmed by age alone"
+        await asyncio.sleep(0.05)

@@ -137,3 +137,15 @@ async def test_an_order_expires_a_set_time_after_its_final_state_and_not_before(
     left_s = int(await cluster.apps[0][STORE].ttl(keys.daily_buyers(day)))
     assert 399 * 86_400 < left_s <= 400 * 86_400
     await buyer.close()
+
+
+async def test_without_endpoints_the_outbox_is_trimmed_by_age_alone(
+    store: StoreClient, keys: Keys
+) -> None:
+    stream = keys.outbox("r1")
+    for entry_id in OLD:
+        await store.xadd(stream, {"n": entry_id}, id=entry_id)
+    fresh = as_text(await store.xadd(stream, {"n": "fresh"}))
+    await store.xgroup_create(stream, "backend", id="0")  # a direct reader: not waited for
+    assert await trim_outbox(store, keys, "r1", [], DAY_MS) == 4
+    assert await ids(store, stream) == [fresh]
