@@ -12,7 +12,9 @@ Guarantees (see ``docs/hooks.md``):
   ``hooks.retention_days`` to read;
 * each room's outbox is looked at no more than once per ``hooks.trim_interval_s``
   per node; the dead letters likewise, once per interval;
-* a dead letter is removed ``hooks.dead_letter_retention_days`` after it died.
+* a dead letter is removed ``hooks.dead_letter_retention_days`` after it died;
+* a failed-attempts counter of an endpoint no longer configured is removed
+  (with the dead letters, once per interval).
 
 Groups only move forward (acknowledging), so a trim computed from a slightly
 stale view only keeps more than it could. Entries trimmed cannot be replayed
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from redis.exceptions import ResponseError
 
 from livecommerce.hooks.dead_letters import DeadLetter
+from livecommerce.hooks.endpoints import GROUP_PREFIX
 from livecommerce.hooks.outbox import stream_id
 from livecommerce.store.client import StoreClient
 from livecommerce.store.decoding import as_text
@@ -128,6 +131,19 @@ async def trim_dead_letters(client: StoreClient, keys: Keys, retention_ms: int) 
     return len(old)
 
 
+async def trim_attempts(client: StoreClient, keys: Keys, endpoint_ids: set[str]) -> int:
+    """Remove the failed-attempts counters of endpoints not in ``endpoint_ids`` (nothing
+    will acknowledge or bury their entries any more); the number removed."""
+    stale: list[str] = []
+    async for field_name, _ in client.hscan_iter(keys.hook_attempts(), count=500):
+        name = as_text(field_name)
+        if name.partition("|")[0] not in endpoint_ids:
+            stale.append(name)
+    for start in range(0, len(stale), 500):
+        await client.hdel(keys.hook_attempts(), *stale[start : start + 500])
+    return len(stale)
+
+
 class Retention:
     """The dispatcher's trimming: which rooms are due, and doing it."""
 
@@ -159,3 +175,5 @@ class Retention:
             )
             if removed:
                 log.info("hooks: removed %d dead letters past their retention", removed)
+            endpoint_ids = {group.removeprefix(GROUP_PREFIX) for group in groups}
+            await trim_attempts(self._client, self._keys, endpoint_ids)

@@ -113,7 +113,8 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | ``hooks.dead_letter_retention_days`` removed (the         |
 |                                      | dispatcher, every ``hooks.trim_interval_s``)              |
 | ``Phooks:attempts``                  | trim: a field goes when its entry is acknowledged or      |
-|                                      | dead-lettered                                             |
+|                                      | dead-lettered, or its endpoint is no longer configured    |
+|                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from livecommerce.hooks.dead_letters import bury, load_all, new_dead_letter
-from livecommerce.hooks.retention import DAY_MS, trim_dead_letters, trim_outbox
+from livecommerce.hooks.retention import DAY_MS, trim_attempts, trim_dead_letters, trim_outbox
 from livecommerce.store import client as store_client
 from livecommerce.store.client import StoreClient
 from livecommerce.store.decoding import as_text
@@ -149,3 +149,11 @@ async def test_without_endpoints_the_outbox_is_trimmed_by_age_alone(
     await store.xgroup_create(stream, "backend", id="0")  # a direct reader: not waited for
     assert await trim_outbox(store, keys, "r1", [], DAY_MS) == 4
     assert await ids(store, stream) == [fresh]
+
+
+async def test_attempt_counters_of_endpoints_no_longer_configured_are_removed(
+    store: StoreClient, keys: Keys
+) -> None:
+    await store.hset(keys.hook_attempts(), mapping={"kept|r1|1-0": 2, "gone|r1|1-0": 3})
+    assert await trim_attempts(store, keys, {"kept"}) == 1
+    assert await store.hgetall(keys.hook_attempts()) == {b"kept|r1|1-0": b"2"}
