@@ -31,6 +31,7 @@ from livecommerce.web.state import ROOMS, SETTINGS, STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
+from tests.integration.media_peers import accept, publisher_offer, synthetic_tracks
 from tests.integration.webhook_receiver import Receiver, new_secret, status
 from tests.test_store_key_table import generator
 
@@ -165,9 +166,23 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
     anchor, backend = cluster.token("anchor", "alice"), cluster.token("backend", "shop")
     mod = cluster.token("moderator", "mia")
     rooms = [await cluster.room(anchor="alice", title=f"Room {n}") for n in range(2)]
-    for n, room in enumerate(rooms):
-        await app[ROOMS].go_live(room, f"session-{n}", cluster.urls[0], ttl_ms=15_000)
     room = rooms[0]
+    publisher = await publisher_offer(synthetic_tracks())
+    assert publisher.localDescription is not None
+    async with cluster.http.post(
+        f"{cluster.urls[0]}/whip/{room}",
+        data=publisher.localDescription.sdp.encode(),
+        headers={"Content-Type": "application/sdp", "Authorization": f"Bearer {anchor}"},
+    ) as response:
+        assert response.status == 201, await response.text()
+        await accept(publisher, await response.text())
+        session = response.headers["Location"]
+
+    async def live() -> bool:
+        return (await cluster.api("GET", f"/api/rooms/{room}"))[1]["status"] == "live"
+
+    await wait_for(live, "the room to go live over WHIP")
+    await app[ROOMS].go_live(rooms[1], "session-1", cluster.urls[0], ttl_ms=15_000)
     viewers = [await cluster.join(room, user, node=n % 2) for n, user in enumerate("abcd")]
     for n, viewer in enumerate(viewers):
         for line in range(3):
@@ -216,6 +231,11 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
     ] == 200
     for viewer in viewers:
         await viewer.close()
+    async with cluster.http.delete(
+        cluster.urls[0] + session, headers={"Authorization": f"Bearer {anchor}"}
+    ) as response:
+        assert response.status == 200, await response.text()
+    await publisher.close()
     for room_id in rooms:
         assert (await cluster.api("POST", f"/api/rooms/{room_id}/end", anchor))[0] == 200
     events = [f"evt_{o}_{kind}" for o in orders for kind in ("created",)]
