@@ -131,6 +131,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         batcher=batcher,
         max_in_flight=settings.store.max_connections,
         wait_s=settings.store.command_timeout_s,
+        order_retention_s=settings.commerce.order_retention_days * 86_400,
     )
     app[STATS] = Stats(store=store)
     yield

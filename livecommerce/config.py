@@ -193,6 +193,7 @@ class CommerceSettings:
     max_reservation_ttl_s: int = _setting(86_400, rules.positive)
     max_sale_duration_s: int = _setting(604_800, rules.positive)
     batch_buys: bool = _setting(True)
+    order_retention_days: float = _setting(30.0, rules.positive)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,9 @@ class HooksSettings:
     timeout_s: float = _setting(10.0, rules.positive)
     poll_interval_s: float = _setting(0.2, rules.positive)
     claim_idle_s: float = _setting(30.0, rules.positive)
+    retention_days: float = _setting(7.0, rules.positive)
+    trim_interval_s: float = _setting(300.0, rules.positive)
+    dead_letter_retention_days: float = _setting(30.0, rules.positive)
 
 
 @dataclass(frozen=True)

@@ -259,7 +259,7 @@ class Metrics:
             Counter(
                 "livecommerce_hook_deliveries_total",
                 "Webhook delivery attempts, by endpoint id and result: delivered, retry, "
-                "dead_letter, gone.",
+                "dead_letter, gone, parked.",
                 ["endpoint", "result"],
                 registry=registry,
             )

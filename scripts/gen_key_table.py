@@ -3,9 +3,10 @@
     python scripts/gen_key_table.py          # rewrite the table in docs/store.md
     python scripts/gen_key_table.py --check  # exit 1 (and say so) when it is out of date
 
-The schema's docstring is the source: its first table (``| key | type | contents |
-expiry |``, one row per key, a row whose first cell is blank continuing the row above)
-becomes a Markdown table between the two marker comments in docs/store.md. The
+The schema's docstring is the source: its key table (``| key | type | contents |``, one
+row per key, a row whose first cell is blank continuing the row above) and its retention
+table (``| family | retention |``, one row per key) become one Markdown table, with a
+retention column, between the two marker comments in docs/store.md. The
 docstring is read with ``ast``, so the script needs no installed package.
 """
 
@@ -102,14 +103,27 @@ def markdown_cell(text: str) -> str:
     return RST_LITERAL.sub(r"`\1`", text).replace("|", "\\|")
 
 
-def render(keys: Table) -> str:
-    """The Markdown table of ``keys`` (the schema's key table)."""
+def retention_of(keys: Table, retention: Table) -> dict[str, str]:
+    """Each key's retention; ``ValueError`` unless both tables name the same keys."""
+    bounds = {family: bound for family, bound in retention.rows}
+    named = [row[0] for row in keys.rows]
+    if sorted(bounds) != sorted(named):
+        missing = sorted(set(named) - set(bounds))
+        extra = sorted(set(bounds) - set(named))
+        raise ValueError(f"the retention table lacks {missing} and has extra {extra}")
+    return bounds
+
+
+def render(keys: Table, retention: Table) -> str:
+    """The Markdown table of ``keys`` (the schema's key table) with each key's retention."""
+    bounds = retention_of(keys, retention)
+    header = [*keys.header, *retention.header[1:]]
     lines = [
-        "| " + " | ".join(keys.header) + " |",
-        "|" + "---|" * len(keys.header),
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
     ]
     for key, *rest in keys.rows:
-        row = [f"`{production_key(key)}`", *rest]
+        row = [f"`{production_key(key)}`", *rest, bounds[key]]
         lines.append("| " + " | ".join(markdown_cell(cell) for cell in row) + " |")
     return "\n".join(lines)
 
@@ -128,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check; exit 1 when stale")
     options = parser.parse_args(argv)
     current = STORE_DOC.read_text()
-    wanted = with_table(current, render(schema_tables()["key"]))
+    tables = schema_tables()
+    wanted = with_table(current, render(tables["key"], tables["family"]))
     if options.check:
         if wanted != current:
             print(f"{STORE_DOC} is out of date: run python scripts/gen_key_table.py")

@@ -63,7 +63,8 @@ def documented(table_name: str) -> set[str]:
 
 def test_store_md_shows_the_schemas_key_table() -> None:
     document = (ROOT / "docs" / "store.md").read_text()
-    table = generator.render(generator.schema_tables()["key"])
+    tables = generator.schema_tables()
+    table = generator.render(tables["key"], tables["family"])
     assert generator.with_table(document, table) == document, (
         "docs/store.md is out of date: run python scripts/gen_key_table.py"
     )
@@ -77,13 +78,19 @@ def test_every_key_built_has_a_row_and_every_row_is_built() -> None:
     assert len(documented("key")) >= 30
 
 
-def test_every_row_has_a_type_contents_and_expiry() -> None:
-    table = generator.schema_tables()["key"]
-    assert table.header == ("key", "type", "contents", "expiry")
-    for key, kind, contents, expiry in table.rows:
+# How a family's retention cell may begin: the bound's kind (see keys.py).
+RETENTION_KINDS = ("TTL ", "MAXLEN ", "trim: ", "room: ")
+
+
+def test_every_row_has_a_type_contents_and_a_retention_of_a_known_kind() -> None:
+    tables = generator.schema_tables()
+    assert tables["key"].header == ("key", "type", "contents")
+    assert tables["family"].header == ("family", "retention")
+    bounds = generator.retention_of(tables["key"], tables["family"])
+    for key, kind, contents in tables["key"].rows:
         assert kind in {"hash", "zset", "set", "stream", "string", "HyperLogLog"}, key
         assert contents, key
-        assert expiry, key
+        assert bounds[key].startswith(RETENTION_KINDS), (key, bounds[key])
 
 
 def test_the_cluster_section_names_every_key_outside_a_room_tag() -> None:

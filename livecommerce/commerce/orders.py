@@ -42,6 +42,10 @@ SALE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # stock that returns (cancel, expiry) is seen again after it.
 SOLD_OUT_MEMORY_S = 1.0
 EXPIRE_BATCH = 200
+# A day's buyer count stays readable (GET /api/stats/dab) for over a year, then goes.
+DAILY_BUYERS_TTL_S = 400 * 86_400
+# commerce.order_retention_days' default, for services built without the settings.
+DEFAULT_ORDER_RETENTION_S = 30 * 86_400.0
 SETTLE_ERRORS = {
     SettleOutcome.order_not_found: ErrorCode.order_not_found,
     SettleOutcome.not_your_order: ErrorCode.not_your_order,
@@ -126,6 +130,7 @@ class OrderService:
         batcher: StoreBatcher | None = None,
         max_in_flight: int = 0,
         wait_s: float = 5.0,
+        order_retention_s: float = DEFAULT_ORDER_RETENTION_S,
     ) -> None:
         self._buy_outcomes = store.metrics.buy_attempts
         self._buy_seconds = store.metrics.buy_seconds
@@ -141,6 +146,7 @@ class OrderService:
         # connection each, and a cluster node's pool fails at once when exhausted.
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
         self._wait_s = wait_s
+        self._order_retention_ms = int(order_retention_s * 1000)
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
@@ -203,7 +209,9 @@ class OrderService:
         fresh = reply.kind is ReserveKind.new
         if fresh:
             self._stock_changed.add((room_id, sale_id))
-            await self._command("PFADD", self._keys.daily_buyers(utc_day()), user)
+            day_key = self._keys.daily_buyers(utc_day())
+            if await self._command("PFADD", day_key, user):
+                await self._command("EXPIRE", day_key, DAILY_BUYERS_TTL_S)
             if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
@@ -258,7 +266,7 @@ class OrderService:
                 keys.outbox(room_id),
                 keys.room_counters(room_id),
             ],
-            [action, requester],
+            [action, requester, self._order_retention_ms],
         )
 
     async def _announce(

@@ -30,6 +30,7 @@ from livecommerce.config import HooksSettings
 from livecommerce.hooks.endpoints import Endpoint, endpoints_of
 from livecommerce.hooks.lane import Lane, LaneContext
 from livecommerce.hooks.outbox import Outbox, RoomStatus
+from livecommerce.hooks.retention import Retention, RetentionPolicy
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
@@ -87,6 +88,15 @@ class HookDispatcher:
         self.endpoints: list[Endpoint] = endpoints_of(settings.endpoints)
         self.gone: dict[str, str] = {}  # endpoint id → the answer that stopped it
         self._outbox = Outbox(client=client, keys=keys, scripts=scripts)
+        self._retention = Retention(
+            client=client,
+            keys=keys,
+            policy=RetentionPolicy.of_days(
+                retention_days=settings.retention_days,
+                dead_letter_retention_days=settings.dead_letter_retention_days,
+                interval_s=settings.trim_interval_s,
+            ),
+        )
         self._rooms: list[str] = []
         self._room_count = -1
         self._next_resync = 0.0
@@ -97,10 +107,18 @@ class HookDispatcher:
         self._tasks: Supervisor | None = None
 
     def start(self) -> None:
-        """Start delivering (nothing to do without endpoints)."""
-        if not self.endpoints or self._tasks is not None:
+        """Start delivering; without endpoints, only trim the outboxes by age."""
+        if self._tasks is not None:
             return
         self._tasks = Supervisor(grace_s=STOP_GRACE_S, logger=log)
+        if not self.endpoints:
+            self._tasks.every(
+                "hooks-retention",
+                self._settings.trim_interval_s,
+                self._trim_only,
+                quiet=STORE_UNAVAILABLE_ERRORS,
+            )
+            return
         self._session = self._session_factory()
         context = LaneContext(
             self._client,
@@ -159,8 +177,9 @@ class HookDispatcher:
             self.gone[endpoint.id] = answer
             log.error(
                 "hooks: endpoint %s (%s) answered %s: it is gone; this node stops delivering "
-                "to it until restarted. Its events stay in the outbox, unacknowledged; fix or "
-                "remove the endpoint in hooks.endpoints and restart",
+                "to it until restarted and parks its events in the dead letters (replay them "
+                "with `livecommerce hooks replay` within hooks.retention_days); fix or remove "
+                "the endpoint in hooks.endpoints and restart",
                 endpoint.url,
                 endpoint.id,
                 answer,
@@ -174,9 +193,14 @@ class HookDispatcher:
         self._turn = (self._turn + 1) % max(len(self._rooms), 1)
         order = self._rooms[self._turn :] + self._rooms[: self._turn]  # fair when at capacity
         for endpoint in self.endpoints:
-            if endpoint.id not in self.gone:
-                self._start_lanes(context, endpoint, order, statuses, now)
+            self._start_lanes(context, endpoint, order, statuses, now)
         self._prune(now)
+        groups = [endpoint.group for endpoint in self.endpoints]
+        await self._retention.run(self._rooms, groups, now)
+
+    async def _trim_only(self) -> None:
+        rooms = sorted(await self._outbox.rooms())
+        await self._retention.run(rooms, [], time.monotonic())
 
     async def _discover(self, now: float) -> None:
         count = await self._outbox.room_count()

@@ -2,9 +2,11 @@
 
 A lane runs as a task only while it has work: it takes a batch (new entries,
 entries it holds, or entries taken over from a dead node), delivers each until
-it is acknowledged, dead-lettered or the endpoint is gone, and takes the next
-batch until none is left. A failing event holds up only its own lane: other
-rooms and other endpoints have lanes of their own.
+it is acknowledged or dead-lettered, and takes the next batch until none is
+left. Once the endpoint answered 410 (gone), the lane parks each entry in the
+dead letters unsent instead, so nothing stays pending for a gone endpoint. A
+failing event holds up only its own lane: other rooms and other endpoints have
+lanes of their own.
 """
 
 from __future__ import annotations
@@ -57,8 +59,7 @@ class LaneContext:
 class End(enum.Enum):
     """How the delivery of one entry ended."""
 
-    DONE = "done"  # acknowledged, dead-lettered, or taken over by another node
-    GONE = "gone"  # the endpoint answered 410
+    DONE = "done"  # acknowledged, dead-lettered (or parked), or taken over by another node
     STOPPED = "stopped"  # the dispatcher is stopping; the entry is still held
 
 
@@ -99,7 +100,7 @@ class Lane:
 
     async def _drain(self) -> None:
         settings, stopping = self.context.settings, self.context.tasks.stopping
-        while self.endpoint.id not in self.context.gone and not stopping.is_set():
+        while not stopping.is_set():
             taken = await self.context.outbox.take(
                 self.room,
                 self.endpoint.group,
@@ -119,9 +120,6 @@ class Lane:
                 end = await self._deliver(entry_id, fields)
                 if end is End.STOPPED:
                     return  # still held: handed over by the dispatcher's stop()
-                if end is End.GONE:
-                    self.held = []  # left pending; other nodes find the endpoint gone too
-                    return
                 self.forget({entry_id})
 
     async def _deliver(self, entry_id: str, fields: dict[str, str]) -> End:
@@ -145,7 +143,7 @@ class Lane:
         body = webhook_body(event)
         while entry_id in self.held:
             if endpoint.id in context.gone:
-                return End.GONE
+                return await self._park(entry_id, fields)
             outcome = await self._unless_stopped(
                 attempt(context.session, endpoint, event.id, body, settings.timeout_s)
             )
@@ -158,7 +156,7 @@ class Lane:
             if outcome.result is Result.GONE:
                 context.deliveries.inc(endpoint.id, "gone")
                 context.on_gone(endpoint, outcome.error)
-                return End.GONE
+                return await self._park(entry_id, fields)
             failures = await context.outbox.add_failure(self.room, endpoint.id, entry_id)
             if failures >= settings.max_attempts:
                 log.error(
@@ -204,6 +202,14 @@ class Lane:
                 task.cancel()
         await cancel_all([task, stop])
         return None if task.cancelled() else task.result()
+
+    async def _park(self, entry_id: str, fields: dict[str, str]) -> End:
+        """The endpoint is gone (410): the entry goes to the dead letters unsent, so it is
+        neither pending forever nor holding back the outbox's trim."""
+        answer = self.context.gone.get(self.endpoint.id, "HTTP 410")
+        await self._bury(entry_id, fields, 0, f"parked: the endpoint is gone ({answer})")
+        self.context.deliveries.inc(self.endpoint.id, "parked")
+        return End.DONE
 
     async def _bury(self, entry_id: str, fields: dict[str, str], attempts: int, error: str) -> None:
         letter = new_dead_letter(

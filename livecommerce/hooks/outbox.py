@@ -7,7 +7,8 @@ dispatcher first sees the room. A group's pending entries act as a lease:
 ``hooks_take.lua`` gives new entries to a node only while no other node holds
 any, so one room's events reach one endpoint in order. Failed attempts are
 counted in ``Keys.hook_attempts()`` under ``"ENDPOINT|ROOM|ENTRY"`` so the
-count survives a restart. Stream entries are never deleted here.
+count survives a restart. Stream entries are never deleted here (``retention.py`` trims
+them once every endpoint has acknowledged them).
 """
 
 from __future__ import annotations

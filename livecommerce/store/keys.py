@@ -5,66 +5,118 @@ All keys start with the configured prefix (``lc:`` in production; tests use
 Keys of one room share the hash tag ``{r:ROOM}``, so every Lua script that
 touches a room's keys runs unchanged on a cluster (one slot per room).
 
-| key                         | type | contents                                       | expiry |
-|-----------------------------|------|------------------------------------------------|--------|
-| ``P{r:ROOM}:room``          | hash | room fields: id, title, description, anchor,   | none   |
-|                             |      | cover_url, status, created_at, started_at,     |        |
-|                             |      | ended_at (ms);                                 |        |
-|                             |      | while live: live_session, origin (node URL),   |        |
-|                             |      | live_until (ms, pushed by the origin's beat)   |        |
-| ``Prooms``                  | zset | every room id, scored by created_at (ms)       | none   |
-| ``Prooms:live``             | zset | ids of live rooms, scored by started_at (ms)   | none   |
-| ``P{r:ROOM}:chat``          | stream | chat history: user, role, text; entry id = the | none   |
-|                             |      | message id; capped (MAXLEN ~                   |        |
-|                             |      | ``channel.history_size``)                      |        |
-| ``P{r:ROOM}:chat:bucket``   | hash | per-user chat token bucket: user → "tokens:ms" | 1 h    |
-| ``P{r:ROOM}:chat:last``     | hash | per-user time of the last message (slow mode)  | 1 h    |
-| ``P{r:ROOM}:counters``      | hash | chat_messages, likes, orders, paid_orders,     | none   |
-|                             |      | gmv_cents:CURRENCY, peak_viewers               |        |
-| ``P{r:ROOM}:engagement``    | hash | "KIND:SLOT" → count (KIND: chat, likes or      | window |
-|                             |      | orders; SLOT = ms // slot length); slots past  |        |
-|                             |      | the window removed when a new slot starts      |        |
-| ``P{r:ROOM}:likes:USER``    | hash | a user's like budget: tokens, at (ms); and its | longer |
-|                             |      | likes counted for discovery: counted, since    | of full|
-|                             |      | (ms, start of its counting window)             | refill,|
-|                             |      |                                                | window |
-| ``P{r:ROOM}:presence``      | hash | node id → "count:expires_ms"; stale fields are | none   |
-|                             |      | ignored and removed when counted               |        |
-| ``P{r:ROOM}:mod``           | hash | muted_until (ms, -1 = until unmuted),          | none   |
-|                             |      | slow_mode_s                                    |        |
-| ``P{r:ROOM}:mutes``         | hash | user → muted until (ms)                        | none   |
-| ``P{r:ROOM}:bans``          | hash | user → banned at (ms)                          | none   |
-| ``P{r:ROOM}:audit``         | stream | moderation log: actor, actor_role, action,   | none   |
-|                             |      | target, reason, duration_s; capped (MAXLEN ~   |        |
-|                             |      | ``moderation.audit_log_size``)                 |        |
-| ``P{r:ROOM}:products``      | hash | product id → product JSON                      | none   |
-| ``P{r:ROOM}:pinned``        | string | id of the pinned product                     | none   |
-| ``P{r:ROOM}:sale:SALE``     | hash | a flash sale: terms, stock, reserved, sold,    | none   |
-|                             |      | state, stopped_at                              |        |
-| ``P{r:ROOM}:sales``         | zset | the room's sale ids by creation time (ms)      | none   |
-| ``P{r:ROOM}:sale:SALE:buyers`` | hash | user → units held (reserved or paid)        | none   |
-| ``P{r:ROOM}:sale:SALE:idempotency`` | hash | the buy answer given (JSON) by     | 1 day  |
-|                             |      | "BYTES:USER|KEY" (BYTES: the user id's length  | after  |
-|                             |      | in UTF-8 bytes, so no user and key spell       | the    |
-|                             |      | another pair's field; ``idempotency_field``):  | sale's |
-|                             |      | one sale, one user, one key → one answer       | last   |
-|                             |      |                                                | buy    |
-| ``P{r:ROOM}:order:ORDER``   | hash | an order: sale, user, qty, amounts, status,    | none   |
-|                             |      | created_at, expires_at, paid_at, …             |        |
-| ``P{r:ROOM}:reservations``  | zset | reserved order ids by expiry (ms)              | none   |
-| ``P{r:ROOM}:buyers``        | set  | users who placed an order in the room          | none   |
-| ``P{r:ROOM}:outbox``        | stream | order events for the hooks: id, type,        | none   |
-|                             |      | timestamp (ms), data (JSON); one consumer      |        |
-|                             |      | group per webhook endpoint                     |        |
-| ``Poutboxes``               | set  | rooms that have an outbox (for the dispatcher) | none   |
-| ``Preserving``              | set  | rooms that may hold open reservations          | none   |
-| ``Psales:clock``            | zset | "ROOM SALE" by the time its state changes next | none   |
-| ``Phooks:dead``             | hash | dead-letter id → JSON (event, endpoint, error) | none   |
-| ``Phooks:attempts``         | hash | "endpoint|ROOM|entry" → failed attempts        | none   |
-| ``Pdab:YYYY-MM-DD``         | HyperLogLog | users who placed an order that day (UTC) | none |
-| ``Pnodes``                  | hash | node id → JSON {url, started_at, seen_at,      | none   |
-|                             |      | expires_at} (ms); lapsed entries are ignored,  |        |
-|                             |      | pruned long after they lapse                   |        |
+| key                                  | type        | contents                                    |
+|--------------------------------------|-------------|---------------------------------------------|
+| ``P{r:ROOM}:room``                   | hash        | room fields: id, title, description,        |
+|                                      |             | anchor, cover_url, status, created_at,      |
+|                                      |             | started_at, ended_at (ms); while live:      |
+|                                      |             | live_session, origin (node URL), live_until |
+|                                      |             | (ms, pushed by the origin's beat)           |
+| ``Prooms``                           | zset        | every room id, scored by created_at (ms)    |
+| ``Prooms:live``                      | zset        | ids of live rooms, scored by started_at     |
+|                                      |             | (ms)                                        |
+| ``P{r:ROOM}:chat``                   | stream      | chat history: user, role, text; entry id =  |
+|                                      |             | the message id                              |
+| ``P{r:ROOM}:chat:bucket``            | hash        | per-user chat token bucket: user →          |
+|                                      |             | "tokens:ms"                                 |
+| ``P{r:ROOM}:chat:last``              | hash        | per-user time of the last message (slow     |
+|                                      |             | mode)                                       |
+| ``P{r:ROOM}:counters``               | hash        | chat_messages, likes, orders, paid_orders,  |
+|                                      |             | gmv_cents:CURRENCY, peak_viewers            |
+| ``P{r:ROOM}:engagement``             | hash        | "KIND:SLOT" → count (KIND: chat, likes or   |
+|                                      |             | orders; SLOT = ms // slot length)           |
+| ``P{r:ROOM}:likes:USER``             | hash        | a user's like budget: tokens, at (ms); and  |
+|                                      |             | its likes counted for discovery: counted,   |
+|                                      |             | since (ms, start of its counting window)    |
+| ``P{r:ROOM}:presence``               | hash        | node id → "count:expires_ms"                |
+| ``P{r:ROOM}:mod``                    | hash        | muted_until (ms, -1 = until unmuted),       |
+|                                      |             | slow_mode_s                                 |
+| ``P{r:ROOM}:mutes``                  | hash        | user → muted until (ms)                     |
+| ``P{r:ROOM}:bans``                   | hash        | user → banned at (ms)                       |
+| ``P{r:ROOM}:audit``                  | stream      | moderation log: actor, actor_role, action,  |
+|                                      |             | target, reason, duration_s                  |
+| ``P{r:ROOM}:products``               | hash        | product id → product JSON                   |
+| ``P{r:ROOM}:pinned``                 | string      | id of the pinned product                    |
+| ``P{r:ROOM}:sale:SALE``              | hash        | a flash sale: terms, stock, reserved, sold, |
+|                                      |             | state, stopped_at                           |
+| ``P{r:ROOM}:sales``                  | zset        | the room's sale ids by creation time (ms)   |
+| ``P{r:ROOM}:sale:SALE:buyers``       | hash        | user → units held (reserved or paid)        |
+| ``P{r:ROOM}:sale:SALE:idempotency``  | hash        | the buy answer given (JSON) by              |
+|                                      |             | "BYTES:USER|KEY" (BYTES: the user id's      |
+|                                      |             | length in UTF-8 bytes, so no user and key   |
+|                                      |             | spell another pair's field;                 |
+|                                      |             | ``idempotency_field``): one sale, one user, |
+|                                      |             | one key → one answer                        |
+| ``P{r:ROOM}:order:ORDER``            | hash        | an order: sale, user, qty, amounts, status, |
+|                                      |             | created_at, expires_at, paid_at, …          |
+| ``P{r:ROOM}:reservations``           | zset        | reserved order ids by expiry (ms)           |
+| ``P{r:ROOM}:buyers``                 | set         | users who placed an order in the room       |
+| ``P{r:ROOM}:outbox``                 | stream      | order events for the hooks: id, type,       |
+|                                      |             | timestamp (ms), data (JSON); one consumer   |
+|                                      |             | group per webhook endpoint                  |
+| ``Poutboxes``                        | set         | rooms that have an outbox (for the          |
+|                                      |             | dispatcher)                                 |
+| ``Preserving``                       | set         | rooms that may hold open reservations       |
+| ``Psales:clock``                     | zset        | "ROOM SALE" by the time its state changes   |
+|                                      |             | next                                        |
+| ``Phooks:dead``                      | hash        | dead-letter id → JSON (event, endpoint,     |
+|                                      |             | error, dead_at_ms)                          |
+| ``Phooks:attempts``                  | hash        | "endpoint|ROOM|entry" → failed attempts     |
+| ``Pdab:YYYY-MM-DD``                  | HyperLogLog | users who placed an order that day (UTC)    |
+| ``Pnodes``                           | hash        | node id → JSON {url, started_at, seen_at,   |
+|                                      |             | expires_at} (ms); lapsed entries are        |
+|                                      |             | ignored                                     |
+
+How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
+capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
+``room:`` (lives as long as its room, whose own retention is not decided yet).
+
+| family                               | retention                                                 |
+|--------------------------------------|-----------------------------------------------------------|
+| ``P{r:ROOM}:room``                   | room: as long as the room                                 |
+| ``Prooms``                           | room: one member per room                                 |
+| ``Prooms:live``                      | trim: removed when the room goes offline or its origin's  |
+|                                      | beat lapses                                               |
+| ``P{r:ROOM}:chat``                   | MAXLEN ~ ``channel.history_size``                         |
+| ``P{r:ROOM}:chat:bucket``            | TTL 1 h after the last message                            |
+| ``P{r:ROOM}:chat:last``              | TTL 1 h after the last message                            |
+| ``P{r:ROOM}:counters``               | room: as long as the room (fixed fields)                  |
+| ``P{r:ROOM}:engagement``             | TTL the discovery window; slots past it removed when a    |
+|                                      | new slot starts                                           |
+| ``P{r:ROOM}:likes:USER``             | TTL the longer of a full refill and the window            |
+| ``P{r:ROOM}:presence``               | trim: stale fields removed when counted (one field per    |
+|                                      | node)                                                     |
+| ``P{r:ROOM}:mod``                    | room: as long as the room (two fields)                    |
+| ``P{r:ROOM}:mutes``                  | room: as long as the room; unmute removes a field         |
+| ``P{r:ROOM}:bans``                   | room: as long as the room; unban removes a field          |
+| ``P{r:ROOM}:audit``                  | MAXLEN ~ ``moderation.audit_log_size``                    |
+| ``P{r:ROOM}:products``               | room: as long as the room                                 |
+| ``P{r:ROOM}:pinned``                 | room: as long as the room                                 |
+| ``P{r:ROOM}:sale:SALE``              | room: as long as the room                                 |
+| ``P{r:ROOM}:sales``                  | room: as long as the room                                 |
+| ``P{r:ROOM}:sale:SALE:buyers``       | room: as long as the room; cancel and expiry remove a     |
+|                                      | field                                                     |
+| ``P{r:ROOM}:sale:SALE:idempotency``  | TTL 1 day after the sale's last buy                       |
+| ``P{r:ROOM}:order:ORDER``            | TTL once final: ``commerce.order_retention_days`` after   |
+|                                      | it is paid, cancelled or expired (set by                  |
+|                                      | ``orders_settle.lua``); none while reserved (the sweeper  |
+|                                      | settles it)                                               |
+| ``P{r:ROOM}:reservations``           | trim: settling an order removes it; gone when empty       |
+| ``P{r:ROOM}:buyers``                 | room: as long as the room                                 |
+| ``P{r:ROOM}:outbox``                 | trim: ``XTRIM MINID`` of entries every endpoint's group   |
+|                                      | acknowledged and older than ``hooks.retention_days`` (the |
+|                                      | dispatcher, every ``hooks.trim_interval_s``)              |
+| ``Poutboxes``                        | room: one member per room                                 |
+| ``Preserving``                       | room: one member per room                                 |
+| ``Psales:clock``                     | trim: a sale leaves it when it ends                       |
+| ``Phooks:dead``                      | trim: letters older than                                  |
+|                                      | ``hooks.dead_letter_retention_days`` removed (the         |
+|                                      | dispatcher, every ``hooks.trim_interval_s``)              |
+| ``Phooks:attempts``                  | trim: a field goes when its entry is acknowledged or      |
+|                                      | dead-lettered, or its endpoint is no longer configured    |
+|                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
+| ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
+| ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 

@@ -287,7 +287,7 @@ async def test_a_redirect_is_a_failure_and_is_not_followed(
     assert len(receiver.requests) == 3
 
 
-async def test_gone_stops_that_endpoint_only_and_keeps_its_events(
+async def test_gone_stops_that_endpoint_only_and_parks_its_events_in_the_dead_letters(
     store: StoreClient,
     keys: Keys,
     receiver_factory: ReceiverFactory,
@@ -312,11 +312,18 @@ async def test_gone_stops_that_endpoint_only_and_keeps_its_events(
     assert len(retired.requests) == answered_gone
     assert list(dispatcher.gone) == [endpoint_id(retired.url)]
     assert any("410" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
-    assert await list_dead_letters(store, keys) == []
-    # Nothing was acknowledged for the gone endpoint: its events wait in the outbox.
+    # Every event the gone endpoint was owed is parked in the dead letters, unsent (nothing
+    # pending forever, nothing lost: each can be replayed), and none of the live one's.
+    letters = await _wait_dead_letters(store, keys, len(expected))
+    assert sorted(letter.event_id for letter in letters) == sorted(expected)
+    assert {letter.endpoint for letter in letters} == {endpoint_id(retired.url)}
+    assert all(letter.error.startswith("parked: the endpoint is gone") for letter in letters)
+    assert len(retired.requests) == answered_gone
     group = group_name(endpoint_id(retired.url))
-    infos = {i["name"].decode(): i for i in await store.xinfo_groups(keys.outbox("r1"))}
-    assert infos[group]["pending"] + infos[group]["lag"] == 5
+    for room in ("r1", "r2", "r3"):
+        infos = {i["name"].decode(): i for i in await store.xinfo_groups(keys.outbox(room))}
+        assert infos[group]["pending"] == 0
+        assert infos[group]["lag"] == 0
 
 
 async def _wait_dead_letters(store: StoreClient, keys: Keys, count: int) -> list[Any]:
@@ -575,3 +582,27 @@ async def test_stop_ends_a_long_backoff_wait_and_hands_the_entry_over(
     failing = False
     dispatcher_factory([endpoint(receiver)], node="node-b", claim_idle_s=3600.0)
     await wait_until(lambda: receiver.ids() == expected, "delivery by node-b, in order")
+
+
+async def test_delivered_events_are_trimmed_after_the_retention_and_without_endpoints_by_age(
+    store: StoreClient,
+    keys: Keys,
+    receiver_factory: ReceiverFactory,
+    dispatcher_factory: DispatcherFactory,
+) -> None:
+    receiver = await receiver_factory()
+    expected = await add_events(store, keys, ["r1"], 3)
+    trim = {"retention_days": 1e-9, "trim_interval_s": 0.05}
+    delivering = dispatcher_factory([endpoint(receiver)], **trim)
+    await wait_until(lambda: set(receiver.ids()) == set(expected), "the events")
+    deadline = time.monotonic() + WAIT_S
+    while await store.xlen(keys.outbox("r1")):
+        assert time.monotonic() < deadline, "the delivered events to be trimmed"
+        await asyncio.sleep(0.05)
+
+    await delivering.stop()
+    await add_events(store, keys, ["r2"], 2)
+    dispatcher_factory([], node="node-b", **trim)
+    while await store.xlen(keys.outbox("r2")):
+        assert time.monotonic() < deadline, "the events to be trimmed by age alone"
+        await asyncio.sleep(0.05)

@@ -5,7 +5,8 @@
 -- KEYS: order hash, sale hash, sale buyers hash, reservations zset, outbox stream,
 --       counters hash.
 -- ARGV: action ("pay", "cancel", "expire"), requester ("" for the backend or the
---       sweeper, else the user who must own the order).
+--       sweeper, else the user who must own the order), retention_ms (how long the
+--       order hash is kept once final: paid, cancelled or expired).
 -- Returns {outcome, status, user, left}: outcome is "done", "repeat" or an error code.
 local order_key = KEYS[1]
 local sale_key = KEYS[2]
@@ -15,6 +16,7 @@ local outbox_key = KEYS[5]
 local counters_key = KEYS[6]
 local action = ARGV[1]
 local requester = ARGV[2]
+local retention_ms = tonumber(ARGV[3])
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'user', 'qty', 'expires_at',
   'amount_cents', 'currency', 'room', 'sale', 'product_id', 'unit_price_cents', 'created_at')
@@ -48,6 +50,7 @@ end
 
 local function release(kind, type_name, at_field)
   redis.call('HSET', order_key, 'status', kind, at_field, now)
+  redis.call('PEXPIRE', order_key, retention_ms)
   redis.call('ZREM', reservations_key, order_id)
   local left = redis.call('HINCRBY', sale_key, 'stock', qty)
   redis.call('HINCRBY', sale_key, 'reserved', -qty)
@@ -85,6 +88,7 @@ if action == 'cancel' then
 end
 
 redis.call('HSET', order_key, 'status', 'paid', 'paid_at', now)
+redis.call('PEXPIRE', order_key, retention_ms)
 redis.call('ZREM', reservations_key, order_id)
 redis.call('HINCRBY', sale_key, 'reserved', -qty)
 redis.call('HINCRBY', sale_key, 'sold', qty)
