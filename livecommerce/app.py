@@ -51,6 +51,7 @@ from livecommerce.web import (
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.headers import add_headers
+from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
@@ -245,8 +246,14 @@ def create_app(settings: Settings) -> web.Application:
             "create_app needs store.url; `livecommerce serve` starts an embedded store"
         )
     aiortc_patches.install()
+    node_metrics = Metrics()
     app = web.Application(
-        middlewares=[cors_middleware(settings.media), json_errors, body_limit],
+        middlewares=[
+            http_metrics(node_metrics.http),
+            cors_middleware(settings.media),
+            json_errors,
+            body_limit,
+        ],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -260,7 +267,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SIGNING_SECRET] = secret.value
     app[NODE_ID] = secrets.token_hex(6)
     app[TRUSTED_PROXIES] = TrustedProxies(settings.server.trusted_proxies)
-    app[METRICS] = Metrics()
+    app[METRICS] = node_metrics
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_nodes)
     app.cleanup_ctx.append(_media)

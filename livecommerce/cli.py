@@ -1,4 +1,4 @@
-"""``livecommerce serve | token``."""
+"""``livecommerce serve | token | hooks | config``, and ``--version``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from livecommerce import __version__
 from livecommerce.auth import Role, issue_token, resolve_secret
 from livecommerce.config import ConfigError, Settings, load_settings
+from livecommerce.default_file import default_toml
 from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
 from livecommerce.logs import configure_logging
 from livecommerce.store.client import standalone_problem
@@ -23,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livecommerce", description="Live-streaming commerce server."
     )
+    parser.add_argument("--version", action="version", version=f"livecommerce {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run one server node")
@@ -56,7 +59,32 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", metavar="DIR", help="where a generated secret lives (store.data_dir)"
     )
     add_hooks_parser(commands)
+
+    config = commands.add_parser("config", help="check a config file, print the defaults")
+    actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="load the defaults, FILE and LIVECOMMERCE_* variables as serve does; print ok "
+        "or the error (exit 2)",
+    )
+    check.add_argument("file", nargs="?", metavar="FILE", help="TOML file overlaid on the defaults")
+    actions.add_parser("defaults", help="print the shipped default.toml (every setting)")
     return parser
+
+
+def _config(args: argparse.Namespace) -> int:
+    """``config check [FILE]`` (settings only: the store is not contacted) and
+    ``config defaults``."""
+    if args.config_command == "defaults":
+        sys.stdout.write(default_toml())
+        return 0
+    try:
+        load_settings(args.file)
+    except ConfigError as exc:
+        print(f"livecommerce: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print("ok")
+    return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -98,6 +126,8 @@ def _make_data_dir(path: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "config":
+        return _config(args)
     try:
         settings = _settings(args)
     except ConfigError as exc:

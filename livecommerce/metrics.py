@@ -7,11 +7,16 @@ sockets, media sessions, frame counters of the media plane, rooms live) is
 read then, through a :class:`NodeReading`, instead of being updated on every
 change. ``docs/metrics.md`` lists every metric.
 
-This module is a leaf: it imports nothing of the package, only prometheus_client.
+Beside our own metrics the registry holds prometheus_client's standard
+``process_*`` (CPU, memory, open files of this process) and ``python_info``.
+
+This module is a leaf: it imports nothing of the package but its version, only
+prometheus_client.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,12 +24,17 @@ from typing import Protocol
 from prometheus_client import (
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from livecommerce import __version__
 
 # No ``*_created`` series beside each counter: they double the output and no
 # dashboard reads them (a process-wide switch of prometheus_client).
@@ -35,6 +45,8 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 BUY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 # One store round trip on loopback is ~0.1 ms; past the command timeout (5 s) it fails.
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+# An API call answers in a few ms; a WHIP/WHEP offer (ICE gathering) can take seconds.
+HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class LabelledCounter:
@@ -80,6 +92,36 @@ class HookCounter:
         child.inc()
 
 
+class HttpRequests:
+    """HTTP requests by route template, method and status class, and their latency.
+
+    Label values must come from bounded sets: the route's canonical path (never the
+    raw path), a known method or ``other``, and ``1xx`` … ``5xx``.
+    """
+
+    def __init__(self, requests: Counter, seconds: Histogram) -> None:
+        self._requests = requests
+        self._seconds = seconds
+        self._counted: dict[tuple[str, str, int], Counter] = {}
+        self._timed: dict[tuple[str, str], Histogram] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float | None) -> None:
+        """Count one answered request; time it unless ``seconds`` is None (an upgraded
+        WebSocket, whose handler returns when the socket closes)."""
+        status_class = status // 100
+        counter = self._counted.get((route, method, status_class))
+        if counter is None:
+            counter = self._requests.labels(route, method, f"{status_class}xx")
+            self._counted[(route, method, status_class)] = counter
+        counter.inc()
+        if seconds is None:
+            return
+        histogram = self._timed.get((route, method))
+        if histogram is None:
+            histogram = self._timed[(route, method)] = self._seconds.labels(route, method)
+        histogram.observe(seconds)
+
+
 class TrackCounts(Protocol):
     """A media kind's counters (``media.stats.KindTotals`` has them)."""
 
@@ -102,6 +144,10 @@ class NodeReading:
     media_viewers: int = 0
     media: Mapping[str, TrackCounts] = field(default_factory=dict)
     rooms_live: int | None = None  # None: the store did not answer in time
+    # Events each webhook endpoint has not acknowledged yet, by endpoint id, as of the
+    # dispatcher's last poll (empty: no endpoints, or not polled yet).
+    hook_backlog: Mapping[str, int] = field(default_factory=dict)
+    hook_dead_letters: int | None = None  # None: the store did not answer in time
 
 
 # (metric name, help, attribute of TrackCounts) of the media plane's counters, by kind.
@@ -168,6 +214,21 @@ class _NodeCollector(Collector):
                 "Rooms live in the store (all nodes).",
                 reading.rooms_live,
             )
+        if reading.hook_backlog:
+            backlog = GaugeMetricFamily(
+                "livecommerce_hook_backlog",
+                "Outbox events a webhook endpoint has not acknowledged yet (all nodes).",
+                labels=["endpoint"],
+            )
+            for endpoint, events in sorted(reading.hook_backlog.items()):
+                backlog.add_metric([endpoint], events)
+            yield backlog
+        if reading.hook_dead_letters is not None:
+            yield _gauge(
+                "livecommerce_hook_dead_letters",
+                "Webhook deliveries that gave up, kept for an operator (all nodes).",
+                reading.hook_dead_letters,
+            )
         for name, documentation, attribute in MEDIA_COUNTERS:
             family = CounterMetricFamily(name, documentation, labels=["kind"])
             for kind, counts in sorted(reading.media.items()):
@@ -190,6 +251,31 @@ class Metrics:
         registry = self.registry
         self._node = _NodeCollector()
         registry.register(self._node)
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        Gauge(
+            "livecommerce_build_info",
+            "Always 1; the labels say which livecommerce and Python this node runs.",
+            ["version", "python"],
+            registry=registry,
+        ).labels(__version__, platform.python_version()).set(1)
+
+        # HTTP (every route, WHIP/WHEP and the channel's upgrade included).
+        self.http = HttpRequests(
+            Counter(
+                "livecommerce_http_requests_total",
+                "HTTP requests answered, by route template, method and status class.",
+                ["route", "method", "status"],
+                registry=registry,
+            ),
+            Histogram(
+                "livecommerce_http_request_duration_seconds",
+                "Time to answer an HTTP request, by route template and method.",
+                ["route", "method"],
+                buckets=HTTP_BUCKETS,
+                registry=registry,
+            ),
+        )
 
         # Room channel (WebSocket).
         self.sockets_opened = Counter(

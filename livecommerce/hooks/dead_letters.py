@@ -121,6 +121,11 @@ async def bury(client: StoreClient, keys: Keys, letter: DeadLetter) -> None:
     await pipe.execute()
 
 
+async def count_dead_letters(client: StoreClient, keys: Keys) -> int:
+    """How many dead letters the store holds (one HLEN, whatever their number)."""
+    return int(await client.hlen(keys.dead_letters()))
+
+
 async def load_all(client: StoreClient, keys: Keys) -> list[DeadLetter]:
     """Every dead letter, oldest first; unreadable records are logged and skipped."""
     letters: list[DeadLetter] = []

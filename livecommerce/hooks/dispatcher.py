@@ -27,6 +27,7 @@ from collections.abc import Callable
 import aiohttp
 
 from livecommerce.config import HooksSettings
+from livecommerce.hooks.dead_letters import count_dead_letters
 from livecommerce.hooks.endpoints import Endpoint, endpoints_of
 from livecommerce.hooks.lane import Lane, LaneContext
 from livecommerce.hooks.outbox import Outbox, RoomStatus
@@ -98,6 +99,7 @@ class HookDispatcher:
             ),
         )
         self._rooms: list[str] = []
+        self._statuses: dict[str, RoomStatus] | None = None  # as of the last poll
         self._room_count = -1
         self._next_resync = 0.0
         self._next_keep = 0.0
@@ -165,6 +167,23 @@ class HookDispatcher:
             await self._session.close()
             self._session = None
 
+    def backlog(self) -> dict[str, int]:
+        """Events each endpoint (by id) has not acknowledged, summed over every room's
+        outbox, as of the last poll (every ``poll_interval_s``); empty before the first
+        poll or without endpoints. Every node polls every room: the figure is the
+        deployment's, not this node's share."""
+        statuses = self._statuses
+        if statuses is None:
+            return {}
+        return {
+            endpoint.id: sum(status.backlog(endpoint.group) for status in statuses.values())
+            for endpoint in self.endpoints
+        }
+
+    async def dead_letter_count(self) -> int:
+        """Dead letters in the store (every endpoint, every node): one HLEN."""
+        return await count_dead_letters(self._client, self._keys)
+
     async def _release(self) -> None:
         for lane in self._lanes.values():
             if lane.held and lane.endpoint.id not in self.gone:
@@ -190,6 +209,7 @@ class HookDispatcher:
         await self._discover(now)
         await self._keep_held(now)
         statuses = await self._outbox.status(self._rooms)
+        self._statuses = statuses
         self._turn = (self._turn + 1) % max(len(self._rooms), 1)
         order = self._rooms[self._turn :] + self._rooms[: self._turn]  # fair when at capacity
         for endpoint in self.endpoints:

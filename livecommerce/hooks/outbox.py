@@ -41,6 +41,9 @@ def stream_id(value: str) -> tuple[int, int]:
 class GroupStatus:
     pending: int
     last_delivered: tuple[int, int]
+    # Entries not yet read by the group; None when the store cannot tell (entries were
+    # deleted between the group's position and the stream's end).
+    lag: int | None = None
 
 
 @dataclass
@@ -56,6 +59,18 @@ class RoomStatus:
         if status is None:
             return self.top is not None
         return status.pending > 0 or (self.top is not None and self.top > status.last_delivered)
+
+    def backlog(self, group: str) -> int:
+        """Entries the group has not acknowledged: pending plus not yet read (at least one
+        when the store cannot count those); 0 for a group not created yet."""
+        status = self.groups.get(group)
+        if status is None:
+            return 0
+        if status.lag is not None:
+            unread = status.lag
+        else:
+            unread = int(self.top is not None and self.top > status.last_delivered)
+        return status.pending + unread
 
 
 class Outbox:
@@ -107,8 +122,11 @@ class Outbox:
                 status = RoomStatus(top)
                 if not isinstance(groups, Exception):  # no stream yet: no groups
                     for info in groups:
+                        lag = info.get("lag")
                         status.groups[as_text(info["name"])] = GroupStatus(
-                            int(info["pending"]), stream_id(as_text(info["last-delivered-id"]))
+                            int(info["pending"]),
+                            stream_id(as_text(info["last-delivered-id"])),
+                            None if lag is None else int(lag),
                         )
                 result[room] = status
         return result

@@ -12,6 +12,10 @@ cannot put headers on a WebSocket, so the channel takes its token in the query
 string; it must never reach a log file. So is the session part of a WHIP/WHEP
 session URL (``/whep/ROOM/REDACTED``): whoever holds a WHEP session's URL may end
 it (RFC 9725).
+
+Each line also carries its parts as ``extra=`` fields (``client``, ``method``,
+``path``, ``status``, ``bytes``, ``duration_s``, ``referer``, ``user_agent``),
+redacted the same way, which ``log.format = "json"`` writes as fields of their own.
 """
 
 from __future__ import annotations
@@ -76,9 +80,20 @@ def redacting_access_logger(proxies: TrustedProxies) -> type[AbstractAccessLogge
                 request.remote, request.headers.getall("X-Forwarded-For", [])
             )
             version = f"HTTP/{request.version.major}.{request.version.minor}"
-            line = f"{request.method} {redact_target(request.path_qs)} {version}"
+            target = redact_target(request.path_qs)
+            line = f"{request.method} {target} {version}"
             referer = redact_target(request.headers.get("Referer", "-"))
             agent = request.headers.get("User-Agent", "-")
+            fields = {
+                "client": client,
+                "method": request.method,
+                "path": target,
+                "status": response.status,
+                "bytes": response.body_length,
+                "duration_s": round(time, 6),
+                "referer": referer,
+                "user_agent": agent,
+            }
             self.logger.info(
                 '%s "%s" %s %s "%s" "%s" %.3fs',
                 client,
@@ -88,6 +103,7 @@ def redacting_access_logger(proxies: TrustedProxies) -> type[AbstractAccessLogge
                 _quoted(referer),
                 _quoted(agent),
                 time,
+                extra=fields,
             )
 
     return RedactingAccessLogger

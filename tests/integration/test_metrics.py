@@ -5,6 +5,7 @@ the real store; then the scrape parsed as Prometheus parses it."""
 from __future__ import annotations
 
 import asyncio
+import platform
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 from prometheus_client.parser import text_string_to_metric_families
 
+import livecommerce
 from livecommerce.app import create_app
 from livecommerce.hooks.endpoints import endpoint_id
 from livecommerce.store.embedded import EmbeddedValkey
@@ -184,16 +186,33 @@ async def test_a_scrape_counts_what_the_node_did(
 
     def hooks_done(samples: Samples) -> bool:
         results = by_label(samples, "livecommerce_hook_deliveries_total")
-        return sum(results.values()) >= 4 + 1 + 8
+        return sum(results.values()) >= 4 + 1 + 4 + 8
 
     samples = await scrape_until(http, url, hooks_done, "4 events to 3 endpoints")
     assert by_label(samples, "livecommerce_hook_deliveries_total") == {
         (endpoint_id(good.url), "delivered"): 4.0,
         (endpoint_id(gone.url), "gone"): 1.0,
+        (endpoint_id(gone.url), "parked"): 4.0,
         (endpoint_id(failing.url), "retry"): 4.0,
         (endpoint_id(failing.url), "dead_letter"): 4.0,
     }
     assert len(good.delivered) == 4
+
+    def hooks_settled(samples: Samples) -> bool:
+        return (
+            by_label(samples, "livecommerce_hook_backlog")
+            == {
+                (endpoint_id(good.url),): 0.0,
+                (endpoint_id(gone.url),): 0.0,  # it answered 410: parked as dead letters
+                (endpoint_id(failing.url),): 0.0,  # given up: dead letters
+            }
+            and value(samples, "livecommerce_hook_dead_letters") == 4 + 4
+        )
+
+    await scrape_until(http, url, hooks_settled, "the hook backlog and dead letters")
+    for stray in ("/nope/secret-token-abc", "/api/rooms/no-such-room-xyz"):
+        async with http.get(url + stray) as response:
+            assert response.status == 404
 
     assert value(samples, "livecommerce_rooms_live") == 1
     assert value(samples, "livecommerce_media_publications") == 1
@@ -232,11 +251,29 @@ async def test_a_scrape_counts_what_the_node_did(
     assert value(samples, scripts, script="chat_post") == 3
     assert value(samples, scripts, script="moderation_act") == 2
     assert value(samples, scripts, script="orders_settle") == 2
-    # Five buys (a reserve script each, or one read once sold out) and two new buyers' PFADD.
-    assert value(samples, "livecommerce_store_pipeline_calls_total") == 7
+    # Five buys (a reserve script each, or one read once sold out), and two new buyers' PFADD,
+    # each followed by the day's EXPIRE (the count changed).
+    assert value(samples, "livecommerce_store_pipeline_calls_total") == 5 + 2 + 2
     assert value(samples, "livecommerce_store_pipeline_duration_seconds_count") >= 1
     assert by_label(samples, "livecommerce_store_errors_total") == {}
     assert by_label(samples, "livecommerce_store_unavailable_total") == {}
+
+    requests = by_label(samples, "livecommerce_http_requests_total")
+    assert requests[("GET", "/metrics", "2xx")] >= 1
+    assert requests[("POST", "/whip/{room}", "2xx")] == 1
+    assert requests[("POST", "/whep/{room}", "2xx")] == 1
+    assert requests[("POST", "/api/rooms/{room}/moderation/{action}", "2xx")] == 2
+    assert requests[("POST", "/api/orders/{order}/paid", "2xx")] == 1
+    assert requests[("POST", "/api/orders/{order}/cancel", "2xx")] == 1
+    assert requests[("GET", "/ws/rooms/{room}", "1xx")] == 1  # dave's; four are still open
+    assert all(not route.startswith("/api/rooms/") or "{room}" in route for _, route, _ in requests)
+    seconds = by_label(samples, "livecommerce_http_request_duration_seconds_count")
+    assert seconds[("POST", "/api/orders/{order}/paid")] == 1
+    assert seconds[("POST", "/whip/{room}")] == 1
+    assert ("GET", "/ws/rooms/{room}") not in seconds  # upgrades are counted, not timed
+    assert value(samples, "livecommerce_build_info", python=platform.python_version(),
+                 version=livecommerce.__version__) == 1  # fmt: skip
+    assert value(samples, "process_resident_memory_bytes") > 0
 
     # A viewer who leaves takes nothing away from the counters.
     async with http.delete(viewer_session) as response:
@@ -255,6 +292,16 @@ async def test_a_scrape_counts_what_the_node_did(
         ("4403",): 1.0,
         ("1000",): 4.0,
     }
+    upgrades = value(
+        after, "livecommerce_http_requests_total", method="GET", route="/ws/rooms/{room}",
+        status="1xx",
+    )  # fmt: skip
+    assert upgrades == 5
+    requests = by_label(after, "livecommerce_http_requests_total")
+    assert requests[("GET", "unmatched", "4xx")] == 1
+    assert requests[("GET", "/api/rooms/{room}", "4xx")] == 1
+    labels = {label for key in requests for label in key}
+    assert not any("secret" in label or "no-such-room" in label for label in labels)
     await viewer.close()
     await publisher.close()
     await dave.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import livecommerce
 from tests.integration.nodes import Node, clean_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,8 +53,19 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "clients/viewer/js/room.js",
         "clients/viewer/js/player.js",
         "clients/viewer/js/channel.js",
+        "livecommerce/py.typed",
+        "media/py.typed",
+        "livecommerce/default.toml",
     ]:
         assert required in names, f"{required} missing from {wheel.name}"
+    assert wheel.name.startswith(f"livecommerce-{livecommerce.__version__}-")
+    archive = zipfile.ZipFile(wheel)
+    assert (
+        archive.read("livecommerce/default.toml") == (ROOT / "config" / "default.toml").read_bytes()
+    )
+    licence = next(n for n in names if n.endswith(".dist-info/licenses/LICENSE"))
+    assert archive.read(licence) == (ROOT / "LICENSE").read_bytes()
+    assert "Copyright (c) 2026 the livecommerce authors" in archive.read(licence).decode()
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "livecommerce = livecommerce.cli:main" in text
@@ -75,6 +87,17 @@ def test_a_node_runs_from_the_unpacked_wheel(unpacked: Path, tmp_path: Path) -> 
         capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
     )  # fmt: skip
     assert where.stdout.startswith(str(unpacked))
+    version = subprocess.run(
+        [sys.executable, "-m", "livecommerce", "--version"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    ).stdout  # fmt: skip
+    assert version == f"livecommerce {livecommerce.__version__}\n"
+    # Printed from the package (no config/ directory beside the unpacked wheel).
+    defaults = subprocess.run(
+        [sys.executable, "-m", "livecommerce", "config", "defaults"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+    ).stdout  # fmt: skip
+    assert defaults == (ROOT / "config" / "default.toml").read_text(encoding="utf-8")
     token = subprocess.run(
         [sys.executable, "-m", "livecommerce", "token", "--role", "anchor", "--user", "a",
          "--data-dir", str(tmp_path / "var")],

@@ -254,6 +254,19 @@ async def test_the_access_log_never_shows_a_token(
     assert any("?t=1&token=REDACTED" in line for line in lines)
     # A WHEP session URL is the capability to end that playback.
     assert any(f"/whep/{room}/REDACTED " in line for line in lines), lines
+    # The same parts as fields of their own (JSON logs write them), redacted the same way.
+    fields = [
+        {k: getattr(r, k) for k in ("client", "method", "path", "status", "bytes", "duration_s",
+                                     "referer", "user_agent")}
+        for r in caplog.records
+        if r.name == "aiohttp.access"
+    ]  # fmt: skip
+    assert all(secret not in str(entry) for entry in fields), fields
+    assert {"method": "GET", "path": f"/whep/{room}/REDACTED", "status": 405} in [
+        {k: entry[k] for k in ("method", "path", "status")} for entry in fields
+    ]
+    assert all(entry["client"] == "127.0.0.1" for entry in fields), fields
+    assert any(entry["path"] == f"/ws/rooms/{room}?format=json&token=REDACTED" for entry in fields)
 
 
 @pytest.mark.parametrize(

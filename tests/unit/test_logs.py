@@ -57,3 +57,42 @@ def test_text_logs_are_for_people(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.endswith(" WARNING livecommerce.test: store unavailable\n")
     assert "hidden" not in err
     assert logging.getLogger("aiortc").level == logging.WARNING
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_logs_keep_the_extra_fields_of_the_call(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("info", "json")
+    log = logging.getLogger("livecommerce.test")
+
+    class Room:
+        def __str__(self) -> str:
+            return "room r1"
+
+    log.info(
+        "sale %s sold out",
+        "s1",
+        extra={"room": "r1", "units": 500, "ok": True, "ratio": 0.5, "where": Room(), "ts": "x"},
+    )
+    log.warning("no extras")
+    first, second = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert first["message"] == "sale s1 sold out"
+    assert {k: first[k] for k in ("room", "units", "ok", "ratio", "where")} == {
+        "room": "r1",
+        "units": 500,
+        "ok": True,
+        "ratio": 0.5,
+        "where": "room r1",
+    }
+    assert first["ts"] != "x"  # an extra field never replaces one of the five
+    assert set(first) == {
+        "ts",
+        "level",
+        "logger",
+        "message",
+        "room",
+        "units",
+        "ok",
+        "ratio",
+        "where",
+    }
+    assert set(second) == {"ts", "level", "logger", "message"}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import platform
 import re
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from livecommerce import __version__
 from livecommerce.metrics import Metrics, NodeReading
 from media.stats import KindTotals
 
@@ -38,14 +40,21 @@ def every_family(metrics: Metrics) -> dict[str, dict]:
     metrics.script_seconds.observe("chat_post", 0.001)
     metrics.store_errors.inc("script")
     metrics.store_unavailable.inc("http")
+    metrics.http.observe("/api/rooms", "GET", 200, 0.002)
     media = {"video": KindTotals(frames_in=1)}
-    return scrape(metrics, NodeReading(media=media, rooms_live=0))
+    reading = NodeReading(media=media, rooms_live=0, hook_backlog={"abc": 3}, hook_dead_letters=1)
+    return scrape(metrics, reading)
+
+
+# prometheus_client's standard collectors keep their own, well-known names.
+STANDARD_PREFIXES = ("process_", "python_")
 
 
 def test_every_metric_is_named_with_its_prefix_unit_and_help() -> None:
     families = every_family(Metrics())
-    assert len(families) == 27
-    for name, family in families.items():
+    ours = {n: f for n, f in families.items() if not n.startswith(STANDARD_PREFIXES)}
+    assert len(ours) == 32
+    for name, family in ours.items():
         assert name.startswith("livecommerce_"), name
         assert family["help"], name
         assert re.fullmatch(r"[a-z_]+", name), name
@@ -60,6 +69,7 @@ def test_docs_list_every_metric_and_nothing_else() -> None:
     exposed = {
         name + "_total" if family["type"] == "counter" else name
         for name, family in families.items()
+        if not name.startswith(STANDARD_PREFIXES)
     }
     documented = set(re.findall(r"^\| `(livecommerce_[a-z_]+)` \|", DOCS.read_text(), re.M))
     assert documented == exposed
@@ -171,3 +181,66 @@ def test_no_created_series_beside_counters() -> None:
     text = metrics.render(NodeReading()).decode()
     assert "livecommerce_likes_total 5.0" in text
     assert "_created" not in text
+
+
+def test_the_process_and_platform_collectors_report_on_the_apps_own_registry() -> None:
+    families = scrape(Metrics())
+    for name in (
+        "process_cpu_seconds",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+        "python_info",
+    ):
+        assert name in families, name
+    assert (
+        families["process_resident_memory_bytes"]["samples"][("process_resident_memory_bytes", ())]
+        > 1_000_000
+    )
+    assert all(name.startswith((*STANDARD_PREFIXES, "livecommerce_")) for name in families)
+
+
+def test_build_info_names_the_version_and_python() -> None:
+    samples = scrape(Metrics())["livecommerce_build_info"]["samples"]
+    labels = (("python", platform.python_version()), ("version", __version__))
+    assert samples == {("livecommerce_build_info", labels): 1.0}
+
+
+def test_http_requests_count_by_route_method_and_status_class() -> None:
+    metrics = Metrics()
+    metrics.http.observe("/api/rooms/{room}", "GET", 200, 0.003)
+    metrics.http.observe("/api/rooms/{room}", "GET", 204, 0.02)
+    metrics.http.observe("/api/rooms/{room}", "GET", 404, 0.001)
+    metrics.http.observe("/ws/rooms/{room}", "GET", 101, None)
+    families = scrape(metrics)
+    assert families["livecommerce_http_requests"]["samples"] == {
+        ("livecommerce_http_requests_total", labels): count
+        for labels, count in [
+            ((("method", "GET"), ("route", "/api/rooms/{room}"), ("status", "2xx")), 2.0),
+            ((("method", "GET"), ("route", "/api/rooms/{room}"), ("status", "4xx")), 1.0),
+            ((("method", "GET"), ("route", "/ws/rooms/{room}"), ("status", "1xx")), 1.0),
+        ]
+    }
+    timed = families["livecommerce_http_request_duration_seconds"]["samples"]
+    count = "livecommerce_http_request_duration_seconds_count"
+    assert timed[(count, (("method", "GET"), ("route", "/api/rooms/{room}")))] == 3
+    assert (count, (("method", "GET"), ("route", "/ws/rooms/{room}"))) not in timed
+    bucket = "livecommerce_http_request_duration_seconds_bucket"
+    labels = (("le", "0.005"), ("method", "GET"), ("route", "/api/rooms/{room}"))
+    assert timed[(bucket, labels)] == 2
+
+
+def test_hook_gauges_are_shown_when_read() -> None:
+    metrics = Metrics()
+    reading = NodeReading(hook_backlog={"ep2": 0, "ep1": 7}, hook_dead_letters=3)
+    families = scrape(metrics, reading)
+    assert families["livecommerce_hook_backlog"]["samples"] == {
+        ("livecommerce_hook_backlog", (("endpoint", "ep1"),)): 7.0,
+        ("livecommerce_hook_backlog", (("endpoint", "ep2"),)): 0.0,
+    }
+    assert families["livecommerce_hook_dead_letters"]["samples"] == {
+        ("livecommerce_hook_dead_letters", ()): 3.0
+    }
+    later = scrape(metrics)
+    assert "livecommerce_hook_backlog" not in later
+    assert "livecommerce_hook_dead_letters" not in later  # the store did not answer in time
