@@ -8,6 +8,9 @@ Guarantees:
 
 * a message published on a subscribed channel while its connection is up is
   handed to ``on_message`` once, in the order the node sent it;
+* ``subscribe`` returns (and ``on_gap`` is called after a resubscription) once
+  the node has confirmed the subscription, so a message published after that
+  is received (or after ``CONFIRM_TIMEOUT_S`` without a confirmation, logged);
 * when a connection breaks, or the node drops a subscription because the
   channel's slot moved to another node (it sends ``sunsubscribe``), the
   subscriber refreshes the slot map, subscribes each affected channel again
@@ -36,6 +39,7 @@ log = logging.getLogger("livecommerce.store.pubsub")
 
 READ_TIMEOUT_S = 1.0
 REPAIR_DELAY_S = 0.5
+CONFIRM_TIMEOUT_S = 2.0
 # Connection options of a cluster node that a dedicated pub/sub pool reuses.
 NODE_OPTIONS = (
     "username",
@@ -79,6 +83,8 @@ class _Shard:
     pool: redis.ConnectionPool | None  # None: borrowed from the standalone client
     channels: set[str] = field(default_factory=set)
     reader: asyncio.Task[None] | None = None
+    # Channels whose SSUBSCRIBE the node has not confirmed yet, set by the reader.
+    confirming: dict[str, asyncio.Event] = field(default_factory=dict)
 
 
 class ShardSubscriber:
@@ -130,9 +136,11 @@ class ShardSubscriber:
             owned = isinstance(self._client, RedisCluster)
             shard = _Shard(name, GapAwarePubSub(pool), pool if owned else None)
             self._shards[name] = shard
+        confirmed = shard.confirming.setdefault(channel, asyncio.Event())
         try:
             await shard.pubsub.ssubscribe(channel)
         except BaseException:
+            shard.confirming.pop(channel, None)
             if not shard.channels:
                 self._shards.pop(name, None)
                 await self._close(shard)
@@ -141,6 +149,20 @@ class ShardSubscriber:
         self._where[channel] = name
         if shard.reader is None:
             shard.reader = self._readers.spawn(f"pubsub-reader-{name}", self._read(shard))
+        await self._confirmation(shard, channel, confirmed)
+
+    @staticmethod
+    async def _confirmation(shard: _Shard, channel: str, confirmed: asyncio.Event) -> None:
+        """Wait for the node to confirm the subscription: SSUBSCRIBE is only sent, and a
+        message published before the node handles it is not delivered."""
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT_S):
+                await confirmed.wait()
+        except TimeoutError:
+            log.warning("%s did not confirm the subscription of %s in time", shard.name, channel)
+        finally:
+            if shard.confirming.get(channel) is confirmed:
+                del shard.confirming[channel]
 
     async def _route(self, channel: str) -> tuple[str, redis.ConnectionPool]:
         """The name of the node owning the channel's slot and a pool of connections to it."""
@@ -177,6 +199,10 @@ class ShardSubscriber:
             kind = message["type"]
             if kind == "smessage":
                 self._on_message(message["channel"], message["data"])
+            elif kind == "ssubscribe":
+                confirmed = shard.confirming.get(message["channel"].decode())
+                if confirmed is not None:
+                    confirmed.set()
             elif kind == "sunsubscribe" and message["channel"].decode() in shard.channels:
                 log.info(
                     "store moved %s away from %s; resubscribing", message["channel"], shard.name
