@@ -4,6 +4,7 @@ path exact under a stampede, room events following a slot that moves."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -106,9 +107,19 @@ async def test_room_events_follow_a_slot_that_moves_to_another_master(
         # tells its listeners that events may have been missed.
         await inbox.wait_until(lambda: inbox.gaps >= 1)
         assert listener_bus.node_of("moving") == f"127.0.0.1:{valkey_cluster.ports[target]}"
-        await publisher_bus.publish("moving", {"type": "after"})
-        await inbox.wait_until(lambda: len(inbox.events) == 2)
-        assert [event["type"] for event in inbox.events] == ["before", "after"]
+        # A slot move can take the cluster more than one step (the old owner drops the
+        # channel, a node answering from a stale slot map takes it for a moment): each step
+        # is a gap, and what is published during one is lost (pub/sub is at most once).
+        # Publish until an event arrives through the subscription on the new owner.
+        async with asyncio.timeout(10):
+            while len(inbox.events) < 2:
+                await publisher_bus.publish("moving", {"type": "after"})
+                with contextlib.suppress(TimeoutError):
+                    await inbox.wait_until(lambda: len(inbox.events) >= 2, timeout_s=0.5)
+        assert listener_bus.node_of("moving") == f"127.0.0.1:{valkey_cluster.ports[target]}"
+        types = [event["type"] for event in inbox.events]
+        assert types[0] == "before"
+        assert set(types[1:]) == {"after"}
     finally:
         await listener_bus.stop()
         await publisher_bus.stop()
