@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from livecommerce.bus import Delivery, Timer
-from livecommerce.channel import messages
+from livecommerce.channel import events, messages
 from livecommerce.channel.events import (
     CLIENT,
     CLIENT_FRAMES,
@@ -40,6 +40,12 @@ def sample(name: str) -> dict[str, object]:
 
 
 # -- the checks -----------------------------------------------------------------------
+
+
+def test_no_two_areas_register_the_same_frame() -> None:
+    for frames in (events.SERVER_FRAMES, events.CLIENT_FRAMES):
+        names = [frame.name for frame in frames]
+        assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
 
 
 def test_a_registered_frame_with_its_fields_passes() -> None:
