@@ -6,90 +6,29 @@ A reply type names its script (``script``) and parses the script's raw answer
 typed value; no caller unpacks positional tuples or decodes bytes itself. An answer
 of another shape — a script and its parser out of step, a key of the wrong type —
 raises :class:`ReplyError` naming the script and what was wrong.
+
+A new area's reply types go in ``replies_<area>.py`` beside this module, built with
+:mod:`livecommerce.store.reply_fields`; the reply-type tests find them there.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import ClassVar, Protocol, Self, TypeVar
+from typing import ClassVar, Self
 
 from livecommerce.store.decoding import StreamEntry
-
-INTEGER = re.compile(r"-?[0-9]{1,20}")
-
-
-class ReplyError(ValueError):
-    """A script answered in a shape its reply type does not know."""
-
-
-class ScriptReply(Protocol):
-    """A typed answer of the script named ``script``."""
-
-    script: ClassVar[str]
-
-    @classmethod
-    def parse(cls, raw: object) -> Self:
-        """The answer as sent by the store; :class:`ReplyError` when it has another shape."""
-        ...
-
-
-R = TypeVar("R", bound=ScriptReply)
-E = TypeVar("E", bound=StrEnum)
-N = TypeVar("N", bound=IntEnum)
-
-
-def _shown(raw: object) -> str:
-    text = repr(raw)
-    return text if len(text) <= 200 else text[:200] + "…"
-
-
-def _items(script: str, raw: object, *counts: int) -> list[object]:
-    if not isinstance(raw, list) or len(raw) not in counts:
-        wanted = " or ".join(str(count) for count in counts)
-        raise ReplyError(f"{script}: expected a list of {wanted} items, got {_shown(raw)}")
-    return raw
-
-
-def _text(script: str, what: str, value: object) -> str:
-    if isinstance(value, bytes):
-        try:
-            return value.decode()
-        except UnicodeDecodeError:
-            pass
-    elif isinstance(value, str):
-        return value
-    raise ReplyError(f"{script}: {what} must be text, got {_shown(value)}")
-
-
-def _int(script: str, what: str, value: object) -> int:
-    """A Lua number (an integer reply) or the text of one (``tostring(n)``)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, bytes | str):
-        text = value.decode(errors="replace") if isinstance(value, bytes) else value
-        if INTEGER.fullmatch(text):
-            return int(text)
-    raise ReplyError(f"{script}: {what} must be an integer, got {_shown(value)}")
-
-
-def _choice(script: str, what: str, value: object, choices: type[E]) -> E:
-    text = _text(script, what, value)
-    try:
-        return choices(text)
-    except ValueError:
-        raise ReplyError(f"{script}: unknown {what} {text!r}") from None
-
-
-def _code(script: str, value: object, codes: type[N]) -> N:
-    number = _int(script, "answer", value)
-    try:
-        return codes(number)
-    except ValueError:
-        raise ReplyError(f"{script}: unknown answer {number}") from None
-
+from livecommerce.store.reply_fields import INTEGER as INTEGER
+from livecommerce.store.reply_fields import R as R
+from livecommerce.store.reply_fields import ReplyError as ReplyError
+from livecommerce.store.reply_fields import ScriptReply as ScriptReply
+from livecommerce.store.reply_fields import choice as _choice
+from livecommerce.store.reply_fields import code as _code
+from livecommerce.store.reply_fields import integer as _int
+from livecommerce.store.reply_fields import items as _items
+from livecommerce.store.reply_fields import shown as _shown
+from livecommerce.store.reply_fields import text as _text
 
 # Rooms
 

@@ -3,6 +3,7 @@ is a ReplyError naming the script (bad answers kept in tests/data/replies/)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import re
@@ -36,10 +37,15 @@ ROOT = Path(__file__).parents[2]
 SCRIPTS = ROOT / "livecommerce" / "store" / "scripts"
 BAD_REPLIES = json.loads((ROOT / "tests/data/replies/bad_replies.json").read_text("utf-8"))
 
+REPLY_MODULES = [replies] + [
+    importlib.import_module(f"livecommerce.store.{path.stem}")
+    for path in sorted((ROOT / "livecommerce" / "store").glob("replies_*.py"))
+]
 REPLY_TYPES = {
     cls.script: cls
-    for _, cls in inspect.getmembers(replies, inspect.isclass)
-    if isinstance(getattr(cls, "script", None), str) and cls.__module__ == replies.__name__
+    for module in REPLY_MODULES
+    for _, cls in inspect.getmembers(module, inspect.isclass)
+    if isinstance(getattr(cls, "script", None), str) and cls.__module__ == module.__name__
 }
 
 
