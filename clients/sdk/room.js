@@ -126,6 +126,7 @@ export class LiveRoom {
     const final = FINAL_CLOSE[code];
     if (final || this.stopped) {
       this.stop();
+      if (final) this.rejectPending(final, `The room's channel closed for good (${final}).`);
       this.setState(final || 'closed', code);
       return;
     }
@@ -246,10 +247,12 @@ export class LiveRoom {
     this.ws = null;
     this.ready = false;
     if (ws) ws.close(1000);
-    for (const pending of this.pending.values()) {
-      pending.reject(new BuyError('closed', 'The room was closed before the buy was answered.'));
-    }
-    this.pending.clear();
+    this.rejectPending('closed', 'The room was closed before the buy was answered.');
     this.setState('closed', 1000);
+  }
+
+  rejectPending(code, message) {
+    for (const pending of this.pending.values()) pending.reject(new BuyError(code, message));
+    this.pending.clear();
   }
 }

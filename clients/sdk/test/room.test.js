@@ -152,6 +152,14 @@ test('a refused buy rejects with the code; store_unavailable keeps it pending', 
   assert.equal((await retried).reason, 'sold_out');
 });
 
+test('a final close rejects buys still waiting with its reason', async () => {
+  const room = open();
+  FakeSocket.last().deliver(WELCOME);
+  const waiting = room.buy('s1');
+  FakeSocket.last().drop(4403);
+  await assert.rejects(waiting, (error) => error instanceof BuyError && error.code === 'banned');
+});
+
 test('close() rejects buys still waiting', async () => {
   const room = open();
   FakeSocket.last().deliver(WELCOME);
