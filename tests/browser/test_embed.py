@@ -147,3 +147,41 @@ async def test_the_same_page_under_an_unlisted_name_gets_no_channel(
     watcher = await site.join(room, "watcher")
     await asyncio.sleep(0.5)
     assert [f for f in watcher.frames if f.get("type") == "chat"] == []
+
+
+async def test_a_guest_is_asked_for_a_token_and_chats_once_the_page_sets_one(
+    site: Cluster, shop: tuple[Shop, TestServer], browser: Browser
+) -> None:
+    pages, server = shop
+    room = await site.room()
+    pages.page = {"node": site.urls[0], "room": room, "token": ""}
+    watcher = await site.join(room, "watcher", node=1)
+    page = await open_page(browser, f"http://localhost:{server.port}/", width=1000, height=800)
+    await page.wait_for_function(
+        "() => document.querySelector('livecommerce-room')?.dataset.channel === 'open'"
+    )
+    asked = await page.evaluate_handle(
+        "() => { const seen = []; document.addEventListener('livecommerce-signin',"
+        " () => seen.push(1)); return seen; }"
+    )
+    await page.locator(inside("input.chat-input")).fill("hello?")
+    await page.locator(inside("input.chat-input")).press("Enter")
+    await expect(page.locator(inside(".note"))).to_have_text("Sign in to take part.")
+    assert await asked.json_value() == [1]
+    # The shop signs the visitor in: the element reconnects with the token and chats.
+    states = await page.evaluate_handle(
+        "() => { const seen = []; document.addEventListener('livecommerce-state',"
+        " (e) => seen.push(e.detail.channel)); return seen; }"
+    )
+    token = site.token("viewer", "gina")
+    await page.evaluate(
+        f"() => document.querySelector('livecommerce-room').setAttribute('token', '{token}')"
+    )
+    await page.wait_for_function(
+        "(s) => s.includes('connecting') && s.at(-1) === 'open'", arg=states
+    )
+    await page.locator(inside("input.chat-input")).fill("hello!")
+    await page.locator(inside("input.chat-input")).press("Enter")
+    line = await watcher.wait_for(lambda f: f.get("text") == "hello!")
+    assert line["user"] == "gina"
+    assert [f for f in watcher.frames if f.get("text") == "hello?"] == []

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import './globals.js';
 import { ApiError, RestClient, api, newKey } from '../rest.js';
 
 function answering(status, body, seen = []) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 
+import './globals.js';
 import { BuyError, LiveRoom, MAX_RETRY_MS, channelUrl, nextDelay } from '../room.js';
 import { FakeSocket, WELCOME } from './fake_socket.js';
 
