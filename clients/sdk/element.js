@@ -155,14 +155,22 @@ export class LiveCommerceRoomElement extends HTMLElement {
     if (!room || this.liveRoom) return;
     const server = this.server;
     const rest = new RestClient({ server });
-    rest.products(room).then((answer) => this.setProducts(answer.products), () => {});
+    rest.products(room).then(
+      (answer) => this.setProducts(answer.products),
+      () => {},
+    );
     this.liveRoom = new LiveRoom({ server, room, token: () => this.token });
     this.listen(this.liveRoom, rest);
-    this.player = new WhepPlayer(this.parts.video, whepUrl(server, room), () => this.token, (state, detail) => {
-      this.parts.status.hidden = state === 'playing';
-      this.parts.status.textContent = state === 'connecting' ? 'Connecting…' : detail || '';
-      this.signal('player', state);
-    });
+    this.player = new WhepPlayer(
+      this.parts.video,
+      whepUrl(server, room),
+      () => this.token,
+      (state, detail) => {
+        this.parts.status.hidden = state === 'playing';
+        this.parts.status.textContent = state === 'connecting' ? 'Connecting…' : detail || '';
+        this.signal('player', state);
+      },
+    );
     this.liveRoom.connect();
     this.player.start();
     this.ticker = setInterval(() => this.renderSales(), 1000);
@@ -212,7 +220,10 @@ export class LiveCommerceRoomElement extends HTMLElement {
     live.on('live', () => this.player && this.player.restart());
     live.on('product_pinned', (f) => this.setPinned(f.product));
     live.on('sale_started', (f) => {
-      rest.products(live.room).then((answer) => this.setProducts(answer.products), () => {});
+      rest.products(live.room).then(
+        (answer) => this.setProducts(answer.products),
+        () => {},
+      );
       this.upsertSale(f.sale);
     });
     live.on('sale_stock', (f) => this.upsertSale({ id: f.sale, left: f.left }));
@@ -254,7 +265,10 @@ export class LiveCommerceRoomElement extends HTMLElement {
       img.alt = '';
       parts.push(img);
     }
-    parts.push(el('h2', 'product-title', product.title), el('p', 'price', money(product.price_cents, product.currency)));
+    parts.push(
+      el('h2', 'product-title', product.title),
+      el('p', 'price', money(product.price_cents, product.currency)),
+    );
     pinned.replaceChildren(...parts);
   }
 
@@ -264,7 +278,9 @@ export class LiveCommerceRoomElement extends HTMLElement {
   }
 
   renderSales() {
-    const cards = [...this.sales.values()].filter((sale) => sale.ends_at !== undefined).map((sale) => this.card(sale));
+    const cards = [...this.sales.values()]
+      .filter((sale) => sale.ends_at !== undefined)
+      .map((sale) => this.card(sale));
     this.parts.sales.replaceChildren(...cards);
   }
 
@@ -274,7 +290,11 @@ export class LiveCommerceRoomElement extends HTMLElement {
     const card = el('article', 'sale');
     card.dataset.sale = sale.id;
     card.dataset.state = state;
-    const buy = el('button', 'buy', { open: 'Buy now', sold_out: 'Sold out', ended: 'Sale ended', scheduled: 'Soon' }[state]);
+    const buy = el(
+      'button',
+      'buy',
+      { open: 'Buy now', sold_out: 'Sold out', ended: 'Sale ended', scheduled: 'Soon' }[state],
+    );
     buy.type = 'button';
     buy.disabled = state === 'ended' || state === 'scheduled' || this.buying === sale.id;
     buy.addEventListener('click', () => this.buy(sale));
@@ -311,7 +331,8 @@ export class LiveCommerceRoomElement extends HTMLElement {
 
   showOrder(order) {
     this.order = order;
-    const when = order.status === 'reserved' && order.expires_at ? `: pay before ${clock(order.expires_at)}` : '';
+    const when =
+      order.status === 'reserved' && order.expires_at ? `: pay before ${clock(order.expires_at)}` : '';
     this.parts.order.hidden = false;
     this.parts.order.dataset.status = order.status;
     this.parts.order.textContent = `Order ${order.id} ${order.status}${when}`;

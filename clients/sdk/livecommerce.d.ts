@@ -15,7 +15,12 @@ export interface RequestOptions {
   fetchImpl?: typeof fetch;
 }
 
-export declare function api<T = any>(server: string, method: string, path: string, options?: RequestOptions): Promise<T>;
+export declare function api<T = any>(
+  server: string,
+  method: string,
+  path: string,
+  options?: RequestOptions,
+): Promise<T>;
 export declare function newKey(): string;
 
 export interface Room {
@@ -65,7 +70,9 @@ export declare class RestClient {
   products(room: string): Promise<{ products: Product[] }>;
   sale(room: string, sale: string): Promise<Sale>;
   order(order: string): Promise<Record<string, unknown>>;
-  demoToken(body?: { name?: string }): Promise<{ token: string; user: string; role: string; expires_at: number }>;
+  demoToken(body?: {
+    name?: string;
+  }): Promise<{ token: string; user: string; role: string; expires_at: number }>;
 }
 
 export interface ServerFrames {
@@ -116,7 +123,14 @@ export interface BuyResult {
   ok: boolean;
   order?: string;
   expires_at?: number;
-  reason?: 'sold_out' | 'not_enough_stock' | 'limit_reached' | 'sale_ended' | 'sale_not_started' | 'sale_not_found' | 'banned';
+  reason?:
+    | 'sold_out'
+    | 'not_enough_stock'
+    | 'limit_reached'
+    | 'sale_ended'
+    | 'sale_not_started'
+    | 'sale_not_found'
+    | 'banned';
 }
 
 export type ClientFrame =
@@ -177,7 +191,9 @@ export declare class LiveRoom {
 }
 
 export type PlayerState = 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped';
-export declare const PLAYER_TEXTS: Readonly<Record<'dropped' | 'unreachable' | 'waiting' | 'signIn' | 'busy' | 'badAnswer' | 'roomEnded', string>>;
+export declare const PLAYER_TEXTS: Readonly<
+  Record<'dropped' | 'unreachable' | 'waiting' | 'signIn' | 'busy' | 'badAnswer' | 'roomEnded', string>
+>;
 export declare function whepUrl(server: string, room: string): string;
 export declare function parseIceServerLinks(header: string | null): RTCIceServer[];
 

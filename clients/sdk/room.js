@@ -17,7 +17,12 @@ export const TOKEN_EXPIRED_CLOSE = 4401;
 const RETRIED_BUY_ERRORS = new Set(['store_unavailable', 'internal_error', 'rate_limited']);
 
 // The channel's URL on `server` ('' = this page's origin).
-export function channelUrl(server, room, { token, resume, format = 'json' } = {}, here = globalThis.location) {
+export function channelUrl(
+  server,
+  room,
+  { token, resume, format = 'json' } = {},
+  here = globalThis.location,
+) {
   const base = serverBase(server) || `${here.protocol}//${here.host}`;
   const url = new URL(`/ws/rooms/${segment(room)}`, base);
   url.protocol = url.protocol === 'https:' || url.protocol === 'wss:' ? 'wss:' : 'ws:';

@@ -8,7 +8,9 @@ const here = new URL('..', import.meta.url);
 
 test('every runtime name the declarations promise is exported, and nothing else', () => {
   const declarations = readFileSync(new URL('livecommerce.d.ts', here), 'utf8');
-  const declared = [...declarations.matchAll(/^export declare (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+  const declared = [...declarations.matchAll(/^export declare (?:class|function|const) (\w+)/gm)].map(
+    (m) => m[1],
+  );
   assert.deepEqual([...new Set(declared)].sort(), Object.keys(sdk).sort());
 });
 

@@ -26,7 +26,8 @@ export class FakeSocket {
   }
 
   deliver(frame) {
-    for (const fn of this.listeners.message) fn({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
+    for (const fn of this.listeners.message)
+      fn({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) });
   }
 
   drop(code) {

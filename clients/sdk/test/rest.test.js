@@ -28,18 +28,33 @@ test('api sends JSON with the Bearer token to the server and returns the answer'
 test('an error body becomes an ApiError with its status, code and message', async () => {
   const fetchImpl = answering(403, { error: { code: 'origin_not_allowed', message: 'No.' } });
   await assert.rejects(api('', 'GET', '/api/rooms', { fetchImpl }), (error) => {
-    return error instanceof ApiError && error.status === 403 && error.code === 'origin_not_allowed' && error.message === 'No.';
+    return (
+      error instanceof ApiError &&
+      error.status === 403 &&
+      error.code === 'origin_not_allowed' &&
+      error.message === 'No.'
+    );
   });
-  await assert.rejects(api('', 'GET', '/x', { fetchImpl: answering(502, undefined) }), (error) => error.code === 'http_502');
+  await assert.rejects(
+    api('', 'GET', '/x', { fetchImpl: answering(502, undefined) }),
+    (error) => error.code === 'http_502',
+  );
   const unreachable = async () => {
     throw new TypeError('Failed to fetch');
   };
-  await assert.rejects(api('', 'GET', '/x', { fetchImpl: unreachable }), (error) => error.code === 'network' && error.status === 0);
+  await assert.rejects(
+    api('', 'GET', '/x', { fetchImpl: unreachable }),
+    (error) => error.code === 'network' && error.status === 0,
+  );
 });
 
 test('RestClient builds each path with encoded ids', async () => {
   const seen = [];
-  const client = new RestClient({ server: 'https://live.example', token: 't', fetchImpl: answering(200, {}, seen) });
+  const client = new RestClient({
+    server: 'https://live.example',
+    token: 't',
+    fetchImpl: answering(200, {}, seen),
+  });
   await client.room('a/b');
   await client.products('r 1');
   await client.sale('r', 's?x');
@@ -60,5 +75,6 @@ test('RestClient builds each path with encoded ids', async () => {
 test('newKey gives distinct 128-bit keys', () => {
   const keys = new Set(Array.from({ length: 1000 }, () => newKey()));
   assert.equal(keys.size, 1000);
-  for (const key of keys) assert.match(key, /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/);
+  for (const key of keys)
+    assert.match(key, /^([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/);
 });

@@ -9,7 +9,13 @@ const here = { protocol: 'https:', host: 'shop.example' };
 const rooms = [];
 
 function open(options = {}) {
-  const room = new LiveRoom({ server: 'http://live.example:8080/', room: 'r1', token: 't0', WebSocketImpl: FakeSocket, ...options });
+  const room = new LiveRoom({
+    server: 'http://live.example:8080/',
+    room: 'r1',
+    token: 't0',
+    WebSocketImpl: FakeSocket,
+    ...options,
+  });
   rooms.push(room);
   room.connect();
   return room;
@@ -25,12 +31,18 @@ test('channelUrl picks ws or wss from the server and encodes every part', () => 
     channelUrl('http://live.example:8080/', 'a/b c', { token: 'x.y+z', resume: '1-0' }, here),
     'ws://live.example:8080/ws/rooms/a%2Fb%20c?format=json&token=x.y%2Bz&resume=1-0',
   );
-  assert.equal(channelUrl('https://live.example', 'r', {}, here), 'wss://live.example/ws/rooms/r?format=json');
+  assert.equal(
+    channelUrl('https://live.example', 'r', {}, here),
+    'wss://live.example/ws/rooms/r?format=json',
+  );
   assert.equal(channelUrl('', 'r', {}, here), 'wss://shop.example/ws/rooms/r?format=json');
 });
 
 test('nextDelay doubles up to the cap with at most 20% jitter', () => {
-  assert.deepEqual(nextDelay(500, () => 0), { delay: 500, next: 1000 });
+  assert.deepEqual(
+    nextDelay(500, () => 0),
+    { delay: 500, next: 1000 },
+  );
   const { delay, next } = nextDelay(MAX_RETRY_MS, () => 0.999);
   assert.equal(next, MAX_RETRY_MS);
   assert.ok(delay < MAX_RETRY_MS * 1.2 && delay > MAX_RETRY_MS);
@@ -43,7 +55,10 @@ test('frames sent before the welcome wait for it, then go out in order', () => {
   assert.equal(room.chat('first'), false);
   assert.equal(room.like(2), false);
   FakeSocket.last().deliver(WELCOME);
-  assert.deepEqual(FakeSocket.last().sent, [{ type: 'chat', text: 'first' }, { type: 'like', count: 2 }]);
+  assert.deepEqual(FakeSocket.last().sent, [
+    { type: 'chat', text: 'first' },
+    { type: 'like', count: 2 },
+  ]);
   assert.equal(room.chat('now'), true);
   assert.deepEqual(states, ['open']);
 });
@@ -66,7 +81,10 @@ test('typed events reach their listeners, and an unsubscribed listener hears not
 test('a dropped connection reconnects and resumes from the last message seen', async () => {
   const room = open();
   const first = FakeSocket.last();
-  first.deliver({ ...WELCOME, messages: [{ type: 'chat', id: '3-0', user: 'a', role: 'viewer', text: 'x', ts: 1 }] });
+  first.deliver({
+    ...WELCOME,
+    messages: [{ type: 'chat', id: '3-0', user: 'a', role: 'viewer', text: 'x', ts: 1 }],
+  });
   first.deliver({ type: 'chat', id: '4-1', user: 'a', role: 'viewer', text: 'y', ts: 2 });
   first.drop(1006);
   assert.equal(room.state, 'closed');
@@ -80,14 +98,21 @@ test('a dropped connection reconnects and resumes from the last message seen', a
 test('a resync frame reconnects at once with resume', () => {
   const room = open();
   const first = FakeSocket.last();
-  first.deliver({ ...WELCOME, messages: [{ type: 'chat', id: '9-0', user: 'a', role: 'viewer', text: 'x', ts: 1 }] });
+  first.deliver({
+    ...WELCOME,
+    messages: [{ type: 'chat', id: '9-0', user: 'a', role: 'viewer', text: 'x', ts: 1 }],
+  });
   first.deliver({ type: 'resync' });
   assert.equal(first.closedWith, 1000);
   assert.equal(new URL(FakeSocket.last().url).searchParams.get('resume'), '9-0');
   assert.equal(room.state, 'connecting');
 });
 
-for (const [code, state] of [[4410, 'room_ended'], [4404, 'no_room'], [4403, 'banned']]) {
+for (const [code, state] of [
+  [4410, 'room_ended'],
+  [4404, 'no_room'],
+  [4403, 'banned'],
+]) {
   test(`close ${code} is final: state ${state}, no reconnect`, async () => {
     const room = open();
     FakeSocket.last().drop(code);
@@ -148,7 +173,10 @@ test('a refused buy rejects with the code; store_unavailable keeps it pending', 
   await assert.rejects(refused, (error) => error instanceof BuyError && error.code === 'sign_in_required');
   now += 5000;
   room.resendDue();
-  assert.deepEqual(socket.sent.map((f) => f.key), ['k-refused', 'k-retried', 'k-retried']);
+  assert.deepEqual(
+    socket.sent.map((f) => f.key),
+    ['k-refused', 'k-retried', 'k-retried'],
+  );
   socket.deliver({ type: 'buy_result', key: 'k-retried', ok: false, reason: 'sold_out' });
   assert.equal((await retried).reason, 'sold_out');
 });
