@@ -43,7 +43,18 @@ class Shop:
         self.app.router.add_get("/", self.serve)
 
     async def serve(self, request: web.Request) -> web.Response:
-        return web.Response(text=SHOP_PAGE.format(**self.page), content_type="text/html")
+        # A strict shop policy: nothing inline, scripts and connections to the node only.
+        node = self.page["node"]
+        ws = node.replace("http://", "ws://")
+        policy = (
+            f"default-src 'self'; script-src 'self' {node}; style-src 'self'; "
+            f"connect-src 'self' {node} {ws}; img-src 'self' http: https:; object-src 'none'"
+        )
+        return web.Response(
+            text=SHOP_PAGE.format(**self.page),
+            content_type="text/html",
+            headers={"Content-Security-Policy": policy},
+        )
 
 
 @pytest.fixture
@@ -77,9 +88,12 @@ def inside(selector: str) -> str:
 
 
 async def wait_video(page: Page) -> None:
-    await page.wait_for_function(
-        f"({VIDEO_SIZE})()?.join('x') === '{SAMPLE_SIZE[0]}x{SAMPLE_SIZE[1]}'", timeout=30_000
-    )
+    """Until the element's video plays at the clip's size (polled from here: the shop's
+    policy forbids the string evaluation ``wait_for_function`` would use)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    while await page.evaluate(VIDEO_SIZE) != list(SAMPLE_SIZE):
+        assert asyncio.get_running_loop().time() < deadline, await page.evaluate(VIDEO_SIZE)
+        await asyncio.sleep(0.2)
 
 
 async def test_a_shop_on_another_origin_embeds_a_room_that_plays_chats_and_buys(
@@ -93,6 +107,12 @@ async def test_a_shop_on_another_origin_embeds_a_room_that_plays_chats_and_buys(
     watcher = await site.join(room, "watcher", node=1)
     page = await open_page(browser, f"http://localhost:{server.port}/", width=1000, height=800)
     assert await page.evaluate("location.origin") != site.urls[0]
+    # The element's own styles apply under the shop's policy (no 'unsafe-inline').
+    layout = await page.evaluate(
+        "() => getComputedStyle(document.querySelector('livecommerce-room')"
+        ".shadowRoot.querySelector('.wrap')).display"
+    )
+    assert layout == "grid"
     await page.wait_for_function(
         "() => document.querySelector('livecommerce-room')?.dataset.channel === 'open'"
     )
