@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -196,6 +199,24 @@ def test_the_systemd_template_names_settings_and_a_serve_command() -> None:
     assert entries["KillSignal"] == ["SIGTERM"]
     assert entries["User"] != ["root"]
     assert "/etc/livecommerce/%i.env" in entries["EnvironmentFile"]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
+def test_systemd_finds_nothing_wrong_in_the_template(tmp_path: Path) -> None:
+    # An instance of it, running this environment's livecommerce (the one in the unit is
+    # where docs/deploy.md installs it).
+    program = Path(sys.executable).parent / "livecommerce"
+    text = (DEPLOY / "livecommerce@.service").read_text()
+    unit = tmp_path / "livecommerce@8081.service"
+    unit.write_text(text.replace("/opt/livecommerce/bin/livecommerce", str(program)))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", "--man=no", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "", done.stderr
 
 
 @pytest.mark.parametrize(
