@@ -109,12 +109,15 @@ def test_the_valkey_keeps_every_write() -> None:
         assert f":{password}@" in service["environment"]["LIVECOMMERCE_STORE_URL"]
 
 
-def test_turn_credentials_match_what_the_nodes_announce() -> None:
+def test_turn_credentials_match_what_the_nodes_announce_and_the_nodes_reach_it() -> None:
     flags = compose()["services"]["coturn"]["command"]
     user = next(flag.split("=", 1)[1] for flag in flags if flag.startswith("--user="))
+    assert "3478:3478/udp" in compose()["services"]["coturn"]["ports"]
     for service in nodes().values():
         server = node_settings(service).media.ice_servers[0]
         assert f"{server.username}:{server.credential}" == user
+        host = server.urls[0].removeprefix("turn:").rsplit(":", 1)[0]
+        assert f"{host}:host-gateway" in service["extra_hosts"]
 
 
 def dockerfile() -> list[tuple[str, str]]:
