@@ -173,7 +173,9 @@ export class LiveCommerceRoomElement extends HTMLElement {
     );
     this.liveRoom.connect();
     this.player.start();
-    this.ticker = setInterval(() => this.renderSales(), 1000);
+    // Sales open and end by the clock: redraw when one changes state, not every second
+    // (a redraw under a finger pressing Buy would lose the click).
+    this.ticker = setInterval(() => this.redrawChangedSales(), 1000);
   }
 
   stop() {
@@ -282,6 +284,16 @@ export class LiveCommerceRoomElement extends HTMLElement {
       .filter((sale) => sale.ends_at !== undefined)
       .map((sale) => this.card(sale));
     this.parts.sales.replaceChildren(...cards);
+  }
+
+  redrawChangedSales() {
+    for (const card of this.parts.sales.children) {
+      const sale = this.sales.get(card.dataset.sale);
+      if (sale && saleState(sale) !== card.dataset.state) {
+        this.renderSales();
+        return;
+      }
+    }
   }
 
   card(sale) {
