@@ -61,3 +61,22 @@ def test_the_sdk_version_is_the_servers() -> None:
     module = re.search(r"VERSION = '([^']+)'", (SDK / "livecommerce.js").read_text())
     assert module is not None
     assert package["version"] == module.group(1) == livecommerce.__version__
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="no npm")
+def test_the_folder_packs_as_an_npm_package_of_the_sdk_files_only() -> None:
+    npm = shutil.which("npm")
+    assert npm is not None
+    done = subprocess.run(
+        [npm, "pack", "--dry-run", "--json", "--ignore-scripts"],
+        cwd=SDK,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (packed,) = json.loads(done.stdout)
+    files = {entry["path"] for entry in packed["files"]}
+    assert {"livecommerce.js", "livecommerce.d.ts", "element.js", "package.json"} <= files
+    assert not any(path.startswith("test/") for path in files)
+    assert packed["name"] == "@livecommerce/sdk"
