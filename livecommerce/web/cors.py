@@ -17,9 +17,11 @@ One policy, built once from the settings (:class:`CrossOrigin`):
   that sends no ``Origin`` (not a browser) is not refused.
 - ``/sdk/…``: public code, ``Access-Control-Allow-Origin: *`` (set by its handler).
 
-"This node's own" origin is the ``Host`` the request was sent to, or the host of
-``server.public_url``: a browser always sends the page's real origin, so another
-site cannot pass for this one.
+"This node's own" origin is the ``Host`` the request was sent to, the right-most
+``X-Forwarded-Host`` when a trusted proxy (``server.trusted_proxies``) sent the request
+(the value that proxy wrote; values further left come from the client), or the host of
+``server.public_url``. A browser always sends the page's real origin and cannot add
+headers to a WebSocket, so another site cannot pass for this one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from aiohttp import web
 from livecommerce.config import Settings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.web.access import Handler
+from livecommerce.web.client_address import TRUSTED_PROXIES
 from livecommerce.web.errors import error_response
 
 ANY: Final = "*"
@@ -105,16 +108,29 @@ class CrossOrigin:
         )
 
     def same_site(self, request: web.Request, origin: str) -> bool:
-        """Whether ``origin`` is this node itself (the Host asked for, or public_url's)."""
+        """Whether ``origin`` is this node itself (see the module docstring)."""
         try:
             host = urlsplit(origin.strip()).netloc.lower()
         except ValueError:
             return False
-        return bool(host) and (host == request.host.lower() or host in self.own_hosts)
+        if not host:
+            return False
+        return host == request.host.lower() or host in self.own_hosts or host == _proxied(request)
 
     def admits(self, request: web.Request, rule: OriginRule) -> bool:
         origin = request.headers.get("Origin")
         return origin is None or self.same_site(request, origin) or rule.allows(origin)
+
+
+def _proxied(request: web.Request) -> str | None:
+    """The host a trusted proxy says the client asked for, if one sent this request."""
+    forwarded = request.headers.getall("X-Forwarded-Host", [])
+    proxies = request.app.get(TRUSTED_PROXIES)
+    if not forwarded or proxies is None or request.remote is None:
+        return None
+    if not proxies.trusts(request.remote):
+        return None
+    return forwarded[-1].rsplit(",", 1)[-1].strip().lower() or None
 
 
 CROSS_ORIGIN = web.AppKey("cross_origin", CrossOrigin)

@@ -37,17 +37,22 @@ async def make_room(client: TestClient, token: TokenFactory) -> str:
     return str((await response.json())["id"])
 
 
-async def welcome(client: TestClient, room: str, origin: str | None) -> dict[str, Any]:
+async def welcome(
+    client: TestClient, room: str, origin: str | None, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     url = f"/ws/rooms/{room}?format=json"
-    async with client.ws_connect(url, origin=origin) as ws:
+    async with client.ws_connect(url, origin=origin, headers=headers) as ws:
         frame = await ws.receive_json(timeout=10)
         assert frame["type"] == "welcome"
         return dict(frame)
 
 
-async def refused(client: TestClient, room: str, origin: str) -> None:
+async def refused(
+    client: TestClient, room: str, origin: str, extra: dict[str, str] | None = None
+) -> None:
+    url = f"/ws/rooms/{room}?format=json"
     with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
-        async with client.ws_connect(f"/ws/rooms/{room}?format=json", origin=origin):
+        async with client.ws_connect(url, origin=origin, headers=extra):
             pass
     assert caught.value.status == 403, origin
     # The same upgrade read as plain HTTP: the catalogue's JSON error.
@@ -57,6 +62,7 @@ async def refused(client: TestClient, room: str, origin: str) -> None:
         "Upgrade": "websocket",
         "Sec-WebSocket-Version": "13",
         "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        **(extra or {}),
     }
     response = await client.get(f"/ws/rooms/{room}?format=json", headers=headers)
     assert response.status == 403
@@ -98,3 +104,27 @@ async def test_a_star_lets_every_site_in(node: Any, token: TokenFactory) -> None
     client: TestClient = await node(cors_origins=["*"])
     room = await make_room(client, token)
     await welcome(client, room, "https://anyone.example")
+
+
+async def test_a_trusted_proxy_says_which_host_the_page_asked_for(
+    node: Any, token: TokenFactory
+) -> None:
+    # A balancer that rewrites Host (nginx's default) passes the client's in
+    # X-Forwarded-Host; only the right-most value is the proxy's own.
+    client: TestClient = await node(trusted_proxies=["127.0.0.1/32"])
+    room = await make_room(client, token)
+    await welcome(client, room, "https://live.example", {"X-Forwarded-Host": "live.example"})
+    await welcome(
+        client, room, "https://live.example", {"X-Forwarded-Host": "evil.example, live.example"}
+    )
+    forged = {"X-Forwarded-Host": "evil.example, live.example"}
+    await refused(client, room, "https://evil.example", forged)
+    await refused(client, room, "https://evil.example", {"X-Forwarded-Host": "live.example"})
+
+
+async def test_a_forwarded_host_from_an_untrusted_peer_counts_for_nothing(
+    node: Any, token: TokenFactory
+) -> None:
+    client: TestClient = await node(trusted_proxies=["10.0.0.0/8"])
+    room = await make_room(client, token)
+    await refused(client, room, "https://evil.example", {"X-Forwarded-Host": "evil.example"})
