@@ -37,6 +37,7 @@ from livecommerce.store.lua import ScriptRunner
 from livecommerce.web import (
     channel,
     commerce,
+    cors,
     demo,
     health,
     metrics,
@@ -53,7 +54,6 @@ from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.headers import add_headers
 from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
-from livecommerce.web.sdp_http import cors_middleware
 from livecommerce.web.state import (
     BUS,
     CATALOG,
@@ -247,16 +247,18 @@ def create_app(settings: Settings) -> web.Application:
         )
     aiortc_patches.install()
     node_metrics = Metrics()
+    cross_origin = cors.CrossOrigin.from_settings(settings)
     app = web.Application(
         middlewares=[
             http_metrics(node_metrics.http),
-            cors_middleware(settings.media),
+            cors.middleware(cross_origin),
             json_errors,
             body_limit,
         ],
         client_max_size=settings.server.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[cors.CROSS_ORIGIN] = cross_origin
     add_headers(app, settings.server)
     secret = resolve_secret(settings.auth.secret, settings.store.data_dir)
     if secret.generated:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from livecommerce import __version__
 from livecommerce.auth import Role, issue_token, resolve_secret
+from livecommerce.completion import SHELLS
+from livecommerce.completion import script as completion_script
 from livecommerce.config import ConfigError, Settings, load_settings
 from livecommerce.default_file import default_toml
 from livecommerce.hooks.commands import add_hooks_parser, run_hooks_command
@@ -69,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", nargs="?", metavar="FILE", help="TOML file overlaid on the defaults")
     actions.add_parser("defaults", help="print the shipped default.toml (every setting)")
+    completion = commands.add_parser("completion", help="print a shell completion script")
+    completion.add_argument("shell", choices=SHELLS)
     return parser
 
 
@@ -126,6 +130,9 @@ def _make_data_dir(path: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "completion":
+        sys.stdout.write(completion_script(_parser(), args.shell))
+        return 0
     if args.command == "config":
         return _config(args)
     try:

@@ -61,6 +61,8 @@ class ServerSettings:
     # Content-Security-Policy of the pages: who may frame them, and what else they may reach.
     frame_ancestors: tuple[str, ...] = _setting(("'self'",), rules.frame_ancestors)
     connect_origins: tuple[str, ...] = _setting((), rules.web_origins)
+    # Sites whose pages may call /api, WHIP/WHEP and the channel, and frame the pages.
+    cors_origins: tuple[str, ...] = _setting((), rules.cors_origins)
 
 
 @dataclass(frozen=True)

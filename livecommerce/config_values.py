@@ -239,6 +239,17 @@ def web_origins(value: list[object]) -> str | None:
     return None
 
 
+def cors_origins(value: list[object]) -> str | None:
+    if "*" in value and len(value) > 1:
+        return '"*" (any origin) cannot be listed with other origins'
+    if value == ["*"]:
+        return None
+    for item in value:
+        if not (isinstance(item, str) and _is_origin(item) and item.startswith("http")):
+            return f'must be ["*"] or a list of origins like https://shop.example, not {item!r}'
+    return None
+
+
 def _is_origin(item: str) -> bool:
     parts = _split(item)
     return not (

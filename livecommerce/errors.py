@@ -36,6 +36,7 @@ class ErrorCode(Enum):
     token_expired = ErrorSpec(401, 4401, "The token has expired.")
     forbidden_role = ErrorSpec(403, 4403, "Your role may not do this.")
     not_your_room = ErrorSpec(403, 4403, "Only this room's anchor may do this.")
+    origin_not_allowed = ErrorSpec(403, 4403, "Pages from this site may not use this server.")
     not_found = ErrorSpec(404, 4404, "There is nothing at this address.")
     room_not_found = ErrorSpec(404, 4404, "No such room.")
     demo_disabled = ErrorSpec(404, 4404, "Demo tokens are off on this server; ask for a token.")

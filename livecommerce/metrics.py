@@ -138,7 +138,8 @@ class TrackCounts(Protocol):
 class NodeReading:
     """What a scrape reads from the node's own objects (and the store, for rooms live)."""
 
-    channel_sockets: int = 0
+    # Open channel sockets by wire format (json, msgpack).
+    channel_sockets: Mapping[str, int] = field(default_factory=dict)
     publications: int = 0
     pulls: int = 0
     media_viewers: int = 0
@@ -157,9 +158,9 @@ MEDIA_COUNTERS = (
         "Frames received from publishers and pulls.",
         "frames_in",
     ),
-    ("livecommerce_media_bytes_received", "Bytes of frames received.", "bytes_in"),
+    ("livecommerce_media_received_bytes", "Bytes of frames received.", "bytes_in"),
     ("livecommerce_media_frames_forwarded", "Frames sent to WHEP viewers.", "frames_out"),
-    ("livecommerce_media_bytes_forwarded", "Bytes of frames sent to WHEP viewers.", "bytes_out"),
+    ("livecommerce_media_forwarded_bytes", "Bytes of frames sent to WHEP viewers.", "bytes_out"),
     (
         "livecommerce_media_frames_dropped",
         "Frames a viewer lost: its queue overflowed, or it waited for a keyframe.",
@@ -188,11 +189,14 @@ class _NodeCollector(Collector):
         reading = self.reading
         if reading is None:
             return
-        yield _gauge(
+        sockets = GaugeMetricFamily(
             "livecommerce_channel_sockets",
-            "Open room channel sockets on this node.",
-            reading.channel_sockets,
+            "Open room channel sockets on this node, by wire format.",
+            labels=["format"],
         )
+        for wire, count in sorted(reading.channel_sockets.items()):
+            sockets.add_metric([wire], count)
+        yield sockets
         yield _gauge(
             "livecommerce_media_publications",
             "WHIP publications on this node.",

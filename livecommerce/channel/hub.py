@@ -26,7 +26,7 @@ from livecommerce.bus import Delivery, Event, Listener, RoomBus
 from livecommerce.channel.events import check_frame
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
-from livecommerce.channel.wire import FrameBatch, OutgoingFrame
+from livecommerce.channel.wire import FrameBatch, OutgoingFrame, WireFormat
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.tasks import Supervisor
 
@@ -78,9 +78,13 @@ class ChannelHub:
         for session in sessions:
             await session.wait_closed()
 
-    def session_count(self) -> int:
-        """Sessions in every room on this node."""
-        return sum(len(room.sessions) for room in self._rooms.values())
+    def session_counts(self) -> dict[str, int]:
+        """Sessions in every room on this node, by wire format (each format listed)."""
+        counts = dict.fromkeys((wire.value for wire in WireFormat), 0)
+        for room in self._rooms.values():
+            for session in room.sessions:
+                counts[session.wire.value] += 1
+        return counts
 
     def local_viewers(self, room_id: str) -> int:
         """Sessions of the room on this node, not counting those being closed."""

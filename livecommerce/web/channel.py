@@ -3,8 +3,9 @@
 After the upgrade every problem is reported as an ``error`` frame (browsers
 cannot read an HTTP status of a refused upgrade), followed by a close with
 the catalogue's close code when the connection cannot go on. Before it, only
-bad query parameters (400) and an address over ``channel.max_sockets_per_address``
-(429) are refused.
+a page of another site not in ``server.cors_origins`` (403 ``origin_not_allowed``,
+see :mod:`livecommerce.web.cors`), bad query parameters (400) and an address over
+``channel.max_sockets_per_address`` (429) are refused.
 
 A token reaches only its ``room`` claim's room (else close 4403
 ``not_your_room``) and only until it expires: at its ``exp`` the socket gets a
@@ -45,6 +46,7 @@ from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import admits_anyone_checked_inside, bearer_token
 from livecommerce.web.channel_sockets import CHANNEL_SOCKETS, SocketsPerAddress
 from livecommerce.web.client_address import client_address
+from livecommerce.web.cors import require_allowed_origin
 from livecommerce.web.rate import StrikeCounter, TokenBucket
 from livecommerce.web.state import (
     CATALOG,
@@ -157,6 +159,7 @@ async def room_channel(request: web.Request) -> web.StreamResponse:
     Once the upgrade is done nothing may escape as an HTTP answer: every
     failure becomes an error frame and a close code.
     """
+    require_allowed_origin(request)
     settings = request.app[SETTINGS].channel
     wire = _wire_format(request)
     resume = _resume_id(request)

@@ -32,16 +32,25 @@ def page_policy(settings: ServerSettings) -> str:
     WebSocket; CSP Level 3's ``'self'`` covers ws:/wss: of the same host) and to
     ``server.connect_origins`` (other nodes a WHEP answer may redirect to).
     WebRTC media needs no source: ``srcObject`` is not fetched. Who may frame
-    the pages is ``server.frame_ancestors``.
+    the pages is :func:`frame_ancestors`.
     """
     connect = " ".join(["'self'", *settings.connect_origins])
-    ancestors = " ".join(settings.frame_ancestors)
+    ancestors = " ".join(frame_ancestors(settings))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
         "img-src 'self' http: https:; media-src 'self'; "
         f"connect-src {connect}; base-uri 'none'; form-action 'self'; object-src 'none'; "
         f"frame-ancestors {ancestors}"
     )
+
+
+def frame_ancestors(settings: ServerSettings) -> list[str]:
+    """``server.frame_ancestors`` and the sites of ``server.cors_origins`` (a site that may
+    embed the SDK may also frame a room), unless framing is off (``'none'``)."""
+    sources = list(settings.frame_ancestors)
+    if sources == ["'none'"]:
+        return sources
+    return sources + [origin for origin in settings.cors_origins if origin not in sources]
 
 
 # Sent on every response; a response without a policy of its own also gets NOTHING_POLICY.

@@ -35,7 +35,7 @@ async def node_reading(app: web.Application) -> NodeReading:
     media = streams.hub if streams is not None else None
     counts = media.counts() if media is not None else None
     return NodeReading(
-        channel_sockets=hub.session_count() if hub is not None else 0,
+        channel_sockets=hub.session_counts() if hub is not None else {},
         publications=counts.publications if counts else 0,
         pulls=counts.pulls if counts else 0,
         media_viewers=counts.viewers if counts else 0,

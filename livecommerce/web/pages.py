@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.web import sdk
 from livecommerce.web.access import admits_anyone
 from livecommerce.web.headers import CSP, PAGE_POLICY
 from livecommerce.web.rooms import room_id_of
@@ -99,3 +100,4 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/rooms/{room}", room)
     app.router.add_get("/static/{path:.+}", asset)
+    sdk.add_routes(app, app[VIEWER_ROOT].parent / "sdk")

@@ -1,4 +1,5 @@
-"""What WHIP and WHEP share over HTTP (RFC 9725): SDP bodies, CORS, session answers."""
+"""What WHIP and WHEP share over HTTP (RFC 9725): SDP bodies and session answers
+(their CORS is :mod:`livecommerce.web.cors`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ from aiohttp import web
 from livecommerce.config import MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.live.service import SessionAnswer
-from livecommerce.web.access import Handler
 
 SDP: Final = "application/sdp"
 SDP_FRAGMENT: Final = "application/trickle-ice-sdpfrag"
-ALLOW_METHODS: Final = "POST, DELETE, PATCH, OPTIONS"
-ALLOW_HEADERS: Final = "Authorization, Content-Type, If-Match"
-EXPOSE_HEADERS: Final = "Location, ETag, Link, Accept-Post, Accept-Patch"
-MEDIA_PREFIXES: Final = ("/whip/", "/whep/")
 
 
 async def read_text_body(request: web.Request, content_type: str, what: str) -> str:
@@ -89,30 +85,3 @@ def preflight(media: MediaSettings) -> web.Response:
     for link in ice_server_links(media):
         response.headers.add("Link", link)
     return response
-
-
-def cors_middleware(media: MediaSettings) -> web.middleware:  # type: ignore[valid-type]
-    """CORS on WHIP/WHEP answers, errors included, so browser pages can read them."""
-    origins = set(media.cors_origins)
-
-    @web.middleware
-    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if not request.path.startswith(MEDIA_PREFIXES):
-            return response
-        origin = request.headers.get("Origin")
-        if "*" in origins:
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        elif origin in origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-        else:
-            return response
-        response.headers["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
-        if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
-            response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
-            response.headers["Access-Control-Max-Age"] = "86400"
-        return response
-
-    return cors

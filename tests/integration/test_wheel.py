@@ -53,6 +53,10 @@ def test_the_wheel_holds_every_package_and_data_file(wheel: Path) -> None:
         "clients/viewer/js/room.js",
         "clients/viewer/js/player.js",
         "clients/viewer/js/channel.js",
+        "clients/sdk/livecommerce.js",
+        "clients/sdk/livecommerce.d.ts",
+        "clients/sdk/element.js",
+        "clients/sdk/package.json",
         "livecommerce/py.typed",
         "media/py.typed",
         "livecommerce/default.toml",
@@ -108,7 +112,7 @@ def test_a_node_runs_from_the_unpacked_wheel(unpacked: Path, tmp_path: Path) -> 
         node.wait_ready()
         status, room = node.request("POST", "/api/rooms", {"title": "from a wheel"}, token)
         assert status == 201, room
-        for path in ("/", f"/rooms/{room['id']}", "/static/js/room.js"):
+        for path in ("/", f"/rooms/{room['id']}", "/static/js/room.js", "/sdk/livecommerce.js"):
             with urllib.request.urlopen(node.url + path, timeout=10) as page:
                 assert page.status == 200, path
         status, ended = node.request("POST", f"/api/rooms/{room['id']}/end", None, token)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 from pathlib import Path
@@ -13,6 +14,7 @@ from livecommerce.metrics import Metrics, NodeReading
 from media.stats import KindTotals
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana-dashboard.json"
 
 
 def scrape(metrics: Metrics, reading: NodeReading | None = None) -> dict[str, dict]:
@@ -127,7 +129,7 @@ def test_buy_latency_falls_in_its_buckets() -> None:
 def test_values_read_at_scrape_time_are_shown_for_that_scrape_only() -> None:
     metrics = Metrics()
     reading = NodeReading(
-        channel_sockets=7,
+        channel_sockets={"json": 2, "msgpack": 5},
         publications=2,
         pulls=1,
         media_viewers=5,
@@ -141,7 +143,8 @@ def test_values_read_at_scrape_time_are_shown_for_that_scrape_only() -> None:
     )
     families = scrape(metrics, reading)
     assert families["livecommerce_channel_sockets"]["samples"] == {
-        ("livecommerce_channel_sockets", ()): 7.0
+        ("livecommerce_channel_sockets", (("format", "json"),)): 2.0,
+        ("livecommerce_channel_sockets", (("format", "msgpack"),)): 5.0,
     }
     assert families["livecommerce_media_publications"]["samples"] == {
         ("livecommerce_media_publications", ()): 2.0
@@ -162,15 +165,13 @@ def test_values_read_at_scrape_time_are_shown_for_that_scrape_only() -> None:
         ("livecommerce_media_frames_dropped_total", (("kind", "video"),)): 20.0,
     }
     assert (
-        families["livecommerce_media_bytes_received"]["samples"][
-            ("livecommerce_media_bytes_received_total", (("kind", "audio"),))
+        families["livecommerce_media_received_bytes"]["samples"][
+            ("livecommerce_media_received_bytes_total", (("kind", "audio"),))
         ]
         == 25_000.0
     )
     later = scrape(metrics, NodeReading())
-    assert later["livecommerce_channel_sockets"]["samples"] == {
-        ("livecommerce_channel_sockets", ()): 0.0
-    }
+    assert later["livecommerce_channel_sockets"]["samples"] == {}
     assert "livecommerce_rooms_live" not in later  # the store did not answer in time
     assert later["livecommerce_media_frames_forwarded"]["samples"] == {}
 
@@ -244,3 +245,30 @@ def test_hook_gauges_are_shown_when_read() -> None:
     later = scrape(metrics)
     assert "livecommerce_hook_backlog" not in later
     assert "livecommerce_hook_dead_letters" not in later  # the store did not answer in time
+
+
+def test_the_grafana_dashboard_queries_only_metrics_a_node_exposes() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    metrics = Metrics()
+    every_family(metrics)
+    reading = NodeReading(
+        channel_sockets={"json": 0, "msgpack": 0},
+        media={"video": KindTotals(frames_in=1)},
+        rooms_live=0,
+        hook_backlog={"abc": 1},
+        hook_dead_letters=0,
+    )
+    exposed = {
+        sample[0] for family in scrape(metrics, reading).values() for sample in family["samples"]
+    }
+    queried: set[str] = set()
+    for panel in dashboard["panels"]:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            queried |= set(re.findall(r"\b(?:livecommerce|process)_\w+", target["expr"]))
+    assert queried
+    assert queried <= exposed, queried - exposed
+    titles = [panel["title"] for panel in dashboard["panels"]]
+    assert len(titles) == len(set(titles))
+    for wanted in ("livecommerce_channel_sockets", "livecommerce_buy_attempts_total"):
+        assert wanted in queried

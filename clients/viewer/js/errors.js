@@ -12,6 +12,7 @@ export const CLOSE_CODES = Object.freeze({
   token_expired: 4401,
   forbidden_role: 4403,
   not_your_room: 4403,
+  origin_not_allowed: 4403,
   not_found: 4404,
   room_not_found: 4404,
   demo_disabled: 4404,
