@@ -29,6 +29,9 @@ SALE_FIELDS = ("product_id", "starts_at", "ends_at", "stopped_at")
 
 @dataclass(frozen=True)
 class _Raw:
+    """What the store holds for a room; ``counts`` is its analytics hash, with the
+    "q:PRODUCT:SLOT:STEP" fields summed into "p:PRODUCT:STEP" and "t:SLOT:STEP" ones."""
+
     room: dict[str, str]
     counts: dict[str, int]
     users: dict[Step, tuple[int, bool]]  # (visitors, exact)
@@ -89,7 +92,7 @@ class ReportReader:
         sales = await self._sales(room_id, [as_text(s) for s in sale_ids])
         return _Raw(
             room={as_text(k): as_text(v) for k, v in room_raw.items()},
-            counts={as_text(k): int(v) for k, v in counts_raw.items()},
+            counts=_spread({as_text(k): int(v) for k, v in counts_raw.items()}),
             users=users,
             spans_ms=[int(as_text(v).split(":", 1)[0]) for v in spans_raw],
             counters={as_text(k): int(v) for k, v in counters_raw.items()},
@@ -126,15 +129,29 @@ class ReportReader:
         return result
 
 
+def _spread(counts: dict[str, int]) -> dict[str, int]:
+    """Per-product-and-slot fields ("q:PRODUCT:SLOT:STEP") summed per product
+    ("p:PRODUCT:STEP") and per slot ("t:SLOT:STEP")."""
+    result = {name: value for name, value in counts.items() if not name.startswith("q:")}
+    for name, value in counts.items():
+        if not name.startswith("q:"):
+            continue
+        product, slot, step = name.removeprefix("q:").rsplit(":", 2)
+        for field in (f"p:{product}:{step}", f"t:{slot}:{step}"):
+            result[field] = result.get(field, 0) + value
+    return result
+
+
 def compose(room_id: str, raw: _Raw) -> dict[str, Any]:
     """The report's JSON from what the store holds."""
     counts = raw.counts
     start_ms = int(raw.room.get("started_at") or raw.room.get("created_at") or raw.now_ms)
     base_ms = start_ms // SLOT_MS * SLOT_MS
     end_ms = int(raw.room.get("ended_at") or raw.now_ms)
+    totals = _totals(raw)
     funnel = {
         step.value: {
-            "total": counts.get(step.value, 0),
+            "total": totals[step],
             "users": raw.users[step][0],
             "users_exact": raw.users[step][1],
         }
@@ -176,6 +193,26 @@ def compose(room_id: str, raw: _Raw) -> dict[str, Any]:
     }
 
 
+def _totals(raw: _Raw) -> dict[Step, int]:
+    """Each step's total. Reservations, payments and GMV are the room's counters (kept
+    there already); a buy attempt is a reservation or a refusal by a sale's rules."""
+    counts = raw.counts
+    reserved = raw.counters.get("orders", 0)
+    refused = sum(value for name, value in counts.items() if _is_refusals(name))
+    return {
+        Step.impressions: counts.get(Step.impressions.value, 0),
+        Step.entries: counts.get(Step.entries.value, 0),
+        Step.product_views: counts.get(Step.product_views.value, 0),
+        Step.buy_attempts: reserved + refused,
+        Step.reserved: reserved,
+        Step.paid: raw.counters.get("paid_orders", 0),
+    }
+
+
+def _is_refusals(field: str) -> bool:
+    return field.startswith("s:") and field.endswith(":refused")
+
+
 def _conversion(funnel: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each step's visitors over the previous step's (unique users), as a fraction."""
     steps = list(Step)
@@ -205,6 +242,10 @@ def _series(
 
 def _products(raw: _Raw) -> list[dict[str, Any]]:
     counts = raw.counts
+    refused: dict[str, int] = {}
+    for sale in raw.sales:
+        sold = sale["product"]
+        refused[sold] = refused.get(sold, 0) + counts.get(f"s:{sale['sale']}:refused", 0)
     rows = []
     for product_id, product in sorted(raw.products.items()):
 
@@ -216,7 +257,7 @@ def _products(raw: _Raw) -> list[dict[str, Any]]:
                 "product": product_id,
                 "title": product.get("title", ""),
                 "views": count(Step.product_views.value),
-                "attempts": count(Step.buy_attempts.value),
+                "attempts": count(Step.reserved.value) + refused.get(product_id, 0),
                 "reserved": count(Step.reserved.value),
                 "paid": count(Step.paid.value),
                 "gmv_cents": count("gmv_cents"),

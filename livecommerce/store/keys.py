@@ -70,12 +70,13 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                                      |             | (every node, reconnects summed once)        |
 | ``P{r:ROOM}:watch:span``             | hash        | user → "ms:from:until": milliseconds        |
 |                                      |             | watched and the latest covered span (ms)    |
-| ``P{r:ROOM}:analytics``              | hash        | funnel totals (impressions, entries,        |
-|                                      |             | product_views, buy_attempts, reserved,      |
-|                                      |             | paid); "p:PRODUCT:STEP" and                 |
+| ``P{r:ROOM}:analytics``              | hash        | totals of impressions, entries,             |
+|                                      |             | product_views; "p:PRODUCT:STEP" and         |
 |                                      |             | "p:PRODUCT:gmv_cents" per product;          |
-|                                      |             | "t:SLOT:orders", "t:SLOT:paid",             |
-|                                      |             | "t:SLOT:viewers" per 10 s slot              |
+|                                      |             | "q:PRODUCT:SLOT:reserved" and "…:paid" per  |
+|                                      |             | product and 10 s slot; "s:SALE:refused"     |
+|                                      |             | buy attempts a sale refused;                |
+|                                      |             | "t:SLOT:viewers" viewers per 10 s slot      |
 | ``P{r:ROOM}:analytics:users:STEP``   | set         | visitors of a funnel step, exact while      |
 |                                      |             | ``analytics.exact_users_max`` or fewer      |
 | ``P{r:ROOM}:analytics:hll:STEP``     | HyperLogLog | visitors of a funnel step once past that    |

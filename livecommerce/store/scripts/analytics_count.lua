@@ -30,5 +30,5 @@ end
 if product ~= '' and redis.call('HEXISTS', products_key, product) == 0 then
   return 'no_product'
 end
-analytics_count(counts_key, set_key, hll_key, exact_max, step, visitor, product, nil, nil)
+analytics_count(counts_key, set_key, hll_key, exact_max, step, visitor, product)
 return 'counted'

@@ -101,7 +101,7 @@ redis.call('HINCRBY', sale_key, 'reserved', -qty)
 redis.call('HINCRBY', sale_key, 'sold', qty)
 redis.call('HINCRBY', counters_key, 'paid_orders', 1)
 redis.call('HINCRBY', counters_key, 'gmv_cents:' .. currency, amount)
-analytics_count(analytics_key, payers_set_key, payers_hll_key, analytics, 'paid', user,
-  order[10], now, amount)
+analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],
+  amount, now)
 event('paid', 'order.paid', 'paid_at', now)
 return {'done', 'paid', user, -1}

@@ -50,6 +50,8 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 local function refuse(reason, remember)
+  analytics_refused(analytics_key, attempts_set_key, attempts_hll_key, analytics, user, sale_id,
+    reason)
   local answer = cjson.encode({ok = false, reason = reason})
   if remember then
     redis.call('HSET', idempotency_key, idempotency_field, answer)
@@ -75,8 +77,6 @@ local price_cents = tonumber(sale[6])
 local currency = sale[7]
 local product_id = sale[8]
 local ttl_ms = tonumber(sale[9]) * 1000
-analytics_count(analytics_key, attempts_set_key, attempts_hll_key, analytics, 'buy_attempts',
-  user, product_id, nil, nil)
 
 if now < starts_at then
   return refuse('sale_not_started', false)
@@ -114,7 +114,8 @@ redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
 redis.call('SADD', room_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
 count_engagement(engagement_key, 'orders', 1, now, slot_ms, slots)
-analytics_tally(analytics_key, analytics, 'reserved', product_id, now, nil)
+analytics_reserved(analytics_key, attempts_set_key, attempts_hll_key, analytics, user,
+  product_id, now)
 
 local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
 redis.call('HSET', idempotency_key, idempotency_field, answer)
