@@ -188,3 +188,39 @@ async def test_the_report_is_frozen_at_the_end_and_outlives_the_live_data(
     answer = await cluster.api("POST", f"/api/rooms/{room}/impressions")
     assert answer[0] == 409
     assert answer[1]["error"]["code"] == "room_ended"
+
+
+@pytest.fixture
+async def cluster_off(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {"analytics": {"enabled": False, "watch_interval_s": 0.1}}
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, sections
+    ):
+        yield value
+
+
+async def test_with_analytics_off_buying_works_and_nothing_is_counted(
+    cluster_off: Cluster,
+) -> None:
+    cluster = cluster_off
+    room = await cluster.room()
+    item = await product(cluster, room)
+    opened = await sale(cluster, room, item["id"])
+    answer = await cluster.api("POST", f"/api/rooms/{room}/impressions")
+    assert answer == (200, {"room": room, "counted": False})
+    viewer = await cluster.join(room, "v")
+    await viewer.send({"type": "view_product", "product": item["id"]})
+    await viewer.send({"type": "buy", "sale": opened["id"], "qty": 1, "key": "k"})
+    assert (await viewer.wait_for("buy_result"))["ok"] is True
+    await viewer.close()
+
+    app = cluster.apps[0]
+    keys, store = Keys(app[SETTINGS].store.key_prefix), app[STORE]
+    assert await store.exists(keys.analytics(room), keys.room_watch(room)) == 0
+    assert await store.keys(f"{keys.prefix}{{r:{room}}}:analytics*") == []
