@@ -28,7 +28,7 @@ SALE_FIELDS = ("product_id", "starts_at", "ends_at", "stopped_at")
 
 
 @dataclass(frozen=True)
-class _Raw:
+class RoomData:
     """What the store holds for a room; ``counts`` is its analytics hash, with the
     "q:PRODUCT:SLOT:STEP" fields summed into "p:PRODUCT:STEP" and "t:SLOT:STEP" ones."""
 
@@ -60,7 +60,7 @@ class ReportReader:
             return None
         return compose(room_id, raw)
 
-    async def _read(self, room_id: str) -> _Raw | None:
+    async def _read(self, room_id: str) -> RoomData | None:
         keys = self._keys
         pipe = self._client.pipeline(transaction=False)
         pipe.hgetall(keys.room(room_id))
@@ -90,9 +90,9 @@ class ReportReader:
                 users[step] = (exact_count + other, other == 0)
         spans_raw, counters_raw, pins_raw, sale_ids, products_raw = rest[2 * len(Step) :]
         sales = await self._sales(room_id, [as_text(s) for s in sale_ids])
-        return _Raw(
+        return RoomData(
             room={as_text(k): as_text(v) for k, v in room_raw.items()},
-            counts=_spread({as_text(k): int(v) for k, v in counts_raw.items()}),
+            counts=spread_slots({as_text(k): int(v) for k, v in counts_raw.items()}),
             users=users,
             spans_ms=[int(as_text(v).split(":", 1)[0]) for v in spans_raw],
             counters={as_text(k): int(v) for k, v in counters_raw.items()},
@@ -129,7 +129,7 @@ class ReportReader:
         return result
 
 
-def _spread(counts: dict[str, int]) -> dict[str, int]:
+def spread_slots(counts: dict[str, int]) -> dict[str, int]:
     """Per-product-and-slot fields ("q:PRODUCT:SLOT:STEP") summed per product
     ("p:PRODUCT:STEP") and per slot ("t:SLOT:STEP")."""
     result = {name: value for name, value in counts.items() if not name.startswith("q:")}
@@ -142,7 +142,7 @@ def _spread(counts: dict[str, int]) -> dict[str, int]:
     return result
 
 
-def compose(room_id: str, raw: _Raw) -> dict[str, Any]:
+def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
     """The report's JSON from what the store holds."""
     counts = raw.counts
     start_ms = int(raw.room.get("started_at") or raw.room.get("created_at") or raw.now_ms)
@@ -193,7 +193,7 @@ def compose(room_id: str, raw: _Raw) -> dict[str, Any]:
     }
 
 
-def _totals(raw: _Raw) -> dict[Step, int]:
+def _totals(raw: RoomData) -> dict[Step, int]:
     """Each step's total. Reservations, payments and GMV are the room's counters (kept
     there already); a buy attempt is a reservation or a refusal by a sale's rules."""
     counts = raw.counts
@@ -240,7 +240,7 @@ def _series(
     return rows
 
 
-def _products(raw: _Raw) -> list[dict[str, Any]]:
+def _products(raw: RoomData) -> list[dict[str, Any]]:
     counts = raw.counts
     refused: dict[str, int] = {}
     for sale in raw.sales:
@@ -267,7 +267,7 @@ def _products(raw: _Raw) -> list[dict[str, Any]]:
     return rows
 
 
-def _markers(raw: _Raw, base_ms: int) -> list[dict[str, Any]]:
+def _markers(raw: RoomData, base_ms: int) -> list[dict[str, Any]]:
     """Pins and sale starts and ends, ``t`` in seconds from the first slot."""
     marks: list[dict[str, Any]] = []
     for member, at in raw.pins:

@@ -199,9 +199,7 @@ async def cluster_off(
     token: TokenFactory,
 ) -> AsyncIterator[Cluster]:
     sections = {"analytics": {"enabled": False, "watch_interval_s": 0.1}}
-    async for value in start_cluster(
-        aiohttp_server, valkey, tmp_path, key_prefix, token, sections
-    ):
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
         yield value
 
 
