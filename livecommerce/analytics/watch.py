@@ -99,10 +99,12 @@ class WatchTracker:
             room.closed.append((user, held.since, time.monotonic()))
 
     async def flush(self) -> None:
-        """Send every room's spans since the last report, in one pipeline."""
+        """Send every room's spans since the last report, in one pipeline. When the store
+        does not answer, the spans are kept for the next report (the error is raised)."""
         now = time.monotonic()
         rooms: list[str] = []
         calls: list[ScriptCall] = []
+        sent: dict[str, list[tuple[str, float, float]]] = {}
         for room_id, room in list(self._rooms.items()):
             args: list[ScriptArg] = []
             spans = sorted(room.closed + [(u, o.since, now) for u, o in room.open.items()])
@@ -116,10 +118,17 @@ class WatchTracker:
             if not args and room.anonymous <= 0:
                 continue
             rooms.append(room_id)
+            sent[room_id] = spans
             calls.append((self._script_keys(room_id), args))
         if not calls:
             return
-        replies = await self._scripts.call_many(AnalyticsWatchReply, calls)
+        try:
+            replies = await self._scripts.call_many(AnalyticsWatchReply, calls)
+        except STORE_UNAVAILABLE_ERRORS:
+            for room_id, spans in sent.items():
+                room = self._rooms.setdefault(room_id, _RoomWatch())
+                room.closed = spans + room.closed
+            raise
         for room_id, reply in zip(rooms, replies, strict=True):
             if reply.outcome is WatchOutcome.ended:
                 self._rooms.pop(room_id, None)
