@@ -203,7 +203,7 @@ class MetricsSettings:
 @dataclass(frozen=True)
 class AnalyticsSettings:
     enabled: bool = _setting(True)
-    exact_users_max: int = _setting(1000, rules.non_negative)
+    exact_users_max: int = _setting(1000, rules.integer_range(0, 100_000))
     watch_interval_s: float = _setting(1.0, rules.positive)
     live_retention_days: float = _setting(7.0, rules.positive)
     report_retention_days: float = _setting(400.0, rules.positive)
