@@ -4,6 +4,9 @@ browser opens the product card and buys; the home page reports the room cards it
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -36,6 +39,9 @@ async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_
     onlooker = await site.join(room, "carol", node=1)
 
     dashboard = await open_page(browser, dashboard_url(site, room, anchor))
+    errors: list[str] = []
+    dashboard.on("pageerror", lambda error: errors.append(str(error)))
+    dashboard.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await expect(dashboard.locator("#dash-title")).to_have_text("Oolong tasting · analytics")
     await expect(dashboard.locator(".step")).to_have_count(6)
     await expect_users(dashboard, "entries", 1)
@@ -64,6 +70,15 @@ async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_
         "() => document.documentElement.scrollWidth - window.innerWidth"
     )
     assert overflow <= 0
+    async with dashboard.expect_download() as download_info:
+        await dashboard.locator("#dash-csv").click()
+    download = await download_info.value
+    assert download.suggested_filename == f"{room}-analytics.csv"
+    path = await download.path()
+    assert path is not None
+    text = await asyncio.to_thread(Path(path).read_text, encoding="utf-8")
+    assert text.splitlines()[0] == "section,name,t,metric,value"
+    assert errors == []
     await onlooker.close()
 
 
