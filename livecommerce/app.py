@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from livecommerce.analytics.service import Analytics
 from livecommerce.auth import resolve_secret
 from livecommerce.bus import StoreRoomBus
 from livecommerce.channel.chat import ChatService
@@ -35,6 +36,7 @@ from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.web import (
+    analytics,
     channel,
     commerce,
     cors,
@@ -55,6 +57,7 @@ from livecommerce.web.headers import add_headers
 from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.state import (
+    ANALYTICS,
     BUS,
     CATALOG,
     CHAT,
@@ -133,6 +136,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         max_in_flight=settings.store.max_connections,
         wait_s=settings.store.command_timeout_s,
         order_retention_s=settings.commerce.order_retention_days * 86_400,
+        analytics=settings.analytics.exact_users_max if settings.analytics.enabled else None,
     )
     app[STATS] = Stats(store=store)
     yield
@@ -140,6 +144,16 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         await batcher.aclose()
     await bus.stop()
     await client.aclose()
+
+
+async def _analytics(app: web.Application) -> AsyncIterator[None]:
+    """Seller analytics and its watch-time reports; stopped after the channel's sockets
+    closed, so their last spans are reported."""
+    service = Analytics(store=app[STORE_CONTEXT], settings=app[SETTINGS].analytics)
+    app[ANALYTICS] = service
+    service.start()
+    yield
+    await service.stop()
 
 
 async def _channel(app: web.Application) -> AsyncIterator[None]:
@@ -273,6 +287,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_nodes)
     app.cleanup_ctx.append(_media)
+    app.cleanup_ctx.append(_analytics)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(_hooks)
@@ -289,4 +304,5 @@ def create_app(settings: Settings) -> web.Application:
     orders.add_routes(app)
     demo.add_routes(app)
     pages.add_routes(app)
+    analytics.add_routes(app)
     return app

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # Re-exported: callers import the sections with the settings.
+from livecommerce.config_sections import AnalyticsSettings as AnalyticsSettings
 from livecommerce.config_sections import AuthSettings as AuthSettings
 from livecommerce.config_sections import ChannelSettings as ChannelSettings
 from livecommerce.config_sections import CommerceSettings as CommerceSettings
@@ -77,6 +78,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
     @property
     def public_url(self) -> str:

@@ -200,3 +200,16 @@ class LogSettings:
 class MetricsSettings:
     enabled: bool = _setting(True)
     public: bool = _setting(True)
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    enabled: bool = _setting(True)
+    exact_users_max: int = _setting(1000, rules.integer_range(0, 100_000))
+    watch_interval_s: float = _setting(1.0, rules.positive)
+    live_retention_days: float = _setting(7.0, rules.positive)
+    report_retention_days: float = _setting(400.0, rules.positive)
+    impressions_burst: int = _setting(120, rules.non_negative)
+    impressions_per_s: float = _setting(2.0, rules.positive)
+    views_burst: int = _setting(20, rules.positive)
+    views_per_s: float = _setting(2.0, rules.positive)

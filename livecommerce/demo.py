@@ -78,6 +78,11 @@ class DemoRoom:
     def room_url(self) -> str:
         return f"{self._base_url}/rooms/{self.room_id}"
 
+    @property
+    def dashboard_url(self) -> str:
+        """The room's studio dashboard; its page asks for the anchor's token."""
+        return f"{self._base_url}/studio/rooms/{self.room_id}"
+
     async def start(self) -> str:
         """Seed the room (or find the one from last time) and start its loops; the room URL."""
         self._session = aiohttp.ClientSession(

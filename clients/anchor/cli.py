@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 from aiortc import MediaStreamTrack
@@ -172,6 +173,12 @@ def say(message: str) -> None:
     print(f"livecommerce-anchor: {message}", file=sys.stderr, flush=True)
 
 
+def dashboard_url(server: str, room: str) -> str:
+    """The room's studio dashboard (the page asks for the anchor token; it is not in the
+    URL, so the line can be shared or logged)."""
+    return f"{server.rstrip('/')}/studio/rooms/{quote(room, safe='')}"
+
+
 async def print_status(http: aiohttp.ClientSession, options: Options) -> None:
     """Every few seconds: viewers and what the server received (GET /api/rooms/ROOM/media)."""
     if options.status_every_s <= 0:
@@ -263,6 +270,7 @@ async def publish_until_stopped(
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
         say(f"live in room {options.room} ({session.url})")
+        say(f"analytics dashboard: {dashboard_url(options.server, options.room)}")
         backoff = 1.0
         status = Supervisor()
         status.spawn("anchor-status", print_status(http, options))

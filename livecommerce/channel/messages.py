@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from livecommerce.channel.events import CLIENT
+from livecommerce.channel.frames.analytics import ViewProduct as ViewProduct
+from livecommerce.channel.frames.analytics import parse_view_product
 from livecommerce.channel.text import clean_chat_text, is_printable_identifier
 from livecommerce.channel.wire import ProtocolError
 
@@ -38,7 +40,7 @@ class Buy:
     key: str
 
 
-ClientMessage = Chat | Like | Ping | Buy
+ClientMessage = Chat | Like | Ping | Buy | ViewProduct
 KNOWN_TYPES = tuple(CLIENT)
 MAX_KEY_CHARS = 128
 MAX_BUY_QTY = 1000
@@ -91,6 +93,8 @@ def parse_client_message(
         if not 1 <= qty <= MAX_BUY_QTY:
             raise ProtocolError("invalid_field", f"'qty' of 'buy' must be from 1 to {MAX_BUY_QTY}.")
         return Buy(sale, qty, key)
+    if kind == "view_product":
+        return parse_view_product(frame)
     raise ProtocolError(
         "unknown_type", f"Unknown frame type {str(kind)[:40]!r}; known: {', '.join(KNOWN_TYPES)}."
     )

@@ -86,8 +86,11 @@ def reserve_call(
     user: str,
     qty: int,
     key: str,
+    *,
+    analytics: int | None = None,
 ) -> tuple[list[str], list[ScriptArg]]:
-    """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
+    """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id); with
+    ``analytics`` (``analytics.exact_users_max``) the buy is counted in the funnel."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (
         [
@@ -101,6 +104,9 @@ def reserve_call(
             keys.room_counters(room_id),
             keys.room_bans(room_id),
             keys.room_engagement(room_id),
+            keys.analytics(room_id),
+            keys.analytics_users(room_id, "buy_attempts"),
+            keys.analytics_hll(room_id, "buy_attempts"),
         ],
         [
             room_id,
@@ -112,8 +118,14 @@ def reserve_call(
             IDEMPOTENCY_TTL_MS,
             discovery.bucket_ms,
             discovery.buckets,
+            analytics_arg(analytics),
         ],
     )
+
+
+def analytics_arg(exact_users_max: int | None) -> str:
+    """The scripts' analytics argument: the exact-set limit, or '' when analytics is off."""
+    return "" if exact_users_max is None else str(exact_users_max)
 
 
 class OrderService:
@@ -131,6 +143,7 @@ class OrderService:
         max_in_flight: int = 0,
         wait_s: float = 5.0,
         order_retention_s: float = DEFAULT_ORDER_RETENTION_S,
+        analytics: int | None = None,
     ) -> None:
         self._buy_outcomes = store.metrics.buy_attempts
         self._buy_seconds = store.metrics.buy_seconds
@@ -147,6 +160,8 @@ class OrderService:
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
         self._wait_s = wait_s
         self._order_retention_ms = int(order_retention_s * 1000)
+        # analytics.exact_users_max when the funnel is counted, else None.
+        self._analytics = analytics
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
@@ -202,7 +217,16 @@ class OrderService:
             return BuyAnswer(result, fresh=False)
         reply = await self._reserve.call(
             ReserveReply,
-            *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
+            *reserve_call(
+                self._keys,
+                self._discovery,
+                room_id,
+                sale_id,
+                user,
+                qty,
+                key,
+                analytics=self._analytics,
+            ),
         )
         if reply.answer.reason is BuyRefusal.sold_out:
             self._sold_out[(room_id, sale_id)] = time.monotonic()
@@ -265,8 +289,11 @@ class OrderService:
                 keys.reservations(room_id),
                 keys.outbox(room_id),
                 keys.room_counters(room_id),
+                keys.analytics(room_id),
+                keys.analytics_users(room_id, "paid"),
+                keys.analytics_hll(room_id, "paid"),
             ],
-            [action, requester, self._order_retention_ms],
+            [action, requester, self._order_retention_ms, analytics_arg(self._analytics)],
         )
 
     async def _announce(

@@ -66,6 +66,24 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Pnodes``                           | hash        | node id → JSON {url, started_at, seen_at,   |
 |                                      |             | expires_at} (ms); lapsed entries are        |
 |                                      |             | ignored                                     |
+| ``P{r:ROOM}:watch``                  | hash        | user → whole seconds watched in the room    |
+|                                      |             | (every node, reconnects summed once)        |
+| ``P{r:ROOM}:watch:span``             | hash        | user → "ms:from:until": milliseconds        |
+|                                      |             | watched and the latest covered span (ms)    |
+| ``P{r:ROOM}:analytics``              | hash        | totals of impressions, entries,             |
+|                                      |             | product_views; "p:PRODUCT:STEP" and         |
+|                                      |             | "p:PRODUCT:gmv_cents" per product;          |
+|                                      |             | "q:PRODUCT:SLOT:reserved" and "…:paid" per  |
+|                                      |             | product and 10 s slot; "s:SALE:refused"     |
+|                                      |             | buy attempts a sale refused;                |
+|                                      |             | "t:SLOT:viewers" viewers per 10 s slot      |
+| ``P{r:ROOM}:analytics:users:STEP``   | set         | visitors of a funnel step, exact while      |
+|                                      |             | ``analytics.exact_users_max`` or fewer      |
+| ``P{r:ROOM}:analytics:hll:STEP``     | HyperLogLog | visitors of a funnel step once past that    |
+|                                      |             | (the set moves here)                        |
+| ``P{r:ROOM}:analytics:marks``        | zset        | "pin:PRODUCT:ms" pins by time (ms)          |
+| ``P{r:ROOM}:analytics:report``       | string      | the report frozen when the room ended       |
+|                                      |             | (JSON)                                      |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
 capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
@@ -117,6 +135,20 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
+| ``P{r:ROOM}:watch``                  | room: as long as the room; TTL                            |
+|                                      | ``analytics.live_retention_days`` once it ends            |
+| ``P{r:ROOM}:watch:span``             | room: as long as the room; TTL                            |
+|                                      | ``analytics.live_retention_days`` once it ends            |
+| ``P{r:ROOM}:analytics``              | room: as long as the room; TTL                            |
+|                                      | ``analytics.live_retention_days`` once it ends            |
+| ``P{r:ROOM}:analytics:users:STEP``   | room: at most ``analytics.exact_users_max`` members, then |
+|                                      | moved to the HyperLogLog; TTL                             |
+|                                      | ``analytics.live_retention_days`` once the room ends      |
+| ``P{r:ROOM}:analytics:hll:STEP``     | room: 12 KB at most; TTL                                  |
+|                                      | ``analytics.live_retention_days`` once the room ends      |
+| ``P{r:ROOM}:analytics:marks``        | trim: the newest 500 pins kept; TTL                       |
+|                                      | ``analytics.live_retention_days`` once the room ends      |
+| ``P{r:ROOM}:analytics:report``       | TTL ``analytics.report_retention_days``                   |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -276,3 +308,30 @@ class Keys:
     def nodes(self) -> str:
         """Hash of the running nodes: node id → JSON entry with its own expiry."""
         return f"{self.prefix}nodes"
+
+    def room_watch(self, room_id: str) -> str:
+        return f"{self.prefix}{self.room_tag(room_id)}:watch"
+
+    def watch_spans(self, room_id: str) -> str:
+        """Hash of each user's watched milliseconds and latest covered span."""
+        return f"{self.prefix}{self.room_tag(room_id)}:watch:span"
+
+    def analytics(self, room_id: str) -> str:
+        """Hash of the room's funnel totals, per-product counts and 10 s series."""
+        return f"{self.prefix}{self.room_tag(room_id)}:analytics"
+
+    def analytics_users(self, room_id: str, step: str) -> str:
+        """Set of a funnel step's visitors while the count is small (exact)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:analytics:users:{step}"
+
+    def analytics_hll(self, room_id: str, step: str) -> str:
+        """HyperLogLog of a funnel step's visitors once the exact set grew too big."""
+        return f"{self.prefix}{self.room_tag(room_id)}:analytics:hll:{step}"
+
+    def analytics_marks(self, room_id: str) -> str:
+        """Sorted set of the room's pins by time, for the dashboard's time axis."""
+        return f"{self.prefix}{self.room_tag(room_id)}:analytics:marks"
+
+    def analytics_report(self, room_id: str) -> str:
+        """The room's final report (JSON), frozen when it ended."""
+        return f"{self.prefix}{self.room_tag(room_id)}:analytics:report"

@@ -30,6 +30,7 @@ from livecommerce.channel.messages import (
     ClientMessage,
     Like,
     Ping,
+    ViewProduct,
     parse_client_message,
 )
 from livecommerce.channel.session import ChannelSession, now_ms
@@ -44,11 +45,13 @@ from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.web.access import admits_anyone_checked_inside, bearer_token
+from livecommerce.web.analytics import view_product
 from livecommerce.web.channel_sockets import CHANNEL_SOCKETS, SocketsPerAddress
 from livecommerce.web.client_address import client_address
 from livecommerce.web.cors import require_allowed_origin
 from livecommerce.web.rate import StrikeCounter, TokenBucket
 from livecommerce.web.state import (
+    ANALYTICS,
     CATALOG,
     CHAT,
     HUB,
@@ -241,6 +244,8 @@ async def _admit_and_serve(
     if principal is not None and principal.expires_at > 0:
         session.end_at("token-expiry", principal.expires_at * 1000, ErrorCode.token_expired)
     try:
+        if not session.privileged:
+            await request.app[ANALYTICS].entered(room.id, session.user, client_address(request))
         welcome = await read_welcome(
             _welcome_sources(request),
             session=session,
@@ -254,6 +259,8 @@ async def _admit_and_serve(
         request.app[METRICS].store_unavailable.inc("channel")
         session.close(ErrorCode.store_unavailable.spec.close_code, "store unavailable")
     finally:
+        if not session.privileged:
+            request.app[ANALYTICS].left(room.id, session.user)
         await hub.leave(session)
         await session.wait_closed()
         if not ws.closed:
@@ -355,6 +362,9 @@ async def _dispatch(
 ) -> None:
     if isinstance(message, Ping):
         session.send({"type": "pong", "ts": int(time.time() * 1000)})
+        return
+    if isinstance(message, ViewProduct):
+        await view_product(request, session, principal, message)
         return
     if principal is None:
         raise ApiError(ErrorCode.sign_in_required)

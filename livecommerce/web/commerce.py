@@ -21,7 +21,7 @@ from livecommerce.web.body import (
     web_url_field,
 )
 from livecommerce.web.rooms import room_id_of
-from livecommerce.web.state import CATALOG, ROOMS, SALES, SETTINGS
+from livecommerce.web.state import ANALYTICS, CATALOG, ROOMS, SALES, SETTINGS
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_PRICE_CENTS = 100_000_000_00
@@ -72,6 +72,7 @@ async def pin_product(request: web.Request) -> web.Response:
     reject_unknown(body, {"product_id"})
     product_id = text_field(body, "product_id", max_chars=64, required=True)
     product = await request.app[CATALOG].pin(room.id, product_id)
+    await request.app[ANALYTICS].mark_pin(room.id, product.id)
     return web.json_response({"room": room.id, "pinned_product": product.to_json()})
 
 

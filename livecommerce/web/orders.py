@@ -17,6 +17,7 @@ from livecommerce.web.access import (
     require_room_authority,
     require_room_scope,
 )
+from livecommerce.web.analytics import daily_active_buyers_range
 from livecommerce.web.body import read_json_object
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import ORDERS, PRESENCE, ROOMS, STATS
@@ -78,6 +79,8 @@ async def room_stats(request: web.Request) -> web.Response:
 
 @admits(Role.admin)
 async def daily_active_buyers(request: web.Request) -> web.Response:
+    if "from" in request.query or "to" in request.query:
+        return await daily_active_buyers_range(request)
     day = request.query.get("date") or time.strftime("%Y-%m-%d", time.gmtime())
     if not DAY.fullmatch(day):
         raise ApiError(ErrorCode.invalid_parameter, "date must be YYYY-MM-DD.")

@@ -65,6 +65,14 @@ async def room(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def studio_room(request: web.Request) -> web.StreamResponse:
+    """The anchor's analytics dashboard of one room (the page asks for a token itself)."""
+    room_id_of(request)
+    page = request.app[VIEWER_ROOT] / "studio-room.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -99,5 +107,6 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app[VIEWER_ROOT] = (root or viewer_directory()).resolve()
     app.router.add_get("/", home)
     app.router.add_get("/rooms/{room}", room)
+    app.router.add_get("/studio/rooms/{room}", studio_room)
     app.router.add_get("/static/{path:.+}", asset)
     sdk.add_routes(app, app[VIEWER_ROOT].parent / "sdk")

@@ -13,7 +13,15 @@ from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field, web_url_field
 from livecommerce.web.query import int_param
-from livecommerce.web.state import CATALOG, DISCOVERY, PRESENCE, ROOMS, SALES, SETTINGS
+from livecommerce.web.state import (
+    ANALYTICS,
+    CATALOG,
+    DISCOVERY,
+    PRESENCE,
+    ROOMS,
+    SALES,
+    SETTINGS,
+)
 
 MAX_LIST_LIMIT = 200
 # Long enough for signed CDN image URLs, short enough to keep room hashes small.
@@ -123,6 +131,7 @@ async def end_room(request: web.Request) -> web.Response:
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
     await read_json_object(request, allow_empty=True)
     ended = await service.end(room.id)
+    await request.app[ANALYTICS].freeze(room.id)
     return web.json_response(await _room_view(request, ended))
 
 

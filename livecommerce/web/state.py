@@ -7,6 +7,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
+from livecommerce.analytics.service import Analytics
 from livecommerce.auth import Principal
 from livecommerce.bus import StoreRoomBus
 from livecommerce.channel.chat import ChatService
@@ -52,5 +53,6 @@ LIVE = web.AppKey("live", LiveService)
 DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
 VIEWER_ROOT = web.AppKey("viewer_root", Path)
 METRICS = web.AppKey("metrics", Metrics)
+ANALYTICS = web.AppKey("analytics", Analytics)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -72,6 +72,9 @@ async def test_the_demo_room_is_live_with_video_chat_products_and_a_sale(
     nodes.append(node)
     node.wait_ready()
     room_url, room = demo_line(node).groups()
+    dashboard = node.lines.get(timeout=5)
+    assert dashboard.startswith("demo: its analytics dashboard is http://"), dashboard
+    assert f"/studio/rooms/{room} " in dashboard
     secret = (data_dir / "auth_secret").read_text().strip()
     anchor = issue_token(secret, Role.anchor, "demo-anchor")
     async with aiohttp.ClientSession() as session:
@@ -121,6 +124,10 @@ async def test_the_demo_room_is_live_with_video_chat_products_and_a_sale(
         await buyer.send({"type": "buy", "sale": sales[0]["id"], "qty": 1, "key": "first"})
         result = await buyer.wait_for("buy_result", timeout_s=10)
         assert result["ok"], result
+        # The anchor's dashboard sees the buy.
+        report = await get(session, f"{node.url}/api/rooms/{room}/analytics", anchor)
+        assert report["funnel"]["reserved"]["total"] >= 1
+        assert report["funnel"]["entries"]["users"] >= 2
 
         # When the sale ends, another one starts.
         async with session.post(

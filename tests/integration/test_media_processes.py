@@ -91,3 +91,5 @@ def test_an_anchor_process_goes_live_and_the_node_stops_cleanly_with_sessions_up
                 anchor.kill()
             _, err = anchor.communicate()
     assert "live in room" in err
+    assert "analytics dashboard: http://" in err
+    assert f"analytics dashboard: {node.url}/studio/rooms/{room['id']}" in err

@@ -110,7 +110,14 @@ async def node(
         "poll_interval_s": 0.05,
     }
     settings = make_settings(
-        valkey.url, tmp_path, key_prefix, hooks=hooks, channel=FAST_CHANNEL, commerce=FAST_COMMERCE
+        valkey.url,
+        tmp_path,
+        key_prefix,
+        hooks=hooks,
+        channel=FAST_CHANNEL,
+        commerce=FAST_COMMERCE,
+        # Watch-time reports are pipelines too: none within this test, so counts are exact.
+        analytics={"watch_interval_s": 3600},
     )
     app = create_app(settings)
     server = await aiohttp_server(app)

@@ -41,6 +41,7 @@ PLACEHOLDER_PATTERNS = {
     "ORDER": r"[^:{}]+",
     "USER": r"[^{}]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
+    "STEP": r"[a-z_]+",
 }
 # What TYPE answers for each documented type (a HyperLogLog is a string to the store).
 STORE_TYPES = {"HyperLogLog": "string"}
@@ -152,7 +153,11 @@ async def cluster(
         "retention_days": 1e-9,
         "trim_interval_s": 0.1,
     }
-    sections = {"hooks": hooks, "moderation": {"audit_log_size": 5}}
+    sections = {
+        "hooks": hooks,
+        "moderation": {"audit_log_size": 5},
+        "analytics": {"watch_interval_s": 0.1},
+    }
     async for value in start_cluster(
         aiohttp_server, valkey, tmp_path, key_prefix, token, sections, history_size=5
     ):
@@ -292,6 +297,12 @@ async def test_every_key_after_a_full_scenario_is_documented_and_bounded(
         "P{r:ROOM}:engagement",
         "P{r:ROOM}:likes:USER",
         "P{r:ROOM}:chat:bucket",
+        "P{r:ROOM}:analytics",
+        "P{r:ROOM}:analytics:users:STEP",
+        "P{r:ROOM}:analytics:marks",
+        "P{r:ROOM}:analytics:report",
+        "P{r:ROOM}:watch",
+        "P{r:ROOM}:watch:span",
     ):
         assert wanted in seen, wanted
     assert len(seen) >= 24, sorted(seen)

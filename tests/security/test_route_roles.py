@@ -48,6 +48,10 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "POST /api/rooms/{room}/sales/{sale}/stop": (frozenset({A, M}), "its anchor, moderator"),
     "GET /api/rooms/{room}/stats": (STAFF_OR_ANCHOR, "its anchor, moderator, admin"),
     "GET /api/stats/dab": (frozenset({ADM}), "admin"),
+    "POST /api/rooms/{room}/impressions": (ANYONE, "anyone (rate limited per address)"),
+    "GET /api/rooms/{room}/analytics": (STAFF_OR_ANCHOR, "its anchor, moderator, admin"),
+    "GET /api/rooms/{room}/analytics.csv": (STAFF_OR_ANCHOR, "its anchor, moderator, admin"),
+    "GET /studio/rooms/{room}": (ANYONE, None),
     "POST /api/orders/{order}/paid": (frozenset({B}), "backend"),
     # "The buyer" is any role but admin (the handler checks the order is the caller's);
     # an admin may buy over the channel but may not cancel its own order here.

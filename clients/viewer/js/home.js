@@ -1,12 +1,29 @@
 // The home page: live rooms in the order the server ranks them (discovery).
 
 import { api } from './api.js';
-import { mountSignIn, takeTokenFromFragment } from './auth.js';
+import { mountSignIn, takeTokenFromFragment, token } from './auth.js';
 import { el, gradient, initials } from './format.js';
 
 const REFRESH_MS = 10_000;
 const list = document.getElementById('rooms');
 const note = document.getElementById('home-note');
+// Rooms whose card this page has reported as shown (once per page load).
+const impressed = new Set();
+
+// Tell the server a room's card was shown (its seller's funnel starts here).
+function reportImpressions(rooms) {
+  const signed = token();
+  for (const room of rooms) {
+    if (impressed.has(room.id)) continue;
+    impressed.add(room.id);
+    const headers = signed ? { Authorization: `Bearer ${signed}` } : {};
+    fetch(`/api/rooms/${encodeURIComponent(room.id)}/impressions`, {
+      method: 'POST',
+      headers,
+      keepalive: true,
+    }).catch(() => {});
+  }
+}
 
 function cover(room) {
   if (room.cover_url) {
@@ -47,6 +64,7 @@ async function refresh() {
   try {
     const { rooms } = await api('GET', '/api/rooms?status=live');
     list.replaceChildren(...rooms.map(card));
+    reportImpressions(rooms);
     note.textContent = rooms.length ? '' : 'Nobody is live right now. This page refreshes by itself.';
   } catch (error) {
     note.textContent = `Could not load the rooms: ${error.message}`;

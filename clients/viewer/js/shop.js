@@ -22,6 +22,8 @@ const ORDER_STATUS = {
 const BUTTON = { open: 'Buy now', sold_out: 'Sold out', ended: 'Sale ended', scheduled: 'Soon' };
 // A buy with no answer by then is sent again with the same key (same answer guaranteed).
 const BUY_RESEND_MS = 5000;
+// A product card tapped again within this time is not reported as another view.
+const VIEW_AGAIN_MS = 10_000;
 
 export class ShopView {
   // actions: {send(frame) -> bool, signedIn() -> bool, needSignIn(retry)}
@@ -35,7 +37,18 @@ export class ShopView {
     this.sales = new Map();
     this.pending = new Map(); // key -> {sale, qty, sentAt}
     this.order = null;
+    this.viewedAt = new Map(); // product id -> when its view was last reported
+    this.pinnedEl.addEventListener('click', () => this.viewed(this.pinnedId));
     setInterval(() => this.tick(), 1000);
+  }
+
+  // A product card was opened or tapped: a product view in the seller's funnel.
+  viewed(productId) {
+    if (!productId) return;
+    const last = this.viewedAt.get(productId);
+    if (last !== undefined && Date.now() - last < VIEW_AGAIN_MS) return;
+    this.viewedAt.set(productId, Date.now());
+    this.actions.send({ type: 'view_product', product: productId });
   }
 
   setProducts(products) {
@@ -46,6 +59,7 @@ export class ShopView {
   setPinned(product) {
     if (product) this.products.set(product.id, product);
     this.pinnedEl.hidden = !product;
+    this.pinnedId = product ? product.id : null;
     if (!product) return;
     const body = el('div', 'pinned-text');
     body.append(
@@ -127,6 +141,8 @@ export class ShopView {
     // Sold out stays pressable: expired or cancelled reservations can return stock.
     buy.disabled = busy || state === 'ended' || state === 'scheduled';
     buy.addEventListener('click', () => this.buy(sale.id));
+    // Capture: the view is reported before a tap on the card's buy button buys.
+    card.addEventListener('click', () => this.viewed(sale.product_id), true);
     card.append(head, title, price, bar, stock, buy);
     this.updateCountdown(card, sale, state);
     return card;

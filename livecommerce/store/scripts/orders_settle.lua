@@ -3,10 +3,11 @@
 -- refused with "reservation_expired". Stock and the user's count return on cancel
 -- and expiry, exactly once (only a reserved order returns anything).
 -- KEYS: order hash, sale hash, sale buyers hash, reservations zset, outbox stream,
---       counters hash.
+--       counters hash, analytics hash, payers' visitor set and HyperLogLog.
 -- ARGV: action ("pay", "cancel", "expire"), requester ("" for the backend or the
 --       sweeper, else the user who must own the order), retention_ms (how long the
---       order hash is kept once final: paid, cancelled or expired).
+--       order hash is kept once final: paid, cancelled or expired), analytics
+--       (lib/analytics.lua's exact_max; '' = off).
 -- Returns {outcome, status, user, left}: outcome is "done", "repeat" or an error code.
 local order_key = KEYS[1]
 local sale_key = KEYS[2]
@@ -14,9 +15,15 @@ local buyers_key = KEYS[3]
 local reservations_key = KEYS[4]
 local outbox_key = KEYS[5]
 local counters_key = KEYS[6]
+local analytics_key = KEYS[7]
+local payers_set_key = KEYS[8]
+local payers_hll_key = KEYS[9]
 local action = ARGV[1]
 local requester = ARGV[2]
 local retention_ms = tonumber(ARGV[3])
+local analytics = ARGV[4]
+
+--! include analytics
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'user', 'qty', 'expires_at',
   'amount_cents', 'currency', 'room', 'sale', 'product_id', 'unit_price_cents', 'created_at')
@@ -94,5 +101,7 @@ redis.call('HINCRBY', sale_key, 'reserved', -qty)
 redis.call('HINCRBY', sale_key, 'sold', qty)
 redis.call('HINCRBY', counters_key, 'paid_orders', 1)
 redis.call('HINCRBY', counters_key, 'gmv_cents:' .. currency, amount)
+analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],
+  amount, now)
 event('paid', 'order.paid', 'paid_at', now)
 return {'done', 'paid', user, -1}

@@ -8,10 +8,11 @@
 -- counted for discovery.
 -- KEYS: sale hash, sale buyers hash, sale idempotency hash, reservations zset,
 --       new order hash, outbox stream, room buyers set, counters hash, bans hash,
---       engagement hash.
+--       engagement hash, analytics hash, buy attempts' visitor set and HyperLogLog.
 -- ARGV: room id, sale id, user, quantity, idempotency field (Keys.idempotency_field:
 --       the user and the buyer's key, unambiguous), new order id,
---       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window.
+--       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window,
+--       analytics (lib/analytics.lua's exact_max; '' = off).
 -- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
 local sale_key = KEYS[1]
 local buyers_key = KEYS[2]
@@ -23,6 +24,9 @@ local room_buyers_key = KEYS[7]
 local counters_key = KEYS[8]
 local bans_key = KEYS[9]
 local engagement_key = KEYS[10]
+local analytics_key = KEYS[11]
+local attempts_set_key = KEYS[12]
+local attempts_hll_key = KEYS[13]
 local room_id = ARGV[1]
 local sale_id = ARGV[2]
 local user = ARGV[3]
@@ -32,8 +36,10 @@ local order_id = ARGV[6]
 local idempotency_ttl_ms = tonumber(ARGV[7])
 local slot_ms = tonumber(ARGV[8])
 local slots = tonumber(ARGV[9])
+local analytics = ARGV[10]
 
 --! include engagement
+--! include analytics
 
 local previous = redis.call('HGET', idempotency_key, idempotency_field)
 if previous then
@@ -44,6 +50,8 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
 local function refuse(reason, remember)
+  analytics_refused(analytics_key, attempts_set_key, attempts_hll_key, analytics, user, sale_id,
+    reason)
   local answer = cjson.encode({ok = false, reason = reason})
   if remember then
     redis.call('HSET', idempotency_key, idempotency_field, answer)
@@ -106,6 +114,8 @@ redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
 redis.call('SADD', room_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
 count_engagement(engagement_key, 'orders', 1, now, slot_ms, slots)
+analytics_reserved(analytics_key, attempts_set_key, attempts_hll_key, analytics, user,
+  product_id, now)
 
 local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
 redis.call('HSET', idempotency_key, idempotency_field, answer)

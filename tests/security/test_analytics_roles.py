@@ -1,0 +1,113 @@
+"""Who reads a room's analytics: its anchor, moderators and admins — not viewers, not
+another room's anchor, not a token limited to another room, not anonymous callers;
+daily active buyers over a range: admins only, with the range checked."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from livecommerce.store.embedded import EmbeddedValkey
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.commerce_helpers import room_with_sale
+
+PATHS = ("analytics", "analytics.csv")
+
+
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
+        yield value
+
+
+async def status_of(cluster: Cluster, path: str, token: str | None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with cluster.http.get(cluster.urls[0] + path, headers=headers) as response:
+        if response.status == 200:
+            return 200, ""
+        return response.status, (await response.json())["error"]["code"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_only_the_rooms_anchor_and_staff_read_its_analytics(
+    cluster: Cluster, path: str
+) -> None:
+    room, other = await cluster.room(anchor="alice"), await cluster.room(anchor="bob")
+    url = f"/api/rooms/{room}/{path}"
+    token = cluster.token
+
+    assert await status_of(cluster, url, token("anchor", "alice")) == (200, "")
+    assert await status_of(cluster, url, token("anchor", "alice", room=room)) == (200, "")
+    assert await status_of(cluster, url, token("moderator", "mia")) == (200, "")
+    assert await status_of(cluster, url, token("admin", "root")) == (200, "")
+    assert await status_of(cluster, url, None) == (401, "unauthorized")
+    assert await status_of(cluster, url, "garbage") == (401, "token_invalid")
+    assert await status_of(cluster, url, token("viewer", "alice")) == (403, "forbidden_role")
+    assert await status_of(cluster, url, token("backend", "shop")) == (403, "forbidden_role")
+    assert await status_of(cluster, url, token("anchor", "bob")) == (403, "not_your_room")
+    scoped = token("moderator", "mia", room=other)
+    assert await status_of(cluster, url, scoped) == (403, "not_your_room")
+    missing = f"/api/rooms/nosuchroom/{path}"
+    assert await status_of(cluster, missing, token("admin", "root")) == (404, "room_not_found")
+
+
+async def test_daily_active_buyers_over_a_range_is_one_row_per_day(cluster: Cluster) -> None:
+    room, opened = await room_with_sale(cluster, quantity=5, per_user_limit=1)
+    for user in ("a", "b"):
+        buyer = await cluster.join(room, user)
+        await buyer.send({"type": "buy", "sale": opened["id"], "qty": 1, "key": "k"})
+        assert (await buyer.wait_for("buy_result"))["ok"] is True
+        await buyer.close()
+    today = datetime.datetime.now(datetime.UTC).date()
+    first = today - datetime.timedelta(days=2)
+
+    status, body = await cluster.api(
+        "GET", f"/api/stats/dab?from={first}&to={today}", cluster.token("admin", "root")
+    )
+
+    assert status == 200, body
+    assert body["from"] == first.isoformat()
+    assert body["to"] == today.isoformat()
+    assert body["days"] == [
+        {"date": (first + datetime.timedelta(days=n)).isoformat(), "daily_active_buyers": count}
+        for n, count in enumerate([0, 0, 2])
+    ]
+    one_day = await cluster.api("GET", f"/api/stats/dab?to={today}", cluster.token("admin", "r"))
+    assert one_day[1]["days"] == [{"date": today.isoformat(), "daily_active_buyers": 2}]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("from=2026-01-01&to=2026-13-01", 400, "invalid_parameter"),
+        ("from=2026-02-30", 400, "invalid_parameter"),
+        ("from=yesterday", 400, "invalid_parameter"),
+        ("from=２０２６-01-01", 400, "invalid_parameter"),
+        ("from=2026-03-02&to=2026-03-01", 400, "invalid_parameter"),
+        ("from=2020-01-01&to=2026-01-01", 400, "invalid_parameter"),
+    ],
+)
+async def test_a_bad_range_is_refused(cluster: Cluster, query: str, status: int, code: str) -> None:
+    answer = await cluster.api("GET", f"/api/stats/dab?{query}", cluster.token("admin", "root"))
+
+    assert answer[0] == status
+    assert answer[1]["error"]["code"] == code
+
+
+async def test_only_admins_read_daily_active_buyers_over_a_range(cluster: Cluster) -> None:
+    path = "/api/stats/dab?from=2026-01-01&to=2026-01-02"
+    assert await status_of(cluster, path, cluster.token("anchor", "alice")) == (
+        403,
+        "forbidden_role",
+    )
+    assert await status_of(cluster, path, None) == (401, "unauthorized")

@@ -1,0 +1,131 @@
+"""The report's arithmetic on what the store holds: per-product-and-slot fields summed
+both ways, series from the start with gaps as zero, GPM, conversion without a zero
+division, pins and sales on the time axis, and the CSV's shape."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from livecommerce.analytics.export import HEADER, report_csv
+from livecommerce.analytics.funnel import Step
+from livecommerce.analytics.report import MAX_SLOTS, RoomData, compose, spread_slots
+
+START_MS = 1_700_000_003_000  # 3 s into a 10 s slot
+SLOT = START_MS // 10_000
+
+
+def raw(**overrides: object) -> RoomData:
+    fields: dict[str, object] = {
+        "room": {"status": "live", "started_at": str(START_MS), "created_at": str(START_MS)},
+        "counts": {},
+        "users": {step: (0, True) for step in Step},
+        "spans_ms": [],
+        "counters": {},
+        "pins": [],
+        "sales": [],
+        "products": {},
+        "now_ms": START_MS + 25_000,
+    }
+    fields.update(overrides)
+    return RoomData(**fields)  # type: ignore[arg-type]
+
+
+def test_product_and_slot_fields_are_summed_per_product_and_per_slot() -> None:
+    spread = spread_slots(
+        {
+            f"q:p_a:{SLOT}:reserved": 2,
+            f"q:p_b:{SLOT}:reserved": 3,
+            f"q:p_a:{SLOT + 1}:reserved": 1,
+            f"q:p_a:{SLOT + 1}:paid": 1,
+            "p:p_a:product_views": 7,
+        }
+    )
+
+    assert spread["p:p_a:reserved"] == 3
+    assert spread["p:p_b:reserved"] == 3
+    assert spread[f"t:{SLOT}:reserved"] == 5
+    assert spread[f"t:{SLOT + 1}:reserved"] == 1
+    assert spread[f"t:{SLOT + 1}:paid"] == 1
+    assert spread["p:p_a:product_views"] == 7
+    assert not [name for name in spread if name.startswith("q:")]
+
+
+def test_series_start_at_zero_and_fill_gaps() -> None:
+    report = compose(
+        "r",
+        raw(counts=spread_slots({f"t:{SLOT + 2}:viewers": 4, f"q:p:{SLOT}:reserved": 1})),
+    )
+
+    assert report["retention"] == [
+        {"t": 0, "viewers": 0},
+        {"t": 10, "viewers": 0},
+        {"t": 20, "viewers": 4},
+    ]
+    assert [row["reserved"] for row in report["orders"]] == [1, 0, 0]
+
+
+def test_a_long_room_is_cut_at_a_day_of_slots() -> None:
+    report = compose("r", raw(now_ms=START_MS + 3 * 86_400_000))
+
+    assert len(report["retention"]) == MAX_SLOTS
+
+
+def test_money_totals_and_conversion() -> None:
+    users = {step: (0, True) for step in Step}
+    users[Step.impressions] = (0, True)
+    users[Step.entries] = (3, True)
+    report = compose(
+        "r",
+        raw(
+            counts={"entries": 4, "s:s_1:refused": 2},
+            counters={"orders": 5, "paid_orders": 2, "gmv_cents:EUR": 1999, "gmv_cents:USD": 10},
+            users=users,
+        ),
+    )
+
+    assert report["funnel"]["buy_attempts"]["total"] == 7
+    assert report["funnel"]["reserved"]["total"] == 5
+    assert report["funnel"]["paid"]["total"] == 2
+    assert (report["gmv_cents"], report["currency"]) == (1999, "EUR")
+    assert report["gpm_cents"] == round(1999 * 1000 / 4)
+    assert report["conversion"][0] == {"from": "impressions", "to": "entries", "rate": 0.0}
+
+
+def test_pins_and_sales_are_marked_in_time_order() -> None:
+    sales = [
+        {
+            "sale": "s_1",
+            "product": "p_a",
+            "starts_at": str(START_MS + 12_000),
+            "ends_at": str(START_MS + 600_000),
+            "stopped_at": str(START_MS + 20_000),
+        },
+        {
+            "sale": "s_2",
+            "product": "p_b",
+            "starts_at": str(START_MS + 900_000),  # not started yet
+            "ends_at": str(START_MS + 1_000_000),
+            "stopped_at": "",
+        },
+    ]
+    pins = [(f"pin:p_a:{START_MS + 5_000}", START_MS + 5_000)]
+
+    report = compose("r", raw(pins=pins, sales=sales))
+
+    assert [(m["type"], m["product"], m["t"]) for m in report["markers"]] == [
+        ("pin", "p_a", 8.0),
+        ("sale_started", "p_a", 15.0),
+        ("sale_ended", "p_a", 23.0),
+    ]
+
+
+def test_the_csv_has_its_header_and_five_cells_a_row() -> None:
+    report = compose("r", raw(products={"p_a": {"title": "Tea, green", "currency": "EUR"}}))
+
+    rows = list(csv.reader(io.StringIO(report_csv(report))))
+
+    assert tuple(rows[0]) == HEADER
+    assert {len(row) for row in rows} == {5}
+    assert ["product", "p_a", "", "views", "0"] in rows
+    assert len([row for row in rows if row[0] == "funnel"]) == 2 * len(Step)
