@@ -123,6 +123,7 @@ def test_the_parser_knows_exactly_the_registered_client_frames() -> None:
     assert set(messages.KNOWN_TYPES) == set(CLIENT)
     classes = {cls.__name__.lower(): cls for cls in (messages.Chat, messages.Like, messages.Ping)}
     classes["buy"] = messages.Buy
+    classes["report"] = messages.Report
     assert set(classes) == set(CLIENT)
     for spec in CLIENT_FRAMES:
         frame = {"type": spec.name, **{f.name: SAMPLE[f.kind] for f in spec.fields}}

@@ -1,0 +1,108 @@
+"""Automod's text rules: each reads the normalised forms of a message and says whether
+it matches. Pure functions, no store; docs/moderation.md lists them with examples and
+tests/unit/test_automod_rules.py shows what each one catches and lets through.
+
+| rule          | matches                                                              |
+|---------------|----------------------------------------------------------------------|
+| ``link``      | a web address: ``http(s)://``, ``www.``, or name.TLD for a common    |
+|               | TLD, read from the compact form, outside the room's allowed domains  |
+| ``email``     | an e-mail address (``(at)``/``[at]``/`` at `` count as ``@``) not at |
+|               | one of the room's allowed domains                                    |
+| ``phone``     | seven or more digits in a row, separators (space . - ( ) /) allowed  |
+| ``payment``   | a payment handle or service: ``$cashtag``, venmo, paypal.me, zelle,  |
+|               | cash app, wechat pay, alipay, revolut, western union, crypto wallets |
+| ``off_platform`` | "dm me", "pm me", "text me", "whatsapp", "telegram", …: taking     |
+|               | the buyer off the platform                                           |
+| ``lookalikes``| letters from another script that look like Latin ones were used     |
+| ``term``      | one of the room's held (or blocked) terms, in the skeleton or        |
+|               | despaced form                                                        |
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from livecommerce.moderation.normalise import Normalised
+
+TLDS = (
+    "com|net|org|info|biz|io|co|me|shop|store|xyz|top|online|site|club|vip|live|app|link|"
+    "ly|gg|tv|cc|to|be|us|uk|de|fr|ru|cn|in|br|jp|kr|au|ca|es|it|nl|pl|ph|id|my|sg|vn|th|"
+    "tk|ml|ga|cf|gq|buzz|fun|icu|click|page|art|store|website|space|life|world|today|ws|"
+    "su|ai|dev|pro|mobi|name|asia|tw|hk|mx|ar|cl|ng|za|ae|sa|tr|ua|kz|ir|pk|bd"
+)
+LINK = re.compile(
+    r"(?:https?://|www\.)[^\s]+"
+    r"|(?<![a-z0-9@.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:" + TLDS + r"))"
+    r"(?![a-z0-9-])"
+)
+HOST = re.compile(r"(?:https?://)?(?:www\.)?([a-z0-9.-]+)")
+EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+PHONE = re.compile(r"(?<!\d)\+?\d(?:[\s().\-/]{0,3}\d){6,}(?!\d)")
+PAYMENT = re.compile(
+    r"(?<![a-z0-9])\$[a-z][a-z0-9_-]{1,19}"
+    r"|\b(?:venmo|paypal\s*\.?\s*me|paypal|zelle|cash\s*app|cashapp|wechat\s*pay|alipay|"
+    r"revolut|western\s*union|moneygram|usdt|bitcoin|btc\s*wallet|crypto\s*wallet|"
+    r"gift\s*cards?)\b"
+)
+OFF_PLATFORM = re.compile(
+    r"\b(?:dm|pm|inbox|message|msg|text|call|contact|add|whatsapp|wa)\s+me\b"
+    r"|\b(?:whats\s*app|whatsapp|telegram|signal\s+me|wechat|line\s+id|kik|snap(?:chat)?)\b"
+    r"|\bcheaper\s+(?:price\s+)?(?:outside|off|elsewhere|direct)"
+)
+
+
+def domain_allowed(host: str, allowed: Iterable[str]) -> bool:
+    """``host`` is one of ``allowed`` or a subdomain of one."""
+    return any(host == domain or host.endswith("." + domain) for domain in allowed)
+
+
+def _without_allowed(text: str, allowed: tuple[str, ...]) -> str:
+    for domain in allowed:
+        text = text.replace(domain, " ")
+    return text
+
+
+def has_link(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
+    """A web address outside ``allowed`` in the skeleton (spaces kept) or the compact form
+    (spaces removed, spelled dots written)."""
+    for text in (form.skeleton, form.compact):
+        for match in LINK.finditer(_without_allowed(text, allowed)):
+            host_match = HOST.match(match.group(0))
+            host = host_match.group(1).strip(".") if host_match else ""
+            if not domain_allowed(host, allowed):
+                return True
+    return False
+
+
+def has_email(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
+    """An e-mail address whose domain is not one of ``allowed`` (the shop's own)."""
+    for text in (form.skeleton, form.compact):
+        for match in EMAIL.finditer(text):
+            if not domain_allowed(match.group(0).rpartition("@")[2], allowed):
+                return True
+    return False
+
+
+def has_phone(form: Normalised) -> bool:
+    return PHONE.search(form.skeleton) is not None
+
+
+def has_payment_handle(form: Normalised) -> bool:
+    return PAYMENT.search(form.skeleton) is not None or PAYMENT.search(form.despaced) is not None
+
+
+def has_off_platform(form: Normalised) -> bool:
+    return (
+        OFF_PLATFORM.search(form.skeleton) is not None
+        or OFF_PLATFORM.search(form.despaced) is not None
+    )
+
+
+def first_term(form: Normalised, terms: tuple[str, ...]) -> str | None:
+    """The first of ``terms`` (each given in skeleton form) in the skeleton or the
+    despaced form of the message."""
+    for term in terms:
+        if term in form.skeleton or term in form.despaced:
+            return term
+    return None
