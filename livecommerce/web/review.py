@@ -110,7 +110,8 @@ def _terms(body: dict[str, Any], name: str, max_terms: int) -> tuple[str, ...]:
         )
     found: list[str] = []
     for index in range(len(value)):
-        raw = text_field({"item": value[index]}, "item", max_chars=MAX_TERM_CHARS, required=True)
+        label = f"{name}[{index}]"
+        raw = text_field({label: value[index]}, label, max_chars=MAX_TERM_CHARS, required=True)
         form = domain_form(raw) if name == "allowed_domains" else term_form(raw)
         if name == "allowed_domains" and DOMAIN.fullmatch(form) is None:
             raise ApiError(
