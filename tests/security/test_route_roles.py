@@ -76,6 +76,7 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /ws/rooms/{room}": (ANYONE, None),
     "GET /": (ANYONE, None),
     "GET /rooms/{room}": (ANYONE, None),
+    "GET /mod/rooms/{room}": (ANYONE, None),
     "GET /static/{path}": (ANYONE, None),
 }
 
