@@ -23,6 +23,8 @@ PLACEHOLDERS = {
     "order_id": "ORDER",
     "user": "USER",
     "day": "YYYY-MM-DD",
+    "message_id": "MSG",
+    "slot": "SLOT",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

@@ -34,6 +34,8 @@ SPELLED_DOT = re.compile(r"\s*(?:[(\[{]\s*dot\s*[)\]}]|\bdot\b)\s*")
 SPELLED_AT = re.compile(r"\s*(?:[(\[{]\s*at\s*[)\]}]|\bat\b)\s*")
 # Three or more one-character words in a row: "s c a m", "w.w.w" stays as it is.
 SPACED_LETTERS = re.compile(r"(?<!\S)(?:\S[ ._*-]){2,}\S(?!\S)")
+SPACERS = re.compile(r"[ ._*-]")
+SPACER_CHARS = frozenset("._*-")
 
 
 @lru_cache(maxsize=1)
@@ -73,9 +75,19 @@ def _mixed(word: str, table: dict[int, str]) -> bool:
 def normalise(text: str) -> Normalised:
     """The three forms of ``text`` automod's rules read."""
     plain, lookalikes = skeleton(text)
-    despaced = SPACED_LETTERS.sub(lambda m: re.sub(r"[ ._*-]", "", m.group(0)), plain)
-    compact = SPELLED_AT.sub("@", SPELLED_DOT.sub(".", plain))
-    return Normalised(plain, despaced, SPACES.sub("", compact), lookalikes)
+    despaced = plain
+    if _may_be_spaced(plain):
+        despaced = SPACED_LETTERS.sub(lambda m: SPACERS.sub("", m.group(0)), plain)
+    compact = SPELLED_DOT.sub(".", plain) if "dot" in plain else plain
+    compact = SPELLED_AT.sub("@", compact) if "at" in compact else compact
+    return Normalised(plain, despaced, compact.replace(" ", ""), lookalikes)
+
+
+def _may_be_spaced(plain: str) -> bool:
+    """Whether :data:`SPACED_LETTERS` can match: a one-character word, or a separator
+    inside a word (most lines have neither, and the regular expression is the costly
+    part of normalising)."""
+    return any(len(word) == 1 or SPACER_CHARS & set(word) for word in plain.split(" "))
 
 
 def fingerprint_text(form: Normalised) -> str:

@@ -38,6 +38,8 @@ LINK = re.compile(
 )
 HOST = re.compile(r"(?:https?://)?(?:www\.)?([a-z0-9.-]+)")
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
+PHONE_DIGITS = 7
+NO_DIGITS = str.maketrans("", "", "0123456789")
 PHONE = re.compile(r"(?<!\d)\+?\d(?:[\s().\-/]{0,3}\d){6,}(?!\d)")
 PAYMENT = re.compile(
     r"(?<![a-z0-9])\$[a-z][a-z0-9_-]{1,19}"
@@ -66,7 +68,10 @@ def _without_allowed(text: str, allowed: tuple[str, ...]) -> str:
 def has_link(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
     """A web address outside ``allowed`` in the skeleton (spaces kept) or the compact form
     (spaces removed, spelled dots written)."""
-    for text in (form.skeleton, form.compact):
+    compact = form.compact
+    if "." not in compact and "www" not in compact and "http" not in compact:
+        return False  # every form of a link has one of these (cheap test first)
+    for text in (form.skeleton, compact):
         for match in LINK.finditer(_without_allowed(text, allowed)):
             host_match = HOST.match(match.group(0))
             host = host_match.group(1).strip(".") if host_match else ""
@@ -77,6 +82,8 @@ def has_link(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
 
 def has_email(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
     """An e-mail address whose domain is not one of ``allowed`` (the shop's own)."""
+    if "@" not in form.compact:
+        return False
     for text in (form.skeleton, form.compact):
         for match in EMAIL.finditer(text):
             if not domain_allowed(match.group(0).rpartition("@")[2], allowed):
@@ -85,18 +92,25 @@ def has_email(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
 
 
 def has_phone(form: Normalised) -> bool:
-    return PHONE.search(form.skeleton) is not None
+    text = form.skeleton
+    if len(text) - len(text.translate(NO_DIGITS)) < PHONE_DIGITS:
+        return False  # too few digits for a number (cheap test first)
+    return PHONE.search(text) is not None
+
+
+def _search(pattern: re.Pattern[str], form: Normalised) -> bool:
+    """``pattern`` in the skeleton, or in the despaced form when that differs."""
+    if pattern.search(form.skeleton) is not None:
+        return True
+    return form.despaced != form.skeleton and pattern.search(form.despaced) is not None
 
 
 def has_payment_handle(form: Normalised) -> bool:
-    return PAYMENT.search(form.skeleton) is not None or PAYMENT.search(form.despaced) is not None
+    return _search(PAYMENT, form)
 
 
 def has_off_platform(form: Normalised) -> bool:
-    return (
-        OFF_PLATFORM.search(form.skeleton) is not None
-        or OFF_PLATFORM.search(form.despaced) is not None
-    )
+    return _search(OFF_PLATFORM, form)
 
 
 def first_term(form: Normalised, terms: tuple[str, ...]) -> str | None:

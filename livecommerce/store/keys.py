@@ -114,7 +114,8 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 | ``P{r:ROOM}:review``                 | TTL ``moderation.review_ttl_s`` after its last write;     |
 |                                      | trim: older items and those past                          |
 |                                      | ``moderation.review_queue_size`` dropped on each write    |
-| ``P{r:ROOM}:review:items``           | as ``P{r:ROOM}:review`` (trimmed with it)                 |
+| ``P{r:ROOM}:review:items``           | TTL ``moderation.review_ttl_s`` after its last write;     |
+|                                      | trim: with ``P{r:ROOM}:review``                           |
 | ``P{r:ROOM}:reports:MSG``            | TTL ``moderation.review_ttl_s`` after its last report;    |
 |                                      | removed when the item is decided                          |
 | ``P{r:ROOM}:reports:by:USER``        | TTL ``moderation.report_window_s``                        |
