@@ -44,7 +44,7 @@ async def hold(sender: ChannelClient, text: str) -> dict[str, Any]:
     mark = len(sender.frames)
     await sender.send({"type": "chat", "text": text})
     frame = await sender.wait_for(
-        lambda f: f.get("type") in ("chat_held", "chat", "error"), after=mark
+        lambda f: f.get("type") in ("chat_held", "chat", "error"), timeout_s=15, after=mark
     )
     assert frame["type"] == "chat_held", frame
     return frame
@@ -129,9 +129,13 @@ async def test_two_moderators_deciding_at_once_exactly_one_wins(cluster: Cluster
         loser = first if first[0] == 404 else second
         assert loser[1]["error"]["code"] == "review_item_not_found"
         approved += first[0] == 200
+
+    def is_published(frame: dict[str, Any]) -> bool:
+        return frame.get("type") == "chat" and str(frame.get("text")).startswith("call me 555")
+
+    await reader.wait_count(is_published, approved, timeout_s=15)
     await pass_marker(senders[0], reader, text="after the race")
-    published = [f for f in reader.frames if str(f.get("text", "")).startswith("call me 555")]
-    assert len(published) == approved
+    assert len([f for f in reader.frames if is_published(f)]) == approved
     status, log = await cluster.api(
         "GET", f"/api/rooms/{room}/moderation/log?limit=100", cluster.token(*MOD)
     )
