@@ -8,7 +8,9 @@ tests/unit/test_automod_rules.py shows what each one catches and lets through.
 |               | TLD, read from the compact form, outside the room's allowed domains  |
 | ``email``     | an e-mail address (``(at)``/``[at]``/`` at `` count as ``@``) not at |
 |               | one of the room's allowed domains                                    |
-| ``phone``     | seven or more digits in a row, separators (space . - ( ) /) allowed  |
+| ``phone``     | seven or more digits in a row, separators (space . - ( ) /) allowed, |
+|               | digits spelled as words or letters o l i s b between digits read as |
+|               | digits                                                               |
 | ``payment``   | a payment handle or service: ``$cashtag``, venmo, paypal.me, zelle,  |
 |               | cash app, wechat pay, alipay, revolut, western union, crypto wallets |
 | ``off_platform`` | "dm me", "pm me", "text me", "whatsapp", "telegram", …: taking     |
@@ -39,6 +41,18 @@ LINK = re.compile(
 HOST = re.compile(r"(?:https?://)?(?:www\.)?([a-z0-9.-]+)")
 EMAIL = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}")
 PHONE_DIGITS = 7
+NUMBER_WORDS = {
+    word: str(digit)
+    for digit, word in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    )
+} | {"oh": "0"}
+NUMBER_WORD = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+DIGIT_LETTERS = {"o": "0", "l": "1", "i": "1", "s": "5", "b": "8"}
+# A letter that stands for a digit when digits surround it (separators allowed): 555-o12.
+DIGIT_LOOKALIKE = re.compile(
+    r"(?<=[0-9])[olisb](?=[\s.\-]?[0-9])|(?<=[0-9][\s.\-])[olisb](?=[0-9])"
+)
 NO_DIGITS = str.maketrans("", "", "0123456789")
 PHONE = re.compile(r"(?<!\d)\+?\d(?:[\s().\-/]{0,3}\d){6,}(?!\d)")
 PAYMENT = re.compile(
@@ -92,9 +106,14 @@ def has_email(form: Normalised, allowed: tuple[str, ...] = ()) -> bool:
 
 
 def has_phone(form: Normalised) -> bool:
+    """A phone number in the skeleton, digits spelled as words (``five five five``) or
+    letters standing in for digits between digits (``555-O12``) read as digits."""
     text = form.skeleton
+    if NUMBER_WORD.search(text) is not None:
+        text = NUMBER_WORD.sub(lambda m: NUMBER_WORDS[m.group(0)], text)
     if len(text) - len(text.translate(NO_DIGITS)) < PHONE_DIGITS:
         return False  # too few digits for a number (cheap test first)
+    text = DIGIT_LOOKALIKE.sub(lambda m: DIGIT_LETTERS[m.group(0)], text)
     return PHONE.search(text) is not None
 
 

@@ -47,6 +47,11 @@ PHONES = [
     ("call ５５５１２３４５６７", True),  # full-width digits
     (f"555 1{ZWSP}23 4{ZWJ}567", True),  # zero-width inside
     ("(555) 123.4567", True),
+    ("five five five one two three four five six seven", True),  # spelled out
+    ("555-O12-3456", True),  # a letter O for a zero
+    ("555 l23 4567", True),  # a letter l for a one
+    ("one or two, not five", False),
+    ("size 10 also 12", False),
     ("order 12345", False),
     ("2 for 1999", False),
     ("sizes 36 38 40", False),
