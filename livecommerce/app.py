@@ -27,6 +27,8 @@ from livecommerce.context import StoreContext
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
+from livecommerce.moderation.automod_service import AutomodService
+from livecommerce.moderation.review import ReviewService
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
@@ -47,6 +49,7 @@ from livecommerce.web import (
     nodes,
     orders,
     pages,
+    review,
     rooms,
     whep,
     whip,
@@ -58,6 +61,7 @@ from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.state import (
     ANALYTICS,
+    AUTOMOD,
     BUS,
     CATALOG,
     CHAT,
@@ -73,6 +77,7 @@ from livecommerce.web.state import (
     NODES,
     ORDERS,
     PRESENCE,
+    REVIEW,
     ROOMS,
     SALES,
     SETTINGS,
@@ -120,8 +125,17 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[STORE_CONTEXT] = store
     app[ROOMS] = RoomService(store=store)
     app[DISCOVERY] = Discovery(store=store, settings=settings.discovery)
-    app[CHAT] = ChatService(store=store, settings=settings.channel, discovery=settings.discovery)
+    app[AUTOMOD] = AutomodService(store=store, settings=settings.moderation)
+    app[CHAT] = ChatService(
+        store=store,
+        settings=settings.channel,
+        discovery=settings.discovery,
+        gatekeeper=app[AUTOMOD],
+    )
     app[MODERATION] = ModerationService(store=store, settings=settings.moderation)
+    app[REVIEW] = ReviewService(
+        store=store, settings=settings.moderation, history_size=settings.channel.history_size
+    )
     app[CATALOG] = Catalog(store=store)
     app[SALES] = SaleService(store=store)
     batcher = (
@@ -298,6 +312,7 @@ def create_app(settings: Settings) -> web.Application:
     whip.add_routes(app)
     whep.add_routes(app)
     channel.add_routes(app)
+    review.add_routes(app)
     moderation.add_routes(app)
     nodes.add_routes(app)
     commerce.add_routes(app)

@@ -52,7 +52,7 @@ log = logging.getLogger("livecommerce.bus")
 Event = Mapping[str, object]
 WIRE_VERSION = 1
 LEGACY_ROUTING_KEYS = ("_to", "_close", "_timer", "_then_at", "_then")
-ROUTING_KEYS = frozenset({"to", "close", "timer"})
+ROUTING_KEYS = frozenset({"to", "close", "timer", "staff"})
 DROP_LOG_EVERY = 1000
 # Per-session timers that moderation sets and the channel's welcome sets again.
 ROOM_MUTE_TIMER = "room-mute"
@@ -81,6 +81,7 @@ class Delivery:
     """A room event and its routing; everything but ``event`` is for the receiving hub.
 
     ``to``: only that user's sessions get it (None: everyone in the room).
+    ``staff``: only the room's staff sessions get it (its anchor, moderators, admins).
     ``close_code``: close the receiving sessions with this code after sending it.
     ``timer``: then set or cancel a timer on each receiving session.
     """
@@ -89,6 +90,7 @@ class Delivery:
     to: str | None = None
     close_code: int | None = None
     timer: Timer | None = None
+    staff: bool = False
 
     @property
     def type(self) -> str:
@@ -97,7 +99,12 @@ class Delivery:
     @property
     def routed(self) -> bool:
         """False for a plain broadcast to everyone in the room."""
-        return self.to is not None or self.close_code is not None or self.timer is not None
+        return (
+            self.to is not None
+            or self.close_code is not None
+            or self.timer is not None
+            or self.staff
+        )
 
 
 EventCheck = Callable[[Delivery], None]
@@ -113,6 +120,8 @@ def encode_delivery(delivery: Delivery) -> bytes:
     if delivery.timer is not None:
         timer = delivery.timer
         routing["timer"] = [timer.name, timer.at_ms, dict(timer.then) if timer.then else None]
+    if delivery.staff:
+        routing["staff"] = True
     message: list[object] = [WIRE_VERSION, dict(delivery.event)]
     if routing:
         message.append(routing)
@@ -146,7 +155,10 @@ def decode_delivery(data: bytes) -> Delivery:
         raise ValueError("'to' must be a user id")
     if close is not None and not _is_int(close):
         raise ValueError("'close' must be a close code")
-    return Delivery(event, to=to, close_code=close, timer=_timer(timer))
+    staff = routing.get("staff", False)
+    if not isinstance(staff, bool):
+        raise ValueError("'staff' must be true or false")
+    return Delivery(event, to=to, close_code=close, timer=_timer(timer), staff=staff)
 
 
 def _is_int(value: object) -> bool:

@@ -135,6 +135,8 @@ class DemoRoom:
                 raise RuntimeError(f"demo: could not add a product: {product}")
             products.append(product)
         await self._api("POST", f"/api/rooms/{self.room_id}/pin", {"product_id": products[0]["id"]})
+        # Links, phone numbers and spam wait for review: see /mod/rooms/{room}.
+        await self._api("POST", f"/api/rooms/{self.room_id}/moderation/automod", {"level": 2})
         return products
 
     async def _products(self) -> list[dict[str, Any]]:

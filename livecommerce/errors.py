@@ -73,6 +73,10 @@ class ErrorCode(Enum):
     slow_consumer = ErrorSpec(503, 4408, "The connection could not keep up with the room.")
     room_ended = ErrorSpec(409, 4410, "The room has ended.")
     message_not_found = ErrorSpec(404, 4404, "No such chat message in this room.")
+    buyers_only = ErrorSpec(403, 4403, "Only the room's buyers may chat right now.")
+    review_item_not_found = ErrorSpec(
+        404, 4404, "No such review item: another moderator decided it, or it expired."
+    )
     product_not_found = ErrorSpec(404, 4404, "No such product in this room.")
     sale_not_found = ErrorSpec(404, 4404, "No such flash sale in this room.")
     order_not_found = ErrorSpec(404, 4404, "No such order.")

@@ -24,6 +24,8 @@ PLACEHOLDERS = {
     "user": "USER",
     "day": "YYYY-MM-DD",
     "step": "STEP",
+    "message_id": "MSG",
+    "slot": "SLOT",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

@@ -48,6 +48,20 @@ class ModerationApi:
     def delete_message(self, room: str, message_id: str) -> Any:
         return self._call("DELETE", f"/api/rooms/{quote(room)}/messages/{quote(message_id)}")
 
+    def review(self, room: str) -> Any:
+        return self._call("GET", f"/api/rooms/{quote(room)}/review")
+
+    def decide(self, room: str, item: str, decision: str, body: dict[str, Any]) -> Any:
+        path = f"/api/rooms/{quote(room)}/review/{quote(item, safe='')}/{decision}"
+        return self._call("POST", path, body)
+
+    def automod(self, room: str, changes: dict[str, Any] | None = None) -> Any:
+        path = f"/api/rooms/{quote(room)}/moderation/automod"
+        return self._call("POST", path, changes) if changes else self._call("GET", path)
+
+    def shield(self, room: str, on: bool) -> Any:
+        return self._call("POST", f"/api/rooms/{quote(room)}/moderation/shield", {"on": on})
+
     def log(self, room: str, limit: int) -> Any:
         return self._call("GET", f"/api/rooms/{quote(room)}/moderation/log?limit={limit}")
 

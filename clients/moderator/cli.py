@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from clients.moderator import review_commands
 from clients.moderator.api import ModerationApi, ModerationApiError
 from clients.moderator.durations import parse_duration
 
@@ -23,7 +24,8 @@ SERVER_ENV = "LIVECOMMERCE_MOD_SERVER"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livecommerce-mod",
-        description="Moderate a livecommerce room: mutes, bans, deletions, slow mode, audit log.",
+        description="Moderate a livecommerce room: mutes, bans, deletions, slow mode, audit log, "
+        "the review queue, shield mode and automod.",
     )
     parser.add_argument(
         "--server",
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     slow.add_argument("seconds", type=int)
     log = actions.add_parser("log", help="show the audit log, newest first")
     log.add_argument("--limit", type=int, default=50)
+    review_commands.add_parsers(actions)
     for sub in (
         mute_room,
         actions.choices["unmute-room"],
@@ -102,12 +105,16 @@ def _describe(entry: dict[str, Any]) -> str:
         parts.append(f"for {entry['duration_s']}s")
     if entry.get("until"):
         parts.append(f"until {_when(entry['until'])}")
+    if entry.get("rule") and entry.get("rule") != entry.get("reason"):
+        parts.append(f"rule {entry['rule']}")
     if entry.get("reason"):
         parts.append(f"— {entry['reason']}")
     return "  ".join(parts)
 
 
 def run(args: argparse.Namespace, api: ModerationApi) -> int:
+    if args.action in review_commands.ACTIONS:
+        return review_commands.run(args, api)
     if args.action == "log":
         answer = api.log(args.room, args.limit)
         if args.json:

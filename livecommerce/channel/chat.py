@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from livecommerce.bus import Delivery
 from livecommerce.channel.text import folded
 from livecommerce.config import ChannelSettings, DiscoverySettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.decoding import StreamEntry, decode_entries
 from livecommerce.store.replies import ChatPostReply, ChatRefusal
+from livecommerce.store.replies_moderation import ChatGate, ReviewItem
 
 STREAM_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 REFUSALS = {
@@ -20,7 +22,17 @@ REFUSALS = {
     ChatRefusal.muted: ErrorCode.muted,
     ChatRefusal.slow_mode: ErrorCode.slow_mode,
     ChatRefusal.rate_limited: ErrorCode.rate_limited,
+    ChatRefusal.buyers_only: ErrorCode.buyers_only,
 }
+
+
+class ChatGatekeeper(Protocol):
+    """Automod (livecommerce/moderation/automod_service.py), as the chat path sees it."""
+
+    async def gate(self, room_id: str, user: str, text: str, privileged: bool) -> ChatGate:
+        """Every rule's verdict on the message, as the chat script's extra keys and
+        arguments; raises ApiError for a message refused outright (a blocked term)."""
+        ...
 
 
 def valid_message_id(value: str) -> bool:
@@ -65,7 +77,12 @@ class ChatService:
     """Posting and reading a room's chat."""
 
     def __init__(
-        self, *, store: StoreContext, settings: ChannelSettings, discovery: DiscoverySettings
+        self,
+        *,
+        store: StoreContext,
+        settings: ChannelSettings,
+        discovery: DiscoverySettings,
+        gatekeeper: ChatGatekeeper,
     ) -> None:
         self._posted = store.metrics.chat_messages
         self._refused = store.metrics.chat_refused
@@ -75,6 +92,7 @@ class ChatService:
         self._bus = store.bus
         self._settings = settings
         self._discovery = discovery
+        self._gatekeeper = gatekeeper
         self._blocked = [folded(term) for term in settings.blocked_terms]
 
     def blocked_term_in(self, text: str) -> str | None:
@@ -84,11 +102,13 @@ class ChatService:
 
     async def post(
         self, room_id: str, user: str, role: str, text: str, privileged: bool
-    ) -> ChatMessage:
-        """Store and broadcast a message; ApiError (banned, muted, slow_mode, …) if refused."""
+    ) -> ChatMessage | None:
+        """Store and broadcast a message; ApiError (banned, muted, slow_mode, …) if refused;
+        None when automod held it for review (its author and the staff are told)."""
         if self.blocked_term_in(text) is not None:
             self._refused.inc(ErrorCode.blocked_term.name)
             raise ApiError(ErrorCode.blocked_term)
+        gate = await self._gatekeeper.gate(room_id, user, text, privileged)
         keys = self._keys
         reply = await self._scripts.call(
             ChatPostReply,
@@ -101,6 +121,7 @@ class ChatService:
                 keys.room_mutes(room_id),
                 keys.room_bans(room_id),
                 keys.room_engagement(room_id),
+                *gate.keys,
             ],
             [
                 user,
@@ -112,6 +133,7 @@ class ChatService:
                 self._settings.history_size,
                 self._discovery.bucket_ms,
                 self._discovery.buckets,
+                *gate.args(),
             ],
         )
         if reply.refusal is not None:
@@ -119,10 +141,34 @@ class ChatService:
             self._refused.inc(code.name)
             details: dict[str, Any] = {"until": reply.at_ms} if reply.at_ms > 0 else {}
             raise ApiError(code, **details)
+        if reply.held_rule:
+            await self._announce_held(
+                room_id,
+                ReviewItem(
+                    reply.message_id,
+                    user,
+                    role,
+                    text,
+                    reply.held_rule,
+                    "automod",
+                    reply.at_ms,
+                    visible=False,
+                    reports=0,
+                    reasons=(),
+                ),
+            )
+            return None
         message = ChatMessage(reply.message_id, user, role, text)
         self._posted.inc()
         await self._bus.publish(room_id, message.to_frame())
         return message
+
+    async def _announce_held(self, room_id: str, item: ReviewItem) -> None:
+        held = {"type": "chat_held", "id": item.id, "text": item.text, "ts": item.ts}
+        await self._bus.publish(room_id, Delivery({**held, "rule": item.rule}, to=item.user))
+        await self._bus.publish(
+            room_id, Delivery({"type": "review", "message": item.to_json()}, staff=True)
+        )
 
     async def recent(self, room_id: str, count: int) -> list[ChatMessage]:
         """The last ``count`` messages, oldest first."""

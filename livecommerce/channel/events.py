@@ -28,9 +28,9 @@ from livecommerce.channel.frame_types import Field as Field
 from livecommerce.channel.frame_types import FrameSpec as FrameSpec
 from livecommerce.channel.frame_types import Kind as Kind
 from livecommerce.channel.frame_types import ServerFrame as ServerFrame
-from livecommerce.channel.frames import analytics, core
+from livecommerce.channel.frames import analytics, core, moderation
 
-AREAS = (core, analytics)
+AREAS = (core, analytics, moderation)
 
 SERVER_FRAMES: tuple[ServerFrame, ...] = tuple(
     frame for area in AREAS for frame in area.SERVER_FRAMES
@@ -63,12 +63,18 @@ def check_delivery(delivery: Delivery) -> None:
     """Raise :class:`EventError` unless the delivery's event (and its timer's frame) is
     registered and goes to the audience it may reach: a room frame to the whole room, a
     user frame to one user, never a frame that only answers one socket."""
-    _check_routed(check_frame(delivery.event), delivery.to)
+    _check_routed(check_frame(delivery.event), delivery.to, delivery.staff)
     if delivery.timer is not None and delivery.timer.then is not None:
-        _check_routed(check_frame(delivery.timer.then), delivery.to)
+        _check_routed(check_frame(delivery.timer.then), delivery.to, delivery.staff)
 
 
-def _check_routed(spec: ServerFrame, to: str | None) -> None:
+def _check_routed(spec: ServerFrame, to: str | None, staff: bool) -> None:
+    if (spec.audience is Audience.staff) != staff:
+        if staff:
+            raise EventError(f"{spec.name!r} is not a staff frame: the delivery has 'staff'")
+        raise EventError(f"{spec.name!r} is for the room's staff: the delivery needs 'staff'")
+    if spec.audience is Audience.staff and to is not None:
+        raise EventError(f"{spec.name!r} is for the room's staff: the delivery has 'to'")
     if spec.audience is Audience.sender:
         raise EventError(f"{spec.name!r} answers one socket; it never goes on the room bus")
     if spec.audience is Audience.user and to is None:

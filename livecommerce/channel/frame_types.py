@@ -12,6 +12,7 @@ class Audience(StrEnum):
 
     room = "everyone in the room"
     user = "one user (all of their sockets)"
+    staff = "the room's staff: its anchor, moderators and admins"
     sender = "the socket it answers"
 
 
@@ -72,4 +73,4 @@ def field(name: str, kind: Kind, note: str = "", **flags: bool) -> Field:
 
 
 STR, INT, BOOL, MAP, LIST = Kind.string, Kind.integer, Kind.boolean, Kind.map, Kind.list
-ROOM, USER, SENDER = Audience.room, Audience.user, Audience.sender
+ROOM, USER, SENDER, STAFF = Audience.room, Audience.user, Audience.sender, Audience.staff

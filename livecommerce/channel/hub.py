@@ -158,7 +158,12 @@ class ChannelHub:
         later = None
         if timer is not None and timer.then is not None and not timer.cancels:
             later = OutgoingFrame(dict(timer.then))
-        sessions = [s for s in room.sessions if delivery.to is None or s.user == delivery.to]
+        sessions = [
+            s
+            for s in room.sessions
+            if (delivery.to is None or s.user == delivery.to)
+            and (s.privileged or not delivery.staff)
+        ]
         for session in sessions:
             session.deliver(frame)
             if timer is not None:

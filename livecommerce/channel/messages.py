@@ -40,10 +40,17 @@ class Buy:
     key: str
 
 
-ClientMessage = Chat | Like | Ping | Buy | ViewProduct
+@dataclass(frozen=True)
+class Report:
+    message: str
+    reason: str = ""
+
+
+ClientMessage = Chat | Like | Ping | Buy | ViewProduct | Report
 KNOWN_TYPES = tuple(CLIENT)
 MAX_KEY_CHARS = 128
 MAX_BUY_QTY = 1000
+MAX_REPORT_REASON_CHARS = 200
 
 
 def _text(frame: Mapping[str, object], name: str) -> str:
@@ -95,6 +102,24 @@ def parse_client_message(
         return Buy(sale, qty, key)
     if kind == "view_product":
         return parse_view_product(frame)
+    if kind == "report":
+        return _report(frame)
     raise ProtocolError(
         "unknown_type", f"Unknown frame type {str(kind)[:40]!r}; known: {', '.join(KNOWN_TYPES)}."
     )
+
+
+def _report(frame: Mapping[str, object]) -> Report:
+    message = _text(frame, "message")
+    if not is_printable_identifier(message, MAX_KEY_CHARS):
+        raise ProtocolError("invalid_field", "'message' of 'report' must be a message id.")
+    reason = frame.get("reason", "")
+    if not isinstance(reason, str):
+        raise ProtocolError("invalid_field", "'reason' of 'report' must be str.")
+    reason = reason.strip()
+    if len(reason) > MAX_REPORT_REASON_CHARS or not (reason.isprintable() or reason == ""):
+        raise ProtocolError(
+            "invalid_field",
+            f"'reason' of 'report' must be at most {MAX_REPORT_REASON_CHARS} printable characters.",
+        )
+    return Report(message, reason)

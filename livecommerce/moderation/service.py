@@ -60,6 +60,8 @@ class AuditEntry:
     reason: str
     duration_s: int
     until: int | None
+    message: str = ""  # the review item an automod hold or a decision is about
+    rule: str = ""  # the automod rule behind it
 
     @property
     def ts(self) -> int:
@@ -76,6 +78,8 @@ class AuditEntry:
             "reason": self.reason or None,
             "duration_s": self.duration_s or None,
             "until": self.until,
+            "message": self.message or None,
+            "rule": self.rule or None,
         }
 
 
@@ -201,6 +205,8 @@ class ModerationService:
                     reason=fields.get("reason", ""),
                     duration_s=int(fields.get("duration_s", "0")),
                     until=until or None,
+                    message=fields.get("message", ""),
+                    rule=fields.get("rule", ""),
                 )
             )
         return result

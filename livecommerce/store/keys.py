@@ -34,7 +34,24 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:mutes``                  | hash        | user → muted until (ms)                     |
 | ``P{r:ROOM}:bans``                   | hash        | user → banned at (ms)                       |
 | ``P{r:ROOM}:audit``                  | stream      | moderation log: actor, actor_role, action,  |
-|                                      |             | target, reason, duration_s                  |
+|                                      |             | target, reason, duration_s, until, message, |
+|                                      |             | rule                                        |
+| ``P{r:ROOM}:automod``                | hash        | automod settings: level, held_terms,        |
+|                                      |             | blocked_terms, allowed_domains (JSON        |
+|                                      |             | lists), hold_links, hold_contacts,          |
+|                                      |             | hold_first_time, buyers_only; shield and    |
+|                                      |             | saved (JSON: the settings before shield)    |
+| ``P{r:ROOM}:spam:SLOT``              | hash        | messages of one slot of the spam window:    |
+|                                      |             | "u:FP:USER" → times USER sent it, "c:FP" →  |
+|                                      |             | users who sent it (FP: text fingerprint)    |
+| ``P{r:ROOM}:chatters``               | set         | users who had a message published           |
+| ``P{r:ROOM}:review``                 | zset        | review item ids by the time they entered    |
+|                                      |             | (ms)                                        |
+| ``P{r:ROOM}:review:items``           | hash        | review item id → JSON (user, role, text,    |
+|                                      |             | rule, source, ts, visible, chat_id,         |
+|                                      |             | reports, reasons); "#seq" → last held seq   |
+| ``P{r:ROOM}:reports:MSG``            | set         | users who reported message MSG              |
+| ``P{r:ROOM}:reports:by:USER``        | string      | reports USER made in the current window     |
 | ``P{r:ROOM}:products``               | hash        | product id → product JSON                   |
 | ``P{r:ROOM}:pinned``                 | string      | id of the pinned product                    |
 | ``P{r:ROOM}:sale:SALE``              | hash        | a flash sale: terms, stock, reserved, sold, |
@@ -108,6 +125,18 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 | ``P{r:ROOM}:mutes``                  | room: as long as the room; unmute removes a field         |
 | ``P{r:ROOM}:bans``                   | room: as long as the room; unban removes a field          |
 | ``P{r:ROOM}:audit``                  | MAXLEN ~ ``moderation.audit_log_size``                    |
+| ``P{r:ROOM}:automod``                | room: as long as the room (fixed fields)                  |
+| ``P{r:ROOM}:spam:SLOT``              | TTL two slots (``moderation.spam_window_s``) after its    |
+|                                      | last write                                                |
+| ``P{r:ROOM}:chatters``               | room: as long as the room (one member per user)           |
+| ``P{r:ROOM}:review``                 | TTL ``moderation.review_ttl_s`` after its last write;     |
+|                                      | trim: older items and those past                          |
+|                                      | ``moderation.review_queue_size`` dropped on each write    |
+| ``P{r:ROOM}:review:items``           | TTL ``moderation.review_ttl_s`` after its last write;     |
+|                                      | trim: with ``P{r:ROOM}:review``                           |
+| ``P{r:ROOM}:reports:MSG``            | TTL ``moderation.review_ttl_s`` after its last report;    |
+|                                      | removed when the item is decided                          |
+| ``P{r:ROOM}:reports:by:USER``        | TTL ``moderation.report_window_s``                        |
 | ``P{r:ROOM}:products``               | room: as long as the room                                 |
 | ``P{r:ROOM}:pinned``                 | room: as long as the room                                 |
 | ``P{r:ROOM}:sale:SALE``              | room: as long as the room                                 |
@@ -232,6 +261,34 @@ class Keys:
     def moderation_log(self, room_id: str) -> str:
         """Stream of the room's moderation actions (the audit log)."""
         return f"{self.prefix}{self.room_tag(room_id)}:audit"
+
+    def automod(self, room_id: str) -> str:
+        """Hash of the room's automod settings (and shield mode's saved settings)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:automod"
+
+    def spam_slot(self, room_id: str, slot: int) -> str:
+        """Hash of message fingerprints counted in one slot of the spam window."""
+        return f"{self.prefix}{self.room_tag(room_id)}:spam:{slot}"
+
+    def chatters(self, room_id: str) -> str:
+        """Set of users who had a message published in the room."""
+        return f"{self.prefix}{self.room_tag(room_id)}:chatters"
+
+    def review_index(self, room_id: str) -> str:
+        """Sorted set of the review queue's item ids by the time they entered."""
+        return f"{self.prefix}{self.room_tag(room_id)}:review"
+
+    def review_items(self, room_id: str) -> str:
+        """Hash of the review queue's items (id → JSON)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:review:items"
+
+    def reporters(self, room_id: str, message_id: str) -> str:
+        """Set of users who reported one message."""
+        return f"{self.prefix}{self.room_tag(room_id)}:reports:{message_id}"
+
+    def report_budget(self, room_id: str, user: str) -> str:
+        """Counter of one user's reports in the current report window."""
+        return f"{self.prefix}{self.room_tag(room_id)}:reports:by:{user}"
 
     def products(self, room_id: str) -> str:
         """Hash of the room's products (id → JSON)."""

@@ -115,20 +115,33 @@ class ChatRefusal(StrEnum):
     muted = "muted"
     slow_mode = "slow_mode"
     rate_limited = "rate_limited"
+    buyers_only = "buyers_only"
 
 
 @dataclass(frozen=True)
 class ChatPostReply:
-    """``chat_post``: the new message's id and time (ms), or ``refusal`` and until when
-    (ms; 0 when it does not end at a known time) with no id."""
+    """``chat_post``: the new message's id and time (ms), or, when automod held it, the
+    review item's id, time and ``held_rule``; or ``refusal`` and until when (ms; 0 when it
+    does not end at a known time) with no id."""
 
     script: ClassVar[str] = "chat_post"
     message_id: str
     refusal: ChatRefusal | None
     at_ms: int
+    held_rule: str = ""
 
     @classmethod
     def parse(cls, raw: object) -> Self:
+        if isinstance(raw, list) and len(raw) == 4:
+            outcome, detail, at, rule = raw
+            if _text(cls.script, "outcome", outcome) != "held":
+                raise ReplyError(f"{cls.script}: unknown answer {_shown(raw)}")
+            return cls(
+                _text(cls.script, "held id", detail),
+                None,
+                _int(cls.script, "ts", at),
+                _text(cls.script, "rule", rule),
+            )
         outcome, detail, at = _items(cls.script, raw, 3)
         outcome = _text(cls.script, "outcome", outcome)
         if outcome == "ok":

@@ -30,6 +30,7 @@ from livecommerce.channel.messages import (
     ClientMessage,
     Like,
     Ping,
+    Report,
     ViewProduct,
     parse_client_message,
 )
@@ -59,6 +60,7 @@ from livecommerce.web.state import (
     METRICS,
     MODERATION,
     ORDERS,
+    REVIEW,
     ROOMS,
     SALES,
     SETTINGS,
@@ -384,6 +386,20 @@ async def _dispatch(
             session.room_id, message.sale, principal.user, message.qty, message.key
         )
         session.send(answer.frame(message.key))
+    elif isinstance(message, Report):
+        await _report(request, session, principal, message)
+
+
+async def _report(
+    request: web.Request, session: ChannelSession, principal: Principal, report: Report
+) -> None:
+    if not valid_message_id(report.message):
+        raise ApiError(ErrorCode.message_not_found)
+    outcome = await request.app[REVIEW].report(
+        session.room_id, report.message, principal.user, report.reason
+    )
+    frame = {"type": "report_received", "message": report.message}
+    session.send({**frame, "duplicate": outcome.duplicate})
 
 
 def add_routes(app: web.Application) -> None:

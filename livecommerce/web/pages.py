@@ -73,6 +73,14 @@ async def studio_room(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def moderator_console(request: web.Request) -> web.StreamResponse:
+    """The moderator console of one room (its API calls need a staff token)."""
+    room_id_of(request)
+    page = request.app[VIEWER_ROOT] / "console.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -108,5 +116,6 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app.router.add_get("/", home)
     app.router.add_get("/rooms/{room}", room)
     app.router.add_get("/studio/rooms/{room}", studio_room)
+    app.router.add_get("/mod/rooms/{room}", moderator_console)
     app.router.add_get("/static/{path:.+}", asset)
     sdk.add_routes(app, app[VIEWER_ROOT].parent / "sdk")

@@ -22,6 +22,8 @@ from livecommerce.config import Settings
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
+from livecommerce.moderation.automod_service import AutomodService
+from livecommerce.moderation.review import ReviewService
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
@@ -44,6 +46,8 @@ LIKES = web.AppKey("likes", LikeCounter)
 HUB = web.AppKey("hub", ChannelHub)
 PRESENCE = web.AppKey("presence", Presence)
 MODERATION = web.AppKey("moderation", ModerationService)
+AUTOMOD = web.AppKey("automod", AutomodService)
+REVIEW = web.AppKey("review", ReviewService)
 CATALOG = web.AppKey("catalog", Catalog)
 SALES = web.AppKey("sales", SaleService)
 ORDERS = web.AppKey("orders", OrderService)

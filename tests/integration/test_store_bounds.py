@@ -40,6 +40,8 @@ PLACEHOLDER_PATTERNS = {
     "SALE": r"[^:{}]+",
     "ORDER": r"[^:{}]+",
     "USER": r"[^{}]+",
+    "SLOT": r"-?\d+",
+    "MSG": r"[0-9]+-[0-9]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
     "STEP": r"[a-z_]+",
 }

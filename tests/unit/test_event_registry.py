@@ -124,6 +124,7 @@ def test_the_parser_knows_exactly_the_registered_client_frames() -> None:
     classes = {cls.__name__.lower(): cls for cls in (messages.Chat, messages.Like, messages.Ping)}
     classes["buy"] = messages.Buy
     classes["view_product"] = messages.ViewProduct
+    classes["report"] = messages.Report
     assert set(classes) == set(CLIENT)
     for spec in CLIENT_FRAMES:
         frame = {"type": spec.name, **{f.name: SAMPLE[f.kind] for f in spec.fields}}

@@ -8,7 +8,8 @@ const TIMEOUT_S = 600;
 const CONFIRM_MS = 3000;
 
 export class ChatView {
-  // moderation: {allowed(): bool, me(): user id or null, remove(id), timeout(user, s), ban(user)}
+  // moderation: {allowed(): bool, me(): user id or null, remove(id), timeout(user, s), ban(user),
+  //              report(id)?: viewers' report button}
   constructor(list, note, moderation) {
     this.list = list;
     this.note = note;
@@ -58,7 +59,14 @@ export class ChatView {
 
   controls(item) {
     item.querySelector('.mod')?.remove();
-    if (!this.moderation.allowed()) return;
+    if (!this.moderation.allowed()) {
+      if (this.moderation.report && item.dataset.user !== this.moderation.me()) {
+        const box = el('span', 'mod');
+        box.append(this.action('Report', () => this.moderation.report(item.dataset.id)));
+        item.append(box);
+      }
+      return;
+    }
     const box = el('span', 'mod');
     const { id, user } = item.dataset;
     box.append(this.action('Delete', () => this.moderation.remove(id)));

@@ -43,6 +43,8 @@ export const CLOSE_CODES = Object.freeze({
   slow_consumer: 4408,
   room_ended: 4410,
   message_not_found: 4404,
+  buyers_only: 4403,
+  review_item_not_found: 4404,
   product_not_found: 4404,
   sale_not_found: 4404,
   order_not_found: 4404,

@@ -5,6 +5,7 @@ import { currentUser, joinAsGuest, mountSignIn, onChange, signOut, takeTokenFrom
 import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { CLOSE_CODES } from './errors.js';
+import { RoomModeration } from './moderation.js';
 import { WhepPlayer } from './player.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
@@ -64,7 +65,10 @@ const chat = new ChatView($('messages'), $('chat-note'), {
       body: { user, duration_s: seconds },
     }),
   ban: (user) => api('POST', roomPath('/api/rooms', '/moderation/ban'), { token: tokenHere(), body: { user } }),
+  report: (message) => (userHere() ? channel.send({ type: 'report', message, reason: 'reported' }) : null),
 });
+const moderation = new RoomModeration(chat, $('console-link'));
+$('console-link').href = roomPath('/mod/rooms');
 
 // Not signed in: on a demo server take a guest token at once, else say how to sign in.
 async function needSignIn(retry, say) {
@@ -166,6 +170,14 @@ const handlers = {
   unbanned: () => chat.notice(TEXT.unbanned),
   slow_mode: (f) => chat.notice(TEXT.slowMode(f.interval_s)),
   room_ended: () => ended(),
+  chat_held: (f) => moderation.held(f),
+  chat_approved: (f) => moderation.approved(f),
+  chat_denied: (f) => moderation.denied(f),
+  review: (f) => moderation.review(f),
+  review_resolved: (f) => moderation.resolved(f),
+  automod: () => {},
+  shield: (f) => moderation.shield(f),
+  report_received: (f) => moderation.reportAnswer(f),
   error: (f) => {
     const text = errorText(f);
     if (f.code === 'sign_in_required' || f.code === 'banned') shop.failPending(text);
