@@ -78,6 +78,17 @@ class AnchorApi:
     async def stats(self) -> dict[str, Any]:
         return dict(await self._call("GET", f"{self._room_path}/stats"))
 
+    async def media(self) -> dict[str, Any]:
+        return dict(await self._call("GET", f"{self._room_path}/media"))
+
+    async def moderate(self, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        path = f"{self._room_path}/moderation/{quote(action, safe='')}"
+        return dict(await self._call("POST", path, body or {}))
+
+    async def delete_message(self, message_id: str) -> dict[str, Any]:
+        path = f"{self._room_path}/messages/{quote(message_id, safe='')}"
+        return dict(await self._call("DELETE", path))
+
 
 def _failure(status: int, text: str) -> AnchorApiError:
     try:
