@@ -44,6 +44,7 @@ from livecommerce.web import (
     nodes,
     orders,
     pages,
+    product_images,
     rooms,
     whep,
     whip,
@@ -287,4 +288,5 @@ def create_app(settings: Settings) -> web.Application:
     orders.add_routes(app)
     demo.add_routes(app)
     pages.add_routes(app)
+    product_images.add_routes(app)
     return app

@@ -198,3 +198,12 @@ class LogSettings:
 class MetricsSettings:
     enabled: bool = _setting(True)
     public: bool = _setting(True)
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    dir: str = _setting("")
+    max_bytes: int = _setting(2_097_152, rules.positive)
+    max_width: int = _setting(4096, rules.positive)
+    max_height: int = _setting(4096, rules.positive)
+    uploads_per_minute: int = _setting(20, rules.non_negative)
