@@ -14,9 +14,23 @@ def encode(codec: str, pixel_format: str, width: int = 64, height: int = 48) -> 
     context = av.CodecContext.create(codec, "w")
     context.width, context.height, context.pix_fmt = width, height, pixel_format
     context.time_base = Fraction(1, 25)
-    frame = av.VideoFrame(width, height, "rgb24").reformat(format=pixel_format)
+    frame = gradient(width, height).reformat(format=pixel_format)
     packets = [*context.encode(frame), *context.encode(None)]
     return b"".join(bytes(packet) for packet in packets)
+
+
+def gradient(width: int, height: int) -> av.VideoFrame:
+    """A tea-coloured gradient (something to see in a screenshot)."""
+    frame = av.VideoFrame(width, height, "rgb24")
+    plane = frame.planes[0]
+    row = plane.line_size
+    pixels = bytearray(row * height)
+    for y in range(height):
+        for x in range(width):
+            at = y * row + x * 3
+            pixels[at : at + 3] = bytes((150 + x * 100 // width, 90 + y * 80 // height, 40))
+    plane.update(bytes(pixels))
+    return frame
 
 
 def png(width: int = 64, height: int = 48) -> bytes:

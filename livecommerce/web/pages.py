@@ -64,6 +64,13 @@ async def room(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def studio(request: web.Request) -> web.StreamResponse:
+    """The anchor's web studio (it asks for the anchor token itself)."""
+    page = request.app[VIEWER_ROOT] / "studio.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -98,4 +105,5 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app[VIEWER_ROOT] = (root or viewer_directory()).resolve()
     app.router.add_get("/", home)
     app.router.add_get("/rooms/{room}", room)
+    app.router.add_get("/studio", studio)
     app.router.add_get("/static/{path:.+}", asset)

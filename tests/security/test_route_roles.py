@@ -71,6 +71,7 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /": (ANYONE, None),
     "GET /rooms/{room}": (ANYONE, None),
     "GET /static/{path}": (ANYONE, None),
+    "GET /studio": (ANYONE, None),
     "POST /api/rooms/{room}/products/{product}/image": (frozenset({A}), "its anchor"),
     "GET /images/{name}": (ANYONE, "anyone"),
 }
