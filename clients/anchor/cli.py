@@ -317,7 +317,8 @@ async def publish_until_stopped(
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
         watch.update(live=True, reconnecting=False, pc=session.pc)
-        tell(f"live in room {options.room} ({session.url})")
+        # The session URL is the capability to end the stream: not on a screen others see.
+        tell(f"live in room {options.room}" + ("" if watch.on_change else f" ({session.url})"))
         backoff = 1.0
         status = Supervisor()
         status.spawn("anchor-status", print_status(http, options))

@@ -28,6 +28,8 @@ from clients.anchor.channel import NotConnectedError
 from clients.anchor.cockpit_forms import (
     AddProductScreen,
     HelpScreen,
+    ImageFile,
+    ImageScreen,
     Moderate,
     ModerateScreen,
     StartSaleScreen,
@@ -46,6 +48,7 @@ from clients.anchor.line_console import sale_terms
 
 MUTE_FOR_S = 600
 TOLD_KEEP = 50
+FOOTER_KEYS = ("question_mark", "a", "s", "x", "q")
 TICK_S = 1.0
 # (key, action, description): the footer, the help screen and the palette agree.
 ACTIONS = (
@@ -56,6 +59,7 @@ ACTIONS = (
     ("m", "moderate", "Moderate the picked chat line"),
     ("a", "add_product", "Add a product"),
     ("p", "pin_product", "Pin the picked product for viewers"),
+    ("g", "product_image", "Give the picked product an image"),
     ("s", "start_sale", "Start a flash sale"),
     ("x", "stop_sale", "Stop the running sale"),
     ("u", "refresh", "Refresh stats and products"),
@@ -100,7 +104,7 @@ class CockpitApp(App[int]):
     .-short Footer { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(key, action, text, show=key in "?asxq") for key, action, text in ACTIONS),
+        *(Binding(key, action, text, show=key in FOOTER_KEYS) for key, action, text in ACTIONS),
         Binding("ctrl+q", "quit_console", "Quit", show=False, priority=True),
         Binding("escape", "focus_chat", "Chat list", show=False),
     ]
@@ -262,6 +266,24 @@ class CockpitApp(App[int]):
     async def _pin(self, product_id: str) -> str:
         product = await self.link.api.pin(product_id)
         return f"pinned {product['title']}"
+
+    def action_product_image(self) -> None:
+        values = {"product": self.query_one(ProductsPane).picked() or ""}
+        self.push_screen(ImageScreen(values), self._image_given)
+
+    def _image_given(self, choice: object) -> None:
+        if isinstance(choice, ImageFile):
+            self._call(self._upload(choice))
+
+    async def _upload(self, choice: ImageFile) -> str:
+        try:
+            image = await asyncio.to_thread(choice.path.read_bytes)
+        except OSError as error:
+            return f"cannot read {choice.path}: {error.strerror}"
+        product = await self.link.api.upload_image(choice.product_id, image)
+        self.link.model.set_products([product])
+        self.redraw()
+        return f"image set for {product['title']}"
 
     def action_start_sale(self) -> None:
         product_id = self.query_one(ProductsPane).picked() or ""

@@ -8,6 +8,7 @@ None when the anchor pressed Escape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -41,6 +42,7 @@ HELP_TEXT = """\
            ↑/↓ pick a line;  Enter in the box sends it
 
   [b]Products[/b] [b]a[/b] add a product       [b]p[/b] pin the picked product for every viewer
+           [b]g[/b] give the picked product an image (a file on this machine)
   [b]Sale[/b]     [b]s[/b] start a flash sale of the picked product
            [b]x[/b] stop the running sale   [b]u[/b] refresh stats now
 
@@ -176,6 +178,26 @@ class StartSaleScreen(FormScreen):
             _seconds(self.value("duration"), "duration", SALE_DEFAULT_DURATION_S),
             _seconds(self.value("ttl"), "pay within", SALE_DEFAULT_TTL_S),
         )
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    product_id: str
+    path: Path
+
+
+class ImageScreen(FormScreen):
+    TITLE = "Give a product an image (PNG, JPEG or WebP)"
+    FIELDS = (("product", "Product id"), ("path", "Image file"))
+
+    def build(self) -> ImageFile:
+        product = self.value("product").strip()
+        if not product:
+            raise ValueError("pick a product first (products pane, then g)")
+        path = Path(self.value("path").strip()).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no file at {str(path)!r}")
+        return ImageFile(product, path)
 
 
 @dataclass(frozen=True)

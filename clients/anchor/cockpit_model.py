@@ -202,9 +202,16 @@ def product_row(product: dict[str, Any], pinned: str | None) -> tuple[str, str, 
     """(pin mark, id, title, price, image file name) for the products table."""
     image = str(product.get("image_url") or "")
     return (
-        "📌" if product.get("id") == pinned else "",
+        "PIN" if product.get("id") == pinned else "",
         str(product["id"]),
         str(product["title"]),
         money(int(product["price_cents"]), str(product["currency"])),
-        image.rsplit("/", 1)[-1] if image else "—",
+        _file_name(image) if image else "—",
     )
+
+
+def _file_name(url: str) -> str:
+    """The last part of an image URL; a stored upload's 64-hex name is cut to 12 digits."""
+    name = url.rsplit("/", 1)[-1]
+    stem, dot, extension = name.partition(".")
+    return f"{stem[:12]}….{extension}" if len(stem) == 64 and dot else name

@@ -84,7 +84,11 @@ class ChatPane(Vertical):
         if at_end and table.row_count:
             table.move_cursor(row=table.row_count - 1)
         pinned = model.pinned_chat
-        note = Text.assemble("📌 ", (pinned.user, "bold"), ": ", pinned.text) if pinned else ""
+        note = (
+            Text.assemble(("PINNED ", "bold"), (pinned.user, "bold"), ": ", pinned.text)
+            if pinned
+            else ""
+        )
         self.query_one("#pinned-chat", Static).update(note)
 
     def picked(self, model: CockpitModel) -> ChatLine | None:
@@ -104,8 +108,8 @@ class ProductsPane(Vertical):
     def on_mount(self) -> None:
         self.border_title = "Products  (a add · p pin · s sale)"
         table = self.query_one("#products", DataTable)
-        for label in ("", "id", "title", "price", "image"):
-            table.add_column(label, key=label or "pin")
+        for label in ("pin", "id", "title", "price", "image"):
+            table.add_column(label, key=label)
 
     def show(self, model: CockpitModel) -> None:
         table: DataTable[str] = self.query_one("#products", DataTable)
@@ -174,7 +178,7 @@ class OrdersPane(Vertical):
     DEFAULT_CSS = "OrdersPane { border: round $primary; } OrdersPane RichLog { height: 1fr; }"
 
     def compose(self) -> ComposeResult:
-        yield RichLog(id="orders", max_lines=200, wrap=True, markup=False)
+        yield RichLog(id="orders", max_lines=200, wrap=False, markup=False)
 
     def on_mount(self) -> None:
         self.border_title = "Orders"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -15,10 +17,13 @@ from clients.anchor.cockpit_app import CockpitApp
 from clients.anchor.cockpit_forms import HelpScreen, ModerateScreen, StartSaleScreen
 from clients.anchor.cockpit_link import CockpitLink, LinkOptions
 from clients.anchor.watch import PublicationWatch
+from tests import image_samples as samples
 from tests.integration.cluster import Cluster
 
 pytestmark = pytest.mark.timeout(180)
 WAIT_S = 30.0
+# Set to a path (e.g. /tmp/console.svg) to keep an SVG screenshot of the console mid-show.
+SCREENSHOT_ENV = "LIVECOMMERCE_CONSOLE_SCREENSHOT"
 
 
 @dataclass
@@ -80,7 +85,7 @@ async def fill(pilot: Pilot[int], **fields: str) -> None:
 
 
 async def test_a_live_show_run_from_the_full_screen_console(
-    cluster: Cluster, cockpit: Cockpit
+    cluster: Cluster, cockpit: Cockpit, tmp_path: Path
 ) -> None:
     app, pilot = cockpit.app, cockpit.pilot
     await cockpit.until("LIVE", lambda: "LIVE" in cockpit.text("#status"))
@@ -95,10 +100,17 @@ async def test_a_live_show_run_from_the_full_screen_console(
     await cockpit.until("the product", lambda: products.row_count == 1)
     assert products.get_row_at(0)[2:4] == ["Oolong 100 g", "EUR 18.00"]
 
+    image = tmp_path / "oolong.png"
+    image.write_bytes(samples.png())
+    await pilot.press("g")
+    await fill(pilot, path=str(image))
+    await cockpit.until(
+        "the image's file name", lambda: str(products.get_row_at(0)[4]).endswith(".png")
+    )
     await pilot.press("p")  # pin the picked product with one key
     pinned = await viewer.wait_for("product_pinned")
     assert pinned["product"]["title"] == "Oolong 100 g"
-    await cockpit.until("the pin mark", lambda: products.get_row_at(0)[0] == "📌")
+    await cockpit.until("the pin mark", lambda: products.get_row_at(0)[0] == "PIN")
 
     await pilot.press("s")
     assert isinstance(app.screen, StartSaleScreen)
@@ -136,6 +148,10 @@ async def test_a_live_show_run_from_the_full_screen_console(
     assert answer["text"] == "@bob yes"
     await cockpit.until("the answer", lambda: chat.row_count == 2)
     assert reply.value == ""
+    if path := os.environ.get(SCREENSHOT_ENV):
+        await pilot.press("escape")  # the chat list, so the footer shows the keys
+        await pilot.pause(0.3)
+        app.save_screenshot(path)
 
     await pilot.press("escape", "x")  # back to the chat list (x would be typed in the box)
     ended = await viewer.wait_for("sale_ended")
