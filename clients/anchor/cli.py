@@ -132,7 +132,9 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 640x360, not {args.size!r}")
-    full_screen = not (args.plain or args.no_console) and sys.stdout.isatty() and sys.stdin.isatty()
+    # Textual draws on stderr and reads stdin: all three must be the terminal.
+    terminal = all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
+    full_screen = not (args.plain or args.no_console) and terminal
     return Options(
         args.server, access_token, args.room, args.source, (width, height), args.once,
         0.0 if full_screen else args.status_every, not args.no_console, args.stats_every,

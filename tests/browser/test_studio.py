@@ -3,6 +3,7 @@ plays the room over WHEP, and the studio's panes follow a buy, a chat line and t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from livecommerce.web.state import LIVE
 from tests import image_samples as samples
 from tests.browser.chrome import CHROMIUM, CHROMIUM_ARGS, RECORD_PEERS, needs_chromium, open_page
 from tests.browser.test_room_page import frames_decoded
@@ -131,3 +133,34 @@ async def test_the_studio_asks_for_an_anchor_token(site: Cluster, browser: Brows
     page = await open_page(browser, f"{site.urls[0]}/studio#token={site.token('viewer', 'bob')}")
     await expect(page.locator("#signin")).to_contain_text("This studio needs an anchor token")
     await expect(page.locator("#studio")).to_be_hidden()
+
+
+async def test_the_studio_reconnects_when_the_stream_drops_and_the_room_stays_open(
+    site: Cluster, camera_browser: Browser
+) -> None:
+    room = await site.room(anchor="alice")
+    studio = await open_studio(camera_browser, site, room, site.token("anchor", "alice"))
+    await studio.click("#go-live")
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    hub = site.apps[0][LIVE].hub
+    first = hub.publications()[room]
+    # The server loses the publication, as when the anchor's network goes away.
+    assert await hub.end_session(first, "test: the anchor's network dropped")
+
+    async def republished() -> bool:
+        return hub.publications().get(room) not in (None, first)
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await republished():
+        assert asyncio.get_running_loop().time() < deadline, "the studio did not reconnect"
+        await asyncio.sleep(0.2)
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    await expect(studio.locator("#health")).to_contain_text("Reconnecting the stream")
+    assert await room_status(site, room) == "live"  # never ended
+
+    viewer_page = await open_page(camera_browser, f"{site.urls[0]}/rooms/{room}")
+    assert await frames_decoded(viewer_page, at_least=10, timeout_s=30) >= 10
