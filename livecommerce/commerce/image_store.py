@@ -52,7 +52,7 @@ class ImageStore:
 
     def path(self, name: str) -> Path | None:
         """The file of ``name`` if the name is one this store makes and the file exists."""
-        if not NAME.match(name):
+        if not NAME.fullmatch(name):
             return None
         path = self.directory / name
         return path if path.is_file() else None
