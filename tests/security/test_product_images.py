@@ -223,7 +223,7 @@ async def test_uploads_per_user_are_rate_limited(site: Cluster) -> None:
 @pytest.mark.parametrize(
     "name",
     ["../config.toml", "..%2f..%2fetc%2fpasswd", "a" * 64 + ".png", "A" * 64 + ".png",
-     "0" * 64 + ".svg", "0" * 64 + ".png%00.html", ".upload-x"],
+     "0" * 64 + ".svg", "0" * 64 + ".png%00.html", "0" * 64 + ".png%0a", ".upload-x"],
 )  # fmt: skip
 async def test_only_stored_image_names_are_served(site: Cluster, name: str) -> None:
     async with site.http.get(f"{site.urls[0]}/images/{name}") as response:
