@@ -101,6 +101,7 @@ class ChatPane(Vertical):
 
 class ProductsPane(Vertical):
     DEFAULT_CSS = "ProductsPane { border: round $primary; } ProductsPane DataTable { height: 1fr; }"
+    _rows: list[tuple[str, str, str, str, str]] | None = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="products", cursor_type="row")
@@ -112,11 +113,16 @@ class ProductsPane(Vertical):
             table.add_column(label, key=label)
 
     def show(self, model: CockpitModel) -> None:
+        products = sorted(model.products.values(), key=lambda p: str(p["id"]))
+        rows = [product_row(product, model.state.pinned) for product in products]
+        if rows == self._rows:
+            return  # nothing to redraw (the stats polls change other panes)
+        self._rows = rows
         table: DataTable[str] = self.query_one("#products", DataTable)
         row = table.cursor_row
         table.clear()
-        for product in sorted(model.products.values(), key=lambda p: str(p["id"])):
-            table.add_row(*product_row(product, model.state.pinned), key=str(product["id"]))
+        for cells in rows:
+            table.add_row(*cells, key=cells[1])
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 

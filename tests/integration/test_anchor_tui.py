@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -30,7 +31,7 @@ SCREENSHOT_ENV = "LIVECOMMERCE_CONSOLE_SCREENSHOT"
 class Cockpit:
     app: CockpitApp
     pilot: Pilot[int]
-    publishing: asyncio.Task[int]
+    publishing: asyncio.Task[Any]
     room: str
 
     async def until(self, what: str, check: Callable[[], bool]) -> None:
@@ -52,7 +53,14 @@ class Cockpit:
 
 
 @pytest.fixture
-async def cockpit(cluster: Cluster) -> AsyncIterator[Cockpit]:
+def publish() -> bool:
+    """Whether the console's process publishes too (a test without video overrides it: the
+    pilot waits for an idle loop after each key, and an encoder in the loop is never idle)."""
+    return True
+
+
+@pytest.fixture
+async def cockpit(cluster: Cluster, publish: bool) -> AsyncIterator[Cockpit]:
     room = await cluster.room(anchor="alice")
     token = cluster.token("anchor", "alice")
     options = Options(cluster.urls[0], token, room, "testsrc", (160, 120), False, 0.0)
@@ -66,6 +74,8 @@ async def cockpit(cluster: Cluster) -> AsyncIterator[Cockpit]:
     app = CockpitApp(link, stop)
     publishing = asyncio.create_task(
         publish_until_stopped(cluster.http, options, stop, source_factory(options), watch)
+        if publish
+        else stop.wait()
     )
     try:
         async with app.run_test(size=(130, 40), notifications=True) as pilot:
@@ -168,6 +178,7 @@ async def test_a_live_show_run_from_the_full_screen_console(
     await viewer.close()
 
 
+@pytest.mark.parametrize("publish", [False])
 async def test_server_refusals_are_toasts_and_chat_lines_go_to_moderation(
     cluster: Cluster, cockpit: Cockpit
 ) -> None:
@@ -197,6 +208,7 @@ async def test_server_refusals_are_toasts_and_chat_lines_go_to_moderation(
     await viewer.close()
 
 
+@pytest.mark.parametrize("publish", [False])
 async def test_help_palette_and_resizes_keep_the_layout(cockpit: Cockpit) -> None:
     app, pilot = cockpit.app, cockpit.pilot
     await pilot.press("question_mark")
