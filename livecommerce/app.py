@@ -49,6 +49,7 @@ from livecommerce.web import (
     nodes,
     orders,
     pages,
+    product_images,
     review,
     rooms,
     whep,
@@ -320,4 +321,5 @@ def create_app(settings: Settings) -> web.Application:
     demo.add_routes(app)
     pages.add_routes(app)
     analytics.add_routes(app)
+    product_images.add_routes(app)
     return app

@@ -31,6 +31,7 @@ from livecommerce.config_sections import ChannelSettings as ChannelSettings
 from livecommerce.config_sections import CommerceSettings as CommerceSettings
 from livecommerce.config_sections import DiscoverySettings as DiscoverySettings
 from livecommerce.config_sections import HooksSettings as HooksSettings
+from livecommerce.config_sections import ImagesSettings as ImagesSettings
 from livecommerce.config_sections import LogSettings as LogSettings
 from livecommerce.config_sections import MediaSettings as MediaSettings
 from livecommerce.config_sections import MetricsSettings as MetricsSettings
@@ -79,6 +80,7 @@ class Settings:
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
+    images: ImagesSettings = field(default_factory=ImagesSettings)
 
     @property
     def public_url(self) -> str:

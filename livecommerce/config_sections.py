@@ -228,3 +228,12 @@ class AnalyticsSettings:
     impressions_per_s: float = _setting(2.0, rules.positive)
     views_burst: int = _setting(20, rules.positive)
     views_per_s: float = _setting(2.0, rules.positive)
+
+
+@dataclass(frozen=True)
+class ImagesSettings:
+    dir: str = _setting("")
+    max_bytes: int = _setting(2_097_152, rules.positive)
+    max_width: int = _setting(4096, rules.positive)
+    max_height: int = _setting(4096, rules.positive)
+    uploads_per_minute: int = _setting(20, rules.non_negative)

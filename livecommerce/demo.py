@@ -32,6 +32,9 @@ log = logging.getLogger("livecommerce.demo")
 DEMO_ANCHOR = "demo-anchor"
 ROOM_FILE = "demo_room"
 TOKEN_TTL_S = 30 * 86_400
+# The token printed for a person (studio URL, anchor command): this room only, half a day.
+PERSON_TOKEN_TTL_S = 12 * 3600
+PERSON_TOKEN_FILE = "demo_anchor_token"
 CHECK_EVERY_S = 2.0
 PAUSE_BETWEEN_SALES_S = 5.0
 CHAT_EVERY_S = 20.0
@@ -67,8 +70,10 @@ class DemoRoom:
 
     def __init__(self, base_url: str, secret: str, data_dir: str | Path) -> None:
         self._base_url = base_url.rstrip("/")
+        self._secret = secret
         self._token = issue_token(secret, Role.anchor, DEMO_ANCHOR, ttl_s=TOKEN_TTL_S)
         self._room_file = Path(data_dir) / ROOM_FILE
+        self._person_token_file = Path(data_dir) / PERSON_TOKEN_FILE
         self._session: aiohttp.ClientSession | None = None
         self._publisher: asyncio.subprocess.Process | None = None
         self._tasks = Supervisor(logger=log)
@@ -94,6 +99,27 @@ class DemoRoom:
         self._tasks.spawn("demo-sales", self._keep_a_sale_running(products))
         self._tasks.spawn("demo-chat", self._chat())
         return self.room_url
+
+    def anchor_lines(self) -> list[str]:
+        """How a person takes over the demo room as its anchor: the studio URL and the
+        ``livecommerce-anchor`` command (its token in a private file, not on the command line).
+
+        The token is made for this room only and lasts :data:`PERSON_TOKEN_TTL_S`; the
+        URL carries it in the fragment, which browsers never send to a server.
+        """
+        token = issue_token(
+            self._secret, Role.anchor, DEMO_ANCHOR, room=self.room_id, ttl_s=PERSON_TOKEN_TTL_S
+        )
+        path = self._person_token_file
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(token + "\n")
+        return [
+            f"demo: go live from the browser: {self._base_url}/studio?room={self.room_id}"
+            f"#token={token}",
+            f"demo: or from a terminal: livecommerce-anchor --server {self._base_url} "
+            f"--room {self.room_id} --token-file {path}",
+        ]
 
     async def stop(self) -> None:
         await self._tasks.stop()
@@ -197,6 +223,10 @@ class DemoRoom:
             "--no-console",
             "--status-every",
             "0",
+            # One session per run: when a person goes live in the room (studio or
+            # livecommerce-anchor, same anchor), the server replaces this session and the
+            # clip waits until the room is offline again instead of taking it back.
+            "--once",
         ]
         # The token goes in the environment: any user of the machine can read a command line.
         env = {**os.environ, "LIVECOMMERCE_ANCHOR_TOKEN": self._token}
@@ -211,6 +241,18 @@ class DemoRoom:
             code = await self._publisher.wait()
             log.warning("demo: the publisher exited (%s); restarting", code)
             await asyncio.sleep(PUBLISHER_RESTART_S)
+            live = await self._live()
+            while live:  # a person publishes in the room: theirs until they stop
+                await asyncio.sleep(CHECK_EVERY_S)
+                live = await self._live()
+
+    async def _live(self) -> bool:
+        """Whether someone publishes in the room now (a person who took it over)."""
+        try:
+            status, room = await self._api("GET", f"/api/rooms/{self.room_id}")
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+        return status == 200 and room.get("status") == "live"
 
     async def _stop_publisher(self) -> None:
         publisher = self._publisher

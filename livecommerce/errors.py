@@ -85,6 +85,8 @@ class ErrorCode(Enum):
     order_paid = ErrorSpec(409, 4409, "The order is already paid.")
     order_cancelled = ErrorSpec(409, 4409, "The order was cancelled.")
     order_expired = ErrorSpec(409, 4409, "The order's reservation expired.")
+    image_invalid = ErrorSpec(400, 4400, "The file is not a PNG, JPEG or WebP image.")
+    image_dimensions = ErrorSpec(422, 4422, "The image has more pixels than this server takes.")
     internal_error = ErrorSpec(500, 1011, "Something went wrong on the server.")
     store_unavailable = ErrorSpec(503, 1013, "The store is unavailable; try again shortly.")
     shutting_down = ErrorSpec(503, 1001, "This node is shutting down; try another.")

@@ -30,13 +30,24 @@ class AnchorApi:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._room_path = f"/api/rooms/{quote(room, safe='')}"
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> Any:
+        headers = dict(self._headers)
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         try:
             async with self._http.request(
                 method,
                 self._server + path,
                 json=body,
-                headers=self._headers,
+                data=data,
+                headers=headers,
                 timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S),
             ) as response:
                 text = await response.text()
@@ -77,6 +88,24 @@ class AnchorApi:
 
     async def stats(self) -> dict[str, Any]:
         return dict(await self._call("GET", f"{self._room_path}/stats"))
+
+    async def upload_image(self, product_id: str, image: bytes) -> dict[str, Any]:
+        """Send an image for a product (the server decides its kind by its bytes)."""
+        path = f"{self._room_path}/products/{quote(product_id, safe='')}/image"
+        return dict(
+            await self._call("POST", path, data=image, content_type="application/octet-stream")
+        )
+
+    async def media(self) -> dict[str, Any]:
+        return dict(await self._call("GET", f"{self._room_path}/media"))
+
+    async def moderate(self, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        path = f"{self._room_path}/moderation/{quote(action, safe='')}"
+        return dict(await self._call("POST", path, body or {}))
+
+    async def delete_message(self, message_id: str) -> dict[str, Any]:
+        path = f"{self._room_path}/messages/{quote(message_id, safe='')}"
+        return dict(await self._call("DELETE", path))
 
 
 def _failure(status: int, text: str) -> AnchorApiError:

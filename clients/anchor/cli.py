@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ from clients.anchor.filesource import FilePacketTrack, SharedClock, UnsupportedF
 from clients.anchor.line_console import ConsoleOptions, LiveConsole, stdin_lines
 from clients.anchor.output import Printer
 from clients.anchor.testsrc import PatternVideoTrack, ToneAudioTrack
+from clients.anchor.watch import PublicationWatch
 from clients.anchor.whip import PublishError, publish
 from media.tasks import Supervisor
 
@@ -46,6 +48,7 @@ class Options:
     console: bool = False
     stats_every_s: float = 2.0
     currency: str = "EUR"
+    full_screen: bool = False
 
 
 def _read_token(
@@ -109,6 +112,12 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         "--no-console", action="store_true", help="only publish: no live console on stdin/stdout"
     )
     parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the line console (commands on stdin, events on stdout) even on a terminal; "
+        "without it a terminal gets the full-screen console",
+    )
+    parser.add_argument(
         "--stats-every", type=float, default=2.0, help="poll orders and GMV every N s (0: never)"
     )
     parser.add_argument(
@@ -124,9 +133,13 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         parser.error(f"--size must look like 640x360, not {args.size!r}")
+    # Textual draws on stderr and reads stdin: all three must be the terminal.
+    terminal = all(stream.isatty() for stream in (sys.stdin, sys.stdout, sys.stderr))
+    full_screen = not (args.plain or args.no_console) and terminal
     return Options(
         args.server, access_token, args.room, args.source, (width, height), args.once,
-        args.status_every, not args.no_console, args.stats_every, args.currency,
+        0.0 if full_screen else args.status_every, not args.no_console, args.stats_every,
+        args.currency, full_screen,
     )  # fmt: skip
 
 
@@ -221,6 +234,8 @@ async def run(
         stop.set()
 
     async with aiohttp.ClientSession() as http:
+        if options.full_screen:
+            return await run_full_screen(http, options, stop, make_tracks)
         console = Supervisor(grace_s=CONSOLE_STOP_S)
         if options.console:
             live = LiveConsole(
@@ -244,13 +259,52 @@ async def run(
             await console.stop()
 
 
-async def publish_until_stopped(
+async def run_full_screen(
     http: aiohttp.ClientSession,
     options: Options,
     stop: asyncio.Event,
     make_tracks: Callable[[], Tracks],
 ) -> int:
-    """Publish; reconnect on failure unless ``--once``. Exit status."""
+    """Publish while the full-screen console runs; quitting it ends the publication."""
+    from clients.anchor.cockpit_app import CockpitApp, ToastLog
+    from clients.anchor.cockpit_link import CockpitLink, LinkOptions
+
+    watch = PublicationWatch()
+    link = CockpitLink(
+        http,
+        LinkOptions(
+            options.server, options.token, options.room, options.currency, options.stats_every_s
+        ),
+        watch,
+    )
+    app = CockpitApp(link, stop)
+    toasts = ToastLog(app)
+    logging.getLogger().addHandler(toasts)
+    publishing = asyncio.create_task(publish_until_stopped(http, options, stop, make_tracks, watch))
+    try:
+        await app.run_async()
+    finally:
+        stop.set()
+        status = await publishing
+        logging.getLogger().removeHandler(toasts)
+    if watch.notice:
+        say(watch.notice)
+    return status
+
+
+async def publish_until_stopped(
+    http: aiohttp.ClientSession,
+    options: Options,
+    stop: asyncio.Event,
+    make_tracks: Callable[[], Tracks],
+    watch: PublicationWatch | None = None,
+) -> int:
+    """Publish; reconnect on failure unless ``--once``. Exit status.
+
+    With ``watch`` (the full-screen console), news goes there instead of stderr.
+    """
+    watch = watch or PublicationWatch()
+    tell = (lambda text: watch.update(notice=text)) if watch.on_change else say
     backoff = 1.0
     while not stop.is_set():
         tracks, codecs = make_tracks()
@@ -261,16 +315,20 @@ async def publish_until_stopped(
         except PublishError as exc:
             for track in tracks:
                 track.stop()
-            say(str(exc))
+            tell(str(exc))
             if exc.fatal or options.once:
+                watch.update(live=False, reconnecting=False)
                 return 2 if exc.fatal else 1
-            say(f"retrying in {backoff:.0f} s")
+            watch.update(live=False, reconnecting=True)
+            tell(f"retrying in {backoff:.0f} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
             continue
-        say(f"live in room {options.room} ({session.url})")
-        say(f"analytics dashboard: {dashboard_url(options.server, options.room)}")
+        watch.update(live=True, reconnecting=False, pc=session.pc)
+        # The session URL is the capability to end the stream: not on a screen others see.
+        tell(f"live in room {options.room}" + ("" if watch.on_change else f" ({session.url})"))
+        tell(f"analytics dashboard: {dashboard_url(options.server, options.room)}")
         backoff = 1.0
         status = Supervisor()
         status.spawn("anchor-status", print_status(http, options))
@@ -279,10 +337,11 @@ async def publish_until_stopped(
         finally:
             await status.stop()
         await session.end()
+        watch.update(live=False, reconnecting=not stop.is_set() and not options.once)
         if stop.is_set():
-            say("stopped; the session is ended")
+            tell("stopped; the session is ended")
             return 0
-        say(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
+        tell(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
         if options.once:
             return 1
     return 0

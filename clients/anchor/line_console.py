@@ -230,7 +230,7 @@ class LiveConsole:
             product = await self._api.pin(command.product_id)
             ok("ok", f"pinned {product['title']} ({product['id']})")
         elif isinstance(command, StartSale):
-            sale = await self._api.start_sale(_sale_terms(command))
+            sale = await self._api.start_sale(sale_terms(command))
             ok("ok", f"sale {sale['id']} started; stop it with: sale stop {sale['id']}")
         elif isinstance(command, StopSale):
             sale = await self._api.stop_sale(command.sale_id)
@@ -261,7 +261,7 @@ def _describe_product(product: Frame) -> str:
     return f"{product['id']} {product['sku']} {product['title']!r} {price}"
 
 
-def _sale_terms(command: StartSale) -> dict[str, int | str]:
+def sale_terms(command: StartSale) -> dict[str, int | str]:
     return {
         "product_id": command.product_id,
         "price_cents": command.price_cents,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 from livecommerce.commerce.models import Product
 from livecommerce.context import StoreContext
@@ -27,6 +28,12 @@ class Catalog:
         product = Product(
             f"p_{secrets.token_hex(5)}", room_id, sku, title, price_cents, currency, image_url
         )
+        await self._client.hset(self._keys.products(room_id), product.id, product.dumps())
+        return product
+
+    async def set_image(self, room_id: str, product_id: str, image_url: str) -> Product:
+        """The product with its ``image_url`` replaced (products change in no other way)."""
+        product = replace(await self.get(room_id, product_id), image_url=image_url)
         await self._client.hset(self._keys.products(room_id), product.id, product.dumps())
         return product
 

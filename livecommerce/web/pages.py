@@ -81,6 +81,13 @@ async def moderator_console(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def studio(request: web.Request) -> web.StreamResponse:
+    """The anchor's web studio (it asks for the anchor token itself)."""
+    page = request.app[VIEWER_ROOT] / "studio.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -117,5 +124,6 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app.router.add_get("/rooms/{room}", room)
     app.router.add_get("/studio/rooms/{room}", studio_room)
     app.router.add_get("/mod/rooms/{room}", moderator_console)
+    app.router.add_get("/studio", studio)
     app.router.add_get("/static/{path:.+}", asset)
     sdk.add_routes(app, app[VIEWER_ROOT].parent / "sdk")

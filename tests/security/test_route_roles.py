@@ -83,6 +83,9 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /mod/rooms/{room}": (ANYONE, None),
     "GET /static/{path}": (ANYONE, None),
     "GET /sdk/{name}": (ANYONE, None),
+    "GET /studio": (ANYONE, None),
+    "POST /api/rooms/{room}/products/{product}/image": (frozenset({A}), "its anchor"),
+    "GET /images/{name}": (ANYONE, "anyone"),
 }
 
 

@@ -53,6 +53,8 @@ export const CLOSE_CODES = Object.freeze({
   order_paid: 4409,
   order_cancelled: 4409,
   order_expired: 4409,
+  image_invalid: 4400,
+  image_dimensions: 4422,
   internal_error: 1011,
   store_unavailable: 1013,
   shutting_down: 1001,

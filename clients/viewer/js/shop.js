@@ -153,7 +153,7 @@ export class ShopView {
     const now = Date.now();
     if (state === 'scheduled') target.textContent = `starts in ${countdown(sale.starts_at - now)}`;
     else if (state === 'ended') target.textContent = 'ended';
-    else target.textContent = `ends in ${countdown(sale.ends_at - now)}`;
+    else target.textContent = TEXT.endsIn(sale.ends_at - now);
   }
 
   tick() {

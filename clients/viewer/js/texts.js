@@ -1,6 +1,6 @@
 // Every sentence the room page shows, stated once (a test keeps it so).
 
-import { clock } from './format.js';
+import { clock, countdown } from './format.js';
 
 function waitText(until) {
   const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
@@ -36,4 +36,5 @@ export const TEXT = {
   tokenInvalid: 'Your token is no longer valid; you are watching anonymously. Sign in again to chat.',
   connecting: 'Connecting…',
   stopped: 'Stopped.',
+  endsIn: (ms) => `ends in ${countdown(ms)}`,
 };

@@ -1,0 +1,166 @@
+"""The web studio in a real Chromium with a fake camera: it goes live over WHIP, a second page
+plays the room over WHEP, and the studio's panes follow a buy, a chat line and the sale."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from livecommerce.web.state import LIVE
+from tests import image_samples as samples
+from tests.browser.chrome import CHROMIUM, CHROMIUM_ARGS, RECORD_PEERS, needs_chromium, open_page
+from tests.browser.test_room_page import frames_decoded
+from tests.integration.cluster import Cluster
+
+pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.timeout(180)]
+FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+# Set to a path (e.g. docs/studio.png) to keep the studio's screenshot.
+SCREENSHOT_ENV = "LIVECOMMERCE_STUDIO_SCREENSHOT"
+WAIT_MS = 30_000
+
+
+@pytest.fixture
+async def camera_browser() -> AsyncIterator[Browser]:
+    """Chromium whose camera and microphone are its built-in test pattern and beep."""
+    assert CHROMIUM is not None
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *FAKE_MEDIA]
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_studio(browser: Browser, site: Cluster, room: str, token: str) -> Page:
+    context = await browser.new_context(viewport={"width": 1440, "height": 900})
+    await context.add_init_script(RECORD_PEERS)
+    page = await context.new_page()
+    await page.goto(f"{site.urls[0]}/studio?room={room}#token={token}")
+    await expect(page.locator("#studio")).to_be_visible()
+    await expect(page.locator("#room-select")).to_have_value(room)
+    return page
+
+
+async def room_status(site: Cluster, room: str) -> str:
+    status, body = await site.api("GET", f"/api/rooms/{room}")
+    assert status == 200
+    return str(body["status"])
+
+
+async def test_going_live_from_the_studio_and_running_a_sale(
+    site: Cluster, camera_browser: Browser
+) -> None:
+    room = await site.room(anchor="alice", title="Studio tasting")
+    studio = await open_studio(camera_browser, site, room, site.token("anchor", "alice"))
+    assert "alice (anchor)" in await studio.locator("#signin").inner_text()
+
+    await studio.click("#go-live")
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    await expect(studio.locator("#live-badge")).to_have_text("LIVE")
+    assert await room_status(site, room) == "live"
+
+    viewer_page = await open_page(camera_browser, f"{site.urls[0]}/rooms/{room}")
+    assert await frames_decoded(viewer_page, at_least=10, timeout_s=30) >= 10
+
+    await studio.fill("#product-sku", "TEA-1")
+    await studio.fill("#product-title", "Oolong 100 g")
+    await studio.fill("#product-price", "1800")
+    await studio.click("#product-form button[type=submit]")
+    product = studio.locator("#products li", has_text="Oolong 100 g")
+    await expect(product).to_be_visible()
+    await product.locator(".product-pin").click()
+    await expect(product).to_have_attribute("data-pinned", "1")
+    await expect(viewer_page.locator("#pinned")).to_contain_text("Oolong 100 g")
+
+    async with studio.expect_file_chooser() as chooser:
+        await product.locator(".product-image").click()
+    image = {"name": "oolong.png", "mimeType": "image/png", "buffer": samples.png(160, 160)}
+    await (await chooser.value).set_files(files=[image])
+    await expect(product.locator("img")).to_have_attribute("src", re.compile(r"^/images/"))
+    assert await product.locator("img").evaluate("(img) => img.naturalWidth") == 160
+
+    buyer = await site.join(room, "bob", node=1)
+    await product.locator(".product-sale").click()
+    await studio.fill("#sale-price", "990")
+    await studio.fill("#sale-quantity", "5")
+    await studio.fill("#sale-limit", "2")
+    await studio.click("#sale-form button[type=submit]")
+    await expect(studio.locator("#sale-numbers")).to_contain_text("5/5 left")
+    await expect(studio.locator("#sale-numbers")).to_contain_text("ends in 9:")
+
+    started = await buyer.wait_for("sale_started")
+    await buyer.send({"type": "buy", "sale": started["sale"]["id"], "qty": 2, "key": "k1"})
+    assert (await buyer.wait_for("buy_result"))["ok"]
+    await expect(studio.locator("#sale-numbers")).to_contain_text("3/5 left")
+    assert await studio.locator("#sale-stock").evaluate("(bar) => bar.value") == 3
+    await expect(studio.locator("#orders")).to_contain_text("2 × Oolong 100 g reserved")
+    await expect(studio.locator("#st-orders")).to_have_text("1", timeout=WAIT_MS)
+    await expect(studio.locator("#st-viewers")).not_to_have_text("0", timeout=WAIT_MS)
+
+    await buyer.send({"type": "chat", "text": "is it organic?"})
+    await expect(studio.locator("#messages")).to_contain_text("is it organic?")
+    await studio.fill("#chat-input", "yes, first flush")
+    await studio.press("#chat-input", "Enter")
+    answer = await buyer.wait_for(lambda f: f.get("type") == "chat" and f["user"] == "alice")
+    assert answer["text"] == "yes, first flush"
+
+    if path := os.environ.get(SCREENSHOT_ENV):
+        await studio.screenshot(path=str(Path(path)))
+
+    await studio.click("#sale-stop")
+    ended = await buyer.wait_for("sale_ended")
+    assert ended["sale"]["id"] == started["sale"]["id"]
+    await expect(studio.locator("#sale-numbers")).to_contain_text("ended")
+
+    await studio.click("#end-stream")
+    await studio.wait_for_function("() => document.body.dataset.publisher === 'offline'")
+    await buyer.wait_for("offline")
+    assert await room_status(site, room) == "scheduled"  # the stream ended, not the room
+    await buyer.close()
+
+
+async def test_the_studio_asks_for_an_anchor_token(site: Cluster, browser: Browser) -> None:
+    page = await open_page(browser, f"{site.urls[0]}/studio#token={site.token('viewer', 'bob')}")
+    await expect(page.locator("#signin")).to_contain_text("This studio needs an anchor token")
+    await expect(page.locator("#studio")).to_be_hidden()
+
+
+async def test_the_studio_reconnects_when_the_stream_drops_and_the_room_stays_open(
+    site: Cluster, camera_browser: Browser
+) -> None:
+    room = await site.room(anchor="alice")
+    studio = await open_studio(camera_browser, site, room, site.token("anchor", "alice"))
+    await studio.click("#go-live")
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    hub = site.apps[0][LIVE].hub
+    first = hub.publications()[room]
+    # The server loses the publication, as when the anchor's network goes away.
+    assert await hub.end_session(first, "test: the anchor's network dropped")
+
+    async def republished() -> bool:
+        return hub.publications().get(room) not in (None, first)
+
+    deadline = asyncio.get_running_loop().time() + 60
+    while not await republished():
+        assert asyncio.get_running_loop().time() < deadline, "the studio did not reconnect"
+        await asyncio.sleep(0.2)
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    await expect(studio.locator("#health")).to_contain_text("Reconnecting the stream")
+    assert await room_status(site, room) == "live"  # never ended
+
+    viewer_page = await open_page(camera_browser, f"{site.urls[0]}/rooms/{room}")
+    assert await frames_decoded(viewer_page, at_least=10, timeout_s=30) >= 10
