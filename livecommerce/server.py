@@ -97,12 +97,12 @@ async def run_node(
                 stack.push_async_callback(room.stop)
                 try:
                     say(f"demo: a live room is ready, open {await room.start()}")
+                    for line in room.anchor_lines():
+                        say(line)
                     say(
                         f"demo: its analytics dashboard is {room.dashboard_url} (sign in "
                         f"with: livecommerce token --role anchor --user {DEMO_ANCHOR})"
                     )
-                    for line in room.anchor_lines():
-                        say(line)
                 except (RuntimeError, OSError, aiohttp.ClientError) as exc:
                     log.error("demo: could not set up the demo room (%s); serving without it", exc)
             await stop.wait()
