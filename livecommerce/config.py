@@ -29,6 +29,7 @@ from livecommerce.config_sections import AuthSettings as AuthSettings
 from livecommerce.config_sections import ChannelSettings as ChannelSettings
 from livecommerce.config_sections import CommerceSettings as CommerceSettings
 from livecommerce.config_sections import DiscoverySettings as DiscoverySettings
+from livecommerce.config_sections import FormatsSettings as FormatsSettings
 from livecommerce.config_sections import HooksSettings as HooksSettings
 from livecommerce.config_sections import LogSettings as LogSettings
 from livecommerce.config_sections import MediaSettings as MediaSettings
@@ -77,6 +78,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    formats: FormatsSettings = field(default_factory=FormatsSettings)
 
     @property
     def public_url(self) -> str:

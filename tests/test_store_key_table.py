@@ -23,6 +23,9 @@ PLACEHOLDERS = {
     "order_id": "ORDER",
     "user": "USER",
     "day": "YYYY-MM-DD",
+    "voucher_id": "VOUCHER",
+    "auction_id": "AUCTION",
+    "giveaway_id": "GIVEAWAY",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

@@ -28,9 +28,9 @@ from livecommerce.channel.frame_types import Field as Field
 from livecommerce.channel.frame_types import FrameSpec as FrameSpec
 from livecommerce.channel.frame_types import Kind as Kind
 from livecommerce.channel.frame_types import ServerFrame as ServerFrame
-from livecommerce.channel.frames import core
+from livecommerce.channel.frames import core, formats
 
-AREAS = (core,)
+AREAS = (core, formats)
 
 SERVER_FRAMES: tuple[ServerFrame, ...] = tuple(
     frame for area in AREAS for frame in area.SERVER_FRAMES

@@ -86,8 +86,10 @@ def reserve_call(
     user: str,
     qty: int,
     key: str,
+    voucher_claim: str = "",
 ) -> tuple[list[str], list[ScriptArg]]:
-    """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id)."""
+    """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id); a
+    ``voucher_claim`` ("best" or a claim id) asks for a voucher discount."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (
         [
@@ -101,6 +103,8 @@ def reserve_call(
             keys.room_counters(room_id),
             keys.room_bans(room_id),
             keys.room_engagement(room_id),
+            keys.voucher_claims(room_id),
+            keys.voucher_wallets(room_id),
         ],
         [
             room_id,
@@ -112,6 +116,7 @@ def reserve_call(
             IDEMPOTENCY_TTL_MS,
             discovery.bucket_ms,
             discovery.buckets,
+            voucher_claim,
         ],
     )
 
@@ -150,9 +155,12 @@ class OrderService:
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
-    async def buy(self, room_id: str, sale_id: str, user: str, qty: int, key: str) -> BuyAnswer:
+    async def buy(
+        self, room_id: str, sale_id: str, user: str, qty: int, key: str, voucher_claim: str = ""
+    ) -> BuyAnswer:
         """Reserve ``qty`` units; the same user's same ``key`` on the same sale always gets
-        the same answer (on another sale, or from another user, it is another buy).
+        the same answer (on another sale, or from another user, it is another buy). A
+        ``voucher_claim`` (a claim id, or "best") takes that claim's discount off.
 
         Raises ApiError ``invalid_field`` when ``key`` or ``user`` is not valid Unicode
         text, and a store-unavailable error when the store did not answer in time.
@@ -165,7 +173,7 @@ class OrderService:
             raise ApiError(ErrorCode.invalid_field, "The buy's key must be valid Unicode text.")
         try:
             async with self._turn():
-                return await self._buy(room_id, sale_id, user, qty, key, started)
+                return await self._buy(room_id, sale_id, user, qty, key, voucher_claim, started)
         except Exception:
             self._count_buy("error", started)
             raise
@@ -183,7 +191,14 @@ class OrderService:
             self._turns.release()
 
     async def _buy(
-        self, room_id: str, sale_id: str, user: str, qty: int, key: str, started: float
+        self,
+        room_id: str,
+        sale_id: str,
+        user: str,
+        qty: int,
+        key: str,
+        voucher_claim: str,
+        started: float,
     ) -> BuyAnswer:
         remembered = self._sold_out.get((room_id, sale_id))
         if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
@@ -202,7 +217,9 @@ class OrderService:
             return BuyAnswer(result, fresh=False)
         reply = await self._reserve.call(
             ReserveReply,
-            *reserve_call(self._keys, self._discovery, room_id, sale_id, user, qty, key),
+            *reserve_call(
+                self._keys, self._discovery, room_id, sale_id, user, qty, key, voucher_claim
+            ),
         )
         if reply.answer.reason is BuyRefusal.sold_out:
             self._sold_out[(room_id, sale_id)] = time.monotonic()
@@ -265,6 +282,7 @@ class OrderService:
                 keys.reservations(room_id),
                 keys.outbox(room_id),
                 keys.room_counters(room_id),
+                keys.voucher_claims(room_id),
             ],
             [action, requester, self._order_retention_ms],
         )
