@@ -73,5 +73,5 @@ def test_10000_draws_show_no_bias(position: int) -> None:
 def test_uniform_rejects_the_biased_tail() -> None:
     key = bytes(32)
     assert all(0 <= draw.uniform(key, i, 3) < 3 for i in range(200))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         draw.uniform(key, 0, 0)
