@@ -255,6 +255,7 @@ class AuctionService:
                 keys.auction(room_id, auction_id),
                 keys.auction_idempotency(room_id, auction_id),
                 keys.room_bans(room_id),
+                keys.room_counters(room_id),
             ],
             [user, amount, maximum, keys.idempotency_field(user, key), IDEMPOTENCY_TTL_MS],
         )

@@ -222,6 +222,7 @@ class GiveawayService:
                 keys.room_watch(room_id),
                 keys.room_buyers(room_id),
                 keys.room_bans(room_id),
+                keys.room_counters(room_id),
             ],
             [user],
         )

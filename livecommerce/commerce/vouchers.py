@@ -242,6 +242,7 @@ class VoucherService:
                 keys.voucher_wallets(room_id),
                 keys.room_watch(room_id),
                 keys.room_bans(room_id),
+                keys.room_counters(room_id),
             ],
             [
                 voucher_id,

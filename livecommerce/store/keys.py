@@ -22,7 +22,8 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:chat:last``              | hash        | per-user time of the last message (slow     |
 |                                      |             | mode)                                       |
 | ``P{r:ROOM}:counters``               | hash        | chat_messages, likes, orders, paid_orders,  |
-|                                      |             | gmv_cents:CURRENCY, peak_viewers            |
+|                                      |             | gmv_cents:CURRENCY, peak_viewers,           |
+|                                      |             | voucher_claims, bids, giveaway_entries      |
 | ``P{r:ROOM}:engagement``             | hash        | "KIND:SLOT" → count (KIND: chat, likes or   |
 |                                      |             | orders; SLOT = ms // slot length)           |
 | ``P{r:ROOM}:likes:USER``             | hash        | a user's like budget: tokens, at (ms); and  |

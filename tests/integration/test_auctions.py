@@ -125,6 +125,8 @@ async def test_the_winner_gets_an_order_through_the_outbox(cluster: Cluster) -> 
     events = [(t, d) for t, d in await order_events(cluster, room) if d["id"] == told["order"]]
     assert [t for t, _ in events] == ["order.created", "order.paid"]
     assert all(d["source"] == "auction" and d["auction"] == lot["id"] for _, d in events)
+    status, stats = await cluster.api("GET", f"/api/rooms/{room}/stats", anchor)
+    assert (stats["bids"], stats["orders"], stats["paid_orders"]) == (1, 1, 1)
     # Ending again changes nothing and tells nobody twice.
     status, again = await cluster.api("POST", f"/api/rooms/{room}/auctions/{lot['id']}/end", anchor)
     assert (status, again["order"]) == (200, ended["order"])

@@ -51,6 +51,10 @@ async def test_eligibility_is_checked_and_each_user_enters_once(cluster: Cluster
 
     status, listed = await cluster.api("GET", f"/api/giveaways/{gid}/entrants")
     assert (status, listed["entrants"]) == (200, ["bob"])
+    status, stats = await cluster.api(
+        "GET", f"/api/rooms/{room}/stats", cluster.token("anchor", "alice")
+    )
+    assert (status, stats["giveaway_entries"]) == (200, 1)
     status, shown = await cluster.api("GET", f"/api/giveaways/{gid}")
     assert (shown["seed"], shown["winners"], shown["status"]) == (None, None, "open")
     carol = await cluster.join(room, "carol")

@@ -76,6 +76,10 @@ async def test_the_per_user_limit_and_the_same_key(cluster: Cluster) -> None:
     status, state = await cluster.api("GET", f"/api/rooms/{room}/vouchers/{offer['id']}")
     assert status == 200
     assert (state["left"], state["claimed"]) == (3, 2)
+    status, stats = await cluster.api(
+        "GET", f"/api/rooms/{room}/stats", cluster.token("anchor", "alice")
+    )
+    assert (status, stats["voucher_claims"]) == (200, 2)
 
 
 async def test_watch_time_is_read_from_the_servers_measure(cluster: Cluster) -> None:

@@ -6,7 +6,7 @@
 -- user up to it: the leader's maximum answers each challenger by one step, as little
 -- as needed; of two equal maximums the earlier keeps the lead. A bid in the last
 -- anti_snipe_s seconds moves the end to now + anti_snipe_s, unless sudden death.
--- KEYS: auction hash, auction idempotency hash, bans hash.
+-- KEYS: auction hash, auction idempotency hash, bans hash, room counters hash.
 -- ARGV: user, amount (cents), maximum (cents, 0: none), idempotency field
 --       (Keys.idempotency_field), idempotency expiry (ms).
 -- Returns {kind, answer_json, changed}: kind is "new", "repeat" or "refused"; changed is
@@ -14,6 +14,7 @@
 local auction_key = KEYS[1]
 local idempotency_key = KEYS[2]
 local bans_key = KEYS[3]
+local counters_key = KEYS[4]
 local user = ARGV[1]
 local amount = tonumber(ARGV[2])
 local maximum = tonumber(ARGV[3])
@@ -108,6 +109,7 @@ end
 redis.call('HSET', auction_key, 'price', price, 'leader', leader, 'leader_max', leader_max,
   'ends_at', ends_at)
 redis.call('HINCRBY', auction_key, 'bids', 1)
+redis.call('HINCRBY', counters_key, 'bids', 1)
 redis.call('HINCRBY', auction_key, 'version', 1)
 local answer = {ok = true, leading = leading, amount_cents = price}
 if not leading then

@@ -2,7 +2,7 @@
 -- must not be banned and must meet its eligibility: watched the room long enough (the
 -- server's measure), placed an order in the room, typed the keyword in chat.
 -- KEYS: giveaway hash, entrants set, keyword typers set, watch hash, room buyers set,
---       bans hash.
+--       bans hash, room counters hash.
 -- ARGV: user.
 -- Returns {outcome, entrants}: outcome is "entered", "repeat" (entered before) or the
 -- refusal; entrants is the number of entrants.
@@ -12,6 +12,7 @@ local said_key = KEYS[3]
 local watch_key = KEYS[4]
 local buyers_key = KEYS[5]
 local bans_key = KEYS[6]
+local counters_key = KEYS[7]
 local user = ARGV[1]
 
 local g = redis.call('HMGET', giveaway_key, 'state', 'ends_at', 'watch_s', 'buyers_only',
@@ -41,4 +42,5 @@ if g[5] ~= '' and redis.call('SISMEMBER', said_key, user) == 0 then
   return {'keyword_required', 0}
 end
 redis.call('SADD', entrants_key, user)
+redis.call('HINCRBY', counters_key, 'giveaway_entries', 1)
 return {'entered', redis.call('SCARD', entrants_key)}

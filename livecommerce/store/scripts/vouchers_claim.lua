@@ -6,7 +6,7 @@
 -- recorded (with a copy of the terms, so a buy needs no other key) and added to the
 -- user's wallet.
 -- KEYS: voucher hash, voucher users hash, voucher idempotency hash, claims hash,
---       wallets hash, watch hash, bans hash.
+--       wallets hash, watch hash, bans hash, room counters hash.
 -- ARGV: voucher id, user, idempotency field (Keys.idempotency_field), new claim id,
 --       idempotency expiry (ms).
 -- Returns {kind, answer_json, left}: kind is "new", "repeat" or "refused"; left is the
@@ -18,6 +18,7 @@ local claims_key = KEYS[4]
 local wallets_key = KEYS[5]
 local watch_key = KEYS[6]
 local bans_key = KEYS[7]
+local counters_key = KEYS[8]
 local voucher_id = ARGV[1]
 local user = ARGV[2]
 local idempotency_field = ARGV[3]
@@ -77,6 +78,7 @@ end
 left = redis.call('HINCRBY', voucher_key, 'left', -1)
 redis.call('HINCRBY', voucher_key, 'claimed', 1)
 redis.call('HINCRBY', users_key, user, 1)
+redis.call('HINCRBY', counters_key, 'voucher_claims', 1)
 local claim = {
   id = claim_id, voucher = voucher_id, user = user, state = 'unused',
   title = v[9], discount_cents = tonumber(v[6]), percent_off = tonumber(v[7]),
