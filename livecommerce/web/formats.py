@@ -232,7 +232,9 @@ async def create_giveaway(request: web.Request) -> web.Response:
     winners = required_int(body, "winners", 1, limits.max_giveaway_winners)
     duration = required_int(body, "duration_s", 1, limits.max_giveaway_duration_s)
     product_id = text_field(body, "product_id", max_chars=64, required=False)
-    eligibility = body.get("eligibility") or {}
+    eligibility = body.get("eligibility")
+    if eligibility is None:
+        eligibility = {}
     if not isinstance(eligibility, dict):
         raise ApiError(
             ErrorCode.invalid_field, "Field 'eligibility' must be an object.", field="eligibility"

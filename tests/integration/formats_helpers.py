@@ -26,19 +26,25 @@ async def create(
     return answer
 
 
-async def voucher(cluster: Cluster, room: str, **fields: Any) -> dict[str, Any]:
+async def voucher(
+    cluster: Cluster, room: str, anchor: str = "alice", **fields: Any
+) -> dict[str, Any]:
     body = {"title": "3 EUR off", "discount_cents": 300, "quantity": 10, "per_user_limit": 1}
-    return await create(cluster, room, "vouchers", {**body, **fields})
+    return await create(cluster, room, "vouchers", {**body, **fields}, anchor)
 
 
-async def auction(cluster: Cluster, room: str, product_id: str, **fields: Any) -> dict[str, Any]:
+async def auction(
+    cluster: Cluster, room: str, product_id: str, anchor: str = "alice", **fields: Any
+) -> dict[str, Any]:
     body = {"product_id": product_id, "start_price_cents": 100, "duration_s": 30}
-    return await create(cluster, room, "auctions", {**body, **fields})
+    return await create(cluster, room, "auctions", {**body, **fields}, anchor)
 
 
-async def giveaway(cluster: Cluster, room: str, **fields: Any) -> dict[str, Any]:
+async def giveaway(
+    cluster: Cluster, room: str, anchor: str = "alice", **fields: Any
+) -> dict[str, Any]:
     body = {"title": "Tea for two", "winners": 1, "duration_s": 30}
-    return await create(cluster, room, "giveaways", {**body, **fields})
+    return await create(cluster, room, "giveaways", {**body, **fields}, anchor)
 
 
 async def set_watch(cluster: Cluster, room: str, user: str, seconds: int) -> None:
