@@ -75,7 +75,7 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:claims``                 | hash        | claim id → JSON {id, voucher, user, state,  |
 |                                      |             | order} (state: unused, used, void)          |
 | ``P{r:ROOM}:wallets``                | hash        | user → JSON list of the user's claim ids    |
-| ``P{r:ROOM}:voucher:pinned``         | string      | id of the pinned voucher                    |
+| ``P{r:ROOM}:vouchers:pinned``        | string      | id of the pinned voucher                    |
 | ``P{r:ROOM}:auction:AUCTION``        | hash        | an auction: terms, increments (JSON),       |
 |                                      |             | price, leader, leader_max, bids, ends_at,   |
 |                                      |             | state, winner, order                        |
@@ -150,7 +150,7 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 | ``P{r:ROOM}:claims``                 | room: as long as the room; one field per claim (at most   |
 |                                      | the sum of the vouchers' quantities)                      |
 | ``P{r:ROOM}:wallets``                | room: as long as the room; one field per claimer          |
-| ``P{r:ROOM}:voucher:pinned``         | room: as long as the room                                 |
+| ``P{r:ROOM}:vouchers:pinned``        | room: as long as the room                                 |
 | ``P{r:ROOM}:auction:AUCTION``        | room: as long as the room                                 |
 | ``P{r:ROOM}:auctions``               | room: as long as the room                                 |
 | ``P{r:ROOM}:auction:AUCTION:keys``   | TTL 1 day after the auction's last bid                    |
@@ -350,7 +350,7 @@ class Keys:
 
     def pinned_voucher(self, room_id: str) -> str:
         """Id of the room's pinned voucher."""
-        return f"{self.prefix}{self.room_tag(room_id)}:voucher:pinned"
+        return f"{self.prefix}{self.room_tag(room_id)}:vouchers:pinned"
 
     def auction(self, room_id: str, auction_id: str) -> str:
         """Hash of one auction."""

@@ -41,6 +41,9 @@ PLACEHOLDER_PATTERNS = {
     "ORDER": r"[^:{}]+",
     "USER": r"[^{}]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
+    "VOUCHER": r"[^:{}]+",
+    "AUCTION": r"[^:{}]+",
+    "GIVEAWAY": r"[^:{}]+",
 }
 # What TYPE answers for each documented type (a HyperLogLog is a string to the store).
 STORE_TYPES = {"HyperLogLog": "string"}
