@@ -163,3 +163,22 @@ async def test_best_takes_the_claim_worth_most_and_min_spend_holds(cluster: Clus
     carol = await cluster.join(room, "carol")
     stolen = await buy(carol, flash["id"], "z", voucher_claim=alice_claim)
     assert stolen["reason"] == "voucher_not_usable"
+
+
+async def test_an_expired_reservation_gives_its_claim_back(cluster: Cluster) -> None:
+    room = await cluster.room()
+    item = await product(cluster, room)
+    flash = await sale(cluster, room, item["id"], price_cents=990, reservation_ttl_s=1)
+    offer = await voucher(cluster, room, discount_cents=300)
+    bob = await cluster.join(room, "bob")
+    claimed = (await claim(bob, offer["id"], "c"))["claim"]
+    bought = await buy(bob, flash["id"], "b1", voucher_claim=claimed)
+    buyer = cluster.token("viewer", "bob")
+    status, mine = await cluster.api("GET", f"/api/rooms/{room}/claims", buyer)
+    assert [(c["state"], c["order"]) for c in mine["claims"]] == [("used", bought["order"])]
+    expired = await bob.wait_for("order", timeout_s=15)
+    assert (expired["id"], expired["status"]) == (bought["order"], "expired")
+    status, mine = await cluster.api("GET", f"/api/rooms/{room}/claims", buyer)
+    assert (status, [c["state"] for c in mine["claims"]]) == (200, ["unused"])
+    events = [t for t, d in await order_events(cluster, room) if d["id"] == bought["order"]]
+    assert events == ["order.created", "order.expired"]
