@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.commerce.models import Product, now_ms
+from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, utc_day
 from livecommerce.config import FormatsSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
@@ -332,6 +333,10 @@ class AuctionService:
             return
         if reply.outcome is CloseOutcome.closed:
             self._counted.inc("auction_sold" if reply.winner else "auction_no_sale")
+        if reply.winner:
+            day_key = keys.daily_buyers(utc_day())
+            if await self._client.pfadd(day_key, reply.winner):
+                await self._client.expire(day_key, DAILY_BUYERS_TTL_S)
         event: dict[str, object] = {
             "type": "auction_ended",
             "auction": auction_id,

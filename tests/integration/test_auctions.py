@@ -127,6 +127,11 @@ async def test_the_winner_gets_an_order_through_the_outbox(cluster: Cluster) -> 
     assert all(d["source"] == "auction" and d["auction"] == lot["id"] for _, d in events)
     status, stats = await cluster.api("GET", f"/api/rooms/{room}/stats", anchor)
     assert (stats["bids"], stats["orders"], stats["paid_orders"]) == (1, 1, 1)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    status, dab = await cluster.api(
+        "GET", f"/api/stats/dab?date={today}", cluster.token("admin", "root")
+    )
+    assert (status, dab["daily_active_buyers"]) == (200, 1)
     # Ending again changes nothing and tells nobody twice.
     status, again = await cluster.api("POST", f"/api/rooms/{room}/auctions/{lot['id']}/end", anchor)
     assert (status, again["order"]) == (200, ended["order"])
