@@ -198,3 +198,33 @@ def _duration(text: str, name: str) -> int:
         return parse_duration(text)
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from None
+
+
+FORMAT_EVENTS = frozenset(
+    {"voucher_dropped", "voucher_ended", "auction_bid", "auction_ended", "giveaway_ended"}
+)
+
+
+def event_line(frame: dict[str, Any]) -> tuple[str, str] | None:
+    """The console's line for a voucher, auction or giveaway broadcast (None: not one)."""
+    kind = frame.get("type")
+    if kind not in FORMAT_EVENTS:
+        return None
+    if kind in ("voucher_dropped", "voucher_ended"):
+        voucher = frame["voucher"]
+        state = "dropped" if kind == "voucher_dropped" else "ended"
+        return ("voucher", f"{state} {voucher['id']} {voucher['title']!r}, {voucher['left']} left")
+    if kind == "auction_bid":
+        cents = int(frame["amount_cents"])
+        return ("auction", f"{frame['auction']}: {frame['leader']} leads at {cents / 100:.2f}")
+    if kind == "auction_ended":
+        if frame.get("winner"):
+            cents = int(frame["amount_cents"])
+            return (
+                "auction",
+                f"{frame['auction']} won by {frame['winner']} at {cents / 100:.2f} "
+                f"(order {frame['order']})",
+            )
+        return ("auction", f"{frame['auction']} ended unsold ({frame.get('reason')})")
+    winners = ", ".join(frame["winners"]) or "nobody"
+    return ("giveaway", f"{frame['giveaway']}: {winners} won, of {frame['entrants']} entrants")

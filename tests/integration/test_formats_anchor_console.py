@@ -38,6 +38,7 @@ async def test_the_console_starts_and_ends_each_format(
     assert (await viewer.wait_for("bid_result"))["leading"] is True
     mark = await anchor.type(f"auction end {auction_id}")
     await anchor.wait_line(lambda s: "ended" in s and "winner bob" in s, after=mark)
+    await anchor.wait_line(f"[auction] {auction_id} won by bob at 5.00")
     assert (await viewer.wait_for("auction_ended"))["winner"] == "bob"
 
     mark = await anchor.type("giveaway start 1 Tea for two --for 5m")
@@ -47,6 +48,7 @@ async def test_the_console_starts_and_ends_each_format(
     assert (await viewer.wait_for("enter_result"))["ok"] is True
     mark = await anchor.type(f"giveaway end {giveaway_id}")
     await anchor.wait_line(lambda s: "winners bob" in s, after=mark)
+    await anchor.wait_line(f"[giveaway] {giveaway_id}: bob won, of 1 entrants")
     await anchor.type("voucher drop broken --qty 1")
     await anchor.wait_line("[error] usage: voucher drop")
     assert await anchor.quit() == 0
