@@ -56,6 +56,8 @@ async def test_claim_and_buy_with_a_voucher_bid_and_win_enter_a_giveaway(
         300,
     )
     assert bought["amount_cents"] == 690
+    await page.reload()
+    await expect(chip.locator("button.claim")).to_have_text("Claimed")  # from the server
 
     lot = await auction(site, room, item["id"], start_price_cents=500, duration_s=60)
     card = page.locator(f'.auction[data-auction="{lot["id"]}"]')

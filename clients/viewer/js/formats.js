@@ -29,7 +29,8 @@ const newKey = (kind) => `${kind}-${Date.now().toString(36)}-${(keys += 1)}`;
 
 export class FormatsView {
   // elements: {vouchers, auctions, giveaways, note}
-  // actions: {send(frame), signedIn() -> bool, needSignIn(retry), me() -> user id | null}
+  // actions: {send(frame), signedIn() -> bool, needSignIn(retry), me() -> user id | null,
+  //           claims() -> Promise of the viewer's claims (GET /api/rooms/{room}/claims)}
   constructor(elements, actions) {
     this.elements = elements;
     this.actions = actions;
@@ -59,6 +60,18 @@ export class FormatsView {
     this.giveaways = new Map(formats.giveaways.map((g) => [g.id, g]));
     this.pinned = formats.pinned_voucher;
     this.render();
+    this.loadClaims();
+  }
+
+  // The viewer's claims from the server: after a reload the chips still say "Claimed".
+  async loadClaims() {
+    if (!this.actions.signedIn()) return;
+    try {
+      for (const claim of await this.actions.claims()) this.claimed.add(claim.voucher);
+      this.render();
+    } catch {
+      /* the chips keep what this page saw */
+    }
   }
 
   handle(frame) {

@@ -94,6 +94,7 @@ const formats = new FormatsView(
     signedIn: () => userHere() !== null,
     needSignIn: (retry) => needSignIn(retry, (text) => shop.say(text, 'bad')),
     me: () => you.user,
+    claims: async () => (await api('GET', roomPath('/api/rooms', '/claims'), { token: tokenHere() })).claims,
   },
 );
 const onFormat = (frame) => formats.handle(frame);
