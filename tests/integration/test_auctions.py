@@ -206,3 +206,24 @@ async def test_prices_are_broadcast_at_most_every_100_ms(cluster: Cluster) -> No
     # One broadcast per 100 ms at most (plus the first), over both nodes.
     assert len(shown) <= span / 0.1 + 2
     assert len(shown) < 40
+
+
+async def test_the_winner_may_cancel_and_nothing_returns_to_a_sale(cluster: Cluster) -> None:
+    room = await cluster.room()
+    item = await product(cluster, room)
+    lot = await auction(cluster, room, item["id"], duration_s=60)
+    bob = await cluster.join(room, "bob")
+    await bid(bob, lot["id"], 700, "b1")
+    anchor = cluster.token("anchor", "alice")
+    status, ended = await cluster.api("POST", f"/api/rooms/{room}/auctions/{lot['id']}/end", anchor)
+    assert status == 200
+    buyer = cluster.token("viewer", "bob")
+    status, cancelled = await cluster.api("POST", f"/api/orders/{ended['order']}/cancel", buyer)
+    assert (status, cancelled["status"], cancelled["source"]) == (200, "cancelled", "auction")
+    told = await bob.wait_for("order")
+    assert (told["id"], told["status"]) == (ended["order"], "cancelled")
+    events = [(t, d) for t, d in await order_events(cluster, room) if d["id"] == ended["order"]]
+    assert [t for t, _ in events] == ["order.created", "order.cancelled"]
+    assert all(
+        (d["auction"], d["sale"], d["amount_cents"]) == (lot["id"], None, 700) for _, d in events
+    )
