@@ -158,7 +158,7 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 | ``P{r:ROOM}:gw:GIVEAWAY``            | room: as long as the room                                 |
 | ``P{r:ROOM}:giveaways``              | room: as long as the room                                 |
 | ``P{r:ROOM}:gw:GIVEAWAY:entrants``   | room: as long as the room (the published entrants)        |
-| ``P{r:ROOM}:gw:GIVEAWAY:said``       | TTL one day after the giveaway ends                       |
+| ``P{r:ROOM}:gw:GIVEAWAY:said``       | TTL 1 day after the keyword was last typed                |
 | ``Pgiveaways:clock``                 | trim: a giveaway leaves it once its winners are drawn     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
 
