@@ -25,6 +25,8 @@ from clients.anchor.whip import PublishError, publish
 from media.tasks import Supervisor
 
 MAX_BACKOFF_S = 30.0
+# --source none: publish nothing, run the console only.
+NO_SOURCE = "none"
 # How long the console has to end by itself (it stops its own tasks) before it is cancelled.
 CONSOLE_STOP_S = 2.0
 # LIVECOMMERCE_ANCHOR_*: a prefix the server's settings can never use (see livecommerce/config.py).
@@ -94,7 +96,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         "--source",
         default="testsrc",
         help="FILE (looped, sent without re-encoding when VP8/H.264 + Opus), "
-        "camera (v4l2 /dev/video0), screen (x11grab :0.0) or testsrc (default)",
+        "camera (v4l2 /dev/video0), screen (x11grab :0.0), testsrc (default), or none "
+        "(publish nothing: the console only, beside another publisher such as OBS)",
     )
     parser.add_argument("--size", default="640x360", help="testsrc/camera/screen size WxH")
     parser.add_argument("--once", action="store_true", help="do not reconnect; exit on failure")
@@ -117,6 +120,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     if not args.server:
         parser.error(f"a server is needed: --server URL or env {SERVER_ENV}")
     access_token = _read_token(parser, args, env)
+    if args.source == NO_SOURCE and args.no_console:
+        parser.error("--source none publishes nothing: it needs the console (drop --no-console)")
     if not CURRENCY.match(args.currency):
         parser.error(f"--currency must be an ISO 4217 code like EUR, not {args.currency!r}")
     try:
@@ -203,7 +208,7 @@ async def run(
     """
     stop = stop or asyncio.Event()
     try:
-        make_tracks = source_factory(options)
+        make_tracks = None if options.source == NO_SOURCE else source_factory(options)
     except PublishError as exc:
         say(str(exc))
         return 2
@@ -227,7 +232,11 @@ async def run(
             )  # fmt: skip
             console.spawn("anchor-console", live.run(stop, lines or stdin_lines()))
         try:
-            status = await publish_until_stopped(http, options, stop, make_tracks)
+            if make_tracks is None:
+                await stop.wait()  # the console's quit, a signal, or the room's end
+                status = 0
+            else:
+                status = await publish_until_stopped(http, options, stop, make_tracks)
             if room_ended.is_set():
                 say(f"room {options.room!r} has ended")
                 return 2

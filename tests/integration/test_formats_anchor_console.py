@@ -1,5 +1,5 @@
 """The anchor drops a voucher, runs an auction and a giveaway from ``livecommerce-anchor``'s
-console; viewers see each."""
+console (with ``--source none``: the console beside another publisher); viewers see each."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ async def test_the_console_starts_and_ends_each_format(
 ) -> None:
     room = await cluster.room(anchor="alice")
     item = await product(cluster, room)
-    anchor = await anchor_console(room)
+    # The console only (--source none), as beside the demo's or OBS's stream.
+    anchor = await anchor_console(room, "--source", "none")
     viewer = await cluster.join(room, "bob", node=1)
 
     mark = await anchor.type("voucher drop 3 EUR off --off 300 --qty 50 --limit 1")
