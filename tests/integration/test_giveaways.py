@@ -111,3 +111,20 @@ async def test_a_giveaway_ends_on_time_by_itself(cluster: Cluster) -> None:
     assert told["winners"] == ["bob"]
     status, shown = await cluster.api("GET", f"/api/giveaways/{prize['id']}")
     assert (status, shown["winners"], shown["seed"]) == (200, ["bob"], told["seed"])
+
+
+async def test_a_giveaway_nobody_entered_draws_nobody_and_still_reveals_its_seed(
+    cluster: Cluster,
+) -> None:
+    room = await cluster.room()
+    watcher = await cluster.join(room, "dave")
+    prize = await giveaway(cluster, room, winners=3, duration_s=60)
+    anchor = cluster.token("anchor", "alice")
+    status, ended = await cluster.api("POST", f"/api/giveaways/{prize['id']}/end", anchor)
+    assert (status, ended["winners"], ended["orders"]) == (200, [], [])
+    told = await watcher.wait_for("giveaway_ended")
+    assert (told["winners"], told["entrants"]) == ([], 0)
+    assert draw.verify(told["seed"], prize["commitment"], [], []) == []
+    status, again = await cluster.api("POST", f"/api/giveaways/{prize['id']}/end", anchor)
+    assert (status, again["seed"]) == (200, told["seed"])
+    assert not [d for _, d in await order_events(cluster, room) if d.get("giveaway")]
