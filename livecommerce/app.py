@@ -43,6 +43,8 @@ from livecommerce.web import (
     commerce,
     cors,
     demo,
+    formats,
+    formats_app,
     health,
     metrics,
     moderation,
@@ -85,15 +87,13 @@ from livecommerce.web.state import (
     SIGNING_SECRET,
     STATS,
     STORE,
+    STORE_CONTEXT,
 )
 from media import aiortc_patches
 from media.limits import raise_open_files_limit
 from media.whep_client import AiohttpWhepClient
 
 log = logging.getLogger("livecommerce.app")
-
-# The store as every service of this node shares it (built once, by _store).
-STORE_CONTEXT = web.AppKey("store_context", StoreContext)
 
 
 async def _store(app: web.Application) -> AsyncIterator[None]:
@@ -305,6 +305,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_analytics)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
+    app.cleanup_ctx.append(formats_app.formats_context)
     app.cleanup_ctx.append(_hooks)
     app.on_shutdown.append(_close_channels)
     health.add_routes(app)
@@ -318,6 +319,7 @@ def create_app(settings: Settings) -> web.Application:
     nodes.add_routes(app)
     commerce.add_routes(app)
     orders.add_routes(app)
+    formats.add_routes(app)
     demo.add_routes(app)
     pages.add_routes(app)
     analytics.add_routes(app)

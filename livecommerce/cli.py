@@ -1,4 +1,4 @@
-"""``livecommerce serve | token | hooks | config``, and ``--version``."""
+"""``livecommerce serve | token | hooks | config | giveaway``, and ``--version``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from livecommerce import __version__
 from livecommerce.auth import Role, issue_token, resolve_secret
+from livecommerce.commerce.verify import add_giveaway_parser, run_giveaway_command
 from livecommerce.completion import SHELLS
 from livecommerce.completion import script as completion_script
 from livecommerce.config import ConfigError, Settings, load_settings
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         "--data-dir", metavar="DIR", help="where a generated secret lives (store.data_dir)"
     )
     add_hooks_parser(commands)
+    add_giveaway_parser(commands)
 
     config = commands.add_parser("config", help="check a config file, print the defaults")
     actions = config.add_subparsers(dest="config_command", required=True, metavar="ACTION")
@@ -135,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "config":
         return _config(args)
+    if args.command == "giveaway":
+        return run_giveaway_command(args)
     try:
         settings = _settings(args)
     except ConfigError as exc:

@@ -30,6 +30,7 @@ from livecommerce.config_sections import AuthSettings as AuthSettings
 from livecommerce.config_sections import ChannelSettings as ChannelSettings
 from livecommerce.config_sections import CommerceSettings as CommerceSettings
 from livecommerce.config_sections import DiscoverySettings as DiscoverySettings
+from livecommerce.config_sections import FormatsSettings as FormatsSettings
 from livecommerce.config_sections import HooksSettings as HooksSettings
 from livecommerce.config_sections import ImagesSettings as ImagesSettings
 from livecommerce.config_sections import LogSettings as LogSettings
@@ -81,6 +82,7 @@ class Settings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     images: ImagesSettings = field(default_factory=ImagesSettings)
+    formats: FormatsSettings = field(default_factory=FormatsSettings)
 
     @property
     def public_url(self) -> str:

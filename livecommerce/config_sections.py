@@ -237,3 +237,28 @@ class ImagesSettings:
     max_width: int = _setting(4096, rules.positive)
     max_height: int = _setting(4096, rules.positive)
     uploads_per_minute: int = _setting(20, rules.non_negative)
+
+
+def _increments(value: object) -> str | None:
+    try:
+        rules.increment_table(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class FormatsSettings:
+    """Vouchers, auctions and giveaways (see docs/formats.md)."""
+
+    tick_s: float = _setting(0.05, rules.positive)
+    bid_broadcast_interval_s: float = _setting(0.1, rules.positive)
+    auction_increments: tuple[tuple[int, int], ...] = _setting(
+        rules.DEFAULT_INCREMENTS, _increments, parse=rules.increment_table, read_as=list
+    )
+    auction_payment_ttl_s: int = _setting(900, rules.positive)
+    max_auction_duration_s: int = _setting(86_400, rules.positive)
+    max_anti_snipe_s: int = _setting(600, rules.positive)
+    max_giveaway_duration_s: int = _setting(604_800, rules.positive)
+    max_giveaway_winners: int = _setting(100, rules.positive)
+    max_voucher_quantity: int = _setting(1_000_000, rules.positive)

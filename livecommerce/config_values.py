@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import itertools
 import math
 import re
 from collections.abc import Callable
@@ -442,3 +443,32 @@ def as_toml(value: object) -> object:
     if isinstance(value, tuple):
         return [as_toml(item) for item in value]
     return value
+
+
+# Whatnot-like: $1 steps below $30, $2 below $100, $5 below $500, $10 below $1,000, then $25.
+DEFAULT_INCREMENTS = ((0, 100), (3000, 200), (10000, 500), (50000, 1000), (100000, 2500))
+MAX_INCREMENT_ROWS = 32
+MAX_CENTS = 10_000_000_000
+
+
+def increment_table(value: object) -> tuple[tuple[int, int], ...]:
+    """An auction increment table: ``[[from_cents, step_cents], …]``, the first row from 0,
+    ``from_cents`` increasing, each step from 1 cent; ``ValueError`` with the reason."""
+    if not isinstance(value, list | tuple) or not 1 <= len(value) <= MAX_INCREMENT_ROWS:
+        raise ValueError(f"must be a list of 1 to {MAX_INCREMENT_ROWS} [from_cents, step_cents]")
+    rows: list[tuple[int, int]] = []
+    for row in value:
+        if (
+            not isinstance(row, list | tuple)
+            or len(row) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in row)
+            or not 0 <= row[0] <= MAX_CENTS
+            or not 1 <= row[1] <= MAX_CENTS
+        ):
+            raise ValueError("each row must be [from_cents, step_cents] with step_cents >= 1")
+        rows.append((row[0], row[1]))
+    if rows[0][0] != 0:
+        raise ValueError("the first row must start from 0 cents")
+    if any(later[0] <= earlier[0] for earlier, later in itertools.pairwise(rows)):
+        raise ValueError("from_cents must increase from row to row")
+    return tuple(rows)

@@ -344,6 +344,23 @@ class Metrics:
             )
         )
 
+        # Selling formats: vouchers, auctions, giveaways.
+        self.format_actions = LabelledCounter(
+            Counter(
+                "livecommerce_format_actions_total",
+                "Voucher claims, bids and giveaway entries answered, and formats closed, by "
+                "outcome (claim_claimed, bid_leading, enter_entered, auction_sold, …).",
+                ["outcome"],
+                registry=registry,
+            )
+        )
+        self.bid_seconds = Histogram(
+            "livecommerce_bid_duration_seconds",
+            "Time to answer a bid (through the store), whatever the outcome.",
+            buckets=BUY_BUCKETS,
+            registry=registry,
+        )
+
         # Order hooks.
         self.hook_deliveries = HookCounter(
             Counter(

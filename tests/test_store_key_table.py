@@ -26,6 +26,9 @@ PLACEHOLDERS = {
     "step": "STEP",
     "message_id": "MSG",
     "slot": "SLOT",
+    "voucher_id": "VOUCHER",
+    "auction_id": "AUCTION",
+    "giveaway_id": "GIVEAWAY",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

@@ -86,6 +86,11 @@ class AnchorApi:
     async def sale(self, sale_id: str) -> dict[str, Any]:
         return dict(await self._call("GET", f"{self._room_path}/sales/{quote(sale_id, safe='')}"))
 
+    async def format_call(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A voucher, auction or giveaway call: ``path`` below the room, or from ``/api/``."""
+        full = path if path.startswith("/api/") else self._room_path + path
+        return dict(await self._call(method, full, body or None))
+
     async def stats(self) -> dict[str, Any]:
         return dict(await self._call("GET", f"{self._room_path}/stats"))
 

@@ -28,6 +28,8 @@ from clients.anchor.whip import PublishError, publish
 from media.tasks import Supervisor
 
 MAX_BACKOFF_S = 30.0
+# --source none: publish nothing, run the console only.
+NO_SOURCE = "none"
 # How long the console has to end by itself (it stops its own tasks) before it is cancelled.
 CONSOLE_STOP_S = 2.0
 # LIVECOMMERCE_ANCHOR_*: a prefix the server's settings can never use (see livecommerce/config.py).
@@ -98,7 +100,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
         "--source",
         default="testsrc",
         help="FILE (looped, sent without re-encoding when VP8/H.264 + Opus), "
-        "camera (v4l2 /dev/video0), screen (x11grab :0.0) or testsrc (default)",
+        "camera (v4l2 /dev/video0), screen (x11grab :0.0), testsrc (default), or none "
+        "(publish nothing: the console only, beside another publisher such as OBS)",
     )
     parser.add_argument("--size", default="640x360", help="testsrc/camera/screen size WxH")
     parser.add_argument("--once", action="store_true", help="do not reconnect; exit on failure")
@@ -127,6 +130,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] | None 
     if not args.server:
         parser.error(f"a server is needed: --server URL or env {SERVER_ENV}")
     access_token = _read_token(parser, args, env)
+    if args.source == NO_SOURCE and args.no_console:
+        parser.error("--source none publishes nothing: it needs the console (drop --no-console)")
     if not CURRENCY.match(args.currency):
         parser.error(f"--currency must be an ISO 4217 code like EUR, not {args.currency!r}")
     try:
@@ -223,7 +228,7 @@ async def run(
     """
     stop = stop or asyncio.Event()
     try:
-        make_tracks = source_factory(options)
+        make_tracks = None if options.source == NO_SOURCE else source_factory(options)
     except PublishError as exc:
         say(str(exc))
         return 2
@@ -249,7 +254,11 @@ async def run(
             )  # fmt: skip
             console.spawn("anchor-console", live.run(stop, lines or stdin_lines()))
         try:
-            status = await publish_until_stopped(http, options, stop, make_tracks)
+            if make_tracks is None:
+                await stop.wait()  # the console's quit, a signal, or the room's end
+                status = 0
+            else:
+                status = await publish_until_stopped(http, options, stop, make_tracks)
             if room_ended.is_set():
                 say(f"room {options.room!r} has ended")
                 return 2
@@ -263,9 +272,10 @@ async def run_full_screen(
     http: aiohttp.ClientSession,
     options: Options,
     stop: asyncio.Event,
-    make_tracks: Callable[[], Tracks],
+    make_tracks: Callable[[], Tracks] | None,
 ) -> int:
-    """Publish while the full-screen console runs; quitting it ends the publication."""
+    """Publish while the full-screen console runs; quitting it ends the publication.
+    Without ``make_tracks`` (``--source none``) the console runs alone."""
     from clients.anchor.cockpit_app import CockpitApp, ToastLog
     from clients.anchor.cockpit_link import CockpitLink, LinkOptions
 
@@ -280,12 +290,18 @@ async def run_full_screen(
     app = CockpitApp(link, stop)
     toasts = ToastLog(app)
     logging.getLogger().addHandler(toasts)
-    publishing = asyncio.create_task(publish_until_stopped(http, options, stop, make_tracks, watch))
+    publishing = (
+        asyncio.create_task(publish_until_stopped(http, options, stop, make_tracks, watch))
+        if make_tracks is not None
+        else None
+    )
+    status = 0
     try:
         await app.run_async()
     finally:
         stop.set()
-        status = await publishing
+        if publishing is not None:
+            status = await publishing
         logging.getLogger().removeHandler(toasts)
     if watch.notice:
         say(watch.notice)

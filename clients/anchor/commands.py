@@ -11,6 +11,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from clients.anchor.format_commands import FORMAT_WORDS, FormatCall, parse_format_command
+from clients.anchor.format_commands import HELP as FORMATS_HELP
 from clients.moderator.durations import parse_duration
 
 SALE_DEFAULT_LIMIT = 1
@@ -18,7 +20,7 @@ SALE_DEFAULT_DURATION_S = 600
 SALE_DEFAULT_TTL_S = 300
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
-HELP = """\
+HELP = f"""\
 commands (one per line):
   say TEXT                                   chat in the room as the anchor
   products                                   list the room's products
@@ -30,6 +32,7 @@ commands (one per line):
                                              duration, time a reservation stays payable)
   sale stop SALE_ID                          end a flash sale
   sales                                      the sales seen in this session, fresh from the server
+{FORMATS_HELP}
   stats                                      the room's counters now
   help                                       this list
   quit                                       stop publishing and exit"""
@@ -104,6 +107,7 @@ Command = (
     | StopSale
     | ListSales
     | ShowStats
+    | FormatCall
 )
 NO_ARGUMENTS: dict[str, Command] = {
     "help": Help(),
@@ -141,6 +145,8 @@ def parse_command(line: str) -> Command | None:
         return _product(words)
     if word == "sale":
         return _sale(words)
+    if word in FORMAT_WORDS:
+        return parse_format_command(word, words)
     raise ValueError(f"unknown command {word!r}; type help for the list")
 
 

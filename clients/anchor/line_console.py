@@ -37,6 +37,7 @@ from clients.anchor.commands import (
     StopSale,
     parse_command,
 )
+from clients.anchor.format_commands import FormatCall, describe
 from clients.anchor.output import Printer
 from clients.anchor.room_view import ConsoleState, SaleView, money
 from media.tasks import Supervisor
@@ -240,6 +241,9 @@ class LiveConsole:
         elif isinstance(command, ShowStats):
             await self._refresh_stats()
             ok("stats", self._state.status_line())
+        elif isinstance(command, FormatCall):
+            answer = await self._api.format_call(command.method, command.path, command.body)
+            ok("ok", describe(command, answer))
 
     async def _list_sales(self) -> None:
         if not self._state.sales:

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from clients.anchor.format_commands import event_line
+
 Frame = dict[str, Any]
 # (tag, text): the console prints "[tag] text", coloured on a terminal.
 Line = tuple[str, str]
@@ -90,7 +92,10 @@ class ConsoleState:
         """Take one channel frame; the lines worth printing for it."""
         kind = frame.get("type")
         handler = _HANDLERS.get(str(kind))
-        return handler(self, frame) if handler is not None else []
+        if handler is None:
+            line = event_line(frame)
+            return [line] if line is not None else []
+        return handler(self, frame)
 
     def apply_stats(self, stats: Frame) -> list[Line]:
         """Take ``GET /api/rooms/ROOM/stats``; a line when orders or payments moved."""

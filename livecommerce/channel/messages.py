@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from livecommerce.channel.events import CLIENT
+from livecommerce.channel.format_messages import FORMAT_TYPES, FormatMessage, parse_format_message
 from livecommerce.channel.frames.analytics import ViewProduct as ViewProduct
 from livecommerce.channel.frames.analytics import parse_view_product
 from livecommerce.channel.text import clean_chat_text, is_printable_identifier
@@ -38,6 +39,7 @@ class Buy:
     sale: str
     qty: int
     key: str
+    voucher_claim: str = ""  # a claim id, "best", or "" for none
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class Report:
     reason: str = ""
 
 
-ClientMessage = Chat | Like | Ping | Buy | ViewProduct | Report
+ClientMessage = Chat | Like | Ping | Buy | ViewProduct | Report | FormatMessage
 KNOWN_TYPES = tuple(CLIENT)
 MAX_KEY_CHARS = 128
 MAX_BUY_QTY = 1000
@@ -99,11 +101,21 @@ def parse_client_message(
             )
         if not 1 <= qty <= MAX_BUY_QTY:
             raise ProtocolError("invalid_field", f"'qty' of 'buy' must be from 1 to {MAX_BUY_QTY}.")
-        return Buy(sale, qty, key)
+        claim = frame.get("voucher_claim")
+        if claim is not None and not (
+            isinstance(claim, str) and is_printable_identifier(claim, MAX_KEY_CHARS)
+        ):
+            raise ProtocolError(
+                "invalid_field",
+                f"'voucher_claim' of 'buy' must be 1 to {MAX_KEY_CHARS} printable characters.",
+            )
+        return Buy(sale, qty, key, claim or "")
     if kind == "view_product":
         return parse_view_product(frame)
     if kind == "report":
         return _report(frame)
+    if kind in FORMAT_TYPES:
+        return parse_format_message(frame)
     raise ProtocolError(
         "unknown_type", f"Unknown frame type {str(kind)[:40]!r}; known: {', '.join(KNOWN_TYPES)}."
     )

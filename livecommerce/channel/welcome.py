@@ -55,6 +55,11 @@ class ActiveSales(Protocol):
     async def active(self, room_id: str) -> Sequence[JsonView]: ...
 
 
+class ActiveFormats(Protocol):
+    async def snapshot(self, room_id: str) -> Mapping[str, object]:
+        """The room's live vouchers, auctions and giveaways."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class WelcomeSources:
     """Where a welcome is read from; one per node."""
@@ -66,6 +71,7 @@ class WelcomeSources:
     sales: ActiveSales
     welcome_messages: int
     history_size: int
+    formats: ActiveFormats | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +86,7 @@ class Welcome:
     sales: Sequence[JsonView]
     viewers: int
     moderation: ModerationView
+    formats: Mapping[str, object] | None
     user: str | None
     role: str
     can_chat: bool
@@ -99,6 +106,7 @@ class Welcome:
             "room_muted": room_until is not None,
             "room_muted_until": room_until if (room_until or 0) > 0 else None,
             "slow_mode": {"interval_s": moderation.slow_mode_s},
+            **({"formats": dict(self.formats)} if self.formats is not None else {}),
             "you": {
                 "user": self.user,
                 "role": self.role,
@@ -134,6 +142,7 @@ async def read_welcome(
         sales=await sources.sales.active(room.id),
         viewers=sources.hub.viewers(room.id),
         moderation=moderation,
+        formats=await sources.formats.snapshot(room.id) if sources.formats else None,
         user=session.user,
         role=session.role or "anonymous",
         can_chat=session.user is not None and (session.privileged or unmuted),

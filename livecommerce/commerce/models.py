@@ -129,6 +129,11 @@ class Order:
     paid_at: int | None = None
     cancelled_at: int | None = None
     expired_at: int | None = None
+    source: str = "sale"  # sale, auction or giveaway
+    ref: str | None = None  # the auction's or giveaway's id
+    voucher: str | None = None
+    voucher_claim: str | None = None
+    discount_cents: int = 0
 
     @classmethod
     def from_hash(cls, raw: Mapping[bytes | str, bytes | str]) -> Order:
@@ -153,6 +158,11 @@ class Order:
             paid_at=at("paid_at"),
             cancelled_at=at("cancelled_at"),
             expired_at=at("expired_at"),
+            source=f.get("source") or "sale",
+            ref=f.get("ref") or None,
+            voucher=f.get("voucher") or None,
+            voucher_claim=f.get("voucher_claim") or None,
+            discount_cents=int(f.get("discount_cents") or "0"),
         )
 
     def to_json(self) -> dict[str, object]:

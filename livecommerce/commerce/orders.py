@@ -86,11 +86,13 @@ def reserve_call(
     user: str,
     qty: int,
     key: str,
+    voucher_claim: str = "",
     *,
     analytics: int | None = None,
 ) -> tuple[list[str], list[ScriptArg]]:
     """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id); with
-    ``analytics`` (``analytics.exact_users_max``) the buy is counted in the funnel."""
+    ``analytics`` (``analytics.exact_users_max``) the buy is counted in the funnel; a
+    ``voucher_claim`` ("best" or a claim id) asks for a voucher discount."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (
         [
@@ -107,6 +109,8 @@ def reserve_call(
             keys.analytics(room_id),
             keys.analytics_users(room_id, "buy_attempts"),
             keys.analytics_hll(room_id, "buy_attempts"),
+            keys.voucher_claims(room_id),
+            keys.voucher_wallets(room_id),
         ],
         [
             room_id,
@@ -119,6 +123,7 @@ def reserve_call(
             discovery.bucket_ms,
             discovery.buckets,
             analytics_arg(analytics),
+            voucher_claim,
         ],
     )
 
@@ -165,9 +170,12 @@ class OrderService:
         self._sold_out: dict[tuple[str, str], float] = {}
         self._stock_changed: set[tuple[str, str]] = set()
 
-    async def buy(self, room_id: str, sale_id: str, user: str, qty: int, key: str) -> BuyAnswer:
+    async def buy(
+        self, room_id: str, sale_id: str, user: str, qty: int, key: str, voucher_claim: str = ""
+    ) -> BuyAnswer:
         """Reserve ``qty`` units; the same user's same ``key`` on the same sale always gets
-        the same answer (on another sale, or from another user, it is another buy).
+        the same answer (on another sale, or from another user, it is another buy). A
+        ``voucher_claim`` (a claim id, or "best") takes that claim's discount off.
 
         Raises ApiError ``invalid_field`` when ``key`` or ``user`` is not valid Unicode
         text, and a store-unavailable error when the store did not answer in time.
@@ -180,7 +188,7 @@ class OrderService:
             raise ApiError(ErrorCode.invalid_field, "The buy's key must be valid Unicode text.")
         try:
             async with self._turn():
-                return await self._buy(room_id, sale_id, user, qty, key, started)
+                return await self._buy(room_id, sale_id, user, qty, key, voucher_claim, started)
         except Exception:
             self._count_buy("error", started)
             raise
@@ -198,7 +206,14 @@ class OrderService:
             self._turns.release()
 
     async def _buy(
-        self, room_id: str, sale_id: str, user: str, qty: int, key: str, started: float
+        self,
+        room_id: str,
+        sale_id: str,
+        user: str,
+        qty: int,
+        key: str,
+        voucher_claim: str,
+        started: float,
     ) -> BuyAnswer:
         remembered = self._sold_out.get((room_id, sale_id))
         if remembered is not None and time.monotonic() - remembered < SOLD_OUT_MEMORY_S:
@@ -225,6 +240,7 @@ class OrderService:
                 user,
                 qty,
                 key,
+                voucher_claim,
                 analytics=self._analytics,
             ),
         )
@@ -292,6 +308,7 @@ class OrderService:
                 keys.analytics(room_id),
                 keys.analytics_users(room_id, "paid"),
                 keys.analytics_hll(room_id, "paid"),
+                keys.voucher_claims(room_id),
             ],
             [action, requester, self._order_retention_ms, analytics_arg(self._analytics)],
         )

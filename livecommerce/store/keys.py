@@ -22,7 +22,8 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:chat:last``              | hash        | per-user time of the last message (slow     |
 |                                      |             | mode)                                       |
 | ``P{r:ROOM}:counters``               | hash        | chat_messages, likes, orders, paid_orders,  |
-|                                      |             | gmv_cents:CURRENCY, peak_viewers            |
+|                                      |             | gmv_cents:CURRENCY, peak_viewers,           |
+|                                      |             | voucher_claims, bids, giveaway_entries      |
 | ``P{r:ROOM}:engagement``             | hash        | "KIND:SLOT" → count (KIND: chat, likes or   |
 |                                      |             | orders; SLOT = ms // slot length)           |
 | ``P{r:ROOM}:likes:USER``             | hash        | a user's like budget: tokens, at (ms); and  |
@@ -80,6 +81,29 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                                      |             | error, dead_at_ms)                          |
 | ``Phooks:attempts``                  | hash        | "endpoint|ROOM|entry" → failed attempts     |
 | ``Pdab:YYYY-MM-DD``                  | HyperLogLog | users who placed an order that day (UTC)    |
+| ``P{r:ROOM}:voucher:VOUCHER``        | hash        | a voucher: terms, left, claimed, state,     |
+|                                      |             | dropped_at, ended_at                        |
+| ``P{r:ROOM}:vouchers``               | zset        | the room's voucher ids by creation (ms)     |
+| ``P{r:ROOM}:voucher:VOUCHER:users``  | hash        | user → claims taken of the voucher          |
+| ``P{r:ROOM}:voucher:VOUCHER:keys``   | hash        | the claim answer given (JSON) by            |
+|                                      |             | ``idempotency_field``                       |
+| ``P{r:ROOM}:claims``                 | hash        | claim id → JSON {id, voucher, user, state,  |
+|                                      |             | order} (state: unused, used, void)          |
+| ``P{r:ROOM}:wallets``                | hash        | user → JSON list of the user's claim ids    |
+| ``P{r:ROOM}:vouchers:pinned``        | string      | id of the pinned voucher                    |
+| ``P{r:ROOM}:auction:AUCTION``        | hash        | an auction: terms, increments (JSON),       |
+|                                      |             | price, leader, leader_max, bids, ends_at,   |
+|                                      |             | state, winner, order                        |
+| ``P{r:ROOM}:auctions``               | zset        | the room's auction ids by creation (ms)     |
+| ``P{r:ROOM}:auction:AUCTION:keys``   | hash        | the bid answer given (JSON) by              |
+|                                      |             | ``idempotency_field``                       |
+| ``Pauctions:clock``                  | zset        | "ROOM AUCTION" by its end time (ms)         |
+| ``P{r:ROOM}:gw:GIVEAWAY``            | hash        | a giveaway: terms, eligibility, seed,       |
+|                                      |             | commitment, state, winners, orders          |
+| ``P{r:ROOM}:giveaways``              | zset        | the room's giveaway ids by creation (ms)    |
+| ``P{r:ROOM}:gw:GIVEAWAY:entrants``   | set         | users who entered                           |
+| ``P{r:ROOM}:gw:GIVEAWAY:said``       | set         | users who typed the keyword in chat         |
+| ``Pgiveaways:clock``                 | zset        | "ROOM GIVEAWAY" by its end time (ms)        |
 | ``Pnodes``                           | hash        | node id → JSON {url, started_at, seen_at,   |
 |                                      |             | expires_at} (ms); lapsed entries are        |
 |                                      |             | ignored                                     |
@@ -163,6 +187,23 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | dead-lettered, or its endpoint is no longer configured    |
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
+| ``P{r:ROOM}:voucher:VOUCHER``        | room: as long as the room                                 |
+| ``P{r:ROOM}:vouchers``               | room: as long as the room                                 |
+| ``P{r:ROOM}:voucher:VOUCHER:users``  | room: as long as the room; one field per claimer          |
+| ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL 1 day after the voucher's last claim                  |
+| ``P{r:ROOM}:claims``                 | room: as long as the room; one field per claim (at most   |
+|                                      | the sum of the vouchers' quantities)                      |
+| ``P{r:ROOM}:wallets``                | room: as long as the room; one field per claimer          |
+| ``P{r:ROOM}:vouchers:pinned``        | room: as long as the room                                 |
+| ``P{r:ROOM}:auction:AUCTION``        | room: as long as the room                                 |
+| ``P{r:ROOM}:auctions``               | room: as long as the room                                 |
+| ``P{r:ROOM}:auction:AUCTION:keys``   | TTL 1 day after the auction's last bid                    |
+| ``Pauctions:clock``                  | trim: an auction leaves it when it is closed              |
+| ``P{r:ROOM}:gw:GIVEAWAY``            | room: as long as the room                                 |
+| ``P{r:ROOM}:giveaways``              | room: as long as the room                                 |
+| ``P{r:ROOM}:gw:GIVEAWAY:entrants``   | room: as long as the room (the published entrants)        |
+| ``P{r:ROOM}:gw:GIVEAWAY:said``       | TTL 1 day after the keyword was last typed                |
+| ``Pgiveaways:clock``                 | trim: a giveaway leaves it once its winners are drawn     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
 | ``P{r:ROOM}:watch``                  | room: as long as the room; TTL                            |
 |                                      | ``analytics.live_retention_days`` once it ends            |
@@ -392,3 +433,67 @@ class Keys:
     def analytics_report(self, room_id: str) -> str:
         """The room's final report (JSON), frozen when it ended."""
         return f"{self.prefix}{self.room_tag(room_id)}:analytics:report"
+
+    def voucher(self, room_id: str, voucher_id: str) -> str:
+        """Hash of one voucher."""
+        return f"{self.prefix}{self.room_tag(room_id)}:voucher:{voucher_id}"
+
+    def vouchers(self, room_id: str) -> str:
+        """Sorted set of the room's voucher ids by creation time."""
+        return f"{self.prefix}{self.room_tag(room_id)}:vouchers"
+
+    def voucher_users(self, room_id: str, voucher_id: str) -> str:
+        """Hash of claims each user took of one voucher."""
+        return f"{self.prefix}{self.room_tag(room_id)}:voucher:{voucher_id}:users"
+
+    def voucher_idempotency(self, room_id: str, voucher_id: str) -> str:
+        """Hash of one voucher's claim answers by :meth:`idempotency_field`."""
+        return f"{self.prefix}{self.room_tag(room_id)}:voucher:{voucher_id}:keys"
+
+    def voucher_claims(self, room_id: str) -> str:
+        """Hash of the room's voucher claims (claim id → JSON)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:claims"
+
+    def voucher_wallets(self, room_id: str) -> str:
+        """Hash of each user's claim ids in the room (user → JSON list)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:wallets"
+
+    def pinned_voucher(self, room_id: str) -> str:
+        """Id of the room's pinned voucher."""
+        return f"{self.prefix}{self.room_tag(room_id)}:vouchers:pinned"
+
+    def auction(self, room_id: str, auction_id: str) -> str:
+        """Hash of one auction."""
+        return f"{self.prefix}{self.room_tag(room_id)}:auction:{auction_id}"
+
+    def auctions(self, room_id: str) -> str:
+        """Sorted set of the room's auction ids by creation time."""
+        return f"{self.prefix}{self.room_tag(room_id)}:auctions"
+
+    def auction_idempotency(self, room_id: str, auction_id: str) -> str:
+        """Hash of one auction's bid answers by :meth:`idempotency_field`."""
+        return f"{self.prefix}{self.room_tag(room_id)}:auction:{auction_id}:keys"
+
+    def auctions_clock(self) -> str:
+        """Sorted set of "ROOM AUCTION" by the auction's end time (ms)."""
+        return f"{self.prefix}auctions:clock"
+
+    def giveaway(self, room_id: str, giveaway_id: str) -> str:
+        """Hash of one giveaway."""
+        return f"{self.prefix}{self.room_tag(room_id)}:gw:{giveaway_id}"
+
+    def giveaways(self, room_id: str) -> str:
+        """Sorted set of the room's giveaway ids by creation time."""
+        return f"{self.prefix}{self.room_tag(room_id)}:giveaways"
+
+    def giveaway_entrants(self, room_id: str, giveaway_id: str) -> str:
+        """Set of the users who entered one giveaway."""
+        return f"{self.prefix}{self.room_tag(room_id)}:gw:{giveaway_id}:entrants"
+
+    def giveaway_said(self, room_id: str, giveaway_id: str) -> str:
+        """Set of the users who typed one giveaway's keyword in chat."""
+        return f"{self.prefix}{self.room_tag(room_id)}:gw:{giveaway_id}:said"
+
+    def giveaways_clock(self) -> str:
+        """Sorted set of "ROOM GIVEAWAY" by the giveaway's end time (ms)."""
+        return f"{self.prefix}giveaways:clock"

@@ -239,6 +239,8 @@ class BuyRefusal(StrEnum):
     limit_reached = "limit_reached"
     sold_out = "sold_out"
     not_enough_stock = "not_enough_stock"
+    voucher_not_usable = "voucher_not_usable"  # not the buyer's, used, expired, unknown
+    min_spend_not_met = "min_spend_not_met"
 
 
 @dataclass(frozen=True)

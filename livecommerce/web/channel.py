@@ -24,6 +24,7 @@ from aiohttp import WSMsgType, web
 from livecommerce.auth import Principal, Role, verify_token
 from livecommerce.channel.chat import valid_message_id
 from livecommerce.channel.events import check_frame
+from livecommerce.channel.format_messages import Bid, Claim, Enter
 from livecommerce.channel.messages import (
     Buy,
     Chat,
@@ -50,6 +51,7 @@ from livecommerce.web.analytics import view_product
 from livecommerce.web.channel_sockets import CHANNEL_SOCKETS, SocketsPerAddress
 from livecommerce.web.client_address import client_address
 from livecommerce.web.cors import require_allowed_origin
+from livecommerce.web.formats_app import FORMATS_VIEW, after_chat, answer_format
 from livecommerce.web.rate import StrikeCounter, TokenBucket
 from livecommerce.web.state import (
     ANALYTICS,
@@ -278,6 +280,7 @@ def _welcome_sources(request: web.Request) -> WelcomeSources:
         hub=request.app[HUB],
         catalog=request.app[CATALOG],
         sales=request.app[SALES],
+        formats=request.app[FORMATS_VIEW],
         welcome_messages=settings.welcome_messages,
         history_size=settings.history_size,
     )
@@ -331,7 +334,7 @@ async def _answer(
     never ends the connection."""
     # An error answering a buy names its key, so a client with several buys in flight
     # knows which one to retry.
-    about = {"key": message.key} if isinstance(message, Buy) else {}
+    about = {"key": message.key} if isinstance(message, Buy | Claim | Bid) else {}
     try:
         await _dispatch(request, session, principal, message)
     except ApiError as error:
@@ -377,17 +380,25 @@ async def _dispatch(
         await request.app[CHAT].post(
             session.room_id, principal.user, principal.role.value, message.text, session.privileged
         )
+        await after_chat(request, session.room_id, principal.user, message.text)
     elif isinstance(message, Like):
         request.app[LIKES].add(
             session.room_id, principal.user, message.count, engaging=not session.privileged
         )
     elif isinstance(message, Buy):
         answer = await request.app[ORDERS].buy(
-            session.room_id, message.sale, principal.user, message.qty, message.key
+            session.room_id,
+            message.sale,
+            principal.user,
+            message.qty,
+            message.key,
+            message.voucher_claim,
         )
         session.send(answer.frame(message.key))
     elif isinstance(message, Report):
         await _report(request, session, principal, message)
+    elif isinstance(message, Claim | Bid | Enter):
+        await answer_format(request, session, principal, message)
 
 
 async def _report(

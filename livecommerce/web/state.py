@@ -19,6 +19,7 @@ from livecommerce.commerce.orders import OrderService
 from livecommerce.commerce.sales import SaleService
 from livecommerce.commerce.stats import Stats
 from livecommerce.config import Settings
+from livecommerce.context import StoreContext
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
@@ -58,5 +59,7 @@ DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
 VIEWER_ROOT = web.AppKey("viewer_root", Path)
 METRICS = web.AppKey("metrics", Metrics)
 ANALYTICS = web.AppKey("analytics", Analytics)
+# The store as every service of this node shares it (built once, by app.py's _store).
+STORE_CONTEXT = web.AppKey("store_context", StoreContext)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

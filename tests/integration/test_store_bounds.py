@@ -44,6 +44,9 @@ PLACEHOLDER_PATTERNS = {
     "MSG": r"[0-9]+-[0-9]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
     "STEP": r"[a-z_]+",
+    "VOUCHER": r"[^:{}]+",
+    "AUCTION": r"[^:{}]+",
+    "GIVEAWAY": r"[^:{}]+",
 }
 # What TYPE answers for each documented type (a HyperLogLog is a string to the store).
 STORE_TYPES = {"HyperLogLog": "string"}

@@ -22,6 +22,7 @@ from livecommerce.channel.events import (
     check_frame,
 )
 from livecommerce.channel.export import DOCS, docs_with_tables
+from livecommerce.channel.format_messages import Bid, Claim, Enter
 from livecommerce.channel.wire import ProtocolError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,6 +126,7 @@ def test_the_parser_knows_exactly_the_registered_client_frames() -> None:
     classes["buy"] = messages.Buy
     classes["view_product"] = messages.ViewProduct
     classes["report"] = messages.Report
+    classes.update(claim=Claim, bid=Bid, enter=Enter)
     assert set(classes) == set(CLIENT)
     for spec in CLIENT_FRAMES:
         frame = {"type": spec.name, **{f.name: SAMPLE[f.kind] for f in spec.fields}}

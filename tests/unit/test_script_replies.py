@@ -180,5 +180,10 @@ def test_an_order_is_typed_and_answers_the_same_json() -> None:
         "paid_at": 1764092030000,
         "cancelled_at": None,
         "expired_at": None,
+        "source": "sale",
+        "ref": None,
+        "voucher": None,
+        "voucher_claim": None,
+        "discount_cents": 0,
     }
     assert type(order.to_json()["status"]) is str

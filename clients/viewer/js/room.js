@@ -6,6 +6,7 @@ import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { CLOSE_CODES } from './errors.js';
 import { RoomModeration } from './moderation.js';
+import { FormatsView } from './formats.js';
 import { WhepPlayer } from './player.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
@@ -86,8 +87,21 @@ const shop = new ShopView(
     send: (frame) => channel.send(frame),
     signedIn: () => userHere() !== null,
     needSignIn: (retry) => needSignIn(retry, (text) => shop.say(text, 'bad')),
+    buyExtras: () => (formats.hasClaims() ? { voucher_claim: 'best' } : {}),
   },
 );
+
+const formats = new FormatsView(
+  { vouchers: $('vouchers'), auctions: $('auctions'), giveaways: $('giveaways'), note: $('shop-note') },
+  {
+    send: (frame) => channel.send(frame),
+    signedIn: () => userHere() !== null,
+    needSignIn: (retry) => needSignIn(retry, (text) => shop.say(text, 'bad')),
+    me: () => you.user,
+    claims: async () => (await api('GET', roomPath('/api/rooms', '/claims'), { token: tokenHere() })).claims,
+  },
+);
+const onFormat = (frame) => formats.handle(frame);
 
 const playerState = $('player-state');
 const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, detail) => {
@@ -132,6 +146,7 @@ function welcome(frame) {
   shop.setPinned(frame.pinned_product);
   shop.setSales(frame.sales);
   shop.resendPending();
+  formats.setSnapshot(frame.formats);
   const notes = carriedNote ? [carriedNote] : [];
   carriedNote = '';
   if (frame.room_muted) notes.push(TEXT.roomMuted);
@@ -178,6 +193,18 @@ const handlers = {
   automod: () => {},
   shield: (f) => moderation.shield(f),
   report_received: (f) => moderation.reportAnswer(f),
+  voucher_dropped: onFormat,
+  voucher_pinned: onFormat,
+  voucher_ended: onFormat,
+  voucher_stock: onFormat,
+  claim_result: onFormat,
+  auction_started: onFormat,
+  auction_bid: onFormat,
+  auction_ended: onFormat,
+  bid_result: onFormat,
+  giveaway_started: onFormat,
+  giveaway_ended: onFormat,
+  enter_result: onFormat,
   error: (f) => {
     const text = errorText(f);
     if (f.code === 'sign_in_required' || f.code === 'banned') shop.failPending(text);

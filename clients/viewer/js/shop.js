@@ -26,7 +26,7 @@ const BUY_RESEND_MS = 5000;
 const VIEW_AGAIN_MS = 10_000;
 
 export class ShopView {
-  // actions: {send(frame) -> bool, signedIn() -> bool, needSignIn(retry)}
+  // actions: {send(frame) -> bool, signedIn() -> bool, needSignIn(retry), buyExtras()?}
   constructor(elements, actions) {
     this.pinnedEl = elements.pinned;
     this.salesEl = elements.sales;
@@ -186,7 +186,8 @@ export class ShopView {
 
   sendBuy(key, pending) {
     pending.sentAt = Date.now();
-    this.actions.send({ type: 'buy', sale: pending.sale, qty: pending.qty, key });
+    const extras = this.actions.buyExtras ? this.actions.buyExtras() : {};
+    this.actions.send({ type: 'buy', sale: pending.sale, qty: pending.qty, key, ...extras });
   }
 
   // After a reconnect: buys without an answer go again with their keys.

@@ -38,6 +38,12 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f("room_muted_until", INT, "ms, or null unless muted for a set time", nullable=True),
             _f("slow_mode", MAP, "`{interval_s}`"),
             _f(
+                "formats",
+                MAP,
+                "`{vouchers, pinned_voucher, auctions, giveaways}`: the live ones, as in the API",
+                optional=True,
+            ),
+            _f(
                 "you",
                 MAP,
                 "`{user, role, muted_until, can_chat}` (`role` is `anonymous` without a token)",
@@ -153,7 +159,7 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f("code", STR),
             _f("message", STR),
             _f("until", INT, "ms", optional=True),
-            _f("key", STR, "the refused `buy`'s key", optional=True),
+            _f("key", STR, "the refused `buy`'s, `claim`'s or `bid`'s key", optional=True),
         ),
     ),
     ServerFrame(
@@ -169,7 +175,8 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
                 "reason",
                 STR,
                 "when not ok, one of `sold_out`, `not_enough_stock`, `limit_reached`, "
-                "`sale_ended`, `sale_not_started`, `sale_not_found`, `banned`",
+                "`sale_ended`, `sale_not_started`, `sale_not_found`, `banned`, "
+                "`voucher_not_usable`, `min_spend_not_met`",
                 optional=True,
             ),
         ),
@@ -237,6 +244,13 @@ CLIENT_FRAMES: tuple[ClientFrame, ...] = (
                 STR,
                 "the buyer's idempotency key, 1..128 printable characters (the same "
                 "user's same key on the same sale always gets the same answer, on any node)",
+            ),
+            _f(
+                "voucher_claim",
+                STR,
+                "a voucher claim's id, or `best` for your claim worth most on this buy "
+                "(see [formats.md](formats.md))",
+                optional=True,
             ),
         ),
     ),

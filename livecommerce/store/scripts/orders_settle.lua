@@ -1,9 +1,12 @@
 -- Move an order out of "reserved": pay it, cancel it or expire it, once.
 -- Paying or cancelling after the reservation's expiry expires it instead and is
 -- refused with "reservation_expired". Stock and the user's count return on cancel
--- and expiry, exactly once (only a reserved order returns anything).
+-- and expiry, exactly once (only a reserved order returns anything); so does the voucher
+-- claim the order used, unused again. Orders of other sources (auctions, giveaways: "sale"
+-- empty, "ref" the auction's or giveaway's id) return no stock.
 -- KEYS: order hash, sale hash, sale buyers hash, reservations zset, outbox stream,
---       counters hash, analytics hash, payers' visitor set and HyperLogLog.
+--       counters hash, analytics hash, payers' visitor set and HyperLogLog,
+--       voucher claims hash.
 -- ARGV: action ("pay", "cancel", "expire"), requester ("" for the backend or the
 --       sweeper, else the user who must own the order), retention_ms (how long the
 --       order hash is kept once final: paid, cancelled or expired), analytics
@@ -18,6 +21,7 @@ local counters_key = KEYS[6]
 local analytics_key = KEYS[7]
 local payers_set_key = KEYS[8]
 local payers_hll_key = KEYS[9]
+local claims_key = KEYS[10]
 local action = ARGV[1]
 local requester = ARGV[2]
 local retention_ms = tonumber(ARGV[3])
@@ -26,7 +30,8 @@ local analytics = ARGV[4]
 --! include analytics
 
 local order = redis.call('HMGET', order_key, 'id', 'status', 'user', 'qty', 'expires_at',
-  'amount_cents', 'currency', 'room', 'sale', 'product_id', 'unit_price_cents', 'created_at')
+  'amount_cents', 'currency', 'room', 'sale', 'product_id', 'unit_price_cents', 'created_at',
+  'source', 'voucher', 'voucher_claim', 'discount_cents', 'ref')
 local order_id = order[1]
 if not order_id then
   return {'order_not_found', '', '', -1}
@@ -37,6 +42,8 @@ local qty = tonumber(order[4])
 local expires_at = tonumber(order[5])
 local amount = tonumber(order[6])
 local currency = order[7]
+local source = order[13] or 'sale'
+local claim_id = order[15] or ''
 if requester ~= '' and requester ~= user then
   return {'not_your_order', status, user, -1}
 end
@@ -49,7 +56,12 @@ local function event(kind, type_name, extra_field, extra_value)
     id = order_id, room = order[8], sale = order[9], product_id = order[10], user = user,
     qty = qty, unit_price_cents = tonumber(order[11]), amount_cents = amount,
     currency = currency, status = kind, created_at = tonumber(order[12]),
-    expires_at = expires_at}
+    expires_at = expires_at, source = source, voucher = order[14] or cjson.null,
+    discount_cents = tonumber(order[16] or '0')}
+  if source ~= 'sale' then
+    fields[source] = order[17]
+    fields.sale = cjson.null
+  end
   fields[extra_field] = extra_value
   redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_' .. kind,
     'type', type_name, 'timestamp', now, 'data', cjson.encode(fields))
@@ -59,12 +71,25 @@ local function release(kind, type_name, at_field)
   redis.call('HSET', order_key, 'status', kind, at_field, now)
   redis.call('PEXPIRE', order_key, retention_ms)
   redis.call('ZREM', reservations_key, order_id)
+  if claim_id ~= '' then
+    local raw = redis.call('HGET', claims_key, claim_id)
+    if raw then
+      local claim = cjson.decode(raw)
+      if claim.state == 'used' and claim.order == order_id then
+        claim.state, claim.order = 'unused', nil
+        redis.call('HSET', claims_key, claim_id, cjson.encode(claim))
+      end
+    end
+  end
+  event(kind, type_name, at_field, now)
+  if source ~= 'sale' then
+    return -1
+  end
   local left = redis.call('HINCRBY', sale_key, 'stock', qty)
   redis.call('HINCRBY', sale_key, 'reserved', -qty)
   if redis.call('HINCRBY', buyers_key, user, -qty) <= 0 then
     redis.call('HDEL', buyers_key, user)
   end
-  event(kind, type_name, at_field, now)
   return left
 end
 
@@ -97,8 +122,10 @@ end
 redis.call('HSET', order_key, 'status', 'paid', 'paid_at', now)
 redis.call('PEXPIRE', order_key, retention_ms)
 redis.call('ZREM', reservations_key, order_id)
-redis.call('HINCRBY', sale_key, 'reserved', -qty)
-redis.call('HINCRBY', sale_key, 'sold', qty)
+if source == 'sale' then
+  redis.call('HINCRBY', sale_key, 'reserved', -qty)
+  redis.call('HINCRBY', sale_key, 'sold', qty)
+end
 redis.call('HINCRBY', counters_key, 'paid_orders', 1)
 redis.call('HINCRBY', counters_key, 'gmv_cents:' .. currency, amount)
 analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],

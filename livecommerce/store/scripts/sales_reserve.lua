@@ -5,14 +5,17 @@
 -- must be open, the user not banned and under the per-user limit, the stock
 -- sufficient; then stock is decremented, the reservation recorded with its expiry,
 -- the user's count bumped, order.created appended to the room's outbox and the order
--- counted for discovery.
+-- counted for discovery. A voucher claim (lib/voucher_pick.lua), when asked for and
+-- usable, takes its discount off the amount and is marked used by the order.
 -- KEYS: sale hash, sale buyers hash, sale idempotency hash, reservations zset,
 --       new order hash, outbox stream, room buyers set, counters hash, bans hash,
---       engagement hash, analytics hash, buy attempts' visitor set and HyperLogLog.
+--       engagement hash, analytics hash, buy attempts' visitor set and HyperLogLog,
+--       voucher claims hash, voucher wallets hash.
 -- ARGV: room id, sale id, user, quantity, idempotency field (Keys.idempotency_field:
 --       the user and the buyer's key, unambiguous), new order id,
 --       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window,
---       analytics (lib/analytics.lua's exact_max; '' = off).
+--       analytics (lib/analytics.lua's exact_max; '' = off),
+--       voucher claim ("" none, "best" the user's best usable claim, or a claim id).
 -- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
 local sale_key = KEYS[1]
 local buyers_key = KEYS[2]
@@ -27,6 +30,8 @@ local engagement_key = KEYS[10]
 local analytics_key = KEYS[11]
 local attempts_set_key = KEYS[12]
 local attempts_hll_key = KEYS[13]
+local claims_key = KEYS[14]
+local wallets_key = KEYS[15]
 local room_id = ARGV[1]
 local sale_id = ARGV[2]
 local user = ARGV[3]
@@ -37,9 +42,11 @@ local idempotency_ttl_ms = tonumber(ARGV[7])
 local slot_ms = tonumber(ARGV[8])
 local slots = tonumber(ARGV[9])
 local analytics = ARGV[10]
+local wanted_claim = ARGV[11]
 
 --! include engagement
 --! include analytics
+--! include voucher_pick
 
 local previous = redis.call('HGET', idempotency_key, idempotency_field)
 if previous then
@@ -95,20 +102,41 @@ if stock < qty then
   return refuse('not_enough_stock', true)
 end
 
+local amount = price_cents * qty
+local claim, discount = nil, 0
+if wanted_claim ~= '' then
+  local refusal
+  claim, discount, refusal = pick_claim(claims_key, wallets_key, wanted_claim, user, amount, now)
+  if refusal then
+    return refuse(refusal, false)
+  end
+end
+local voucher_id, claim_id = cjson.null, ''
+if claim then
+  voucher_id, claim_id = claim.voucher, claim.id
+  claim.state, claim.order = 'used', order_id
+  redis.call('HSET', claims_key, claim.id, cjson.encode(claim))
+  amount = amount - discount
+end
+
 local left = redis.call('HINCRBY', sale_key, 'stock', -qty)
 redis.call('HINCRBY', sale_key, 'reserved', qty)
 redis.call('HINCRBY', buyers_key, user, qty)
 local expires_at = now + ttl_ms
-local amount = price_cents * qty
 redis.call('HSET', order_key,
   'id', order_id, 'room', room_id, 'sale', sale_id, 'product_id', product_id, 'user', user,
   'qty', qty, 'unit_price_cents', price_cents, 'amount_cents', amount, 'currency', currency,
-  'status', 'reserved', 'created_at', now, 'expires_at', expires_at)
+  'status', 'reserved', 'created_at', now, 'expires_at', expires_at,
+  'source', 'sale', 'discount_cents', discount)
+if claim then
+  redis.call('HSET', order_key, 'voucher', voucher_id, 'voucher_claim', claim_id)
+end
 redis.call('ZADD', reservations_key, expires_at, order_id)
 local data = cjson.encode({
   id = order_id, room = room_id, sale = sale_id, product_id = product_id, user = user,
   qty = qty, unit_price_cents = price_cents, amount_cents = amount, currency = currency,
-  status = 'reserved', created_at = now, expires_at = expires_at})
+  status = 'reserved', created_at = now, expires_at = expires_at, source = 'sale',
+  voucher = voucher_id, discount_cents = discount})
 redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
 redis.call('SADD', room_buyers_key, user)
