@@ -34,6 +34,7 @@ from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.schema import ensure_schema
 from livecommerce.web import (
     channel,
     commerce,
@@ -105,6 +106,11 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
             client, min(settings.store.warm_connections, settings.store.max_connections)
         )
         await scripts.load_all()
+        try:
+            await ensure_schema(client, keys, scripts, lock_s=settings.store.schema_lock_s)
+        except BaseException:
+            await client.aclose()
+            raise
     else:
         log.warning(
             "store at %s is not answering yet; /readyz says 503 until it does",

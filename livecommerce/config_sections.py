@@ -75,6 +75,7 @@ class StoreSettings:
     warm_connections: int = _setting(16, rules.non_negative)
     embedded_start_timeout_s: float = _setting(10.0, rules.positive)
     embedded_appendfsync: AppendFsync = _setting(AppendFsync.always)
+    schema_lock_s: float = _setting(60.0, rules.positive)
 
 
 @dataclass(frozen=True)

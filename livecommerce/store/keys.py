@@ -66,10 +66,14 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Pnodes``                           | hash        | node id → JSON {url, started_at, seen_at,   |
 |                                      |             | expires_at} (ms); lapsed entries are        |
 |                                      |             | ignored                                     |
+| ``P{schema}:version``                | string      | the schema version the store holds          |
+|                                      |             | (``store/schema.py``)                       |
+| ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
 capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
-``room:`` (lives as long as its room, whose own retention is not decided yet).
+``room:`` (lives as long as its room, whose own retention is not decided yet) or
+``fixed:`` (a set number of keys, whatever the traffic).
 
 | family                               | retention                                                 |
 |--------------------------------------|-----------------------------------------------------------|
@@ -117,6 +121,9 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
+| ``P{schema}:version``                | fixed: one key per deployment                             |
+| ``P{schema}:lock``                   | TTL ``store.schema_lock_s`` (deleted when the migration   |
+|                                      | ends)                                                     |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -276,3 +283,11 @@ class Keys:
     def nodes(self) -> str:
         """Hash of the running nodes: node id → JSON entry with its own expiry."""
         return f"{self.prefix}nodes"
+
+    def schema_version(self) -> str:
+        """The schema version the store holds (``store/schema.py``)."""
+        return f"{self.prefix}{{schema}}:version"
+
+    def schema_lock(self) -> str:
+        """The lock a node holds while it migrates the schema."""
+        return f"{self.prefix}{{schema}}:lock"

@@ -105,7 +105,7 @@ async def bound_problem(
         cap = setting(settings, retention)
         length = int(await store.xlen(key))
         return None if length <= cap + MAXLEN_SLACK else f"holds {length} > {cap} entries"
-    if retention.startswith(("trim:", "room:")):
+    if retention.startswith(("trim:", "room:", "fixed:")):
         return None
     return f"has a bound of no known kind: {retention!r}"
 
