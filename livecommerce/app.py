@@ -29,6 +29,7 @@ from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
+from livecommerce.rooms.retention import RoomRetention
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
@@ -146,6 +147,19 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         await batcher.aclose()
     await bus.stop()
     await client.aclose()
+
+
+async def _rooms(app: web.Application) -> AsyncIterator[None]:
+    """The room retention sweep (ended rooms deleted after ``rooms.retention_days``)."""
+    settings = app[SETTINGS].rooms
+    retention = RoomRetention(
+        store=app[STORE_CONTEXT],
+        retention_days=settings.retention_days,
+        interval_s=settings.sweep_interval_s,
+    )
+    retention.start()
+    yield
+    await retention.stop()
 
 
 async def _channel(app: web.Application) -> AsyncIterator[None]:
@@ -280,6 +294,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(_hooks)
+    app.cleanup_ctx.append(_rooms)
     app.on_shutdown.append(_close_channels)
     health.add_routes(app)
     metrics.add_routes(app)

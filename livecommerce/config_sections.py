@@ -115,6 +115,8 @@ class RoomsSettings:
     max_title_chars: int = _setting(140, rules.positive)
     max_description_chars: int = _setting(2000, rules.positive)
     list_limit: int = _setting(50, rules.positive)
+    retention_days: float = _setting(90.0, rules.positive)
+    sweep_interval_s: float = _setting(60.0, rules.positive)
 
 
 @dataclass(frozen=True)

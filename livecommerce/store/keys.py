@@ -15,6 +15,8 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Prooms``                           | zset        | every room id, scored by created_at (ms)    |
 | ``Prooms:live``                      | zset        | ids of live rooms, scored by started_at     |
 |                                      |             | (ms)                                        |
+| ``Prooms:ended``                     | zset        | ids of ended rooms, scored by ended_at (ms) |
+|                                      |             | (for the retention sweep)                   |
 | ``P{r:ROOM}:chat``                   | stream      | chat history: user, role, text; entry id =  |
 |                                      |             | the message id                              |
 | ``P{r:ROOM}:chat:bucket``            | hash        | per-user chat token bucket: user →          |
@@ -71,47 +73,55 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
-capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
-``room:`` (lives as long as its room, whose own retention is not decided yet) or
-``fixed:`` (a set number of keys, whatever the traffic).
+capped stream), ``trim:`` (a script or job removes old members; the rule says which)
+or ``fixed:`` (a set number of keys, whatever the traffic). A room's keys are deleted
+with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/retention.py``).
 
 | family                               | retention                                                 |
 |--------------------------------------|-----------------------------------------------------------|
-| ``P{r:ROOM}:room``                   | room: as long as the room                                 |
-| ``Prooms``                           | room: one member per room                                 |
+| ``P{r:ROOM}:room``                   | trim: deleted ``rooms.retention_days`` after the room     |
+|                                      | ended, once its outbox is empty and no reservation is     |
+|                                      | open (``rooms_delete.lua``, every                         |
+|                                      | ``rooms.sweep_interval_s``)                               |
+| ``Prooms``                           | trim: a room leaves it when the room is deleted           |
 | ``Prooms:live``                      | trim: removed when the room goes offline or its origin's  |
 |                                      | beat lapses                                               |
+| ``Prooms:ended``                     | trim: a room leaves it when the room is deleted           |
 | ``P{r:ROOM}:chat``                   | MAXLEN ~ ``channel.history_size``                         |
 | ``P{r:ROOM}:chat:bucket``            | TTL 1 h after the last message                            |
 | ``P{r:ROOM}:chat:last``              | TTL 1 h after the last message                            |
-| ``P{r:ROOM}:counters``               | room: as long as the room (fixed fields)                  |
+| ``P{r:ROOM}:counters``               | trim: deleted with its room (``rooms_delete.lua``) (fixed |
+|                                      | fields)                                                   |
 | ``P{r:ROOM}:engagement``             | TTL the discovery window; slots past it removed when a    |
 |                                      | new slot starts                                           |
 | ``P{r:ROOM}:likes:USER``             | TTL the longer of a full refill and the window            |
 | ``P{r:ROOM}:presence``               | trim: stale fields removed when counted (one field per    |
 |                                      | node)                                                     |
-| ``P{r:ROOM}:mod``                    | room: as long as the room (two fields)                    |
-| ``P{r:ROOM}:mutes``                  | room: as long as the room; unmute removes a field         |
-| ``P{r:ROOM}:bans``                   | room: as long as the room; unban removes a field          |
+| ``P{r:ROOM}:mod``                    | trim: deleted with its room (``rooms_delete.lua``) (two   |
+|                                      | fields)                                                   |
+| ``P{r:ROOM}:mutes``                  | trim: deleted with its room (``rooms_delete.lua``);       |
+|                                      | unmute removes a field                                    |
+| ``P{r:ROOM}:bans``                   | trim: deleted with its room (``rooms_delete.lua``); unban |
+|                                      | removes a field                                           |
 | ``P{r:ROOM}:audit``                  | MAXLEN ~ ``moderation.audit_log_size``                    |
-| ``P{r:ROOM}:products``               | room: as long as the room                                 |
-| ``P{r:ROOM}:pinned``                 | room: as long as the room                                 |
-| ``P{r:ROOM}:sale:SALE``              | room: as long as the room                                 |
-| ``P{r:ROOM}:sales``                  | room: as long as the room                                 |
-| ``P{r:ROOM}:sale:SALE:buyers``       | room: as long as the room; cancel and expiry remove a     |
-|                                      | field                                                     |
+| ``P{r:ROOM}:products``               | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:pinned``                 | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sale:SALE``              | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sales``                  | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sale:SALE:buyers``       | trim: deleted with its room (``rooms_delete.lua``);       |
+|                                      | cancel and expiry remove a field                          |
 | ``P{r:ROOM}:sale:SALE:idempotency``  | TTL 1 day after the sale's last buy                       |
 | ``P{r:ROOM}:order:ORDER``            | TTL once final: ``commerce.order_retention_days`` after   |
 |                                      | it is paid, cancelled or expired (set by                  |
 |                                      | ``orders_settle.lua``); none while reserved (the sweeper  |
 |                                      | settles it)                                               |
 | ``P{r:ROOM}:reservations``           | trim: settling an order removes it; gone when empty       |
-| ``P{r:ROOM}:buyers``                 | room: as long as the room                                 |
+| ``P{r:ROOM}:buyers``                 | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:outbox``                 | trim: ``XTRIM MINID`` of entries every endpoint's group   |
 |                                      | acknowledged and older than ``hooks.retention_days`` (the |
 |                                      | dispatcher, every ``hooks.trim_interval_s``)              |
-| ``Poutboxes``                        | room: one member per room                                 |
-| ``Preserving``                       | room: one member per room                                 |
+| ``Poutboxes``                        | trim: a room leaves it when the room is deleted           |
+| ``Preserving``                       | trim: a room leaves it when the room is deleted           |
 | ``Psales:clock``                     | trim: a sale leaves it when it ends                       |
 | ``Phooks:dead``                      | trim: letters older than                                  |
 |                                      | ``hooks.dead_letter_retention_days`` removed (the         |
@@ -291,3 +301,7 @@ class Keys:
     def schema_lock(self) -> str:
         """The lock a node holds while it migrates the schema."""
         return f"{self.prefix}{{schema}}:lock"
+
+    def rooms_ended(self) -> str:
+        """Sorted set of ended room ids by the time they ended (ms)."""
+        return f"{self.prefix}rooms:ended"

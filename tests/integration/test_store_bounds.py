@@ -3,7 +3,7 @@ that livecommerce/store/keys.py documents, and carries that family's bound.
 
 The families and their bounds are read from the schema's docstring (the one source
 docs/store.md is generated from): a ``TTL`` family's keys must expire, a ``MAXLEN``
-stream must be within its cap, a ``trim:`` or ``room:`` family's keys must be of the
+stream must be within its cap, a ``trim:`` or ``fixed:`` family's keys must be of the
 documented type (and the outbox, a ``trim:`` family, must have been trimmed once every
 endpoint acknowledged it).
 """
@@ -105,7 +105,7 @@ async def bound_problem(
         cap = setting(settings, retention)
         length = int(await store.xlen(key))
         return None if length <= cap + MAXLEN_SLACK else f"holds {length} > {cap} entries"
-    if retention.startswith(("trim:", "room:", "fixed:")):
+    if retention.startswith(("trim:", "fixed:")):
         return None
     return f"has a bound of no known kind: {retention!r}"
 
@@ -152,7 +152,12 @@ async def cluster(
         "retention_days": 1e-9,
         "trim_interval_s": 0.1,
     }
-    sections = {"hooks": hooks, "moderation": {"audit_log_size": 5}}
+    sections = {
+        "hooks": hooks,
+        "moderation": {"audit_log_size": 5},
+        # An ended room is deleted as soon as its outbox is empty: the scan sees it gone.
+        "rooms": {"retention_days": 1e-9, "sweep_interval_s": 0.1},
+    }
     async for value in start_cluster(
         aiohttp_server, valkey, tmp_path, key_prefix, token, sections, history_size=5
     ):
@@ -236,8 +241,8 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
     ) as response:
         assert response.status == 200, await response.text()
     await publisher.close()
-    for room_id in rooms:
-        assert (await cluster.api("POST", f"/api/rooms/{room_id}/end", anchor))[0] == 200
+    # The busy room stays (its keys are scanned); the other ends and is deleted.
+    assert (await cluster.api("POST", f"/api/rooms/{rooms[1]}/end", anchor))[0] == 200
     events = [f"evt_{o}_{kind}" for o in orders for kind in ("created",)]
     events += [f"evt_{orders[0]}_paid", f"evt_{orders[1]}_cancelled"]
     events += [f"evt_{o}_expired" for o in orders[2:]]
@@ -266,6 +271,12 @@ async def test_every_key_after_a_full_scenario_is_documented_and_bounded(
     await wait_for(delivered, "every order event at the live endpoint")
     await wait_for(parked, "every order event parked for the gone (410) endpoint")
     await wait_for(trimmed, "the outbox trimmed once both endpoints are done with it")
+
+    async def deleted() -> bool:
+        tagged = [key async for key in store.scan_iter(match=f"*{{r:{rooms[1]}}}*", count=500)]
+        return tagged == [] and await store.zscore(keys.rooms_index(), rooms[1]) is None
+
+    await wait_for(deleted, "the ended room deleted by the retention sweep")
 
     known = families(settings.store.key_prefix)
     found = await scan(store, settings.store.key_prefix)
