@@ -23,6 +23,7 @@ from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
 from livecommerce.context import StoreContext
+from livecommerce.errors import ErrorCode
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
@@ -177,9 +178,19 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     await likes.stop()
 
 
+# The close reason of a drain (at most 123 bytes): the client should come back at once.
+DRAIN_CLOSE_REASON = "node draining: reconnect now, through the load balancer"
+
+
+async def _hand_over(app: web.Application) -> None:
+    """Drain: this node's rooms go offline now, so their anchors move to another node."""
+    await app[LIVE].hand_over()
+
+
 async def _close_channels(app: web.Application) -> None:
-    """Close channel sockets first: aiohttp waits for open handlers before cleanup runs."""
-    await app[HUB].close_sessions(1001, "server shutting down")
+    """Close channel sockets first (4503, reconnect elsewhere): aiohttp waits for open
+    handlers before cleanup runs."""
+    await app[HUB].close_sessions(ErrorCode.shutting_down.spec.close_code, DRAIN_CLOSE_REASON)
 
 
 async def _hooks(app: web.Application) -> AsyncIterator[None]:
@@ -295,6 +306,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(_hooks)
     app.cleanup_ctx.append(_rooms)
+    app.on_shutdown.append(_hand_over)
     app.on_shutdown.append(_close_channels)
     health.add_routes(app)
     metrics.add_routes(app)

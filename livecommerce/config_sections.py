@@ -61,6 +61,7 @@ class ServerSettings:
     # Content-Security-Policy of the pages: who may frame them, and what else they may reach.
     frame_ancestors: tuple[str, ...] = _setting(("'self'",), rules.frame_ancestors)
     connect_origins: tuple[str, ...] = _setting((), rules.web_origins)
+    drain_delay_s: float = _setting(0.0, rules.non_negative)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ export const CLOSE_CODES = Object.freeze({
   order_expired: 4409,
   internal_error: 1011,
   store_unavailable: 1013,
-  shutting_down: 1001,
+  shutting_down: 4503,
   node_unavailable: 1013,
   media_capacity: 1013,
 });
