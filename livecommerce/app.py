@@ -129,9 +129,16 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[MODERATION] = ModerationService(store=store, settings=settings.moderation)
     app[CATALOG] = Catalog(store=store)
     app[SALES] = SaleService(store=store)
+    # The replicas' acknowledgement (store.min_replicas_ack) is waited for in batches only.
     batcher = (
-        StoreBatcher(client, scripts=scripts, metrics=store.metrics)
-        if settings.commerce.batch_buys
+        StoreBatcher(
+            client,
+            scripts=scripts,
+            metrics=store.metrics,
+            min_replicas_ack=settings.store.min_replicas_ack,
+            replica_ack_timeout_s=settings.store.replica_ack_timeout_s,
+        )
+        if settings.commerce.batch_buys or settings.store.min_replicas_ack
         else None
     )
     app[ORDERS] = OrderService(

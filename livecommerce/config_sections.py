@@ -77,6 +77,8 @@ class StoreSettings:
     embedded_start_timeout_s: float = _setting(10.0, rules.positive)
     embedded_appendfsync: AppendFsync = _setting(AppendFsync.always)
     schema_lock_s: float = _setting(60.0, rules.positive)
+    min_replicas_ack: int = _setting(0, rules.non_negative)
+    replica_ack_timeout_s: float = _setting(1.0, rules.positive)
 
 
 @dataclass(frozen=True)
