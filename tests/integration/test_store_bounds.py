@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from livecommerce.app import STORE_CONTEXT
+from livecommerce.channel.presence import Presence
 from livecommerce.config import Settings
 from livecommerce.hooks.admin import list_dead_letters
+from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.store.client import StoreClient
 from livecommerce.store.decoding import as_text
 from livecommerce.store.embedded import EmbeddedValkey
@@ -31,7 +34,7 @@ from livecommerce.web.state import ROOMS, SETTINGS, STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
-from tests.integration.media_peers import accept, publisher_offer, synthetic_tracks
+from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.webhook_receiver import Receiver, new_secret, status
 from tests.test_store_key_table import generator
 
@@ -187,6 +190,25 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
         return (await cluster.api("GET", f"/api/rooms/{room}"))[1]["status"] == "live"
 
     await wait_for(live, "the room to go live over WHIP")
+    # A WHEP viewer on the other node (it pulls the room from its origin).
+    watcher = Viewer()
+    async with cluster.http.post(
+        f"{cluster.urls[1]}/whep/{room}",
+        data=(await watcher.offer()).encode(),
+        headers={"Content-Type": "application/sdp"},
+    ) as response:
+        assert response.status == 201, await response.text()
+        await accept(watcher.pc, await response.text())
+    await watcher.wait_frames("video", 5, timeout_s=20)
+    # A node that dies: its registry entry and its viewer count stay behind, as a
+    # SIGKILLed node leaves them (written by the same code, never removed).
+    store = app[STORE_CONTEXT]
+    dead = NodeRegistry(
+        client=store.client, keys=store.keys, node_id="deadnode", url="http://10.0.0.9:1",
+        heartbeat_s=0.05,
+    )  # fmt: skip
+    await dead.beat_once()
+    await Presence(store=store, node_id="deadnode", ttl_s=0.1).report(room, 3)
     await app[ROOMS].go_live(rooms[1], "session-1", cluster.urls[0], ttl_ms=15_000)
     viewers = [await cluster.join(room, user, node=n % 2) for n, user in enumerate("abcd")]
     for n, viewer in enumerate(viewers):
@@ -236,6 +258,7 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
     ] == 200
     for viewer in viewers:
         await viewer.close()
+    await watcher.close()
     async with cluster.http.delete(
         cluster.urls[0] + session, headers={"Authorization": f"Bearer {anchor}"}
     ) as response:
@@ -303,7 +326,11 @@ async def test_every_key_after_a_full_scenario_is_documented_and_bounded(
         "P{r:ROOM}:engagement",
         "P{r:ROOM}:likes:USER",
         "P{r:ROOM}:chat:bucket",
+        "Pnodes",
+        "P{schema}:version",
     ):
         assert wanted in seen, wanted
     assert len(seen) >= 24, sorted(seen)
     assert len(retired.delivered) == 0
+    # The dead node's viewer count was trimmed by the live nodes' counting.
+    assert not await store.hexists(keys.room_presence(rooms[0]), "deadnode")
