@@ -36,7 +36,7 @@ from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.store.schema import ensure_schema
+from livecommerce.store.schema import SchemaGate, ensure_schema
 from livecommerce.web import (
     channel,
     commerce,
@@ -53,6 +53,7 @@ from livecommerce.web import (
 )
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
+from livecommerce.web.health import SCHEMA_GATE
 from livecommerce.web.headers import add_headers
 from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
@@ -103,6 +104,9 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = client
     keys = Keys(settings.store.key_prefix)
     scripts = ScriptRunner(client, metrics=app[METRICS])
+    schema = app[SCHEMA_GATE] = SchemaGate(
+        client, keys, scripts, lock_s=settings.store.schema_lock_s
+    )
     if await store_client.ping(client, settings.store.connect_timeout_s):
         await store_client.warm(
             client, min(settings.store.warm_connections, settings.store.max_connections)
@@ -113,6 +117,7 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         except BaseException:
             await client.aclose()
             raise
+        schema.checked = True
     else:
         log.warning(
             "store at %s is not answering yet; /readyz says 503 until it does",

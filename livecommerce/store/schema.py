@@ -22,15 +22,18 @@ is the layout that introduced the version key).
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from livecommerce.store.client import StoreClient
+from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.replies_schema import SchemaStampReply
+
+log = logging.getLogger("livecommerce.store.schema")
 
 SCHEMA_VERSION = 1
 # How often a node that waits for another node's migration looks again.
@@ -142,3 +145,36 @@ async def _migrate(
         await scripts.call(
             SchemaStampReply, [keys.schema_version(), keys.schema_lock()], [token, found, 1, 0]
         )
+
+
+class SchemaGate:
+    """The schema check of one node, done once the store answers.
+
+    At start-up the node runs :meth:`check` (and refuses to start on a newer schema).
+    A node that started while the store was not answering runs it from ``/readyz``
+    until it gets through: then, against a newer schema, the node stays not ready
+    (503, the reason logged once) instead of serving a layout it does not know.
+    """
+
+    def __init__(
+        self, client: StoreClient, keys: Keys, scripts: ScriptRunner, *, lock_s: float
+    ) -> None:
+        self._client, self._keys, self._scripts, self._lock_s = client, keys, scripts, lock_s
+        self.checked = False
+        self.refusal: str | None = None
+
+    async def check(self) -> bool:
+        """True once the store holds this release's schema (migrating it if needed);
+        False while the store does not answer or holds a newer schema."""
+        if self.checked:
+            return self.refusal is None
+        try:
+            await ensure_schema(self._client, self._keys, self._scripts, lock_s=self._lock_s)
+        except SchemaTooNewError as refusal:
+            self.checked, self.refusal = True, str(refusal)
+            log.error("%s; /readyz answers 503", refusal)
+            return False
+        except STORE_UNAVAILABLE_ERRORS:
+            return False
+        self.checked = True
+        return True

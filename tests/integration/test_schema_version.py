@@ -4,10 +4,15 @@ one line, and migrations run once, under a lock, however many nodes start togeth
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 
+from livecommerce.app import create_app
+from livecommerce.config import is_cluster_url
 from livecommerce.metrics import Metrics
 from livecommerce.server import run_node
 from livecommerce.store import client as store_client
@@ -23,6 +28,7 @@ from livecommerce.store.schema import (
 )
 from tests.conftest import make_settings
 from tests.integration.nodes import clean_env, run_cli
+from tests.integration.tcp_proxy import TcpProxy
 
 
 def connect(url: str) -> store_client.StoreClient:
@@ -179,4 +185,50 @@ async def test_a_migration_that_outlives_its_lock_is_not_stamped(
             )
         assert await store.get(keys.schema_version()) is None
     finally:
+        await store.aclose()
+
+
+@pytest.mark.parametrize("stored", [None, SCHEMA_VERSION + 1])
+async def test_a_node_started_before_its_store_answered_checks_the_schema_when_ready(
+    aiohttp_server: Any,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    stored: int | None,
+) -> None:
+    if is_cluster_url(valkey.url):
+        pytest.skip("the proxy stands in front of one store server")
+    keys = Keys(key_prefix)
+    store = connect(valkey.url)
+    proxy = await TcpProxy(valkey.url).start()
+    await proxy.cut()  # the store does not answer while the node starts
+    try:
+        if stored is not None:
+            await store.set(keys.schema_version(), stored)
+        settings = make_settings(proxy.url, tmp_path, key_prefix)
+        server = await aiohttp_server(create_app(settings))
+        async with aiohttp.ClientSession() as http:
+
+            async def readyz() -> int:
+                async with http.get(server.make_url("/readyz")) as response:
+                    return response.status
+
+            assert await readyz() == 503
+            proxy.heal()
+            deadline = time.monotonic() + 20
+            want = 200 if stored is None else 503
+            while (got := await readyz()) != want or (
+                stored is None and await store.get(keys.schema_version()) is None
+            ):
+                assert time.monotonic() < deadline, got
+                await asyncio.sleep(0.1)
+            if stored is None:  # checked, and stamped, once the store answered
+                assert await store.get(keys.schema_version()) == str(SCHEMA_VERSION).encode()
+            else:  # a newer schema: never ready, and the store left as it was
+                await asyncio.sleep(0.5)
+                assert await readyz() == 503
+                assert await store.get(keys.schema_version()) == str(stored).encode()
+    finally:
+        proxy.heal()
+        await proxy.stop()
         await store.aclose()
