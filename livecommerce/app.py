@@ -53,8 +53,8 @@ from livecommerce.web import (
 )
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
-from livecommerce.web.health import SCHEMA_GATE
 from livecommerce.web.headers import add_headers
+from livecommerce.web.health import SCHEMA_GATE
 from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.sdp_http import cors_middleware
