@@ -10,7 +10,7 @@ and end, viewers chat, like and buy, orders are paid, cancelled or left to expir
 order events are delivered to a webhook receiver (and refused with 410 by a second,
 retired one). Every retention setting is given in simulated days and scaled to the
 clock: rooms 2 days after they end, final orders 2 days, delivered outbox entries 1 day,
-dead letters 2 days. Families whose bound is fixed in code in real time (buy
+dead letters 2 days, the discovery window (and so the like budgets) one hour. Families whose bound is fixed in code in real time (buy
 idempotency records: 1 real day; chat buckets: 1 real hour; daily buyer counts: 400
 real days) cannot shrink in a compressed run and are shown apart: over real days they
 are bounded the same way.
@@ -221,6 +221,8 @@ def settings_for(options: Options, store_url: str, data_dir: str, hooks: list[st
         "media": {"max_sessions_per_address": 0},
         "store": {"url": store_url, "data_dir": data_dir, "key_prefix": PREFIX},
         "auth": {"secret": SECRET},
+        # Like budgets live as long as the discovery window: one simulated hour here.
+        "discovery": {"window_s": max(1, int(day_s / 24)), "buckets": 1},
         "rooms": {
             "retention_days": options.real_days(options.room_retention_days),
             "sweep_interval_s": max(0.2, day_s / 20),
