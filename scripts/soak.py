@@ -10,10 +10,11 @@ and end, viewers chat, like and buy, orders are paid, cancelled or left to expir
 order events are delivered to a webhook receiver (and refused with 410 by a second,
 retired one). Every retention setting is given in simulated days and scaled to the
 clock: rooms 2 days after they end, final orders 2 days, delivered outbox entries 1 day,
-dead letters 2 days, the discovery window (and so the like budgets) one hour. Families whose bound is fixed in code in real time (buy
-idempotency records: 1 real day; chat buckets: 1 real hour; daily buyer counts: 400
-real days) cannot shrink in a compressed run and are shown apart: over real days they
-are bounded the same way.
+dead letters 2 days, the discovery window (and so the like budgets) one hour. Families
+whose bound is fixed in code in real time (buy idempotency records: 1 real day; chat
+buckets: 1 real hour; daily buyer counts: 400 real days) cannot shrink in a compressed
+run and are shown apart (a room's are deleted with it all the same); over real days
+they are bounded the same way.
 
 The figures are provisional on a shared machine; the shape (flat after the window) is
 what matters.
