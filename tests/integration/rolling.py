@@ -169,6 +169,8 @@ class Listener:
 
     channel: Reconnecting
     lives: list[float] = field(default_factory=list)
+    # Set on each ``live`` frame: the room page restarts its player then.
+    live: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, stop: asyncio.Event) -> None:
         seen = 0
@@ -177,6 +179,7 @@ class Listener:
             for frame in client.frames[seen:]:
                 if frame.get("type") == "live":
                     self.lives.append(time.monotonic())
+                    self.live.set()
             seen = len(client.frames)
             self.channel._collect()
             await asyncio.sleep(0.05)
@@ -189,11 +192,13 @@ class Listener:
 
 @dataclass
 class Watcher:
-    """A WHEP viewer through the balancer that re-attaches when its video stops."""
+    """A WHEP viewer through the balancer that re-attaches when its video stops, or at
+    once when the room goes ``live`` again (as the room page's player does)."""
 
     http: aiohttp.ClientSession
     url: str
     room: str
+    live: asyncio.Event = field(default_factory=asyncio.Event)
     frame_times: list[float] = field(default_factory=list)
     attaches: int = 0
 
@@ -217,6 +222,7 @@ class Watcher:
                 await asyncio.sleep(RETRY_S)
                 continue
             self.attaches += 1
+            self.live.clear()
             attached = last_change = time.monotonic()
             count = 0
             while not stop.is_set():
@@ -230,6 +236,8 @@ class Watcher:
                 waited = now - max(last_change, attached)
                 if state in ("failed", "closed") or waited > (stale_s if count else 5.0):
                     break
+                if self.live.is_set() and now - attached > 0.5:
+                    break  # live again (a new publication): play it
             await viewer.close()
 
     def longest_gap(self, since: float, until: float) -> float:

@@ -142,7 +142,7 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
             ]
             chatter = Chatter(Reconnecting(http, lb, room_id, "chatty"))
             listener = Listener(Reconnecting(http, lb, room_id, "reader"))
-            watcher = Watcher(http, lb, room_id)
+            watcher = Watcher(http, lb, room_id, live=listener.live)
             tasks = [asyncio.ensure_future(b.run(stop)) for b in buyers]
             tasks += [asyncio.ensure_future(t.run(stop)) for t in (chatter, watcher)]
             reading = asyncio.ensure_future(listener.run(stop_reading))
