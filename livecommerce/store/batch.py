@@ -52,6 +52,7 @@ from redis.exceptions import TimeoutError as StoreTimeoutError
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.lua import ScriptArg, ScriptRunner
+from livecommerce.store.pool import FairRedisCluster
 from livecommerce.store.replies import R
 
 DEFAULT_MAX_BATCH = 256
@@ -287,11 +288,24 @@ class StoreBatcher:
     async def _send_node(self, node: ClusterNode, calls: list[_Call]) -> list[Any]:
         packed = b"".join(call.packed for call in calls)
 
+        fair = self._client if isinstance(self._client, FairRedisCluster) else None
+
         async def acquire() -> Connection:
-            return node.acquire_connection()
+            # A turn among the client's commands: the node's pool is never exhausted by
+            # them, and a batch waits (bounded) rather than failing at once.
+            if fair is not None:
+                await fair.take_turn()
+            try:
+                return node.acquire_connection()
+            except BaseException:
+                if fair is not None:
+                    fair.end_turn()
+                raise
 
         async def release(connection: Connection) -> None:
             node.release(connection)
+            if fair is not None:
+                fair.end_turn()
 
         wait = self._wait_for(calls)
         try:

@@ -86,13 +86,22 @@ class FairRedisCluster(RedisCluster):
         self._wait_s = wait_s
         self._turns = asyncio.Semaphore(int(options.get("max_connections", 2**31)))
 
-    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+    async def take_turn(self) -> None:
+        """Wait (in arrival order, at most ``wait_s``) until fewer than ``max_connections``
+        commands run; ``ConnectionError("No connection available.")`` after that. Pair
+        with :meth:`end_turn`."""
         try:
             async with asyncio.timeout(self._wait_s):
                 await self._turns.acquire()
         except TimeoutError as error:
             raise StoreConnectionError("No connection available.") from error
+
+    def end_turn(self) -> None:
+        self._turns.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        await self.take_turn()
         try:
             return await super().execute_command(*args, **kwargs)
         finally:
-            self._turns.release()
+            self.end_turn()

@@ -8,7 +8,10 @@ import time
 
 from redis.exceptions import ConnectionError as StoreConnectionError
 
+from livecommerce.metrics import Metrics
+from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import connect
+from livecommerce.store.lua import ScriptRunner
 from tests.store_cluster import ValkeyCluster
 
 CALLS = 20
@@ -61,4 +64,30 @@ async def test_a_wait_past_the_command_timeout_answers_no_connection_available(
             assert str(error) == "No connection available."
             assert wait_s * 0.9 <= took < wait_s + 5.0  # waited its bound, then answered
     finally:
+        await client.aclose()
+
+
+async def test_buy_batches_in_flight_wait_their_turn_for_a_connection_too(
+    valkey_cluster: ValkeyCluster, key_prefix: str
+) -> None:
+    """Batches sent in consecutive ticks, each holding its master's one connection for a
+    while, wait for it instead of failing at once with MaxConnectionsError."""
+    client = connect(
+        valkey_cluster.url, connect_timeout_s=2.0, command_timeout_s=10.0, retries=0,
+        max_connections=1,
+    )  # fmt: skip
+    batcher = StoreBatcher(
+        client, scripts=ScriptRunner(client, metrics=Metrics()), metrics=Metrics()
+    )
+    try:
+        calls = []
+        for _ in range(5):  # one batch per tick, all to the master of {q}
+            calls.append(
+                asyncio.ensure_future(batcher.command("BLPOP", f"{key_prefix}{{q}}:empty", BLOCK_S))
+            )
+            await asyncio.sleep(0.01)
+        assert await asyncio.gather(*calls) == [None] * 5
+        assert batcher.pipelines_sent == 5
+    finally:
+        await batcher.aclose()
         await client.aclose()
