@@ -24,6 +24,7 @@ from livecommerce.commerce.stats import Stats
 from livecommerce.commerce.worker import CommerceWorker
 from livecommerce.config import Settings
 from livecommerce.context import StoreContext
+from livecommerce.errors import ErrorCode
 from livecommerce.hooks.dispatcher import HookDispatcher
 from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
@@ -32,11 +33,13 @@ from livecommerce.moderation.review import ReviewService
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.rooms.discovery import Discovery
+from livecommerce.rooms.retention import RoomRetention
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
 from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.schema import SchemaGate, ensure_schema
 from livecommerce.web import (
     analytics,
     channel,
@@ -60,6 +63,7 @@ from livecommerce.web import (
 from livecommerce.web.client_address import TRUSTED_PROXIES, TrustedProxies
 from livecommerce.web.errors import body_limit, json_errors
 from livecommerce.web.headers import add_headers
+from livecommerce.web.health import SCHEMA_GATE
 from livecommerce.web.http_metrics import http_metrics
 from livecommerce.web.node_calls import node_signer
 from livecommerce.web.state import (
@@ -109,11 +113,20 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = client
     keys = Keys(settings.store.key_prefix)
     scripts = ScriptRunner(client, metrics=app[METRICS])
+    schema = app[SCHEMA_GATE] = SchemaGate(
+        client, keys, scripts, lock_s=settings.store.schema_lock_s
+    )
     if await store_client.ping(client, settings.store.connect_timeout_s):
         await store_client.warm(
             client, min(settings.store.warm_connections, settings.store.max_connections)
         )
         await scripts.load_all()
+        try:
+            await ensure_schema(client, keys, scripts, lock_s=settings.store.schema_lock_s)
+        except BaseException:
+            await client.aclose()
+            raise
+        schema.checked = True
     else:
         log.warning(
             "store at %s is not answering yet; /readyz says 503 until it does",
@@ -139,9 +152,16 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     )
     app[CATALOG] = Catalog(store=store)
     app[SALES] = SaleService(store=store)
+    # The replicas' acknowledgement (store.min_replicas_ack) is waited for in batches only.
     batcher = (
-        StoreBatcher(client, scripts=scripts, metrics=store.metrics)
-        if settings.commerce.batch_buys
+        StoreBatcher(
+            client,
+            scripts=scripts,
+            metrics=store.metrics,
+            min_replicas_ack=settings.store.min_replicas_ack,
+            replica_ack_timeout_s=settings.store.replica_ack_timeout_s,
+        )
+        if settings.commerce.batch_buys or settings.store.min_replicas_ack
         else None
     )
     app[ORDERS] = OrderService(
@@ -171,6 +191,19 @@ async def _analytics(app: web.Application) -> AsyncIterator[None]:
     await service.stop()
 
 
+async def _rooms(app: web.Application) -> AsyncIterator[None]:
+    """The room retention sweep (ended rooms deleted after ``rooms.retention_days``)."""
+    settings = app[SETTINGS].rooms
+    retention = RoomRetention(
+        store=app[STORE_CONTEXT],
+        retention_days=settings.retention_days,
+        interval_s=settings.sweep_interval_s,
+    )
+    retention.start()
+    yield
+    await retention.stop()
+
+
 async def _channel(app: web.Application) -> AsyncIterator[None]:
     """The channel's background work: like batching and viewer counts; stopped first."""
     settings = app[SETTINGS].channel
@@ -186,9 +219,19 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     await likes.stop()
 
 
+# The close reason of a drain (at most 123 bytes): the client should come back at once.
+DRAIN_CLOSE_REASON = "node draining: reconnect now, through the load balancer"
+
+
+async def _hand_over(app: web.Application) -> None:
+    """Drain: this node's rooms go offline now, so their anchors move to another node."""
+    await app[LIVE].hand_over()
+
+
 async def _close_channels(app: web.Application) -> None:
-    """Close channel sockets first: aiohttp waits for open handlers before cleanup runs."""
-    await app[HUB].close_sessions(1001, "server shutting down")
+    """Close channel sockets first (4503, reconnect elsewhere): aiohttp waits for open
+    handlers before cleanup runs."""
+    await app[HUB].close_sessions(ErrorCode.shutting_down.spec.close_code, DRAIN_CLOSE_REASON)
 
 
 async def _hooks(app: web.Application) -> AsyncIterator[None]:
@@ -307,6 +350,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_commerce)
     app.cleanup_ctx.append(formats_app.formats_context)
     app.cleanup_ctx.append(_hooks)
+    app.cleanup_ctx.append(_rooms)
+    app.on_shutdown.append(_hand_over)
     app.on_shutdown.append(_close_channels)
     health.add_routes(app)
     metrics.add_routes(app)

@@ -157,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     configure_logging(settings.log.level, settings.log.format)
     from livecommerce.server import ListenError, serve
+    from livecommerce.store.schema import SchemaMigrationError, SchemaTooNewError
 
     try:
         serve(settings, demo=args.demo)
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EmbeddedStoreError as exc:
         print(f"livecommerce: embedded store failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    except (ListenError, UnsupportedVersionError) as exc:
+    except (ListenError, UnsupportedVersionError, SchemaTooNewError, SchemaMigrationError) as exc:
         print(f"livecommerce: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return 0

@@ -63,6 +63,7 @@ class ServerSettings:
     connect_origins: tuple[str, ...] = _setting((), rules.web_origins)
     # Sites whose pages may call /api, WHIP/WHEP and the channel, and frame the pages.
     cors_origins: tuple[str, ...] = _setting((), rules.cors_origins)
+    drain_delay_s: float = _setting(0.0, rules.non_negative)
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class StoreSettings:
     warm_connections: int = _setting(16, rules.non_negative)
     embedded_start_timeout_s: float = _setting(10.0, rules.positive)
     embedded_appendfsync: AppendFsync = _setting(AppendFsync.always)
+    schema_lock_s: float = _setting(60.0, rules.positive)
+    min_replicas_ack: int = _setting(0, rules.non_negative)
+    replica_ack_timeout_s: float = _setting(1.0, rules.positive)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,8 @@ class RoomsSettings:
     max_title_chars: int = _setting(140, rules.positive)
     max_description_chars: int = _setting(2000, rules.positive)
     list_limit: int = _setting(50, rules.positive)
+    retention_days: float = _setting(90.0, rules.positive)
+    sweep_interval_s: float = _setting(60.0, rules.positive)
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,9 @@ class ErrorCode(Enum):
     giveaway_not_found = ErrorSpec(404, 4404, "No such giveaway.")
     internal_error = ErrorSpec(500, 1011, "Something went wrong on the server.")
     store_unavailable = ErrorSpec(503, 1013, "The store is unavailable; try again shortly.")
-    shutting_down = ErrorSpec(503, 1001, "This node is shutting down; try another.")
+    shutting_down = ErrorSpec(
+        503, 4503, "This node is restarting; reconnect, and you reach another node."
+    )
     node_unavailable = ErrorSpec(
         503, 1013, "The node holding this media session does not answer; try again shortly."
     )

@@ -20,6 +20,7 @@ from livecommerce.store.client import mask_url
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.client_address import TRUSTED_PROXIES
 from livecommerce.web.connections import NodeRunner
+from livecommerce.web.health import DRAINING
 from livecommerce.web.state import SIGNING_SECRET
 
 log = logging.getLogger("livecommerce.server")
@@ -106,6 +107,13 @@ async def run_node(
                 except (RuntimeError, OSError, aiohttp.ClientError) as exc:
                     log.error("demo: could not set up the demo room (%s); serving without it", exc)
             await stop.wait()
+            runner.app[DRAINING].set()
+            if settings.server.drain_delay_s > 0:
+                log.info(
+                    "draining: /readyz says 503; serving %g s more before closing",
+                    settings.server.drain_delay_s,
+                )
+                await asyncio.sleep(settings.server.drain_delay_s)
             log.info("stopping: draining requests, then closing the store")
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):

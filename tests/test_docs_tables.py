@@ -30,7 +30,6 @@ CHANNEL_ONLY = {
     "unknown_type",
     "too_many_bad_frames",
     "slow_consumer",
-    "shutting_down",
 }
 CODE_NAME = re.compile(r"[a-z][a-z_]*")
 

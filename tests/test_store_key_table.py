@@ -85,7 +85,7 @@ def test_every_key_built_has_a_row_and_every_row_is_built() -> None:
 
 
 # How a family's retention cell may begin: the bound's kind (see keys.py).
-RETENTION_KINDS = ("TTL ", "MAXLEN ", "trim: ", "room: ")
+RETENTION_KINDS = ("TTL ", "MAXLEN ", "trim: ", "fixed: ")
 
 
 def test_every_row_has_a_type_contents_and_a_retention_of_a_known_kind() -> None:

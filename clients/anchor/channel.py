@@ -13,6 +13,8 @@ import aiohttp
 MAX_BACKOFF_S = 30.0
 CONNECT_TIMEOUT_S = 10.0
 HEARTBEAT_S = 20.0
+# The server drains (restart): another node takes the reconnect at once.
+DRAINING_CLOSE = 4503
 # Close codes after which reconnecting cannot help (see docs/channel.md).
 FINAL_CLOSES = {
     4401: "the server refused the token (not valid, or expired: get a fresh one)",
@@ -98,6 +100,10 @@ class RoomChannel:
                 return
             if resync:
                 self._on_notice("the server may have missed events; resuming")
+                continue
+            if code == DRAINING_CLOSE:
+                self._on_notice("the server is restarting; reconnecting to another node")
+                backoff = 1.0
                 continue
             if got_frames:
                 backoff = 1.0

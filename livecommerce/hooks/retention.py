@@ -85,10 +85,10 @@ async def acknowledged_below(
         info = infos.get(group)
         if info is None:
             return None
-        if int(info["pending"]) > 0:
-            summary = await client.xpending(stream, group)
+        summary = await client.xpending(stream, group) if int(info["pending"]) > 0 else None
+        if summary and summary.get("min") is not None:
             bound = stream_id(as_text(summary["min"]))
-        else:
+        else:  # nothing pending (or acknowledged, or the stream deleted, since XINFO)
             bound = next_id(stream_id(as_text(info["last-delivered-id"])))
         boundary = bound if boundary is None else min(boundary, bound)
     return boundary

@@ -372,6 +372,14 @@ class LiveService:
         await self.hub.end_broadcast(room_id, "the room ended")
         await self._unlisten(room_id)
 
+    async def hand_over(self) -> None:
+        """Drain (SIGTERM): end this node's publications and playbacks now, before the node
+        waits for its requests to finish. Each room it streamed goes offline at once
+        (``offline`` on the bus); the anchor's client reconnects through the load balancer
+        to another node, whose ``live`` makes the viewers re-attach there. :meth:`close`
+        ends the rest (the heartbeat, the bus listeners) later."""
+        await self.hub.close()
+
     async def close(self) -> None:
         """End every stream on this node (shutdown); never hangs on a peer."""
         await self._tasks.stop()  # the heartbeat, and rooms being stopped

@@ -214,6 +214,11 @@ class RoomService:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
         await self._client.zrem(self._keys.rooms_live(), room_id)
         room = await self.get(room_id)
+        # For the retention sweep (rooms/retention.py), which also finds a room whose
+        # node died before this line.
+        await self._client.zadd(
+            self._keys.rooms_ended(), {room_id: room.ended_at or self._clock_ms()}, nx=True
+        )
         if reply.outcome is RoomEnd.ended:
             await self._bus.publish(room_id, {"type": "room_ended", "room": room_id})
         return room

@@ -17,6 +17,13 @@ unreachable, a connection broken mid-batch — fails every caller of a batch.
 Pipelines are not transactions: each script is still its own atomic step.
 On a cluster the calls go to the master owning each call's slot, one packed
 write per master.
+
+With ``min_replicas_ack`` (``store.min_replicas_ack``), a write that carries a money
+script (a reserve or a settle) ends with ``WAIT min_replicas_ack timeout`` on the same
+connection: one WAIT per batch and master. Its callers get their answers only when that
+many replicas hold every write of the batch; otherwise each gets
+:class:`ReplicasBehindError` (a store-unavailable error: the buyer sends the same buy
+again with its key and gets the answer the store recorded).
 """
 
 from __future__ import annotations
@@ -40,13 +47,18 @@ from redis.exceptions import (
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as StoreConnectionError
+from redis.exceptions import TimeoutError as StoreTimeoutError
 
 from livecommerce.metrics import Metrics
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS, StoreClient
 from livecommerce.store.lua import ScriptArg, ScriptRunner
+from livecommerce.store.pool import FairRedisCluster
 from livecommerce.store.replies import R
 
 DEFAULT_MAX_BATCH = 256
+# Scripts whose answers are promises about money: with min_replicas_ack, their batch
+# waits for the replicas before anyone is answered.
+MONEY_SCRIPTS = frozenset({"sales_reserve", "orders_settle"})
 RETRY_AFTER_S = 0.05
 # Answers of a cluster node that did not run the call: the slot moved (MOVED is an
 # AskError), is moving (TRYAGAIN) or is not served right now.
@@ -58,6 +70,11 @@ NOT_BATCHABLE = frozenset(
     b"DISCARD WATCH UNWATCH SELECT AUTH HELLO CLIENT RESET QUIT READONLY READWRITE ASKING "
     b"SYNC PSYNC".split()
 )
+
+
+class ReplicasBehindError(StoreTimeoutError):
+    """Fewer replicas than ``store.min_replicas_ack`` confirmed a batch's writes in time;
+    the writes may or may not survive a failover, so no caller is told they happened."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,8 @@ class StoreBatcher:
         scripts: ScriptRunner,
         metrics: Metrics,
         max_batch: int = DEFAULT_MAX_BATCH,
+        min_replicas_ack: int = 0,
+        replica_ack_timeout_s: float = 1.0,
     ) -> None:
         self._seconds = metrics.pipeline_seconds
         self._calls_sent = metrics.pipeline_calls
@@ -91,6 +110,14 @@ class StoreBatcher:
         self._flush_scheduled = False
         self._in_flight: set[asyncio.Task[None]] = set()
         self.pipelines_sent = 0
+        self._min_replicas_ack = min_replicas_ack
+        wait_command: tuple[Any, ...] = (
+            "WAIT",
+            min_replicas_ack,
+            max(1, int(replica_ack_timeout_s * 1000)),
+        )
+        self._wait = hiredis.pack_command(wait_command) if min_replicas_ack > 0 else b""
+        self.waits_sent = 0
 
     async def call(self, reply: type[R], keys: Sequence[str], args: Sequence[ScriptArg]) -> R:
         """``reply.script``'s answer parsed, as :meth:`ScriptRunner.call` would give it.
@@ -203,11 +230,22 @@ class StoreBatcher:
             return await self._pipeline_cluster(self._client, calls)
         packed = b"".join(call.packed for call in calls)
         pool = self._client.connection_pool
+        wait = self._wait_for(calls)
         try:
-            return await self._send_packed(pool.get_connection, pool.release, packed, len(calls))
+            return await self._send_packed(
+                pool.get_connection, pool.release, packed, len(calls), wait
+            )
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
-            return await self._send_packed(pool.get_connection, pool.release, packed, len(calls))
+            return await self._send_packed(
+                pool.get_connection, pool.release, packed, len(calls), wait
+            )
+
+    def _wait_for(self, calls: list[_Call]) -> bytes:
+        """The WAIT to send after these calls: none without min_replicas_ack or money."""
+        if self._wait and any(call.script in MONEY_SCRIPTS for call in calls):
+            return self._wait
+        return b""
 
     async def _pipeline_cluster(self, client: RedisCluster, calls: list[_Call]) -> list[Any]:
         """The calls grouped by the master owning each one's slot (all keys of a call
@@ -230,6 +268,12 @@ class StoreBatcher:
             if isinstance(answer, BaseException):
                 if not isinstance(answer, Exception):
                     raise answer
+                if isinstance(answer, STORE_UNAVAILABLE_ERRORS) and not isinstance(
+                    answer, ReplicasBehindError
+                ):
+                    # The master may have failed over: read the slot map again before the
+                    # next batch (the cluster client does the same after its own errors).
+                    client._request_refresh(last_failed_node_name=_node.name)
                 answer = [answer] * len(indexes)  # an unreachable master fails its calls only
             for index, result in zip(indexes, answer, strict=True):
                 results[index] = result
@@ -244,17 +288,31 @@ class StoreBatcher:
     async def _send_node(self, node: ClusterNode, calls: list[_Call]) -> list[Any]:
         packed = b"".join(call.packed for call in calls)
 
+        fair = self._client if isinstance(self._client, FairRedisCluster) else None
+
         async def acquire() -> Connection:
-            return node.acquire_connection()
+            # A turn among the client's commands: the node's pool is never exhausted by
+            # them, and a batch waits (bounded) rather than failing at once.
+            if fair is not None:
+                await fair.take_turn()
+            try:
+                return node.acquire_connection()
+            except BaseException:
+                if fair is not None:
+                    fair.end_turn()
+                raise
 
         async def release(connection: Connection) -> None:
             node.release(connection)
+            if fair is not None:
+                fair.end_turn()
 
+        wait = self._wait_for(calls)
         try:
-            return await self._send_packed(acquire, release, packed, len(calls))
+            return await self._send_packed(acquire, release, packed, len(calls), wait)
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
-            return await self._send_packed(acquire, release, packed, len(calls))
+            return await self._send_packed(acquire, release, packed, len(calls), wait)
 
     async def _send_packed(
         self,
@@ -262,6 +320,7 @@ class StoreBatcher:
         release: Callable[[Any], Awaitable[None]],
         packed: bytes,
         count: int,
+        wait: bytes = b"",
     ) -> list[Any]:
         self.pipelines_sent += 1
         self._calls_sent.inc(count)
@@ -271,13 +330,21 @@ class StoreBatcher:
         timeout_s, connection.socket_timeout = connection.socket_timeout, None
         try:
             async with asyncio.timeout(timeout_s):
-                await connection.send_packed_command(packed, check_health=False)
+                await connection.send_packed_command(packed + wait, check_health=False)
                 results: list[Any] = []
                 for _ in range(count):
                     try:
                         results.append(await connection.read_response())
                     except ResponseError as error:
                         results.append(error)
+                if wait:
+                    self.waits_sent += 1
+                    acked = int(await connection.read_response())
+                    if acked < self._min_replicas_ack:
+                        raise ReplicasBehindError(
+                            f"{acked} of {self._min_replicas_ack} replicas confirmed the "
+                            "batch's writes in time (store.min_replicas_ack)"
+                        )
             return results
         except BaseException:
             await connection.disconnect()

@@ -35,7 +35,7 @@ from redis.exceptions import ConnectionError as StoreConnectionError
 from redis.exceptions import TimeoutError as StoreTimeoutError
 
 from livecommerce.config import CLUSTER_SCHEMES, cluster_startup_nodes, is_cluster_url
-from livecommerce.store.pool import FairConnectionPool
+from livecommerce.store.pool import FairConnectionPool, FairRedisCluster
 
 log = logging.getLogger("livecommerce.store")
 
@@ -70,9 +70,10 @@ def connect(
 
     The pool is bounded, blocking and fair (:class:`FairConnectionPool`): a burst of
     requests waits in arrival order, each up to ``command_timeout_s`` for a free
-    connection, instead of failing at once. On a
-    cluster each node has its own pool of ``max_connections``, which fails at once
-    (a store-unavailable error) when exhausted.
+    connection, instead of failing at once. On a cluster each node has its own pool of
+    ``max_connections``, and the client lets at most that many commands run at once
+    (:class:`FairRedisCluster`): the others wait their turn the same way, up to
+    ``command_timeout_s``, then fail with a store-unavailable error.
     """
     if is_cluster_url(url):
         return _connect_cluster(url, connect_timeout_s, command_timeout_s, retries, max_connections)
@@ -158,7 +159,8 @@ def _connect_cluster(
     options.pop("port", None)
     if options.pop("connection_class", None) is not None:
         options["ssl"] = True  # only rediss:// sets one
-    return RedisCluster(
+    return FairRedisCluster(
+        wait_s=command_timeout_s,
         startup_nodes=[ClusterNode(host, port) for host, port in nodes],
         max_connections=max_connections,
         socket_connect_timeout=connect_timeout_s,

@@ -15,6 +15,8 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Prooms``                           | zset        | every room id, scored by created_at (ms)    |
 | ``Prooms:live``                      | zset        | ids of live rooms, scored by started_at     |
 |                                      |             | (ms)                                        |
+| ``Prooms:ended``                     | zset        | ids of ended rooms, scored by ended_at (ms) |
+|                                      |             | (for the retention sweep)                   |
 | ``P{r:ROOM}:chat``                   | stream      | chat history: user, role, text; entry id =  |
 |                                      |             | the message id                              |
 | ``P{r:ROOM}:chat:bucket``            | hash        | per-user chat token bucket: user →          |
@@ -125,34 +127,48 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:analytics:marks``        | zset        | "pin:PRODUCT:ms" pins by time (ms)          |
 | ``P{r:ROOM}:analytics:report``       | string      | the report frozen when the room ended       |
 |                                      |             | (JSON)                                      |
+| ``P{schema}:version``                | string      | the schema version the store holds          |
+|                                      |             | (``store/schema.py``)                       |
+| ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
-capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
-``room:`` (lives as long as its room, whose own retention is not decided yet).
+capped stream), ``trim:`` (a script or job removes old members; the rule says which)
+or ``fixed:`` (a set number of keys, whatever the traffic). A room's keys are deleted
+with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/retention.py``).
 
 | family                               | retention                                                 |
 |--------------------------------------|-----------------------------------------------------------|
-| ``P{r:ROOM}:room``                   | room: as long as the room                                 |
-| ``Prooms``                           | room: one member per room                                 |
+| ``P{r:ROOM}:room``                   | trim: deleted ``rooms.retention_days`` after the room     |
+|                                      | ended, once its outbox is empty and no reservation is     |
+|                                      | open (``rooms_delete.lua``, every                         |
+|                                      | ``rooms.sweep_interval_s``)                               |
+| ``Prooms``                           | trim: a room leaves it when the room is deleted           |
 | ``Prooms:live``                      | trim: removed when the room goes offline or its origin's  |
 |                                      | beat lapses                                               |
+| ``Prooms:ended``                     | trim: a room leaves it when the room is deleted           |
 | ``P{r:ROOM}:chat``                   | MAXLEN ~ ``channel.history_size``                         |
 | ``P{r:ROOM}:chat:bucket``            | TTL 1 h after the last message                            |
 | ``P{r:ROOM}:chat:last``              | TTL 1 h after the last message                            |
-| ``P{r:ROOM}:counters``               | room: as long as the room (fixed fields)                  |
+| ``P{r:ROOM}:counters``               | trim: deleted with its room (``rooms_delete.lua``) (fixed |
+|                                      | fields)                                                   |
 | ``P{r:ROOM}:engagement``             | TTL the discovery window; slots past it removed when a    |
 |                                      | new slot starts                                           |
 | ``P{r:ROOM}:likes:USER``             | TTL the longer of a full refill and the window            |
 | ``P{r:ROOM}:presence``               | trim: stale fields removed when counted (one field per    |
 |                                      | node)                                                     |
-| ``P{r:ROOM}:mod``                    | room: as long as the room (two fields)                    |
-| ``P{r:ROOM}:mutes``                  | room: as long as the room; unmute removes a field         |
-| ``P{r:ROOM}:bans``                   | room: as long as the room; unban removes a field          |
+| ``P{r:ROOM}:mod``                    | trim: deleted with its room (``rooms_delete.lua``) (two   |
+|                                      | fields)                                                   |
+| ``P{r:ROOM}:mutes``                  | trim: deleted with its room (``rooms_delete.lua``);       |
+|                                      | unmute removes a field                                    |
+| ``P{r:ROOM}:bans``                   | trim: deleted with its room (``rooms_delete.lua``); unban |
+|                                      | removes a field                                           |
 | ``P{r:ROOM}:audit``                  | MAXLEN ~ ``moderation.audit_log_size``                    |
-| ``P{r:ROOM}:automod``                | room: as long as the room (fixed fields)                  |
+| ``P{r:ROOM}:automod``                | trim: deleted with its room (``rooms_delete.lua``);       |
+|                                      | (fixed fields)                                            |
 | ``P{r:ROOM}:spam:SLOT``              | TTL two slots (``moderation.spam_window_s``) after its    |
 |                                      | last write                                                |
-| ``P{r:ROOM}:chatters``               | room: as long as the room (one member per user)           |
+| ``P{r:ROOM}:chatters``               | trim: deleted with its room (``rooms_delete.lua``); (one  |
+|                                      | member per user)                                          |
 | ``P{r:ROOM}:review``                 | TTL ``moderation.review_ttl_s`` after its last write;     |
 |                                      | trim: older items and those past                          |
 |                                      | ``moderation.review_queue_size`` dropped on each write    |
@@ -161,24 +177,24 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 | ``P{r:ROOM}:reports:MSG``            | TTL ``moderation.review_ttl_s`` after its last report;    |
 |                                      | removed when the item is decided                          |
 | ``P{r:ROOM}:reports:by:USER``        | TTL ``moderation.report_window_s``                        |
-| ``P{r:ROOM}:products``               | room: as long as the room                                 |
-| ``P{r:ROOM}:pinned``                 | room: as long as the room                                 |
-| ``P{r:ROOM}:sale:SALE``              | room: as long as the room                                 |
-| ``P{r:ROOM}:sales``                  | room: as long as the room                                 |
-| ``P{r:ROOM}:sale:SALE:buyers``       | room: as long as the room; cancel and expiry remove a     |
-|                                      | field                                                     |
+| ``P{r:ROOM}:products``               | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:pinned``                 | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sale:SALE``              | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sales``                  | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:sale:SALE:buyers``       | trim: deleted with its room (``rooms_delete.lua``);       |
+|                                      | cancel and expiry remove a field                          |
 | ``P{r:ROOM}:sale:SALE:idempotency``  | TTL 1 day after the sale's last buy                       |
 | ``P{r:ROOM}:order:ORDER``            | TTL once final: ``commerce.order_retention_days`` after   |
 |                                      | it is paid, cancelled or expired (set by                  |
 |                                      | ``orders_settle.lua``); none while reserved (the sweeper  |
 |                                      | settles it)                                               |
 | ``P{r:ROOM}:reservations``           | trim: settling an order removes it; gone when empty       |
-| ``P{r:ROOM}:buyers``                 | room: as long as the room                                 |
+| ``P{r:ROOM}:buyers``                 | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:outbox``                 | trim: ``XTRIM MINID`` of entries every endpoint's group   |
 |                                      | acknowledged and older than ``hooks.retention_days`` (the |
 |                                      | dispatcher, every ``hooks.trim_interval_s``)              |
-| ``Poutboxes``                        | room: one member per room                                 |
-| ``Preserving``                       | room: one member per room                                 |
+| ``Poutboxes``                        | trim: a room leaves it when the room is deleted           |
+| ``Preserving``                       | trim: a room leaves it when the room is deleted           |
 | ``Psales:clock``                     | trim: a sale leaves it when it ends                       |
 | ``Phooks:dead``                      | trim: letters older than                                  |
 |                                      | ``hooks.dead_letter_retention_days`` removed (the         |
@@ -187,38 +203,48 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | dead-lettered, or its endpoint is no longer configured    |
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
-| ``P{r:ROOM}:voucher:VOUCHER``        | room: as long as the room                                 |
-| ``P{r:ROOM}:vouchers``               | room: as long as the room                                 |
-| ``P{r:ROOM}:voucher:VOUCHER:users``  | room: as long as the room; one field per claimer          |
+| ``P{r:ROOM}:voucher:VOUCHER``        | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:vouchers``               | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:voucher:VOUCHER:users``  | trim: deleted with its room (``rooms_delete.lua``); one   |
+|                                      | field per claimer                                         |
 | ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL 1 day after the voucher's last claim                  |
-| ``P{r:ROOM}:claims``                 | room: as long as the room; one field per claim (at most   |
-|                                      | the sum of the vouchers' quantities)                      |
-| ``P{r:ROOM}:wallets``                | room: as long as the room; one field per claimer          |
-| ``P{r:ROOM}:vouchers:pinned``        | room: as long as the room                                 |
-| ``P{r:ROOM}:auction:AUCTION``        | room: as long as the room                                 |
-| ``P{r:ROOM}:auctions``               | room: as long as the room                                 |
+| ``P{r:ROOM}:claims``                 | trim: deleted with its room (``rooms_delete.lua``); one   |
+|                                      | field per claim (at most the sum of the vouchers'         |
+|                                      | quantities)                                               |
+| ``P{r:ROOM}:wallets``                | trim: deleted with its room (``rooms_delete.lua``); one   |
+|                                      | field per claimer                                         |
+| ``P{r:ROOM}:vouchers:pinned``        | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:auction:AUCTION``        | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:auctions``               | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:auction:AUCTION:keys``   | TTL 1 day after the auction's last bid                    |
 | ``Pauctions:clock``                  | trim: an auction leaves it when it is closed              |
-| ``P{r:ROOM}:gw:GIVEAWAY``            | room: as long as the room                                 |
-| ``P{r:ROOM}:giveaways``              | room: as long as the room                                 |
-| ``P{r:ROOM}:gw:GIVEAWAY:entrants``   | room: as long as the room (the published entrants)        |
+| ``P{r:ROOM}:gw:GIVEAWAY``            | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:giveaways``              | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:gw:GIVEAWAY:entrants``   | trim: deleted with its room (``rooms_delete.lua``); (the  |
+|                                      | published entrants)                                       |
 | ``P{r:ROOM}:gw:GIVEAWAY:said``       | TTL 1 day after the keyword was last typed                |
 | ``Pgiveaways:clock``                 | trim: a giveaway leaves it once its winners are drawn     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
-| ``P{r:ROOM}:watch``                  | room: as long as the room; TTL                            |
+| ``P{r:ROOM}:watch``                  | trim: deleted with its room (``rooms_delete.lua``); TTL   |
 |                                      | ``analytics.live_retention_days`` once it ends            |
-| ``P{r:ROOM}:watch:span``             | room: as long as the room; TTL                            |
+| ``P{r:ROOM}:watch:span``             | trim: deleted with its room (``rooms_delete.lua``); TTL   |
 |                                      | ``analytics.live_retention_days`` once it ends            |
-| ``P{r:ROOM}:analytics``              | room: as long as the room; TTL                            |
+| ``P{r:ROOM}:analytics``              | trim: deleted with its room (``rooms_delete.lua``); TTL   |
 |                                      | ``analytics.live_retention_days`` once it ends            |
-| ``P{r:ROOM}:analytics:users:STEP``   | room: at most ``analytics.exact_users_max`` members, then |
-|                                      | moved to the HyperLogLog; TTL                             |
-|                                      | ``analytics.live_retention_days`` once the room ends      |
-| ``P{r:ROOM}:analytics:hll:STEP``     | room: 12 KB at most; TTL                                  |
-|                                      | ``analytics.live_retention_days`` once the room ends      |
+| ``P{r:ROOM}:analytics:users:STEP``   | trim: deleted with its room (``rooms_delete.lua``); at    |
+|                                      | most ``analytics.exact_users_max`` members, then moved to |
+|                                      | the HyperLogLog; TTL ``analytics.live_retention_days``    |
+|                                      | once the room ends                                        |
+| ``P{r:ROOM}:analytics:hll:STEP``     | trim: deleted with its room (``rooms_delete.lua``); 12 KB |
+|                                      | at most; TTL ``analytics.live_retention_days`` once the   |
+|                                      | room ends                                                 |
 | ``P{r:ROOM}:analytics:marks``        | trim: the newest 500 pins kept; TTL                       |
 |                                      | ``analytics.live_retention_days`` once the room ends      |
-| ``P{r:ROOM}:analytics:report``       | TTL ``analytics.report_retention_days``                   |
+| ``P{r:ROOM}:analytics:report``       | TTL ``analytics.report_retention_days``; deleted with its |
+|                                      | room (``rooms_delete.lua``) if that comes first           |
+| ``P{schema}:version``                | fixed: one key per deployment                             |
+| ``P{schema}:lock``                   | TTL ``store.schema_lock_s`` (deleted when the migration   |
+|                                      | ends)                                                     |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -230,6 +256,10 @@ Shard pub/sub channels (not keys, same naming and hash tag):
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+# The analytics funnel's steps (``analytics/funnel.py``'s ``Step``; a test keeps them equal):
+# each has a visitor set and a HyperLogLog per room.
+ANALYTICS_STEPS = ("impressions", "entries", "product_views", "buy_attempts", "reserved", "paid")
 
 
 @dataclass(frozen=True)
@@ -497,3 +527,15 @@ class Keys:
     def giveaways_clock(self) -> str:
         """Sorted set of "ROOM GIVEAWAY" by the giveaway's end time (ms)."""
         return f"{self.prefix}giveaways:clock"
+
+    def schema_version(self) -> str:
+        """The schema version the store holds (``store/schema.py``)."""
+        return f"{self.prefix}{{schema}}:version"
+
+    def schema_lock(self) -> str:
+        """The lock a node holds while it migrates the schema."""
+        return f"{self.prefix}{{schema}}:lock"
+
+    def rooms_ended(self) -> str:
+        """Sorted set of ended room ids by the time they ended (ms)."""
+        return f"{self.prefix}rooms:ended"

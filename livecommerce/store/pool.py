@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as StoreConnectionError
 
@@ -66,3 +67,41 @@ class FairConnectionPool(redis.BlockingConnectionPool):
             if connection in self._permitted:
                 self._permitted.discard(connection)
                 self._turns.release()
+
+
+class FairRedisCluster(RedisCluster):
+    """A cluster client whose commands wait their turn instead of failing at once.
+
+    redis-py gives each cluster node a pool of ``max_connections`` that raises
+    ``MaxConnectionsError`` the moment it is exhausted. Here at most
+    ``max_connections`` commands are in flight at once over the whole client (so no
+    node's pool runs out through this client's commands), and a command past that
+    waits in arrival order, up to ``wait_s``, then gets
+    ``ConnectionError("No connection available.")`` — the same error, after the same
+    bounded wait, as :class:`FairConnectionPool` gives on a single server.
+    """
+
+    def __init__(self, *args: Any, wait_s: float, **options: Any) -> None:
+        super().__init__(*args, **options)
+        self._wait_s = wait_s
+        self._turns = asyncio.Semaphore(int(options.get("max_connections", 2**31)))
+
+    async def take_turn(self) -> None:
+        """Wait (in arrival order, at most ``wait_s``) until fewer than ``max_connections``
+        commands run; ``ConnectionError("No connection available.")`` after that. Pair
+        with :meth:`end_turn`."""
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await self._turns.acquire()
+        except TimeoutError as error:
+            raise StoreConnectionError("No connection available.") from error
+
+    def end_turn(self) -> None:
+        self._turns.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        await self.take_turn()
+        try:
+            return await super().execute_command(*args, **kwargs)
+        finally:
+            self.end_turn()

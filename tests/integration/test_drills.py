@@ -422,7 +422,7 @@ async def test_drill_sigterm_drains_a_node_while_its_clients_move_to_another(
                 began = time.monotonic()
                 a.signal(signal.SIGTERM)
                 for client in clients:
-                    assert await client.wait_closed(timeout_s=5) == 1001
+                    assert await client.wait_closed(timeout_s=5) == 4503
             finally:
                 os.kill(store.pid, signal.SIGCONT)
             status, body = await asyncio.wait_for(in_flight, 10)

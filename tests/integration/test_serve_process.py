@@ -78,7 +78,7 @@ def test_open_channel_sockets_are_closed_at_once_instead_of_holding_up_the_shutd
                 await ws.receive()
             return ws.close_code, await asyncio.to_thread(node.process.wait, 30)
 
-    assert asyncio.run(connect_then_stop()) == (1001, 0)  # "going away", well before 60 s
+    assert asyncio.run(connect_then_stop()) == (4503, 0)  # "reconnect now", well before 60 s
 
 
 def test_a_sigkilled_node_does_not_leave_its_store_running(

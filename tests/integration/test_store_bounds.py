@@ -3,7 +3,7 @@ that livecommerce/store/keys.py documents, and carries that family's bound.
 
 The families and their bounds are read from the schema's docstring (the one source
 docs/store.md is generated from): a ``TTL`` family's keys must expire, a ``MAXLEN``
-stream must be within its cap, a ``trim:`` or ``room:`` family's keys must be of the
+stream must be within its cap, a ``trim:`` or ``fixed:`` family's keys must be of the
 documented type (and the outbox, a ``trim:`` family, must have been trimmed once every
 endpoint acknowledged it).
 """
@@ -21,8 +21,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from livecommerce.app import STORE_CONTEXT
+from livecommerce.channel.presence import Presence
 from livecommerce.config import Settings
 from livecommerce.hooks.admin import list_dead_letters
+from livecommerce.nodes.registry import NodeRegistry
 from livecommerce.store.client import StoreClient
 from livecommerce.store.decoding import as_text
 from livecommerce.store.embedded import EmbeddedValkey
@@ -31,7 +34,7 @@ from livecommerce.web.state import ROOMS, SETTINGS, STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
-from tests.integration.media_peers import accept, publisher_offer, synthetic_tracks
+from tests.integration.media_peers import Viewer, accept, publisher_offer, synthetic_tracks
 from tests.integration.webhook_receiver import Receiver, new_secret, status
 from tests.test_store_key_table import generator
 
@@ -111,7 +114,7 @@ async def bound_problem(
         cap = setting(settings, retention)
         length = int(await store.xlen(key))
         return None if length <= cap + MAXLEN_SLACK else f"holds {length} > {cap} entries"
-    if retention.startswith(("trim:", "room:")):
+    if retention.startswith(("trim:", "fixed:")):
         return None
     return f"has a bound of no known kind: {retention!r}"
 
@@ -162,6 +165,8 @@ async def cluster(
         "hooks": hooks,
         "moderation": {"audit_log_size": 5},
         "analytics": {"watch_interval_s": 0.1},
+        # An ended room is deleted as soon as its outbox is empty: the scan sees it gone.
+        "rooms": {"retention_days": 1e-9, "sweep_interval_s": 0.1},
     }
     async for value in start_cluster(
         aiohttp_server, valkey, tmp_path, key_prefix, token, sections, history_size=5
@@ -192,6 +197,25 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
         return (await cluster.api("GET", f"/api/rooms/{room}"))[1]["status"] == "live"
 
     await wait_for(live, "the room to go live over WHIP")
+    # A WHEP viewer on the other node (it pulls the room from its origin).
+    watcher = Viewer()
+    async with cluster.http.post(
+        f"{cluster.urls[1]}/whep/{room}",
+        data=(await watcher.offer()).encode(),
+        headers={"Content-Type": "application/sdp"},
+    ) as response:
+        assert response.status == 201, await response.text()
+        await accept(watcher.pc, await response.text())
+    await watcher.wait_frames("video", 5, timeout_s=20)
+    # A node that dies: its registry entry and its viewer count stay behind, as a
+    # SIGKILLed node leaves them (written by the same code, never removed).
+    store = app[STORE_CONTEXT]
+    dead = NodeRegistry(
+        client=store.client, keys=store.keys, node_id="deadnode", url="http://10.0.0.9:1",
+        heartbeat_s=0.05,
+    )  # fmt: skip
+    await dead.beat_once()
+    await Presence(store=store, node_id="deadnode", ttl_s=0.1).report(room, 3)
     await app[ROOMS].go_live(rooms[1], "session-1", cluster.urls[0], ttl_ms=15_000)
     viewers = [await cluster.join(room, user, node=n % 2) for n, user in enumerate("abcd")]
     for n, viewer in enumerate(viewers):
@@ -241,13 +265,14 @@ async def scenario(cluster: Cluster) -> tuple[list[str], list[str]]:
     ] == 200
     for viewer in viewers:
         await viewer.close()
+    await watcher.close()
     async with cluster.http.delete(
         cluster.urls[0] + session, headers={"Authorization": f"Bearer {anchor}"}
     ) as response:
         assert response.status == 200, await response.text()
     await publisher.close()
-    for room_id in rooms:
-        assert (await cluster.api("POST", f"/api/rooms/{room_id}/end", anchor))[0] == 200
+    # The busy room stays (its keys are scanned); the other ends and is deleted.
+    assert (await cluster.api("POST", f"/api/rooms/{rooms[1]}/end", anchor))[0] == 200
     events = [f"evt_{o}_{kind}" for o in orders for kind in ("created",)]
     events += [f"evt_{orders[0]}_paid", f"evt_{orders[1]}_cancelled"]
     events += [f"evt_{o}_expired" for o in orders[2:]]
@@ -276,6 +301,12 @@ async def test_every_key_after_a_full_scenario_is_documented_and_bounded(
     await wait_for(delivered, "every order event at the live endpoint")
     await wait_for(parked, "every order event parked for the gone (410) endpoint")
     await wait_for(trimmed, "the outbox trimmed once both endpoints are done with it")
+
+    async def deleted() -> bool:
+        tagged = [key async for key in store.scan_iter(match=f"*{{r:{rooms[1]}}}*", count=500)]
+        return tagged == [] and await store.zscore(keys.rooms_index(), rooms[1]) is None
+
+    await wait_for(deleted, "the ended room deleted by the retention sweep")
 
     known = families(settings.store.key_prefix)
     found = await scan(store, settings.store.key_prefix)
@@ -308,7 +339,11 @@ async def test_every_key_after_a_full_scenario_is_documented_and_bounded(
         "P{r:ROOM}:analytics:report",
         "P{r:ROOM}:watch",
         "P{r:ROOM}:watch:span",
+        "Pnodes",
+        "P{schema}:version",
     ):
         assert wanted in seen, wanted
     assert len(seen) >= 24, sorted(seen)
     assert len(retired.delivered) == 0
+    # The dead node's viewer count was trimmed by the live nodes' counting.
+    assert not await store.hexists(keys.room_presence(rooms[0]), "deadnode")

@@ -6,6 +6,9 @@ import { CLOSE_CODES } from './errors.js';
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 15_000;
 const MAX_QUEUED = 20;
+// After a node's drain (shutting_down) the load balancer has another node: come back at
+// once, spread over this many ms so a node's clients do not all arrive in one instant.
+const DRAIN_SPREAD_MS = 300;
 // Close codes after which reconnecting cannot help (see docs/channel.md).
 const FINAL = new Map([
   [CLOSE_CODES.banned, 'banned'],
@@ -65,8 +68,14 @@ export class Channel {
         return;
       }
       this.onState('closed', event.code);
-      const delay = this.retryMs * (1 + 0.2 * Math.random());
-      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      if (event.code === CLOSE_CODES.shutting_down) this.retryMs = FIRST_RETRY_MS;
+      const delay =
+        event.code === CLOSE_CODES.shutting_down
+          ? DRAIN_SPREAD_MS * Math.random()
+          : this.retryMs * (1 + 0.2 * Math.random());
+      if (event.code !== CLOSE_CODES.shutting_down) {
+        this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      }
       this.timer = setTimeout(() => this.connect(), delay);
     });
   }

@@ -60,7 +60,7 @@ export const CLOSE_CODES = Object.freeze({
   giveaway_not_found: 4404,
   internal_error: 1011,
   store_unavailable: 1013,
-  shutting_down: 1001,
+  shutting_down: 4503,
   node_unavailable: 1013,
   media_capacity: 1013,
 });
