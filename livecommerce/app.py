@@ -28,6 +28,7 @@ from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
+from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store import client as store_client
@@ -39,11 +40,13 @@ from livecommerce.web import (
     commerce,
     demo,
     health,
+    hls,
     metrics,
     moderation,
     nodes,
     orders,
     pages,
+    replays,
     rooms,
     whep,
     whip,
@@ -70,6 +73,7 @@ from livecommerce.web.state import (
     NODES,
     ORDERS,
     PRESENCE,
+    RECORDINGS,
     ROOMS,
     SALES,
     SETTINGS,
@@ -213,6 +217,21 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
     await app[NODE_HTTP].close()
 
 
+async def _recording(app: web.Application) -> AsyncIterator[None]:
+    """Recordings and replays; stopped after the media plane, so recordings finish."""
+    settings = app[SETTINGS]
+    recordings = RecordingService(
+        store=app[STORE_CONTEXT],
+        settings=settings.recording,
+        data_dir=settings.store.data_dir,
+        node_url=settings.public_url,
+    )
+    app[RECORDINGS] = recordings
+    await recordings.start()
+    yield
+    await recordings.stop()
+
+
 async def _media(app: web.Application) -> AsyncIterator[None]:
     """The media plane; closed before the store so going offline is still recorded."""
     settings = app[SETTINGS]
@@ -228,6 +247,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         whep_client=AiohttpWhepClient(node_signer(app[SIGNING_SECRET], app[NODE_ID])),
         node_id=app[NODE_ID],
         nodes=app[NODES],
+        recordings=app[RECORDINGS],
     )
     app[LIVE] = streams
     streams.start()
@@ -270,6 +290,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = node_metrics
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_nodes)
+    app.cleanup_ctx.append(_recording)
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_channel)
     app.cleanup_ctx.append(_commerce)
@@ -287,4 +308,6 @@ def create_app(settings: Settings) -> web.Application:
     orders.add_routes(app)
     demo.add_routes(app)
     pages.add_routes(app)
+    replays.add_routes(app)
+    hls.add_routes(app)
     return app

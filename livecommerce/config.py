@@ -34,6 +34,7 @@ from livecommerce.config_sections import LogSettings as LogSettings
 from livecommerce.config_sections import MediaSettings as MediaSettings
 from livecommerce.config_sections import MetricsSettings as MetricsSettings
 from livecommerce.config_sections import ModerationSettings as ModerationSettings
+from livecommerce.config_sections import RecordingSettings as RecordingSettings
 from livecommerce.config_sections import RoomsSettings as RoomsSettings
 from livecommerce.config_sections import ServerSettings as ServerSettings
 from livecommerce.config_sections import StoreSettings as StoreSettings
@@ -77,6 +78,7 @@ class Settings:
     media: MediaSettings = field(default_factory=MediaSettings)
     log: LogSettings = field(default_factory=LogSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
     @property
     def public_url(self) -> str:

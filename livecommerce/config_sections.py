@@ -198,3 +198,16 @@ class LogSettings:
 class MetricsSettings:
     enabled: bool = _setting(True)
     public: bool = _setting(True)
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    enabled: bool = _setting(True)
+    # Empty: "recordings" under store.data_dir.
+    dir: str = _setting("")
+    keep_days: float = _setting(30.0, rules.positive)
+    max_disk_mb: int = _setting(10_240, rules.non_negative)
+    segment_s: float = _setting(2.0, rules.positive)
+    prefer_h264: bool = _setting(True)
+    timeline_chat_max: int = _setting(500, rules.non_negative)
+    sweep_interval_s: float = _setting(3600.0, rules.positive)

@@ -23,6 +23,7 @@ PLACEHOLDERS = {
     "order_id": "ORDER",
     "user": "USER",
     "day": "YYYY-MM-DD",
+    "replay_id": "REPLAY",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

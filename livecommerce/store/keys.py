@@ -66,6 +66,16 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``Pnodes``                           | hash        | node id → JSON {url, started_at, seen_at,   |
 |                                      |             | expires_at} (ms); lapsed entries are        |
 |                                      |             | ignored                                     |
+| ``P{r:ROOM}:replay:REPLAY``          | hash        | a recording: id, room, anchor, node_url,    |
+|                                      |             | started_at, ended_at (ms), duration_s,      |
+|                                      |             | video_codec, format, status, stopped        |
+| ``P{r:ROOM}:replays``                | zset        | the room's replay ids by started_at (ms)    |
+| ``P{r:ROOM}:replay:REPLAY:timeline`` | stream      | timeline entries: e (JSON, ``at`` in ms),   |
+|                                      |             | as they happened while recording            |
+| ``P{r:ROOM}:hls``                    | string      | id of the replay recording the live room    |
+|                                      |             | now (its live HLS)                          |
+| ``Preplays:recent``                  | zset        | "ROOM REPLAY" of finished replays by        |
+|                                      |             | ended_at (ms), for the home page            |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
 capped stream), ``trim:`` (a script or job removes old members; the rule says which) or
@@ -117,6 +127,16 @@ capped stream), ``trim:`` (a script or job removes old members; the rule says wh
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
 | ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
 | ``Pnodes``                           | trim: lapsed entries pruned long after they lapse         |
+| ``P{r:ROOM}:replay:REPLAY``          | TTL ``recording.keep_days`` after it starts, renewed when |
+|                                      | it ends                                                   |
+| ``P{r:ROOM}:replays``                | TTL ``recording.keep_days`` after the last replay; older  |
+|                                      | members trimmed when a replay is added                    |
+| ``P{r:ROOM}:replay:REPLAY:timeline`` | TTL ``recording.keep_days``; MAXLEN ~ 10,000 (chat is     |
+|                                      | capped at ``recording.timeline_chat_max`` before)         |
+| ``P{r:ROOM}:hls``                    | TTL 1 h, renewed by each segment; removed when the        |
+|                                      | recording ends                                            |
+| ``Preplays:recent``                  | trim: members older than ``recording.keep_days`` and all  |
+|                                      | but the newest 1,000 removed when a replay ends           |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -276,3 +296,23 @@ class Keys:
     def nodes(self) -> str:
         """Hash of the running nodes: node id → JSON entry with its own expiry."""
         return f"{self.prefix}nodes"
+
+    def replay(self, room_id: str, replay_id: str) -> str:
+        """Hash of one recording of the room (a replay)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replay:{replay_id}"
+
+    def replays(self, room_id: str) -> str:
+        """Sorted set of the room's replay ids by start time (ms)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replays"
+
+    def replay_timeline(self, room_id: str, replay_id: str) -> str:
+        """Stream of a replay's timeline entries (JSON) in the order they happened."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replay:{replay_id}:timeline"
+
+    def live_hls(self, room_id: str) -> str:
+        """Id of the replay whose segments are the live room's HLS now."""
+        return f"{self.prefix}{self.room_tag(room_id)}:hls"
+
+    def recent_replays(self) -> str:
+        """Sorted set of "ROOM REPLAY" of finished replays by end time (ms)."""
+        return f"{self.prefix}replays:recent"

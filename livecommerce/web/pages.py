@@ -64,6 +64,13 @@ async def room(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def replay(request: web.Request) -> web.StreamResponse:
+    """One replay: video with seeking, product cards at their time, the chat in sync."""
+    page = request.app[VIEWER_ROOT] / "replay.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -98,4 +105,5 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app[VIEWER_ROOT] = (root or viewer_directory()).resolve()
     app.router.add_get("/", home)
     app.router.add_get("/rooms/{room}", room)
+    app.router.add_get("/replays/{replay}", replay)
     app.router.add_get("/static/{path:.+}", asset)

@@ -13,7 +13,15 @@ from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field, web_url_field
 from livecommerce.web.query import int_param
-from livecommerce.web.state import CATALOG, DISCOVERY, PRESENCE, ROOMS, SALES, SETTINGS
+from livecommerce.web.state import (
+    CATALOG,
+    DISCOVERY,
+    PRESENCE,
+    RECORDINGS,
+    ROOMS,
+    SALES,
+    SETTINGS,
+)
 
 MAX_LIST_LIMIT = 200
 # Long enough for signed CDN image URLs, short enough to keep room hashes small.
@@ -112,6 +120,8 @@ async def _room_view(request: web.Request, room: Room) -> dict[str, Any]:
     pinned = await request.app[CATALOG].pinned(room.id)
     view["pinned_product"] = pinned.to_json() if pinned else None
     view["sales"] = [sale.to_json() for sale in await request.app[SALES].active(room.id)]
+    live = room.status is RoomStatus.live
+    view["hls_url"] = await request.app[RECORDINGS].hls_path(room.id) if live else None
     return view
 
 

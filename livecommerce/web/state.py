@@ -23,6 +23,7 @@ from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
+from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
@@ -52,5 +53,6 @@ LIVE = web.AppKey("live", LiveService)
 DEMO_LIMITER = web.AppKey("demo_limiter", KeyedBuckets)
 VIEWER_ROOT = web.AppKey("viewer_root", Path)
 METRICS = web.AppKey("metrics", Metrics)
+RECORDINGS = web.AppKey("recordings", RecordingService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -71,6 +71,14 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /": (ANYONE, None),
     "GET /rooms/{room}": (ANYONE, None),
     "GET /static/{path}": (ANYONE, None),
+    "GET /replays/{replay}": (ANYONE, None),
+    "GET /api/rooms/{room}/replays": (ANYONE, "anyone"),
+    "GET /api/replays": (ANYONE, "anyone"),
+    "GET /api/replays/{replay}": (ANYONE, "anyone"),
+    # The handler checks the replay's anchor and the token's room (the path names no room).
+    "DELETE /api/replays/{replay}": (frozenset({A, ADM}), "its anchor, admin"),
+    "GET /replays/{replay}/{name}": (ANYONE, "anyone"),
+    "GET /hls/{room}/{name}": (ANYONE, "anyone"),
 }
 
 

@@ -1,0 +1,128 @@
+"""Replays: the list of a room's and the latest ones, one with its timeline, deletion,
+and their files (``/replays/{id}/…``) with Range, ETag and caching.
+
+Files are served by the node that recorded them; another node answers 307 to it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+from livecommerce.auth import Role
+from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.replays.models import Replay, ReplayStatus, room_of
+from livecommerce.web.access import (
+    RoomFrom,
+    admits,
+    admits_anyone,
+    caller,
+    require_room_scope,
+)
+from livecommerce.web.query import int_param
+from livecommerce.web.rooms import room_id_of
+from livecommerce.web.state import RECORDINGS, SETTINGS
+
+MAX_LIST: Final = 100
+# The only names a recording directory serves (nothing else in it is reachable).
+FILE_NAME: Final = re.compile(r"^(index\.m3u8|init\.mp4|seg_\d{6}\.m4s|video\.webm)$")
+CONTENT_TYPES: Final = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+    ".webm": "video/webm",
+}
+# A finished segment never changes; a playlist changes while live and once at the end.
+IMMUTABLE: Final = "public, max-age=31536000, immutable"
+LIVE_PLAYLIST: Final = "no-cache"
+VOD_FILE: Final = "public, max-age=300"
+
+
+async def replay_of(request: web.Request) -> Replay:
+    replay_id = request.match_info["replay"]
+    replay = await request.app[RECORDINGS].index.get(replay_id) if room_of(replay_id) else None
+    if replay is None:
+        raise ApiError(ErrorCode.replay_not_found, f"No replay {replay_id[:80]!r}.")
+    return replay
+
+
+@admits_anyone
+async def room_replays(request: web.Request) -> web.Response:
+    """The room's replays, newest first (``?limit=``, 1-100)."""
+    room_id = room_id_of(request)
+    limit = int_param(request, "limit", 1, MAX_LIST, 20)
+    replays = await request.app[RECORDINGS].index.of_room(room_id, limit)
+    return web.json_response({"replays": [r.to_json() for r in replays]})
+
+
+@admits_anyone
+async def recent_replays(request: web.Request) -> web.Response:
+    """Finished replays of every room, newest first (the home page's list)."""
+    limit = int_param(request, "limit", 1, MAX_LIST, 20)
+    replays = await request.app[RECORDINGS].index.recent(limit)
+    return web.json_response({"replays": [r.to_json() for r in replays]})
+
+
+@admits_anyone
+async def get_replay(request: web.Request) -> web.Response:
+    """The replay and its timeline (``t`` in seconds from its start)."""
+    replay = await replay_of(request)
+    timeline = await request.app[RECORDINGS].index.timeline(replay)
+    return web.json_response({**replay.to_json(), "timeline": timeline})
+
+
+@admits(Role.anchor, Role.admin, room_from=RoomFrom.handler)
+async def delete_replay(request: web.Request) -> web.Response:
+    """Delete a replay: its index entry, timeline and (on its node) files."""
+    replay = await replay_of(request)
+    principal = caller(request)
+    require_room_scope(principal, replay.room)
+    if principal.role is not Role.admin and principal.user != replay.anchor:
+        raise ApiError(
+            ErrorCode.not_your_room, "Only the replay's anchor or an admin may delete it."
+        )
+    await request.app[RECORDINGS].delete(replay)
+    return web.json_response({"deleted": replay.id})
+
+
+@admits_anyone
+async def replay_file(request: web.Request) -> web.StreamResponse:
+    """A file of a replay, from the node that holds it (307 there from any other)."""
+    name = request.match_info["name"]
+    replay = await replay_of(request)
+    if not FILE_NAME.match(name):
+        raise ApiError(ErrorCode.not_found, f"A replay has no file {name[:80]!r}.")
+    directory = request.app[RECORDINGS].local_directory(replay.id)
+    if directory is None:
+        here = request.app[SETTINGS].public_url
+        if replay.node_url and replay.node_url != here:
+            raise web.HTTPTemporaryRedirect(f"{replay.node_url}/replays/{replay.id}/{name}")
+        raise ApiError(ErrorCode.not_found, "This replay's files are gone.")
+    live = replay.status is ReplayStatus.recording
+    return serve_recording_file(directory, name, live=live)
+
+
+def serve_recording_file(directory: Path, name: str, *, live: bool) -> web.FileResponse:
+    """One recording file with Range, ETag/Last-Modified (aiohttp) and its cache policy."""
+    path = directory / name
+    if not path.is_file():
+        raise ApiError(ErrorCode.not_found, f"No file {name[:80]!r} (yet).")
+    if name.endswith(".m3u8"):
+        cache = LIVE_PLAYLIST if live else VOD_FILE
+    elif name.endswith((".m4s", ".mp4")):
+        cache = IMMUTABLE
+    else:
+        cache = LIVE_PLAYLIST if live else VOD_FILE
+    headers = {"Content-Type": CONTENT_TYPES[path.suffix], "Cache-Control": cache}
+    return web.FileResponse(path, headers=headers)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/rooms/{room}/replays", room_replays)
+    app.router.add_get("/api/replays", recent_replays)
+    app.router.add_get("/api/replays/{replay}", get_replay)
+    app.router.add_delete("/api/replays/{replay}", delete_replay)
+    app.router.add_get("/replays/{replay}/{name}", replay_file)
