@@ -39,6 +39,7 @@ PLACEHOLDER_PATTERNS = {
     "ROOM": r"[^:{}]+",
     "SALE": r"[^:{}]+",
     "ORDER": r"[^:{}]+",
+    "REPLAY": r"[^:{}]+",
     "USER": r"[^{}]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
 }
