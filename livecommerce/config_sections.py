@@ -211,3 +211,7 @@ class RecordingSettings:
     prefer_h264: bool = _setting(True)
     timeline_chat_max: int = _setting(500, rules.non_negative)
     sweep_interval_s: float = _setting(3600.0, rules.positive)
+    replay_stock: int = _setting(100, rules.non_negative)
+    replay_per_user_limit: int = _setting(5, rules.positive)
+    replay_reservation_ttl_s: int = _setting(900, rules.positive)
+    replay_buys_per_minute: int = _setting(30, rules.non_negative)

@@ -31,6 +31,7 @@ from livecommerce.config import RecordingSettings
 from livecommerce.context import StoreContext
 from livecommerce.replays.index import DAY_MS, ReplayIndex
 from livecommerce.replays.models import Replay, new_replay_id, room_of
+from livecommerce.replays.shop import ReplayShop
 from livecommerce.replays.timeline import TimelineTap, order_counts
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.tasks import Supervisor
@@ -73,6 +74,7 @@ class RecordingService:
         self.settings = settings
         self.root = Path(settings.dir) if settings.dir else Path(data_dir) / "recordings"
         self.index = ReplayIndex(store=store, keep_days=settings.keep_days)
+        self.shop = ReplayShop(store=store, index=self.index, settings=settings)
         self.budget = DiskBudget(settings.max_disk_mb * 1024 * 1024)
         self._store = store
         self._node_url = node_url

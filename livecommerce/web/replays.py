@@ -15,6 +15,7 @@ from aiohttp import web
 from livecommerce.auth import Role
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.replays.models import Replay, ReplayStatus, room_of
+from livecommerce.store.replies_replays import ReplayBuyKind
 from livecommerce.web.access import (
     RoomFrom,
     admits,
@@ -22,11 +23,17 @@ from livecommerce.web.access import (
     caller,
     require_room_scope,
 )
+from livecommerce.web.body import optional_int, read_json_object, reject_unknown, text_field
 from livecommerce.web.query import int_param
+from livecommerce.web.rate import KeyedBuckets
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import RECORDINGS, SETTINGS
 
 MAX_LIST: Final = 100
+MAX_ID_CHARS: Final = 128
+MAX_QTY: Final = 100
+# Replay buys per user on this node (None: no limit).
+REPLAY_BUY_LIMITER = web.AppKey[KeyedBuckets | None]("replay_buy_limiter")
 # The only names a recording directory serves (nothing else in it is reachable).
 FILE_NAME: Final = re.compile(r"^(index\.m3u8|init\.mp4|seg_\d{6}\.m4s|video\.webm)$")
 CONTENT_TYPES: Final = {
@@ -88,6 +95,26 @@ async def delete_replay(request: web.Request) -> web.Response:
     return web.json_response({"deleted": replay.id})
 
 
+@admits(Role.viewer, Role.anchor, Role.moderator, Role.admin, room_from=RoomFrom.handler)
+async def buy_from_replay(request: web.Request) -> web.Response:
+    """``{product_id, qty?, key}`` → an order at the product's list price (``source:
+    "replay"``): 201 when reserved now, 200 for a repeat of the same key or a refusal."""
+    replay = await replay_of(request)
+    principal = caller(request)
+    require_room_scope(principal, replay.room)
+    limiter = request.app[REPLAY_BUY_LIMITER]
+    if limiter is not None and not limiter.take(principal.user):
+        raise ApiError(ErrorCode.rate_limited, headers={"Retry-After": "2"})
+    body = await read_json_object(request)
+    reject_unknown(body, {"product_id", "qty", "key"})
+    product_id = text_field(body, "product_id", max_chars=MAX_ID_CHARS, required=True)
+    key = text_field(body, "key", max_chars=MAX_ID_CHARS, required=True)
+    qty = optional_int(body, "qty", 1, MAX_QTY) or 1
+    reply = await request.app[RECORDINGS].shop.buy(replay, principal.user, product_id, qty, key)
+    status = 201 if reply.kind is ReplayBuyKind.new else 200
+    return web.json_response({"key": key, **reply.answer.to_json()}, status=status)
+
+
 @admits_anyone
 async def replay_file(request: web.Request) -> web.StreamResponse:
     """A file of a replay, from the node that holds it (307 there from any other)."""
@@ -125,4 +152,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/replays", recent_replays)
     app.router.add_get("/api/replays/{replay}", get_replay)
     app.router.add_delete("/api/replays/{replay}", delete_replay)
+    app.router.add_post("/api/replays/{replay}/orders", buy_from_replay)
+    per_minute = app[SETTINGS].recording.replay_buys_per_minute
+    app[REPLAY_BUY_LIMITER] = KeyedBuckets(per_minute, per_minute / 60) if per_minute else None
     app.router.add_get("/replays/{replay}/{name}", replay_file)

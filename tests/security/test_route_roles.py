@@ -77,6 +77,7 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /api/replays/{replay}": (ANYONE, "anyone"),
     # The handler checks the replay's anchor and the token's room (the path names no room).
     "DELETE /api/replays/{replay}": (frozenset({A, ADM}), "its anchor, admin"),
+    "POST /api/replays/{replay}/orders": (frozenset({V, A, M, ADM}), "a signed-in buyer"),
     "GET /replays/{replay}/{name}": (ANYONE, "anyone"),
     "GET /hls/{room}/{name}": (ANYONE, "anyone"),
 }
