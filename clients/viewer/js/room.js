@@ -5,6 +5,7 @@ import { currentUser, joinAsGuest, mountSignIn, onChange, signOut, takeTokenFrom
 import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { CLOSE_CODES } from './errors.js';
+import { LiveFallback } from './live_fallback.js';
 import { WhepPlayer } from './player.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
@@ -87,7 +88,9 @@ const shop = new ShopView(
 
 const playerState = $('player-state');
 const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, detail) => {
+  if (fallback.onPlayerState(state)) return;
   const words = {
+    unsupported: detail,
     connecting: TEXT.connecting,
     waiting: detail,
     retrying: detail,
@@ -97,6 +100,8 @@ const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, 
   playerState.textContent = words[state] || '';
   document.body.dataset.player = state;
 });
+
+const fallback = new LiveFallback($('video'), roomId, player);
 
 function setViewers(count) {
   $('viewers').textContent = String(count);
@@ -176,6 +181,7 @@ const handlers = {
 function ended() {
   chat.notice(TEXT.thanks);
   player.stop();
+  fallback.stop();
   playerState.textContent = TEXT.roomEnded;
   playerState.hidden = false;
   $('chat-input').disabled = true;
