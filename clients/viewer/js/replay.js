@@ -5,15 +5,16 @@ import { api, newKey } from './api.js';
 import { currentUser, joinAsGuest, mountSignIn, onChange, takeTokenFromFragment } from './auth.js';
 import { clock, el, money } from './format.js';
 import { playHls } from './hls.js';
+import { TEXT } from './texts.js';
 
 const $ = (id) => document.getElementById(id);
 const replayId = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
 const CHAT_SHOWN = 50;
 const REASONS = {
-  sold_out: 'Sold out: every unit has been taken.',
-  not_enough_stock: 'Not enough stock left for that quantity.',
+  sold_out: 'None left: this product sold out from its replays.',
+  not_enough_stock: 'Fewer units are left than you asked for.',
   limit_reached: 'You have reached the limit per buyer for this product.',
-  banned: 'You are banned from this room.',
+  banned: TEXT.banned,
   product_not_found: 'This product is no longer sold.',
 };
 
@@ -119,7 +120,7 @@ async function start() {
   }
   pins = replay.timeline.filter((e) => e.type === 'product_pinned' && e.product);
   chats = replay.timeline.filter((e) => e.type === 'chat');
-  $('replay-title').textContent = `Replay of ${replay.room}`;
+  $('replay-title').textContent = TEXT.replayOf(replay.room);
   $('replay-meta').textContent = `${new Date(replay.started_at).toLocaleString()} · ${Math.round(replay.duration_s)} s`;
   $('room-link').href = `/rooms/${encodeURIComponent(replay.room)}`;
   try {

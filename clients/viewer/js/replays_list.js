@@ -3,6 +3,7 @@
 
 import { api } from './api.js';
 import { el, gradient, initials } from './format.js';
+import { TEXT } from './texts.js';
 
 const REFRESH_MS = 15_000;
 
@@ -18,7 +19,7 @@ function card(replay) {
   art.append(el('span', 'badge viewers', `${Math.round(replay.duration_s)} s`));
   const text = el('div', 'card-text');
   const when = replay.ended_at ? new Date(replay.ended_at).toLocaleString() : '';
-  text.append(el('h2', 'title', `Replay of ${replay.room}`), el('p', 'anchor', `${replay.anchor} · ${when}`));
+  text.append(el('h2', 'title', TEXT.replayOf(replay.room)), el('p', 'anchor', `${replay.anchor} · ${when}`));
   link.append(art, text);
   item.append(link);
   return item;

@@ -36,4 +36,5 @@ export const TEXT = {
   tokenInvalid: 'Your token is no longer valid; you are watching anonymously. Sign in again to chat.',
   connecting: 'Connecting…',
   stopped: 'Stopped.',
+  replayOf: (room) => `Replay of ${room}`,
 };
