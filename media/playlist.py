@@ -3,9 +3,9 @@
 ``EXT-X-TARGETDURATION`` must be at least every segment's duration rounded to the
 nearest second (§4.3.3.1). Segments are cut at keyframes only (nothing is
 re-encoded), so a publisher whose keyframe interval is longer than the target
-makes longer segments: the target is then raised to the longest segment so far.
-While live (``EVENT``) it can only rise; a finished recording (``VOD`` with
-``EXT-X-ENDLIST``) states the longest segment exactly.
+makes longer segments: the target is then raised to the longest segment. While
+live (``EVENT``) it starts at twice the target and rises only past that; a finished
+recording (``VOD`` with ``EXT-X-ENDLIST``) states its longest segment exactly.
 """
 
 from __future__ import annotations
@@ -32,10 +32,16 @@ def segment_name(index: int) -> str:
     return f"seg_{index:06d}.m4s"
 
 
-def target_duration(segments: list[Segment], target_s: float) -> int:
-    """The smallest integer the spec allows for these segments, never below the target."""
+def target_duration(segments: list[Segment], target_s: float, *, finished: bool) -> int:
+    """``EXT-X-TARGETDURATION``: at least every segment rounded, never below the target.
+
+    While live the playlist states twice the target from the start: a publisher's
+    keyframe interval is only known as segments come, and a live playlist's target must
+    not change (§6.2.1), so it changes only for a keyframe interval past that.
+    """
     longest = max((round(s.duration_s) for s in segments), default=0)
-    return max(math.ceil(target_s), longest, 1)
+    floor = math.ceil(target_s) * (1 if finished else 2)
+    return max(floor, longest, 1)
 
 
 def render(segments: list[Segment], target_s: float, *, finished: bool) -> str:
@@ -43,7 +49,7 @@ def render(segments: list[Segment], target_s: float, *, finished: bool) -> str:
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
-        f"#EXT-X-TARGETDURATION:{target_duration(segments, target_s)}",
+        f"#EXT-X-TARGETDURATION:{target_duration(segments, target_s, finished=finished)}",
         "#EXT-X-MEDIA-SEQUENCE:0",
         f"#EXT-X-PLAYLIST-TYPE:{'VOD' if finished else 'EVENT'}",
         "#EXT-X-INDEPENDENT-SEGMENTS",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import shutil
 import time
@@ -34,6 +35,7 @@ from livecommerce.replays.models import Replay, new_replay_id, room_of
 from livecommerce.replays.shop import ReplayShop
 from livecommerce.replays.timeline import TimelineTap, order_counts
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
+from livecommerce.store.decoding import as_text
 from livecommerce.tasks import Supervisor
 from media.disk import DiskBudget, tree_size
 from media.playlist import Segment
@@ -166,6 +168,22 @@ class RecordingService:
             fmt=recording.recorder.format,
         )
         await self._store.bus.listen(recording.tap.listener)
+        pinned = await self._pinned_product(recording.room_id)
+        if pinned is not None:
+            entry = {"at": recording.started_at, "type": "product_pinned", "product": pinned}
+            await self.index.append_timeline(recording.room_id, recording.replay_id, [entry])
+
+    async def _pinned_product(self, room_id: str) -> dict[str, object] | None:
+        """The product pinned when the recording starts (it opens the timeline at 0 s)."""
+        keys, client = self._store.keys, self._store.client
+        product_id = await client.get(keys.pinned_product(room_id))
+        if not product_id:
+            return None
+        raw = await client.hget(keys.products(room_id), as_text(product_id))
+        if not raw:
+            return None
+        product = json.loads(raw)
+        return product if isinstance(product, dict) else None
 
     def _on_segment(self, replay_id: str, segment: Segment) -> None:
         recording = self._active.get(replay_id)

@@ -168,6 +168,18 @@ async def test_a_vp8_publication_becomes_a_seekable_webm_served_with_ranges(
     node: TestClient, token: TokenFactory
 ) -> None:
     room = (await create_room(node, token))["id"]
+    anchor = bearer(token("anchor", "alice"))
+    item = await (
+        await node.post(
+            f"/api/rooms/{room}/products",
+            json={"sku": "T", "title": "Tea", "price_cents": 900, "currency": "EUR"},
+            headers=anchor,
+        )
+    ).json()
+    pinned = await node.post(
+        f"/api/rooms/{room}/pin", json={"product_id": item["id"]}, headers=anchor
+    )
+    assert pinned.status == 200  # before the live: the timeline opens with it
     pc, location = await go_live(node, token, room, "video/vp8")
     try:
         await asyncio.sleep(4)
@@ -185,3 +197,7 @@ async def test_a_vp8_publication_becomes_a_seekable_webm_served_with_ranges(
     assert response.status == 206
     assert await response.read() == b"\x1a\x45\xdf\xa3"  # EBML
     assert response.headers["Content-Type"] == "video/webm"
+    timeline = (await get_json(node, f"/api/replays/{replay['id']}"))["timeline"]
+    assert timeline[0]["type"] == "product_pinned"
+    assert timeline[0]["t"] == 0
+    assert timeline[0]["product"]["id"] == item["id"]
