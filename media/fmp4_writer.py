@@ -82,6 +82,8 @@ class Fmp4Writer:
         self.directory = directory
         self.segments: list[Segment] = []
         self.bytes_written = 0
+        # Wall time (epoch seconds) of the first frame: the playlist's program date.
+        self.started_at: float | None = None
         self._target_ticks = round(target_s * VIDEO_TIME_BASE.denominator)
         self._target_s = target_s
         self._with_audio = with_audio
@@ -210,7 +212,9 @@ class Fmp4Writer:
     def _write_playlist(self, *, finished: bool) -> None:
         if not self.segments:
             return
-        text = render(self.segments, self._target_s, finished=finished).encode()
+        text = render(
+            self.segments, self._target_s, finished=finished, started_at=self.started_at
+        ).encode()
         write_atomically(self.directory / PLAYLIST_NAME, text)
 
     def _write_file(self, path: Path, data: bytes) -> None:

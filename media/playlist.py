@@ -14,6 +14,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -44,8 +45,14 @@ def target_duration(segments: list[Segment], target_s: float, *, finished: bool)
     return max(floor, longest, 1)
 
 
-def render(segments: list[Segment], target_s: float, *, finished: bool) -> str:
-    """The playlist text: ``EVENT`` while recording, ``VOD`` + ``EXT-X-ENDLIST`` once done."""
+def render(
+    segments: list[Segment], target_s: float, *, finished: bool, started_at: float | None = None
+) -> str:
+    """The playlist text: ``EVENT`` while recording, ``VOD`` + ``EXT-X-ENDLIST`` once done.
+
+    ``started_at`` (seconds since the epoch when the first frame arrived) becomes
+    ``EXT-X-PROGRAM-DATE-TIME``, so a player knows how far behind the live it plays.
+    """
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
@@ -55,6 +62,9 @@ def render(segments: list[Segment], target_s: float, *, finished: bool) -> str:
         "#EXT-X-INDEPENDENT-SEGMENTS",
         f'#EXT-X-MAP:URI="{INIT_NAME}"',
     ]
+    if started_at is not None:
+        when = datetime.fromtimestamp(started_at, UTC).isoformat(timespec="milliseconds")
+        lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{when.replace('+00:00', 'Z')}")
     for segment in segments:
         lines.append(f"#EXTINF:{segment.duration_s:.3f},")
         lines.append(segment.name)

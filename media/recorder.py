@@ -60,6 +60,7 @@ class RecordingResult:
     bytes_written: int = 0
     stopped: str | None = None  # why it stopped early: "disk_cap", "disk_full", ...
     segments: list[Segment] = field(default_factory=list)
+    cpu_s: float = 0.0  # CPU time of the writer thread (muxing and writing)
 
 
 class _Writer(Protocol):
@@ -127,6 +128,7 @@ class Recorder:
         self._queue: queue.Queue[Item] = queue.Queue(maxsize=settings.queue_frames)
         self._done: asyncio.Future[RecordingResult] = self._loop.create_future()
         self._started_at: float | None = None
+        self._started_wall: float | None = None
         self._unwrap = {"video": _Unwrapper(), "audio": _Unwrapper()}
         self._base: dict[str, int] = {}
         self._offset: dict[str, int] = {}
@@ -145,6 +147,11 @@ class Recorder:
     def stop_reason(self) -> str | None:
         return self._stop_reason
 
+    @property
+    def started_at(self) -> float | None:
+        """``time.monotonic()`` when the first keyframe arrived (the recording's 0 s)."""
+        return self._started_at
+
     # On the event loop
 
     def push(self, kind: str, frame: EncodedFrame) -> None:
@@ -155,6 +162,7 @@ class Recorder:
             if kind != "video" or not frame.keyframe:
                 return
             self._started_at = time.monotonic()
+            self._started_wall = time.time()
         raw = self._unwrap[kind](frame.pts)
         if kind not in self._base:
             rate = 90_000 if kind == "video" else 48_000
@@ -219,6 +227,7 @@ class Recorder:
             if isinstance(writer, Fmp4Writer):
                 result.segments = list(writer.segments)
         result.stopped = stopped or self._stop_reason
+        result.cpu_s = time.thread_time()
         self._write_state("stopped" if result.stopped else "done", result)
         self._loop.call_soon_threadsafe(self._finish, result)
 
@@ -252,6 +261,7 @@ class Recorder:
                 budget=self._budget,
                 on_segment=self._segment_done,
             )
+            fmp4.started_at = self._started_wall
             fmp4.open(parameter_sets)
             return fmp4
         webm = WebmWriter(self.directory, with_audio=self._with_audio, budget=self._budget)

@@ -165,3 +165,9 @@ async def test_the_live_room_plays_over_hls_when_webrtc_is_off(
         before = await current_time(page)
         await asyncio.sleep(3.0)
         assert await current_time(page) > before + 1.0  # it keeps playing
+        # The page says how far behind the live it plays (from EXT-X-PROGRAM-DATE-TIME).
+        await page.wait_for_function("() => !!document.body.dataset.hlsDelay", timeout=10_000)
+        delay = float(await page.evaluate("() => document.body.dataset.hlsDelay"))
+        assert delay >= 0
+        assert "behind" in await note.inner_text()
+        print(f"live HLS in Chromium: {delay:.2f} s behind the frames' arrival at the server")

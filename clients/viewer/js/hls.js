@@ -19,8 +19,9 @@ function loadHlsJs() {
   return loading;
 }
 
-// Plays `url` in `video`; `live` keeps close to the live edge. Returns a stop function.
-// onFatal(message) is called when playback cannot go on.
+// Plays `url` in `video`; `live` keeps close to the live edge. Returns {stop, delay}:
+// delay() is how many seconds the picture is behind the wall clock (from the playlist's
+// EXT-X-PROGRAM-DATE-TIME; null when unknown). onFatal(message) when playback cannot go on.
 export async function playHls(video, url, { live = false, onFatal = () => {} } = {}) {
   let Hls = null;
   try {
@@ -31,16 +32,17 @@ export async function playHls(video, url, { live = false, onFatal = () => {} } =
   if (!Hls || !Hls.isSupported()) {
     if (video.canPlayType('application/vnd.apple.mpegurl')) {
       video.src = url;
-      return () => video.removeAttribute('src');
+      return { stop: () => video.removeAttribute('src'), delay: () => null };
     }
     onFatal('This browser cannot play HLS.');
-    return () => {};
+    return { stop: () => {}, delay: () => null };
   }
   const hls = new Hls({
     enableWorker: false, // the page's CSP allows no blob: workers
     lowLatencyMode: false,
-    liveSyncDurationCount: live ? 1 : 3,
-    liveMaxLatencyDurationCount: live ? 4 : Infinity,
+    // Live: hold back 2.5 s from the live edge (the last listed segment's end), and jump
+    // ahead when more than 10 s behind.
+    ...(live ? { liveSyncDuration: 2.5, liveMaxLatencyDuration: 10 } : {}),
   });
   hls.on(Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
@@ -50,5 +52,6 @@ export async function playHls(video, url, { live = false, onFatal = () => {} } =
   });
   hls.loadSource(url);
   hls.attachMedia(video);
-  return () => hls.destroy();
+  const delay = () => (hls.playingDate ? (Date.now() - hls.playingDate.getTime()) / 1000 : null);
+  return { stop: () => hls.destroy(), delay };
 }

@@ -8,6 +8,7 @@ import { playHls } from './hls.js';
 
 const FALLBACK_AFTER_MS = 10_000;
 const NOTE = 'WebRTC could not connect here, so this is the HLS stream: a few seconds behind the live.';
+const DELAY_EVERY_MS = 2000;
 
 export class LiveFallback {
   constructor(video, roomId, player) {
@@ -16,7 +17,8 @@ export class LiveFallback {
     this.player = player;
     this.active = false;
     this.timer = null;
-    this.stopHls = null;
+    this.playback = null;
+    this.delayTimer = null;
   }
 
   // The WebRTC player's state; true when the fallback owns the video (the caller then
@@ -61,17 +63,25 @@ export class LiveFallback {
     this.video.addEventListener('playing', () => {
       document.body.dataset.hls = 'playing';
     });
-    this.stopHls = await playHls(this.video, room.hls_url, {
+    this.playback = await playHls(this.video, room.hls_url, {
       live: true,
       onFatal: (text) => {
         note.textContent = text;
       },
     });
     this.video.play().catch(() => {});
+    // How far behind: the page says it, in whole seconds.
+    this.delayTimer = setInterval(() => {
+      const delay = this.playback.delay();
+      if (delay === null || delay < 0) return;
+      document.body.dataset.hlsDelay = delay.toFixed(2);
+      note.textContent = `${NOTE} Now ${Math.round(delay)} s behind.`;
+    }, DELAY_EVERY_MS);
   }
 
   stop() {
     clearTimeout(this.timer);
-    if (this.stopHls) this.stopHls();
+    clearInterval(this.delayTimer);
+    if (this.playback) this.playback.stop();
   }
 }
