@@ -224,7 +224,7 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
         store=app[STORE_CONTEXT],
         settings=settings.recording,
         data_dir=settings.store.data_dir,
-        node_url=settings.public_url,
+        node_url=lambda: app[NODES].url,  # the port is known once the node listens
     )
     app[RECORDINGS] = recordings
     await recordings.start()

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -40,6 +42,7 @@ from media.webm_writer import WebmWriter
 log = logging.getLogger("media.recorder")
 
 STATE_NAME: Final = "recording.json"
+LOCK_NAME: Final = "recording.lock"
 WRAP: Final = 1 << 32
 
 
@@ -75,6 +78,19 @@ class _Writer(Protocol):
 
     @property
     def duration_s(self) -> float: ...
+
+
+def lock_directory(directory: Path) -> int | None:
+    """An exclusive lock on a recording directory while a process records into it (the
+    kernel drops it when the process dies, even by SIGKILL): its descriptor, or None when
+    another recorder (this process or another) holds it. ``os.close`` releases it."""
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 class _Unwrapper:
@@ -137,6 +153,10 @@ class Recorder:
         self.frames_dropped = 0
         self._writer: _Writer | None = None
         directory.mkdir(parents=True, exist_ok=True)
+        lock = lock_directory(directory)
+        if lock is None:
+            raise BlockingIOError(f"{directory} is being recorded by another recorder")
+        self._lock = lock
         self._write_state("recording")
         self._thread = threading.Thread(
             target=self._run, name=f"recorder-{directory.name}", daemon=True
@@ -229,6 +249,7 @@ class Recorder:
         result.stopped = stopped or self._stop_reason
         result.cpu_s = time.thread_time()
         self._write_state("stopped" if result.stopped else "done", result)
+        os.close(self._lock)
         self._loop.call_soon_threadsafe(self._finish, result)
 
     def _write_all(self) -> _Writer | None:

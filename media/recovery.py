@@ -1,6 +1,7 @@
 """Finishing recordings a killed node left behind (run when a node starts).
 
-A recording whose ``recording.json`` still says ``recording`` was cut short:
+A recording whose ``recording.json`` still says ``recording`` and whose lock no
+process holds (the kernel dropped it with the process) was cut short:
 its HLS playlist already lists every finished segment, so it is rewritten as
 ``VOD`` with ``EXT-X-ENDLIST`` and the unfinished ``.part`` segment is removed;
 a WebM part file is copied into an indexed file (:func:`finalise_webm`).
@@ -9,10 +10,11 @@ a WebM part file is copied into an indexed file (:func:`finalise_webm`).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from media.playlist import PLAYLIST_NAME, parse, render, write_atomically
-from media.recorder import STATE_NAME, RecordingResult
+from media.recorder import STATE_NAME, RecordingResult, lock_directory
 from media.webm_writer import finalise_webm
 
 
@@ -29,6 +31,16 @@ def finalise(directory: Path, target_s: float) -> RecordingResult | None:
     state = read_state(directory)
     if state is None or state.get("state") != "recording":
         return None
+    lock = lock_directory(directory)
+    if lock is None:
+        return None  # a live recorder (another node on a shared directory) holds it
+    try:
+        return _finalise(directory, target_s, state)
+    finally:
+        os.close(lock)
+
+
+def _finalise(directory: Path, target_s: float, state: dict[str, object]) -> RecordingResult:
     fmt = str(state.get("format"))
     result = RecordingResult(directory, fmt, stopped="node_stopped")
     for part in directory.glob("*.part"):

@@ -24,6 +24,7 @@ import json
 import logging
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -71,7 +72,12 @@ def now_ms() -> int:
 
 class RecordingService:
     def __init__(
-        self, *, store: StoreContext, settings: RecordingSettings, data_dir: str, node_url: str
+        self,
+        *,
+        store: StoreContext,
+        settings: RecordingSettings,
+        data_dir: str,
+        node_url: Callable[[], str],
     ) -> None:
         self.settings = settings
         self.root = Path(settings.dir) if settings.dir else Path(data_dir) / "recordings"
@@ -162,7 +168,7 @@ class RecordingService:
             recording.replay_id,
             recording.room_id,
             anchor=recording.anchor,
-            node_url=self._node_url,
+            node_url=self._node_url(),
             started_at=recording.started_at,
             video_codec=recording.codec,
             fmt=recording.recorder.format,

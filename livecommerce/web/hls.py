@@ -11,9 +11,10 @@ from aiohttp import web
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.web.access import admits_anyone
+from livecommerce.web.node_calls import own_url
 from livecommerce.web.replays import FILE_NAME, serve_recording_file
 from livecommerce.web.rooms import room_id_of
-from livecommerce.web.state import RECORDINGS, ROOMS, SETTINGS
+from livecommerce.web.state import RECORDINGS, ROOMS
 
 
 @admits_anyone
@@ -26,7 +27,7 @@ async def live_file(request: web.Request) -> web.StreamResponse:
     if directory is not None:
         return serve_recording_file(directory, name, live=True)
     room = await request.app[ROOMS].get(room_id)
-    here = request.app[SETTINGS].public_url
+    here = own_url(request)
     live = room.status is RoomStatus.live and await request.app[RECORDINGS].hls_path(room_id)
     if live and room.origin and room.origin != here:
         raise web.HTTPTemporaryRedirect(f"{room.origin}/hls/{room_id}/{name}")

@@ -24,6 +24,7 @@ from livecommerce.web.access import (
     require_room_scope,
 )
 from livecommerce.web.body import optional_int, read_json_object, reject_unknown, text_field
+from livecommerce.web.node_calls import own_url
 from livecommerce.web.query import int_param
 from livecommerce.web.rate import KeyedBuckets
 from livecommerce.web.rooms import room_id_of
@@ -124,7 +125,7 @@ async def replay_file(request: web.Request) -> web.StreamResponse:
         raise ApiError(ErrorCode.not_found, f"A replay has no file {name[:80]!r}.")
     directory = request.app[RECORDINGS].local_directory(replay.id)
     if directory is None:
-        here = request.app[SETTINGS].public_url
+        here = own_url(request)
         if replay.node_url and replay.node_url != here:
             raise web.HTTPTemporaryRedirect(f"{replay.node_url}/replays/{replay.id}/{name}")
         raise ApiError(ErrorCode.not_found, "This replay's files are gone.")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import struct
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +19,8 @@ from media.codec_config import (
 from media.disk import DiskBudget, DiskCapError
 from media.mp4_boxes import BoxSplitter, fragment_start
 from media.playlist import Segment, parse, render, target_duration
-from media.recorder import WRAP, _Unwrapper
+from media.recorder import WRAP, _Unwrapper, lock_directory
+from media.recovery import finalise
 
 # An SPS of 320x240 Constrained Baseline and a PPS, as x264 writes them.
 SPS = bytes.fromhex("6742c00dda0507e840000003004000000f23c50aa8")
@@ -123,3 +126,23 @@ def test_the_disk_budget_refuses_past_its_cap_and_takes_freed_bytes_back() -> No
     budget.take(50)
     assert budget.used_bytes == 100
     DiskBudget(0).take(10**12)  # no cap
+
+
+def test_a_recording_directory_in_use_is_never_finalised_by_another(tmp_path: Path) -> None:
+    directory = tmp_path / "room-0123456789ab"
+    directory.mkdir()
+    (directory / "recording.json").write_text('{"state": "recording", "format": "hls"}')
+    (directory / "index.m3u8").write_text(
+        render([Segment("seg_000000.m4s", 2.0)], 2.0, finished=False)
+    )
+    held = lock_directory(directory)
+    assert held is not None
+    assert lock_directory(directory) is None  # a second recorder, even in this process
+    assert finalise(directory, 2.0) is None  # a live recorder holds it: left alone
+    assert "EVENT" in (directory / "index.m3u8").read_text()
+    os.close(held)  # the recorder's process ended (a SIGKILL drops it the same way)
+    result = finalise(directory, 2.0)
+    assert result is not None
+    assert result.stopped == "node_stopped"
+    assert "#EXT-X-ENDLIST" in (directory / "index.m3u8").read_text()
+    assert finalise(directory, 2.0) is None  # once
