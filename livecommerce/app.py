@@ -28,6 +28,7 @@ from livecommerce.live.service import LiveService
 from livecommerce.metrics import Metrics
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
+from livecommerce.replays.s3 import S3Bucket, s3_config
 from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
@@ -220,16 +221,20 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
 async def _recording(app: web.Application) -> AsyncIterator[None]:
     """Recordings and replays; stopped after the media plane, so recordings finish."""
     settings = app[SETTINGS]
+    http = aiohttp.ClientSession() if settings.recording.s3_bucket else None
     recordings = RecordingService(
         store=app[STORE_CONTEXT],
         settings=settings.recording,
         data_dir=settings.store.data_dir,
         node_url=lambda: app[NODES].url,  # the port is known once the node listens
+        bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
     )
     app[RECORDINGS] = recordings
     await recordings.start()
     yield
     await recordings.stop()
+    if http is not None:
+        await http.close()
 
 
 async def _media(app: web.Application) -> AsyncIterator[None]:

@@ -90,6 +90,13 @@ class ReplayIndex:
             pipe.zremrangebyrank(recent, 0, -RECENT_KEEP - 1)
             await pipe.execute()
 
+    async def set_storage(self, replay: Replay, storage: str, files: list[str]) -> None:
+        """The replay's files now live in ``storage`` ("s3")."""
+        await self._client.hset(
+            self._keys.replay(replay.room, replay.id),
+            mapping={"storage": storage, "files": json.dumps(files)},
+        )
+
     async def get(self, replay_id: str) -> Replay | None:
         room_id = room_of(replay_id)
         if room_id is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,6 +11,14 @@ from typing import Any, Final
 
 # "<room>-<12 hex>": the room is in the id, so the replay's keys share its hash tag.
 REPLAY_ID: Final = re.compile(r"^([A-Za-z0-9_-]{1,64})-([0-9a-f]{12})$")
+# The only files of a recording that are served or uploaded (nothing else in its directory).
+FILE_NAME: Final = re.compile(r"^(index\.m3u8|init\.mp4|seg_\d{6}\.m4s|video\.webm)$")
+CONTENT_TYPES: Final = {
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+    ".webm": "video/webm",
+}
 
 
 class ReplayStatus(StrEnum):
@@ -51,6 +60,8 @@ class Replay:
     format: str  # "hls" or "webm"
     status: ReplayStatus
     stopped: str | None
+    storage: str = "local"  # or "s3": uploaded to the configured bucket
+    files: tuple[str, ...] = ()  # what was uploaded
 
     @classmethod
     def from_hash(cls, fields: dict[str, str]) -> Replay:
@@ -67,6 +78,8 @@ class Replay:
             format=_text(fields, "format"),
             status=ReplayStatus(_text(fields, "status") or "recording"),
             stopped=_text(fields, "stopped") or None,
+            storage=_text(fields, "storage") or "local",
+            files=tuple(json.loads(_text(fields, "files") or "[]")),
         )
 
     @property
@@ -85,6 +98,7 @@ class Replay:
             "video_codec": self.video_codec,
             "status": self.status.value,
             "stopped": self.stopped,
+            "storage": self.storage,
             "playback_url": self.playback_path,
             "timeline_url": f"/api/replays/{self.id}",
             "page_url": f"/replays/{self.id}",

@@ -32,8 +32,9 @@ from typing import Final
 from livecommerce.config import RecordingSettings
 from livecommerce.context import StoreContext
 from livecommerce.replays.index import DAY_MS, ReplayIndex
-from livecommerce.replays.models import Replay, new_replay_id, room_of
+from livecommerce.replays.models import CONTENT_TYPES, FILE_NAME, Replay, new_replay_id, room_of
 from livecommerce.replays.shop import ReplayShop
+from livecommerce.replays.storage import ObjectStore, StorageError
 from livecommerce.replays.timeline import TimelineTap, order_counts
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.store.decoding import as_text
@@ -78,6 +79,7 @@ class RecordingService:
         settings: RecordingSettings,
         data_dir: str,
         node_url: Callable[[], str],
+        bucket: ObjectStore | None = None,
     ) -> None:
         self.settings = settings
         self.root = Path(settings.dir) if settings.dir else Path(data_dir) / "recordings"
@@ -89,6 +91,7 @@ class RecordingService:
         self._metrics = store.metrics
         self._packager = PackagerSettings(target_segment_s=settings.segment_s)
         self._active: dict[str, Recording] = {}
+        self.bucket = bucket
         self._tasks = Supervisor(logger=log)  # the loops
         self._work = Supervisor(logger=log)  # one-off store writes of recordings
 
@@ -234,12 +237,46 @@ class RecordingService:
             duration_s=result.duration_s,
             stopped=result.stopped,
         )
+        await self._upload(replay)
 
     async def _flush_timelines(self) -> None:
         for recording in list(self._active.values()):
             entries = recording.tap.take()
             if entries:
                 await self.index.append_timeline(recording.room_id, recording.replay_id, entries)
+
+    # Object storage
+
+    async def _upload(self, replay: Replay) -> None:
+        """Put a finished replay's files in the bucket (playlist last), then say so in the
+        index and, unless ``s3_keep_local``, free the disk. A failure keeps the files here
+        (served from this node) and is logged."""
+        directory = self.local_directory(replay.id)
+        if self.bucket is None or directory is None:
+            return
+        names = sorted(p.name for p in directory.iterdir() if FILE_NAME.match(p.name))
+        names.sort(key=lambda name: name.endswith(".m3u8"))
+        try:
+            for name in names:
+                body = await asyncio.to_thread((directory / name).read_bytes)
+                content_type = CONTENT_TYPES["." + name.rsplit(".", 1)[1]]
+                await self.bucket.put(self.bucket.key(replay.id, name), body, content_type)
+        except (StorageError, OSError) as exc:
+            log.warning("replay %s stays on this node: upload failed: %s", replay.id, exc)
+            return
+        await self.index.set_storage(replay, "s3", names)
+        log.info("replay %s uploaded to bucket %s", replay.id, self.bucket.name)
+        if not self.settings.s3_keep_local:
+            await self._remove_files(directory)
+
+    async def _delete_objects(self, replay: Replay) -> None:
+        if self.bucket is None or replay.storage != "s3":
+            return
+        for name in replay.files:
+            try:
+                await self.bucket.delete(self.bucket.key(replay.id, name))
+            except StorageError as exc:
+                log.warning("replay %s: cannot delete %s from the bucket: %s", replay.id, name, exc)
 
     # Recovery and retention
 
@@ -270,6 +307,7 @@ class RecordingService:
                 duration_s=result.duration_s,
                 stopped=result.stopped,
             )
+            await self._upload(replay)
 
     async def sweep_once(self) -> None:
         """Delete this node's recordings older than ``keep_days`` or no longer indexed."""
@@ -326,6 +364,7 @@ class RecordingService:
             recording.recorder.close()
             await recording.recorder.wait()
         await self.index.delete(replay)
+        await self._delete_objects(replay)
         directory = self.local_directory(replay.id)
         if directory is not None:
             await self._remove_files(directory)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.replays.models import FILE_NAME
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.web.access import admits_anyone
 from livecommerce.web.node_calls import own_url
-from livecommerce.web.replays import FILE_NAME, serve_recording_file
+from livecommerce.web.replays import serve_recording_file
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import RECORDINGS, ROOMS
 

@@ -6,7 +6,6 @@ Files are served by the node that recorded them; another node answers 307 to it.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Final
 
@@ -14,7 +13,14 @@ from aiohttp import web
 
 from livecommerce.auth import Role
 from livecommerce.errors import ApiError, ErrorCode
-from livecommerce.replays.models import Replay, ReplayStatus, room_of
+from livecommerce.replays.models import (
+    CONTENT_TYPES,
+    FILE_NAME,
+    Replay,
+    ReplayStatus,
+    room_of,
+)
+from livecommerce.replays.storage import ObjectStore, StorageError
 from livecommerce.store.replies_replays import ReplayBuyKind
 from livecommerce.web.access import (
     RoomFrom,
@@ -35,14 +41,6 @@ MAX_ID_CHARS: Final = 128
 MAX_QTY: Final = 100
 # Replay buys per user on this node (None: no limit).
 REPLAY_BUY_LIMITER = web.AppKey[KeyedBuckets | None]("replay_buy_limiter")
-# The only names a recording directory serves (nothing else in it is reachable).
-FILE_NAME: Final = re.compile(r"^(index\.m3u8|init\.mp4|seg_\d{6}\.m4s|video\.webm)$")
-CONTENT_TYPES: Final = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".mp4": "video/mp4",
-    ".m4s": "video/iso.segment",
-    ".webm": "video/webm",
-}
 # A finished segment never changes; a playlist changes while live and once at the end.
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 LIVE_PLAYLIST: Final = "no-cache"
@@ -123,7 +121,10 @@ async def replay_file(request: web.Request) -> web.StreamResponse:
     replay = await replay_of(request)
     if not FILE_NAME.match(name):
         raise ApiError(ErrorCode.not_found, f"A replay has no file {name[:80]!r}.")
-    directory = request.app[RECORDINGS].local_directory(replay.id)
+    recordings = request.app[RECORDINGS]
+    directory = recordings.local_directory(replay.id)
+    if directory is None and replay.storage == "s3" and recordings.bucket is not None:
+        return await _from_bucket(recordings.bucket, replay, name, recordings.settings.s3_url_ttl_s)
     if directory is None:
         here = own_url(request)
         if replay.node_url and replay.node_url != here:
@@ -131,6 +132,26 @@ async def replay_file(request: web.Request) -> web.StreamResponse:
         raise ApiError(ErrorCode.not_found, "This replay's files are gone.")
     live = replay.status is ReplayStatus.recording
     return serve_recording_file(directory, name, live=live)
+
+
+async def _from_bucket(
+    bucket: ObjectStore, replay: Replay, name: str, ttl_s: int
+) -> web.StreamResponse:
+    """A playlist is passed through (its relative URIs must resolve here); anything else
+    is a 307 to a presigned URL of the object."""
+    if name not in replay.files:
+        raise ApiError(ErrorCode.not_found, f"This replay has no file {name[:80]!r}.")
+    key = bucket.key(replay.id, name)
+    if not name.endswith(".m3u8"):
+        raise web.HTTPTemporaryRedirect(bucket.presigned_get(key, ttl_s))
+    try:
+        body = await bucket.get(key)
+    except StorageError as exc:
+        raise ApiError(
+            ErrorCode.node_unavailable, f"The replay's storage did not answer: {exc}"[:200]
+        ) from None
+    headers = {"Content-Type": CONTENT_TYPES[".m3u8"], "Cache-Control": VOD_FILE}
+    return web.Response(body=body, headers=headers)
 
 
 def serve_recording_file(directory: Path, name: str, *, live: bool) -> web.FileResponse:
