@@ -168,6 +168,11 @@ class Recorder:
         return self._stop_reason
 
     @property
+    def started_wall(self) -> float | None:
+        """``time.time()`` when the first keyframe arrived: the wall clock of 0 s."""
+        return self._started_wall
+
+    @property
     def started_at(self) -> float | None:
         """``time.monotonic()`` when the first keyframe arrived (the recording's 0 s)."""
         return self._started_at

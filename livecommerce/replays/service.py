@@ -225,7 +225,8 @@ class RecordingService:
         replay = await self.index.get(recording.replay_id)
         if replay is None:
             return  # deleted meanwhile
-        started_at = max(recording.started_at, ended_at - int(result.duration_s * 1000))
+        first_frame = recording.recorder.started_wall  # the media's 0 s, on the wall clock
+        started_at = int(first_frame * 1000) if first_frame else recording.started_at
         entries = recording.tap.take()
         entries += await order_counts(self._store, recording.room_id, started_at, ended_at)
         await self.index.append_timeline(recording.room_id, recording.replay_id, entries)

@@ -13,7 +13,7 @@ from livecommerce.replays.models import FILE_NAME
 from livecommerce.rooms.models import RoomStatus
 from livecommerce.web.access import admits_anyone
 from livecommerce.web.node_calls import own_url
-from livecommerce.web.replays import serve_recording_file
+from livecommerce.web.replays import require_watcher, serve_recording_file
 from livecommerce.web.rooms import room_id_of
 from livecommerce.web.state import RECORDINGS, ROOMS
 
@@ -21,6 +21,7 @@ from livecommerce.web.state import RECORDINGS, ROOMS
 @admits_anyone
 async def live_file(request: web.Request) -> web.StreamResponse:
     room_id = room_id_of(request)
+    require_watcher(request, room_id)
     name = request.match_info["name"]
     if not FILE_NAME.match(name) or name == "video.webm":
         raise ApiError(ErrorCode.not_found, f"Live HLS has no file {name[:80]!r}.")

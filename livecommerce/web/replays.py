@@ -34,7 +34,7 @@ from livecommerce.web.node_calls import own_url
 from livecommerce.web.query import int_param
 from livecommerce.web.rate import KeyedBuckets
 from livecommerce.web.rooms import room_id_of
-from livecommerce.web.state import RECORDINGS, SETTINGS
+from livecommerce.web.state import PRINCIPAL, RECORDINGS, SETTINGS
 
 MAX_LIST: Final = 100
 MAX_ID_CHARS: Final = 128
@@ -119,6 +119,7 @@ async def replay_file(request: web.Request) -> web.StreamResponse:
     """A file of a replay, from the node that holds it (307 there from any other)."""
     name = request.match_info["name"]
     replay = await replay_of(request)
+    require_watcher(request, replay.room)
     if not FILE_NAME.match(name):
         raise ApiError(ErrorCode.not_found, f"A replay has no file {name[:80]!r}.")
     recordings = request.app[RECORDINGS]
@@ -152,6 +153,15 @@ async def _from_bucket(
         ) from None
     headers = {"Content-Type": CONTENT_TYPES[".m3u8"], "Cache-Control": VOD_FILE}
     return web.Response(body=body, headers=headers)
+
+
+def require_watcher(request: web.Request, room_id: str) -> None:
+    """Video files are watching: with ``auth.viewer_token_required`` they need a token, as
+    WHEP does, and a token limited to a room reaches that room's video only."""
+    principal = request.get(PRINCIPAL)
+    if principal is None and request.app[SETTINGS].auth.viewer_token_required:
+        raise ApiError(ErrorCode.unauthorized, "Watching needs a token on this server.")
+    require_room_scope(principal, room_id)
 
 
 def serve_recording_file(directory: Path, name: str, *, live: bool) -> web.FileResponse:

@@ -149,3 +149,40 @@ async def test_buying_needs_a_buyer_of_this_room_and_is_rate_limited(site: Clust
     ]
     assert statuses[:3] == [201, 201, 201]
     assert statuses[3] == 429
+
+
+@pytest.fixture
+async def token_site(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {"auth": {"viewer_token_required": True}}
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, sections=sections
+    ):
+        yield value
+
+
+async def test_video_files_need_a_token_where_watching_does(token_site: Cluster) -> None:
+    site = token_site
+    room, replay, _ = await a_replay(site)
+    directory = site.apps[0][RECORDINGS].root / replay
+    directory.mkdir(parents=True)
+    (directory / "index.m3u8").write_text("#EXTM3U\n")
+    other_room = await site.room()
+    path = f"/replays/{replay}/index.m3u8"
+    assert (await raw_get(site, path))[0] == 401
+    assert (await raw_get(site, f"/hls/{room}/index.m3u8"))[0] == 401
+    viewer = {"Authorization": f"Bearer {site.token('viewer', 'bob')}"}
+    async with site.http.get(site.urls[0] + path, headers=viewer) as response:
+        assert response.status == 200
+    scoped = {"Authorization": f"Bearer {site.token('viewer', 'bob', other_room)}"}
+    async with site.http.get(site.urls[0] + path, headers=scoped) as response:
+        assert response.status == 403
+        assert (await response.json())["error"]["code"] == "not_your_room"
+    async with site.http.get(f"{site.urls[0]}/hls/{room}/index.m3u8", headers=viewer) as response:
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "hls_not_available"

@@ -22,7 +22,9 @@ function loadHlsJs() {
 // Plays `url` in `video`; `live` keeps close to the live edge. Returns {stop, delay}:
 // delay() is how many seconds the picture is behind the wall clock (from the playlist's
 // EXT-X-PROGRAM-DATE-TIME; null when unknown). onFatal(message) when playback cannot go on.
-export async function playHls(video, url, { live = false, onFatal = () => {} } = {}) {
+// getToken(): the viewer's token, sent with every request (servers that require viewer
+// tokens ask for it on video files too).
+export async function playHls(video, url, { live = false, onFatal = () => {}, getToken = () => null } = {}) {
   let Hls = null;
   try {
     Hls = await loadHlsJs();
@@ -39,6 +41,10 @@ export async function playHls(video, url, { live = false, onFatal = () => {} } =
   }
   const hls = new Hls({
     enableWorker: false, // the page's CSP allows no blob: workers
+    xhrSetup: (xhr) => {
+      const token = getToken();
+      if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    },
     lowLatencyMode: false,
     // Live: hold back 2.5 s from the live edge (the last listed segment's end), and jump
     // ahead when more than 10 s behind.

@@ -11,8 +11,9 @@ const NOTE = 'WebRTC could not connect here, so this is the HLS stream: a few se
 const DELAY_EVERY_MS = 2000;
 
 export class LiveFallback {
-  constructor(video, roomId, player) {
+  constructor(video, roomId, player, getToken) {
     this.video = video;
+    this.getToken = getToken;
     this.roomId = roomId;
     this.player = player;
     this.active = false;
@@ -65,6 +66,7 @@ export class LiveFallback {
     });
     this.playback = await playHls(this.video, room.hls_url, {
       live: true,
+      getToken: this.getToken,
       onFatal: (text) => {
         note.textContent = text;
       },

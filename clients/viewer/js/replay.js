@@ -140,7 +140,8 @@ async function start() {
     document.body.dataset.player = 'playing';
   });
   if (replay.playback_url.endsWith('.m3u8')) {
-    await playHls(video, replay.playback_url, { onFatal: fail });
+    const getToken = () => (currentUser() ? currentUser().token : null);
+    await playHls(video, replay.playback_url, { onFatal: fail, getToken });
   } else {
     video.src = replay.playback_url;
   }

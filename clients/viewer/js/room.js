@@ -101,7 +101,7 @@ const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, 
   document.body.dataset.player = state;
 });
 
-const fallback = new LiveFallback($('video'), roomId, player);
+const fallback = new LiveFallback($('video'), roomId, player, tokenHere);
 
 function setViewers(count) {
   $('viewers').textContent = String(count);
