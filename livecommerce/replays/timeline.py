@@ -18,6 +18,8 @@ from livecommerce.context import StoreContext
 from livecommerce.store.decoding import as_text, decode_entries
 
 KEPT: Final = ("product_pinned", "sale_started", "sale_ended")
+# Timeline entry types of its own (not channel frames): orders counted per interval.
+ORDERS: Final = "orders"
 ORDERS_INTERVAL_S: Final = 10
 OUTBOX_PAGE: Final = 1000
 # Chat text kept per line in a timeline.
@@ -66,7 +68,8 @@ class TimelineTap:
 async def order_counts(
     store: StoreContext, room_id: str, start_ms: int, end_ms: int
 ) -> list[dict[str, Any]]:
-    """``{"at", "type": "orders", "count"}`` per 10 s with orders, from the outbox."""
+    """An ``orders`` entry (``at``, ``count``, ``interval_s``) per 10 s with orders, from
+    the outbox."""
     buckets: dict[int, int] = {}
     cursor = f"{start_ms}-0"
     key = store.keys.outbox(room_id)
@@ -84,7 +87,7 @@ async def order_counts(
     return [
         {
             "at": start_ms + b * ORDERS_INTERVAL_S * 1000,
-            "type": "orders",
+            "type": ORDERS,
             "count": n,
             "interval_s": ORDERS_INTERVAL_S,
         }
