@@ -152,7 +152,7 @@ class Recorder:
         self._stop_reason: str | None = None
         self.frames_dropped = 0
         self._writer: _Writer | None = None
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = lock_directory(directory)
         if lock is None:
             raise BlockingIOError(f"{directory} is being recorded by another recorder")

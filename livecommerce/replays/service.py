@@ -99,7 +99,7 @@ class RecordingService:
 
     async def start(self) -> None:
         """Finalise what a killed node left, count the disk in use, start the loops."""
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         await self._recover()
         self.budget = DiskBudget(self.budget.cap_bytes, tree_size(self.root))
         self._tasks.every(
