@@ -255,7 +255,10 @@ class Recorder:
         result.cpu_s = time.thread_time()
         self._write_state("stopped" if result.stopped else "done", result)
         os.close(self._lock)
-        self._loop.call_soon_threadsafe(self._finish, result)
+        try:
+            self._loop.call_soon_threadsafe(self._finish, result)
+        except RuntimeError:  # the event loop closed first (a shutdown that did not wait)
+            log.warning("recording %s finished after its event loop closed", self.directory.name)
 
     def _write_all(self) -> _Writer | None:
         while True:

@@ -43,7 +43,6 @@ from clients.anchor.testsrc import PatternVideoTrack  # noqa: E402
 from media.aiortc_patches import install_tap  # noqa: E402
 from media.disk import DiskBudget  # noqa: E402
 from media.hub import MediaHub  # noqa: E402
-from media.playlist import PLAYLIST_NAME, parse  # noqa: E402
 from media.recorder import PackagerSettings, Recorder, RecordingResult  # noqa: E402
 from media.relay import TrackRelay  # noqa: E402
 from media.settings import RelaySettings  # noqa: E402
@@ -145,6 +144,8 @@ async def phase(frames: list[bytes], seconds: float, record: Path | None) -> dic
             with_audio="audio" in relays,
             settings=PackagerSettings(target_segment_s=2.0),
             budget=DiskBudget(0),
+            # called on the event loop once the playlist lists the segment
+            on_segment=lambda segment: arrivals.setdefault(segment.name, time.monotonic()),
         )
         for relay in relays.values():
             relay.add_consumer(recorder)
@@ -152,20 +153,9 @@ async def phase(frames: list[bytes], seconds: float, record: Path | None) -> dic
 
     hub = MediaHub(RelaySettings(prefer_video="video/h264"), on_relays=on_relays)
     publisher, counted = await connect(hub, frames)
-    seen: set[str] = set()
-
-    async def watch(until: float) -> None:
-        while time.monotonic() < until:
-            if record is not None and (record / PLAYLIST_NAME).exists():
-                for segment in parse((record / PLAYLIST_NAME).read_text()):
-                    if segment.name not in seen:
-                        seen.add(segment.name)
-                        arrivals[segment.name] = time.monotonic()
-            await asyncio.sleep(0.01)
-
-    await watch(time.monotonic() + 3.0)  # connected and steady
+    await asyncio.sleep(3.0)  # connected and steady
     before, started, frames_before = cpu_s(), time.monotonic(), counted[0]
-    await watch(started + seconds)
+    await asyncio.sleep(seconds)
     used = cpu_s() - before
     wall = time.monotonic() - started
     received = counted[0] - frames_before
