@@ -109,6 +109,23 @@ async def test_an_h264_publication_is_live_hls_then_a_replay_with_its_timeline(
         )
         assert pinned.status == 200, await pinned.text()
         await chat.send({"type": "chat", "text": "how does it taste?"})
+        terms = {
+            "product_id": product["id"],
+            "price_cents": 900,
+            "quantity": 5,
+            "per_user_limit": 2,
+            "duration_s": 600,
+            "reservation_ttl_s": 300,
+        }
+        created = await node.post(f"/api/rooms/{room}/sales", json=terms, headers=anchor)
+        assert created.status == 201, await created.text()
+        sale = await created.json()
+        await chat.wait_for("sale_started", timeout_s=10)
+        await chat.send({"type": "buy", "sale": sale["id"], "qty": 1, "key": "k1"})
+        assert (await chat.wait_for("buy_result", timeout_s=10))["ok"] is True
+        stopped = await node.post(f"/api/rooms/{room}/sales/{sale['id']}/stop", headers=anchor)
+        assert stopped.status == 200, await stopped.text()
+        await chat.wait_for("sale_ended", timeout_s=10)
         await asyncio.sleep(2.5)
     finally:
         await chat.close()
@@ -125,6 +142,10 @@ async def test_an_h264_publication_is_live_hls_then_a_replay_with_its_timeline(
     kinds = {entry["type"]: entry for entry in detail["timeline"]}
     assert kinds["product_pinned"]["product"]["id"] == product["id"]
     assert kinds["chat"]["text"] == "how does it taste?"
+    assert kinds["sale_started"]["sale"]["id"] == kinds["sale_ended"]["sale"]["id"]
+    assert kinds["orders"]["count"] == 1
+    assert kinds["orders"]["interval_s"] == 10
+    assert kinds["sale_started"]["t"] <= kinds["orders"]["t"] + 10 <= kinds["sale_ended"]["t"] + 10
     assert all(0 <= entry["t"] <= detail["duration_s"] + 2 for entry in detail["timeline"])
 
     vod = await node.get(replay["playback_url"])
