@@ -9,7 +9,9 @@ disk never delays a frame to a viewer. Nothing is decoded or re-encoded.
 Timestamps: RTP clocks are 32-bit and start anywhere, and audio and video start
 apart. The recording starts at the first video keyframe (t = 0); each track's
 timestamps are unwrapped, and audio is placed by the arrival of its first frame
-after that keyframe.
+after that keyframe. A track whose time goes back (the same anchor reconnecting
+onto the same relays) continues one frame after its last timestamp: the muxers
+need rising timestamps.
 
 Stops: the queue is bounded (``queue_frames``); if the writer falls that far
 behind, or the disk cap is reached, or the disk is full, the recording stops
@@ -44,6 +46,8 @@ log = logging.getLogger("media.recorder")
 STATE_NAME: Final = "recording.json"
 LOCK_NAME: Final = "recording.lock"
 WRAP: Final = 1 << 32
+# One frame's duration, where a track's timestamps must be made to rise again.
+STEP: Final = {"video": 3000, "audio": 960}
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,8 @@ class Recorder:
         self._unwrap = {"video": _Unwrapper(), "audio": _Unwrapper()}
         self._base: dict[str, int] = {}
         self._offset: dict[str, int] = {}
+        self._last_pts: dict[str, int] = {}
+        self._wait_keyframe = False
         self._closed = False
         self._stop_reason: str | None = None
         self.frames_dropped = 0
@@ -183,6 +189,10 @@ class Recorder:
         """A frame from a relay (non-blocking)."""
         if self._closed:
             return
+        if kind == "video" and self._wait_keyframe:
+            if not frame.keyframe:
+                return  # a delta frame without its references would show garbage
+            self._wait_keyframe = False
         if self._started_at is None:
             if kind != "video" or not frame.keyframe:
                 return
@@ -196,11 +206,24 @@ class Recorder:
             late_s = time.monotonic() - self._started_at if kind == "audio" else 0.0
             self._offset[kind] = round(late_s * rate)
         pts = raw - self._base[kind] + self._offset[kind]
+        last = self._last_pts.get(kind)
+        if last is not None and pts <= last:
+            # Time went back (a new source on the same relays, a reordered frame): the
+            # muxers need rising timestamps, so this track continues one frame later.
+            step = STEP[kind]
+            self._offset[kind] += last + step - pts
+            pts = last + step
+        self._last_pts[kind] = pts
         try:
             self._queue.put_nowait((kind, bytes(frame.packet), pts, frame.keyframe))
         except queue.Full:
             self.frames_dropped += 1
             self.stop("writer_behind")
+
+    def new_source(self, kind: str) -> None:
+        """The same anchor reconnected onto the relays: video resumes at its next keyframe."""
+        if kind == "video":
+            self._wait_keyframe = True
 
     def stop(self, reason: str) -> None:
         """End the recording early (what is on disk stays); ``close`` ends it normally."""

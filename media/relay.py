@@ -41,6 +41,10 @@ class FrameConsumer(Protocol):
 
     def push(self, kind: str, frame: EncodedFrame) -> None: ...
 
+    def new_source(self, kind: str) -> None:
+        """Another publisher takes over the relay: video must restart at a keyframe."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -91,6 +95,8 @@ class TrackRelay:
     def new_source(self) -> None:
         """A new publisher takes over: keep timestamps rising, wait for its first keyframe."""
         self._rebase = True
+        for consumer in self._consumers:
+            consumer.new_source(self.kind)
         self._gop.clear()
         self._gop_valid = False
         for track in self._viewers:

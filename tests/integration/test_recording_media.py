@@ -140,3 +140,31 @@ async def test_recording_prefers_h264_in_the_answer_when_the_offer_allows_it() -
     assert "H264/90000" not in answers[""]
     assert "H264/90000" in answers["video/h264"]
     assert "VP8/90000" not in answers["video/h264"]
+
+
+async def test_one_recording_per_publication_and_a_reconnect_with_the_same_codecs_continues_it(
+    tmp_path: Path,
+) -> None:
+    recordings = Recordings(tmp_path)
+    hub = MediaHub(RelaySettings(), on_relays=recordings)
+    peers = []
+    try:
+        for codec in ("video/h264", "video/h264", "video/vp8"):
+            track = EncodedVideoTrack(codec)
+            pc = await publisher_offer([track, ToneAudioTrack()], codec)
+            assert pc.localDescription is not None
+            _, answer = await hub.publish("room", "alice", pc.localDescription.sdp)
+            await accept(pc, answer)
+            peers.append(pc)
+            await asyncio.sleep(1.5)
+        # The same anchor again with H.264 kept the relays (and the recording); VP8 made
+        # new relays, so the H.264 recording ended and a VP8 one began.
+        assert [r.format for r in recordings.recorders] == ["hls", "webm"]
+        first = await asyncio.wait_for(recordings.recorders[0].wait(), 20)
+        assert first.stopped is None
+    finally:
+        await hub.close()
+        for pc in peers:
+            await pc.close()
+    second = await asyncio.wait_for(recordings.recorders[1].wait(), 20)
+    assert second.format == "webm"
