@@ -65,6 +65,7 @@ class Recording:
     tap: TimelineTap
     started_at: int
     live: bool = False
+    opened: asyncio.Task[None] | None = None
 
 
 def now_ms() -> int:
@@ -164,7 +165,7 @@ class RecordingService:
             relay.add_consumer(recorder)
         self._metrics.recordings_started.inc()
         log.info("recording room %s as replay %s (%s)", room_id, replay_id, codec)
-        self._work.spawn(f"replay-open-{replay_id}", self._opened(recording))
+        recording.opened = self._work.spawn(f"replay-open-{replay_id}", self._opened(recording))
 
     async def _opened(self, recording: Recording) -> None:
         await self.index.create(
@@ -220,11 +221,19 @@ class RecordingService:
         self._work.spawn(f"replay-done-{replay_id}", self._finished(recording, result))
 
     async def _finished(self, recording: Recording, result: RecordingResult) -> None:
+        if recording.opened is not None:
+            with contextlib.suppress(Exception):  # logged by the supervisor
+                await recording.opened  # indexed and listening first, whatever came first
         await self._store.bus.unlisten(recording.tap.listener)
         ended_at = now_ms()
         replay = await self.index.get(recording.replay_id)
         if replay is None:
             return  # deleted meanwhile
+        if result.bytes_written == 0:
+            # Nothing recorded (the publisher never connected, or no keyframe came): no replay.
+            log.info("recording %s of room %s is empty; dropped", replay.id, replay.room)
+            await self.delete(replay)
+            return
         first_frame = recording.recorder.started_wall  # the media's 0 s, on the wall clock
         started_at = int(first_frame * 1000) if first_frame else recording.started_at
         entries = recording.tap.take()

@@ -222,3 +222,18 @@ async def test_a_vp8_publication_becomes_a_seekable_webm_served_with_ranges(
     assert timeline[0]["type"] == "product_pinned"
     assert timeline[0]["t"] == 0
     assert timeline[0]["product"]["id"] == item["id"]
+
+
+async def test_a_publication_that_never_sends_media_leaves_no_replay(
+    node: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(node, token))["id"]
+    pc, location = await go_live(node, token, room, "video/h264")
+    await pc.close()  # gone before a single frame: the idle timeout (3 s) ends it
+    await node.delete(location, headers=bearer(token("anchor", "alice")))
+
+    async def nothing_recording() -> bool:
+        replays = (await get_json(node, f"/api/rooms/{room}/replays"))["replays"]
+        return not replays
+
+    await until(nothing_recording, what="the empty recording to be dropped")
