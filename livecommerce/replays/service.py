@@ -305,6 +305,9 @@ class RecordingService:
             self._metrics.recordings_stopped.inc("node_stopped")
             replay = await self.index.get(directory.name)
             if replay is None:
+                continue  # the sweep removes files no replay names
+            if result.duration_s <= 0:
+                await self.delete(replay)  # killed before its first segment: nothing to keep
                 continue
             ended_at = replay.started_at + int(result.duration_s * 1000)
             entries = await order_counts(self._store, replay.room, replay.started_at, ended_at)
