@@ -32,6 +32,8 @@ from livecommerce.moderation.automod_service import AutomodService
 from livecommerce.moderation.review import ReviewService
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
+from livecommerce.replays.s3 import S3Bucket, s3_config
+from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.retention import RoomRetention
 from livecommerce.rooms.service import RoomService
@@ -49,12 +51,14 @@ from livecommerce.web import (
     formats,
     formats_app,
     health,
+    hls,
     metrics,
     moderation,
     nodes,
     orders,
     pages,
     product_images,
+    replays,
     review,
     rooms,
     whep,
@@ -84,6 +88,7 @@ from livecommerce.web.state import (
     NODES,
     ORDERS,
     PRESENCE,
+    RECORDINGS,
     REVIEW,
     ROOMS,
     SALES,
@@ -285,6 +290,25 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
     await app[NODE_HTTP].close()
 
 
+async def _recording(app: web.Application) -> AsyncIterator[None]:
+    """Recordings and replays; stopped after the media plane, so recordings finish."""
+    settings = app[SETTINGS]
+    http = aiohttp.ClientSession() if settings.recording.s3_bucket else None
+    recordings = RecordingService(
+        store=app[STORE_CONTEXT],
+        settings=settings.recording,
+        data_dir=settings.store.data_dir,
+        node_url=lambda: app[NODES].url,  # the port is known once the node listens
+        bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
+    )
+    app[RECORDINGS] = recordings
+    await recordings.start()
+    yield
+    await recordings.stop()
+    if http is not None:
+        await http.close()
+
+
 async def _media(app: web.Application) -> AsyncIterator[None]:
     """The media plane; closed before the store so going offline is still recorded."""
     settings = app[SETTINGS]
@@ -300,6 +324,7 @@ async def _media(app: web.Application) -> AsyncIterator[None]:
         whep_client=AiohttpWhepClient(node_signer(app[SIGNING_SECRET], app[NODE_ID])),
         node_id=app[NODE_ID],
         nodes=app[NODES],
+        recordings=app[RECORDINGS],
     )
     app[LIVE] = streams
     streams.start()
@@ -344,6 +369,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = node_metrics
     app.cleanup_ctx.append(_store)
     app.cleanup_ctx.append(_nodes)
+    app.cleanup_ctx.append(_recording)
     app.cleanup_ctx.append(_media)
     app.cleanup_ctx.append(_analytics)
     app.cleanup_ctx.append(_channel)
@@ -369,4 +395,6 @@ def create_app(settings: Settings) -> web.Application:
     pages.add_routes(app)
     analytics.add_routes(app)
     product_images.add_routes(app)
+    replays.add_routes(app)
+    hls.add_routes(app)
     return app

@@ -37,6 +37,7 @@ from livecommerce.config_sections import LogSettings as LogSettings
 from livecommerce.config_sections import MediaSettings as MediaSettings
 from livecommerce.config_sections import MetricsSettings as MetricsSettings
 from livecommerce.config_sections import ModerationSettings as ModerationSettings
+from livecommerce.config_sections import RecordingSettings as RecordingSettings
 from livecommerce.config_sections import RoomsSettings as RoomsSettings
 from livecommerce.config_sections import ServerSettings as ServerSettings
 from livecommerce.config_sections import StoreSettings as StoreSettings
@@ -83,6 +84,7 @@ class Settings:
     analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     images: ImagesSettings = field(default_factory=ImagesSettings)
     formats: FormatsSettings = field(default_factory=FormatsSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
 
     @property
     def public_url(self) -> str:

@@ -268,3 +268,28 @@ class FormatsSettings:
     max_giveaway_duration_s: int = _setting(604_800, rules.positive)
     max_giveaway_winners: int = _setting(100, rules.positive)
     max_voucher_quantity: int = _setting(1_000_000, rules.positive)
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    enabled: bool = _setting(True)
+    # Empty: "recordings" under store.data_dir.
+    dir: str = _setting("")
+    keep_days: float = _setting(30.0, rules.positive)
+    max_disk_mb: int = _setting(10_240, rules.non_negative)
+    segment_s: float = _setting(2.0, rules.positive)
+    prefer_h264: bool = _setting(True)
+    timeline_chat_max: int = _setting(500, rules.non_negative)
+    sweep_interval_s: float = _setting(3600.0, rules.positive)
+    replay_stock: int = _setting(100, rules.non_negative)
+    replay_per_user_limit: int = _setting(5, rules.positive)
+    replay_reservation_ttl_s: int = _setting(900, rules.positive)
+    replay_buys_per_minute: int = _setting(30, rules.non_negative)
+    s3_bucket: str = _setting("")
+    s3_endpoint_url: str = _setting("", rules.http_url_or_empty)
+    s3_region: str = _setting("us-east-1")
+    s3_access_key_id: str = _setting("")
+    s3_secret_access_key: str = _setting("")
+    s3_prefix: str = _setting("replays/")
+    s3_url_ttl_s: int = _setting(3600, rules.positive)
+    s3_keep_local: bool = _setting(False)

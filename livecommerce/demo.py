@@ -3,7 +3,8 @@
 The demo is a client of its own node, through the public interface only: it
 creates a room with products over the HTTP API, pins one, keeps a flash sale
 running (a new one starts a few seconds after the last ended or sold out),
-publishes the sample clip from ``media/samples`` with ``livecommerce-anchor``
+publishes the H.264 sample clip from ``media/samples`` (so its recording is HLS and
+viewers without WebRTC can watch it over HLS) with ``livecommerce-anchor``
 (WHIP, looped, never re-encoded; its token passed in the environment, not on the
 command line) and says a line in chat now and then. The
 room id is kept in ``DATA_DIR/demo_room`` so a restart reuses the same room.
@@ -219,7 +220,7 @@ class DemoRoom:
             "--room",
             self.room_id,
             "--source",
-            str(sample_path("vp8")),
+            str(sample_path("h264")),
             "--no-console",
             "--status-every",
             "0",

@@ -101,6 +101,10 @@ class ErrorCode(Enum):
     media_capacity = ErrorSpec(
         503, 1013, "This node serves as many media sessions as it can; try again later."
     )
+    replay_not_found = ErrorSpec(404, 4404, "No such replay.")
+    hls_not_available = ErrorSpec(
+        404, 4404, "This room has no live HLS now (it is not live, or not in H.264)."
+    )
 
     @property
     def spec(self) -> ErrorSpec:

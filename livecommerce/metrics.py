@@ -411,6 +411,22 @@ class Metrics:
             )
         )
 
+        # Recordings (replays and live HLS).
+        self.recordings_started = Counter(
+            "livecommerce_recordings_started_total",
+            "Recordings started (one per publication).",
+            registry=registry,
+        )
+        self.recordings_stopped = LabelledCounter(
+            Counter(
+                "livecommerce_recordings_stopped_total",
+                "Recordings that stopped before their publication ended, by reason: "
+                "disk_cap, disk_full, write_failed, writer_behind, node_stopped.",
+                ["reason"],
+                registry=registry,
+            )
+        )
+
     def render(self, reading: NodeReading) -> bytes:
         """The Prometheus text exposition, with ``reading`` for the values read now."""
         self._node.reading = reading

@@ -145,8 +145,15 @@ def h264_nal_types(data: bytes) -> list[int]:
     return types
 
 
-def choose_codec(offered: list[RTCRtpCodecParameters]) -> RTCRtpCodecParameters | None:
-    """Our codec entry for the first forwardable codec of an offer, in the offer's order."""
+def choose_codec(
+    offered: list[RTCRtpCodecParameters], prefer: str = ""
+) -> RTCRtpCodecParameters | None:
+    """Our codec entry for the first forwardable codec of an offer, in the offer's order,
+    except that a ``prefer``-red mime type goes first when the offer has it."""
+    if prefer:
+        wanted = [c for c in offered if c.mimeType.lower() == prefer.lower()]
+        others = [c for c in offered if c.mimeType.lower() != prefer.lower()]
+        offered = wanted + others
     for remote in offered:
         mime = remote.mimeType.lower()
         if mime not in SUPPORTED_VIDEO and mime not in SUPPORTED_AUDIO:

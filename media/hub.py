@@ -48,6 +48,9 @@ CLOSE_GRACE_S = 10.0
 
 Session = Publication | Subscription
 BroadcastEnded = Callable[[str, str, str], Awaitable[None]]
+# A publication made new relays for a key: (key, publisher, relays by kind). The
+# application may add consumers to them (the recorder); they close with the relays.
+RelaysStarted = Callable[[str, str, dict[str, TrackRelay]], None]
 
 
 class PublisherExistsError(Exception):
@@ -87,12 +90,16 @@ class MediaHub:
     """
 
     def __init__(
-        self, settings: RelaySettings, on_broadcast_end: BroadcastEnded = _nothing
+        self,
+        settings: RelaySettings,
+        on_broadcast_end: BroadcastEnded = _nothing,
+        on_relays: RelaysStarted | None = None,
     ) -> None:
         aiortc_patches.install()  # what the relay needs of aiortc; refuses other versions
         self.settings = settings
         self.counters = MediaCounters()
         self._on_broadcast_end = on_broadcast_end
+        self._on_relays = on_relays
         self._broadcasts: dict[str, Broadcast] = {}
         self._sessions: dict[str, tuple[str, Session]] = {}
         self._slots = SessionSlots(settings.max_sessions, settings.max_sessions_per_client)
@@ -208,6 +215,8 @@ class MediaHub:
                         await relay.close()
                 raise PublisherExistsError(key)
             self._sessions[session_id] = (key, publication)
+            if self._on_relays is not None and (current is None or relays is not current.relays):
+                self._on_relays(key, publisher, relays)
             if current is not None:
                 await self._replace(current, publication, relays, codecs)
             else:

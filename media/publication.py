@@ -80,7 +80,7 @@ class Publication:
         """The codec of each offered kind, as we will answer it."""
         chosen: dict[str, RTCRtpCodecParameters] = {}
         for kind in summary.kinds:
-            codec = choose_codec(summary.codecs[kind])
+            codec = choose_codec(summary.codecs[kind], self._settings.prefer_video)
             if codec is None:
                 raise UnprocessableOfferError(
                     f"The {kind} section offers no codec this server forwards."

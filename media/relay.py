@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from fractions import Fraction
-from typing import Final
+from typing import Final, Protocol
 
 from media.codecs import is_keyframe
 from media.frames import EncodedFrame
@@ -30,6 +30,22 @@ CATCH_UP_STEP_MS: Final = 1
 
 async def _no_upstream() -> None:
     return None
+
+
+class FrameConsumer(Protocol):
+    """A second consumer of a relay's encoded frames (the packager), beside the viewers.
+
+    ``push`` runs on the event loop for every frame and must not block; ``close`` is
+    called once when the relay closes (it may be called by other relays too).
+    """
+
+    def push(self, kind: str, frame: EncodedFrame) -> None: ...
+
+    def new_source(self, kind: str) -> None:
+        """Another publisher takes over the relay: video must restart at a keyframe."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class TrackRelay:
@@ -59,6 +75,7 @@ class TrackRelay:
         self._gop: list[EncodedFrame] = []
         self._gop_valid = False
         self._viewers: set[PacketTrack] = set()
+        self._consumers: list[FrameConsumer] = []
         self._upstream: Callable[[], Awaitable[None]] = _no_upstream
         self._offset = 0
         self._last_pts: int | None = None
@@ -78,6 +95,8 @@ class TrackRelay:
     def new_source(self) -> None:
         """A new publisher takes over: keep timestamps rising, wait for its first keyframe."""
         self._rebase = True
+        for consumer in self._consumers:
+            consumer.new_source(self.kind)
         self._gop.clear()
         self._gop_valid = False
         for track in self._viewers:
@@ -114,6 +133,12 @@ class TrackRelay:
             self._cache(frame)
         for track in self._viewers:
             track.offer(frame)
+        for consumer in self._consumers:
+            consumer.push(self.kind, frame)
+
+    def add_consumer(self, consumer: FrameConsumer) -> None:
+        """Give every later frame to ``consumer`` too (closed with the relay)."""
+        self._consumers.append(consumer)
 
     def _cache(self, frame: EncodedFrame) -> None:
         if frame.keyframe:
@@ -163,6 +188,9 @@ class TrackRelay:
             track.stop()
         self._viewers.clear()
         self._gop.clear()
+        consumers, self._consumers = self._consumers, []
+        for consumer in consumers:
+            consumer.close()
         await self._keyframes.close()
         if self._counters is not None:
             self._counters.retire_in(self.stats)

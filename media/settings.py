@@ -32,3 +32,6 @@ class RelaySettings:
     # Viewers' senders send a frame's packets in one go (media/sender.py) rather
     # than through aiortc's per-packet loop; False only to measure the difference.
     frame_sender: bool = True
+    # A video codec to answer when the offer allows it (e.g. "video/h264" so that
+    # recordings and HLS get fMP4); "" keeps the offer's own order.
+    prefer_video: str = ""

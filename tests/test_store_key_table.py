@@ -29,6 +29,7 @@ PLACEHOLDERS = {
     "voucher_id": "VOUCHER",
     "auction_id": "AUCTION",
     "giveaway_id": "GIVEAWAY",
+    "replay_id": "REPLAY",
 }
 # Public members of Keys that build parts of keys, not keys.
 NOT_KEYS = {"room_tag", "idempotency_field", "prefix"}

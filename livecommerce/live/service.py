@@ -20,6 +20,7 @@ from livecommerce.bus import Event, Listener, RoomBus
 from livecommerce.config import IceServer, MediaSettings
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.nodes.registry import SESSION_NODE_SEPARATOR, NodeRegistry, node_of_session
+from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.rooms.service import RoomService, now_ms
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
@@ -58,7 +59,9 @@ class SessionAnswer:
     answer: str
 
 
-def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySettings:
+def relay_settings(
+    media: MediaSettings, session_prefix: str = "", prefer_video: str = ""
+) -> RelaySettings:
     """The media plane's settings from the ``[media]`` section."""
     return RelaySettings(
         peer=PeerConfig(ice_servers=tuple(_peer_ice_server(s) for s in media.ice_servers)),
@@ -72,6 +75,7 @@ def relay_settings(media: MediaSettings, session_prefix: str = "") -> RelaySetti
         connect_timeout_s=media.connect_timeout_s,
         max_candidates_per_session=media.max_candidates_per_session,
         session_prefix=session_prefix,
+        prefer_video=prefer_video,
     )
 
 
@@ -112,6 +116,7 @@ class LiveService:
         whep_client: WhepClient | None = None,
         node_id: str = "",
         nodes: NodeRegistry | None = None,
+        recordings: RecordingService | None = None,
     ) -> None:
         self._rooms = rooms
         self._bus = bus
@@ -121,7 +126,13 @@ class LiveService:
         self._nodes = nodes
         # Session ids name this node, so requests for them can be routed here.
         prefix = node_id + SESSION_NODE_SEPARATOR if node_id else ""
-        self.hub = MediaHub(relay_settings(settings, prefix), self._broadcast_ended)
+        records = recordings is not None and recordings.settings.enabled
+        prefer = "video/h264" if records and recordings and recordings.settings.prefer_h264 else ""
+        self.hub = MediaHub(
+            relay_settings(settings, prefix, prefer),
+            self._broadcast_ended,
+            recordings.on_relays if recordings is not None else None,
+        )
         self._listeners: dict[str, Listener] = {}
         self._tasks = Supervisor(logger=log)
         self._ttl_ms = int(settings.live_heartbeat_s * HEARTBEATS_PER_TTL * 1000)

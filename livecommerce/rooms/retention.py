@@ -40,6 +40,8 @@ from livecommerce.tasks import Supervisor
 log = logging.getLogger("livecommerce.rooms.retention")
 
 DAY_MS = 86_400_000
+# A product's stock for replay buys is the sale "replay_PRODUCT" (``replays/shop.py``).
+REPLAY_STOCK_PREFIX = "replay_"
 # Rooms read from an index per page, and pages read per round: bounds one round's work.
 PAGE = 200
 MAX_PAGES = 10
@@ -55,6 +57,7 @@ class RoomItems:
     vouchers: list[str] = field(default_factory=list)
     auctions: list[str] = field(default_factory=list)
     giveaways: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
 
 
 def room_keys(keys: Keys, room_id: str, items: RoomItems) -> list[str]:
@@ -102,6 +105,12 @@ def room_keys(keys: Keys, room_id: str, items: RoomItems) -> list[str]:
             keys.sale(room_id, sale_id),
             keys.sale_buyers(room_id, sale_id),
             keys.sale_idempotency(room_id, sale_id),
+        ]
+    for product_id in items.products:  # the replay page's stock (a sale-shaped hash)
+        fixed += [
+            keys.sale(room_id, REPLAY_STOCK_PREFIX + product_id),
+            keys.sale_buyers(room_id, REPLAY_STOCK_PREFIX + product_id),
+            keys.sale_idempotency(room_id, REPLAY_STOCK_PREFIX + product_id),
         ]
     for voucher_id in items.vouchers:
         fixed += [
@@ -221,10 +230,11 @@ class RoomRetention:
             self._keys.giveaways(room_id),
         ):
             pipe.zrange(index, 0, -1)
-        sales, vouchers, auctions, giveaways = (
+        pipe.hkeys(self._keys.products(room_id))
+        sales, vouchers, auctions, giveaways, products = (
             [as_text(raw) for raw in ids] for ids in await pipe.execute()
         )
-        return RoomItems(sales, vouchers, auctions, giveaways)
+        return RoomItems(sales, vouchers, auctions, giveaways, products)
 
     async def _forget(self, room_id: str, items: RoomItems) -> None:
         pipe = self._client.pipeline(transaction=False)

@@ -130,6 +130,16 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{schema}:version``                | string      | the schema version the store holds          |
 |                                      |             | (``store/schema.py``)                       |
 | ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
+| ``P{r:ROOM}:replay:REPLAY``          | hash        | a recording: id, room, anchor, node_url,    |
+|                                      |             | started_at, ended_at (ms), duration_s,      |
+|                                      |             | video_codec, format, status, stopped        |
+| ``P{r:ROOM}:replays``                | zset        | the room's replay ids by started_at (ms)    |
+| ``P{r:ROOM}:replay:REPLAY:timeline`` | stream      | timeline entries: e (JSON, ``at`` in ms),   |
+|                                      |             | as they happened while recording            |
+| ``P{r:ROOM}:hls``                    | string      | id of the replay recording the live room    |
+|                                      |             | now (its live HLS)                          |
+| ``Preplays:recent``                  | zset        | "ROOM REPLAY" of finished replays by        |
+|                                      |             | ended_at (ms), for the home page            |
 
 How long each family lives (its bound): ``TTL`` (the key expires), ``MAXLEN`` (a
 capped stream), ``trim:`` (a script or job removes old members; the rule says which)
@@ -245,6 +255,16 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{schema}:version``                | fixed: one key per deployment                             |
 | ``P{schema}:lock``                   | TTL ``store.schema_lock_s`` (deleted when the migration   |
 |                                      | ends)                                                     |
+| ``P{r:ROOM}:replay:REPLAY``          | TTL ``recording.keep_days`` after it starts, renewed when |
+|                                      | it ends                                                   |
+| ``P{r:ROOM}:replays``                | TTL ``recording.keep_days`` after the last replay; older  |
+|                                      | members trimmed when a replay is added                    |
+| ``P{r:ROOM}:replay:REPLAY:timeline`` | TTL ``recording.keep_days``; MAXLEN ~ 10,000 (chat is     |
+|                                      | capped at ``recording.timeline_chat_max`` before)         |
+| ``P{r:ROOM}:hls``                    | TTL 1 h, renewed by each segment; removed when the        |
+|                                      | recording ends                                            |
+| ``Preplays:recent``                  | trim: members older than ``recording.keep_days`` and all  |
+|                                      | but the newest 1,000 removed when a replay ends           |
 
 Shard pub/sub channels (not keys, same naming and hash tag):
 
@@ -539,3 +559,23 @@ class Keys:
     def rooms_ended(self) -> str:
         """Sorted set of ended room ids by the time they ended (ms)."""
         return f"{self.prefix}rooms:ended"
+
+    def replay(self, room_id: str, replay_id: str) -> str:
+        """Hash of one recording of the room (a replay)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replay:{replay_id}"
+
+    def replays(self, room_id: str) -> str:
+        """Sorted set of the room's replay ids by start time (ms)."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replays"
+
+    def replay_timeline(self, room_id: str, replay_id: str) -> str:
+        """Stream of a replay's timeline entries (JSON) in the order they happened."""
+        return f"{self.prefix}{self.room_tag(room_id)}:replay:{replay_id}:timeline"
+
+    def live_hls(self, room_id: str) -> str:
+        """Id of the replay whose segments are the live room's HLS now."""
+        return f"{self.prefix}{self.room_tag(room_id)}:hls"
+
+    def recent_replays(self) -> str:
+        """Sorted set of "ROOM REPLAY" of finished replays by end time (ms)."""
+        return f"{self.prefix}replays:recent"

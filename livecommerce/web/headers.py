@@ -31,14 +31,15 @@ def page_policy(settings: ServerSettings) -> str:
     anchors give). The pages talk to this node (REST, WHEP, the channel's
     WebSocket; CSP Level 3's ``'self'`` covers ws:/wss: of the same host) and to
     ``server.connect_origins`` (other nodes a WHEP answer may redirect to).
-    WebRTC media needs no source: ``srcObject`` is not fetched. Who may frame
+    WebRTC media needs no source: ``srcObject`` is not fetched; HLS (replays, the
+    live fallback) plays through Media Source Extensions, a ``blob:`` URL. Who may frame
     the pages is :func:`frame_ancestors`.
     """
     connect = " ".join(["'self'", *settings.connect_origins])
     ancestors = " ".join(frame_ancestors(settings))
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; "
-        "img-src 'self' http: https:; media-src 'self'; "
+        "img-src 'self' http: https:; media-src 'self' blob:; "
         f"connect-src {connect}; base-uri 'none'; form-action 'self'; object-src 'none'; "
         f"frame-ancestors {ancestors}"
     )

@@ -88,6 +88,13 @@ async def studio(request: web.Request) -> web.StreamResponse:
     return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
 
 
+@admits_anyone
+async def replay(request: web.Request) -> web.StreamResponse:
+    """One replay: video with seeking, product cards at their time, the chat in sync."""
+    page = request.app[VIEWER_ROOT] / "replay.html"
+    return _file_response(page, PAGE_CACHE, request.app[PAGE_POLICY])
+
+
 def viewer_file(root: Path, relative: str) -> Path | None:
     """The file ``relative`` names under ``root`` if it may be served, else None.
 
@@ -125,5 +132,6 @@ def add_routes(app: web.Application, root: Path | None = None) -> None:
     app.router.add_get("/studio/rooms/{room}", studio_room)
     app.router.add_get("/mod/rooms/{room}", moderator_console)
     app.router.add_get("/studio", studio)
+    app.router.add_get("/replays/{replay}", replay)
     app.router.add_get("/static/{path:.+}", asset)
     sdk.add_routes(app, app[VIEWER_ROOT].parent / "sdk")

@@ -18,6 +18,7 @@ from livecommerce.web.state import (
     CATALOG,
     DISCOVERY,
     PRESENCE,
+    RECORDINGS,
     ROOMS,
     SALES,
     SETTINGS,
@@ -120,6 +121,8 @@ async def _room_view(request: web.Request, room: Room) -> dict[str, Any]:
     pinned = await request.app[CATALOG].pinned(room.id)
     view["pinned_product"] = pinned.to_json() if pinned else None
     view["sales"] = [sale.to_json() for sale in await request.app[SALES].active(room.id)]
+    live = room.status is RoomStatus.live
+    view["hls_url"] = await request.app[RECORDINGS].hls_path(room.id) if live else None
     return view
 
 

@@ -27,6 +27,7 @@ from livecommerce.moderation.automod_service import AutomodService
 from livecommerce.moderation.review import ReviewService
 from livecommerce.moderation.service import ModerationService
 from livecommerce.nodes.registry import NodeRegistry
+from livecommerce.replays.service import RecordingService
 from livecommerce.rooms.discovery import Discovery
 from livecommerce.rooms.service import RoomService
 from livecommerce.store.client import StoreClient
@@ -61,5 +62,6 @@ METRICS = web.AppKey("metrics", Metrics)
 ANALYTICS = web.AppKey("analytics", Analytics)
 # The store as every service of this node shares it (built once, by app.py's _store).
 STORE_CONTEXT = web.AppKey("store_context", StoreContext)
+RECORDINGS = web.AppKey("recordings", RecordingService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -42,6 +42,7 @@ PLACEHOLDER_PATTERNS = {
     "ROOM": r"[^:{}]+",
     "SALE": r"[^:{}]+",
     "ORDER": r"[^:{}]+",
+    "REPLAY": r"[^:{}]+",
     "USER": r"[^{}]+",
     "SLOT": r"-?\d+",
     "MSG": r"[0-9]+-[0-9]+",

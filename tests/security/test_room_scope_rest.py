@@ -27,6 +27,9 @@ CHECKED_BY_HANDLER = {
     "POST /api/giveaways/{giveaway}/end",
     "GET /ws/rooms/{room}",
     "HEAD /ws/rooms/{room}",
+    # A replay's room (its id names it); proven in tests/security/test_replay_routes.py.
+    "DELETE /api/replays/{replay}",
+    "POST /api/replays/{replay}/orders",
 }
 
 

@@ -103,6 +103,15 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /studio": (ANYONE, None),
     "POST /api/rooms/{room}/products/{product}/image": (frozenset({A}), "its anchor"),
     "GET /images/{name}": (ANYONE, "anyone"),
+    "GET /replays/{replay}": (ANYONE, None),
+    "GET /api/rooms/{room}/replays": (ANYONE, "anyone"),
+    "GET /api/replays": (ANYONE, "anyone"),
+    "GET /api/replays/{replay}": (ANYONE, "anyone"),
+    # The handler checks the replay's anchor and the token's room (the path names no room).
+    "DELETE /api/replays/{replay}": (frozenset({A, ADM}), "its anchor, admin"),
+    "POST /api/replays/{replay}/orders": (frozenset({V, A, M, ADM}), "a signed-in buyer"),
+    "GET /replays/{replay}/{name}": (ANYONE, "anyone"),
+    "GET /hls/{room}/{name}": (ANYONE, "anyone"),
 }
 
 

@@ -63,4 +63,6 @@ export const CLOSE_CODES = Object.freeze({
   shutting_down: 4503,
   node_unavailable: 1013,
   media_capacity: 1013,
+  replay_not_found: 4404,
+  hls_not_available: 4404,
 });

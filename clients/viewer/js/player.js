@@ -55,6 +55,7 @@ async function announcedIceServers(endpoint) {
 
 export class WhepPlayer {
   // onState(state, detail): 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped'
+  // | 'unsupported' (no WebRTC in this browser)
   constructor(video, endpoint, getToken, onState) {
     this.video = video;
     this.endpoint = endpoint;
@@ -117,6 +118,11 @@ export class WhepPlayer {
   async attempt() {
     const generation = ++this.generation;
     const current = () => generation === this.generation && this.running;
+    if (typeof RTCPeerConnection === 'undefined') {
+      this.running = false;
+      this.onState('unsupported', 'This browser has WebRTC turned off.');
+      return;
+    }
     this.onState('connecting');
     if (!this.iceServers) this.iceServers = await announcedIceServers(this.endpoint);
     if (!current()) return;

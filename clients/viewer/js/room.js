@@ -7,6 +7,7 @@ import { ChatView } from './chat.js';
 import { CLOSE_CODES } from './errors.js';
 import { RoomModeration } from './moderation.js';
 import { FormatsView } from './formats.js';
+import { LiveFallback } from './live_fallback.js';
 import { WhepPlayer } from './player.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
@@ -105,7 +106,9 @@ const onFormat = (frame) => formats.handle(frame);
 
 const playerState = $('player-state');
 const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, detail) => {
+  if (fallback.onPlayerState(state)) return;
   const words = {
+    unsupported: detail,
     connecting: TEXT.connecting,
     waiting: detail,
     retrying: detail,
@@ -115,6 +118,8 @@ const player = new WhepPlayer($('video'), roomPath('/whep'), tokenHere, (state, 
   playerState.textContent = words[state] || '';
   document.body.dataset.player = state;
 });
+
+const fallback = new LiveFallback($('video'), roomId, player, tokenHere);
 
 function setViewers(count) {
   $('viewers').textContent = String(count);
@@ -215,6 +220,7 @@ const handlers = {
 function ended() {
   chat.notice(TEXT.thanks);
   player.stop();
+  fallback.stop();
   playerState.textContent = TEXT.roomEnded;
   playerState.hidden = false;
   $('chat-input').disabled = true;

@@ -87,7 +87,7 @@ export class ProductsPane {
       } else {
         thumb = el('span', 'thumb');
       }
-      const name = el('span', 'name', `${product.title} · ${money(product.price_cents, product.currency)}`);
+      const name = el('span', 'name', TEXT.pair(product.title, money(product.price_cents, product.currency)));
       item.append(thumb, name);
       for (const [label, run] of [
         ['Pin', () => this.actions.pin(product.id)],

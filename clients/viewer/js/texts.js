@@ -37,4 +37,6 @@ export const TEXT = {
   connecting: 'Connecting…',
   stopped: 'Stopped.',
   endsIn: (ms) => `ends in ${countdown(ms)}`,
+  pair: (first, second) => `${first} · ${second}`,
+  replayOf: (room) => `Replay of ${room}`,
 };

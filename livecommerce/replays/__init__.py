@@ -1,0 +1,1 @@
+"""Recordings of publications, their index in the store and their timelines (replays)."""
