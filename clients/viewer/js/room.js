@@ -6,6 +6,7 @@ import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { CLOSE_CODES } from './errors.js';
 import { WhepPlayer } from './player.js';
+import { samplingNote } from './sampling.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
 
@@ -140,6 +141,7 @@ const handlers = {
   welcome,
   chat: (f) => chat.add(f),
   chat_deleted: (f) => chat.remove(f.id),
+  chat_sampling: (f) => chat.notice(samplingNote(f)),
   likes: (f) => setLikes(f.total),
   viewers: (f) => setViewers(f.count),
   live: () => {

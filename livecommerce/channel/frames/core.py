@@ -205,6 +205,15 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         fields=(_f("sale", STR, "its id"),),
     ),
     ServerFrame(
+        name="chat_sampling",
+        audience=ROOM,
+        when="this node started or stopped sampling viewer chat for you (after `welcome` "
+        "when it is on): the room's viewers chat faster than `channel.sampling_chat_rate`, "
+        "so you get a fair sample of at most `per_s` other viewers' lines a second; your "
+        "own lines, the anchor's and staff lines and every other frame still all arrive",
+        fields=(_f("on", BOOL), _f("per_s", INT, "`channel.viewer_chat_rate`")),
+    ),
+    ServerFrame(
         name="product_pinned",
         audience=ROOM,
         when="the anchor pinned a product",
