@@ -39,7 +39,7 @@ import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Final
+from typing import Final, cast
 
 import aioice.ice
 from aioice import turn
@@ -54,6 +54,7 @@ from OpenSSL import SSL
 
 from media.codecs import OPUS_PARAMETERS, missing_video_codecs
 from media.nat import IceNetwork, host_candidate, with_public_address
+from media.udp_gso import DatagramSender, send_batch
 
 # The versions this module was written and tested for (pyproject.toml pins them exactly).
 EXPECTED_VERSIONS: Final = {"aiortc": "1.16.0", "aioice": "0.13.0"}
@@ -425,15 +426,16 @@ ICE_COMPONENT: Final = 1
 
 def send_datagrams(dtls: RTCDtlsTransport, datagrams: list[bytes]) -> None:
     """SRTP-protect and send RTP packets on the nominated ICE pair without yielding to the
-    loop (aiortc awaits four coroutine layers per packet). Raises ``ConnectionError`` when
-    not connected, as aiortc does."""
+    loop (aiortc awaits four coroutine layers per packet), in as few system calls as
+    :func:`media.udp_gso.send_batch` can. Raises ``ConnectionError`` when not connected,
+    as aiortc does."""
     if dtls._state != State.CONNECTED:
         raise ConnectionError("Cannot send encrypted RTP, not connected")
     pair = dtls.transport._connection._nominated.get(ICE_COMPONENT)
     if pair is None:
         raise ConnectionError("Cannot send data, not connected")
-    sendto = pair.protocol.transport.sendto
-    address = pair.remote_addr
     protect = dtls._tx_srtp.protect
-    for datagram in datagrams:
-        sendto(protect(datagram), address)
+    # Relies on: aioice's protocol transport being asyncio's (or uvloop's) datagram
+    # transport, which has get_write_buffer_size() though typeshed's class does not say so.
+    transport = cast(DatagramSender, pair.protocol.transport)
+    send_batch(transport, [protect(datagram) for datagram in datagrams], pair.remote_addr)

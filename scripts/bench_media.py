@@ -8,7 +8,11 @@ Opus clip looped without re-encoding, so it costs little) and N viewers spread
 over several processes (viewers count frames through the same decoder-queue tap
 the server uses, so they do not decode). For each server mode —
 
-* ``passthrough``: this project's relay (media/), encoded frames forwarded;
+* ``passthrough``: this project's relay (media/), encoded frames forwarded, each
+  frame's packets to a viewer in one segmented send (UDP GSO) where the kernel can;
+* ``passthrough-no-gso``: the same with one ``sendto`` per packet (the baseline
+  of the GSO change);
+* ``passthrough-aiortc-sender``: the same relay with aiortc's own per-packet send loop;
 * ``mediarelay``: aiortc's MediaRelay as its examples use it, the publisher's
   track decoded once and re-encoded for each viewer —
 
@@ -53,14 +57,16 @@ sys.path.insert(0, str(ROOT))
 
 FPS = 30
 PROFILES = {"360p": (640, 360, 1_000_000), "720p": (1280, 720, 2_500_000)}
-MODES = ("passthrough", "passthrough-aiortc-sender", "mediarelay")
+MODES = ("passthrough", "passthrough-no-gso", "passthrough-aiortc-sender", "mediarelay")
 STEPS = {
     "passthrough": [5, 20, 40, 80, 120],
+    "passthrough-no-gso": [5, 20, 40, 80, 120],
     "passthrough-aiortc-sender": [5, 20, 40, 80],
     "mediarelay": [1, 2, 4, 6],
 }
 QUICK_STEPS = {
     "passthrough": [5, 20, 40],
+    "passthrough-no-gso": [5, 20, 40],
     "passthrough-aiortc-sender": [5, 20],
     "mediarelay": [1, 2, 3],
 }
@@ -119,10 +125,13 @@ async def serve(mode: str, port: int, gop_cache_frames: int | None = None) -> No
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
+    from media import udp_gso
     from media.hub import MediaHub
     from media.settings import RelaySettings
 
-    settings = RelaySettings(video_queue_frames=300, frame_sender=mode == "passthrough")
+    udp_gso.set_enabled(mode == "passthrough")
+    frame_sender = mode in ("passthrough", "passthrough-no-gso")
+    settings = RelaySettings(video_queue_frames=300, frame_sender=frame_sender)
     if gop_cache_frames is not None:
         settings = dataclasses.replace(settings, gop_cache_frames=gop_cache_frames)
     hub = MediaHub(settings)
@@ -630,6 +639,8 @@ def orchestrate(
                 )
             ratio = per_viewer["mediarelay"] / per_viewer["passthrough"]
             gain = per_viewer["passthrough-aiortc-sender"] / per_viewer["passthrough"]
+            gso = per_viewer["passthrough-no-gso"] / per_viewer["passthrough"]
+            print(f"  UDP GSO: one sendto per packet uses {gso:.2f}x the CPU per viewer")
             print(f"  ratio: MediaRelay uses {ratio:.1f}x the CPU per viewer of the pass-through")
             print(f"  the per-frame sender saves {100 * (1 - 1 / gain):.0f}% over aiortc's loop")
 
