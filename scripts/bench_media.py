@@ -330,6 +330,55 @@ async def first_frames(play_url: str, joins: int, seed: int) -> None:
     print(json.dumps({"seconds": seconds}), flush=True)
 
 
+# The send path alone: system calls per viewer-frame
+
+
+def send_path(
+    viewers: int = 100, frames: int = 300, sizes: tuple[int, ...] = (1310,) * 3 + (420,)
+) -> None:
+    """CPU per viewer-frame of sending one 360p frame's packets (about 4 KB: three full
+    packets and a short one) to ``viewers`` loopback sockets, with UDP GSO (one
+    ``sendmsg`` per frame) and with one ``sendto`` per packet, in the same process."""
+    import socket
+
+    import uvloop
+
+    from media import udp_gso
+
+    async def run(gso: bool) -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        sinks = []
+        for _ in range(viewers):  # receivers that never read: the kernel drops when full
+            sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("127.0.0.1", 0))
+            sinks.append(sink)
+        transport, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+        )
+        udp_gso.set_enabled(gso)
+        datagrams = [os.urandom(size) for size in sizes]
+        addresses = [sink.getsockname() for sink in sinks]
+        calls = 0
+        started = time.process_time()
+        for _ in range(frames):
+            for address in addresses:
+                calls += udp_gso.send_batch(transport, datagrams, address)
+            await asyncio.sleep(0)
+        used = time.process_time() - started
+        transport.close()
+        for sink in sinks:
+            sink.close()
+        return used / (frames * viewers) * 1e6, calls // (frames * viewers)
+
+    results = {gso: uvloop.run(run(gso)) for gso in (True, False, True, False)}
+    gso_us, gso_calls = results[True]
+    plain_us, plain_calls = results[False]
+    print(f"send path, {len(sizes)} packets a frame, {viewers} viewers x {frames} frames:")
+    print(f"  UDP GSO      {gso_us:6.2f} µs per viewer-frame, {gso_calls} system call(s)")
+    print(f"  sendto each  {plain_us:6.2f} µs per viewer-frame, {plain_calls} system calls")
+    print(f"  ratio: one sendto per packet costs {plain_us / gso_us:.2f}x")
+
+
 # Orchestration
 
 
@@ -575,7 +624,9 @@ def main() -> None:
         "--profile-at", type=int, default=0, help="py-spy the pass-through server at this N"
     )
     parser.add_argument(
-        "--parts", default="cpu,first-frame", help="cpu (fan-out CPU), first-frame (late joiners)"
+        "--parts",
+        default="cpu,first-frame",
+        help="cpu (fan-out CPU), first-frame (late joiners), send (the send path alone)",
     )
     parser.add_argument("--joins", type=int, default=0, help="late joiners timed (default 10)")
     args = parser.parse_args()
@@ -593,7 +644,12 @@ def main() -> None:
         steps = QUICK_STEPS if args.quick else STEPS
         joins = args.joins or (5 if args.quick else 10)
         parts = set(args.parts.split(","))
-        orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins)
+        if "send" in parts:
+            send_path()
+        if parts - {"send"}:
+            orchestrate(
+                args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins
+            )
 
 
 def orchestrate(
