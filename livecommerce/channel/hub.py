@@ -184,9 +184,12 @@ class ChannelHub:
         self.broadcast_local(room_id, {"type": "resync"})
 
     async def report_viewers(self) -> None:
-        """Report every local room's count and broadcast totals that changed as shown."""
+        """Report every local room's count and broadcast totals that changed as shown; end
+        sampling in rooms that went quiet."""
         exact_up_to = self._settings.exact_viewers_up_to
         for room in list(self._rooms.values()):
+            if room.sampler.active and not room.window:
+                self._write_held(room)  # a room gone quiet: sampling may end meanwhile
             try:
                 count = await self._presence.report(room.room_id, _audience(room))
             except STORE_UNAVAILABLE_ERRORS:
@@ -217,6 +220,8 @@ class ChannelHub:
         entries, room.window = room.window, []
         if self._rooms.get(room.room_id) is not room:
             return  # the room's last session left meanwhile
+        if room in self._held_rooms:
+            self._held_rooms.remove(room)  # written now, not again at the window's end
         was_sampling = room.sampler.active
         entries = sample(entries, room.sampler)
         sessions = list(room.sessions)

@@ -195,3 +195,17 @@ async def test_a_slow_client_is_dropped_with_4408_and_its_buffer_stays_bounded(
     frames = received(healthy)
     assert sum(f["type"] == "sale_stock" for f in frames) == 1000
     assert sum(f["type"] == "chat" for f in frames) == 1000
+
+
+async def test_a_room_gone_quiet_ends_sampling_at_the_next_viewer_count(busy: Any) -> None:
+    hub, bus = busy
+    reader = await join(hub, "reader")
+    for n in range(60):
+        bus.emit("r1", chat(n, "a"))
+    await asyncio.sleep(0.05)
+    assert hub.sampling("r1")
+    await asyncio.sleep(1.1)
+    await hub.report_viewers()  # no chat since: the viewer-count loop notices
+    await asyncio.sleep(0.05)
+    assert not hub.sampling("r1")
+    assert [f["on"] for f in received(reader) if f["type"] == "chat_sampling"] == [True, False]
