@@ -27,7 +27,9 @@ socket must get every one). Runs, all in the same invocation:
 Reported per run: sockets, chat lines/s sent, deliveries per viewer per
 second, all deliveries/s, server CPU (all nodes) in µs per delivery and in
 % of a core, p50/p99 latency (the send time travels in the chat text), the
-store's commands/s (``INFO stats`` before and after the window), staff lines
+store's commands/s (``INFO stats`` before and after the window) and the room
+events it published/s (``posted/s``: the chat lines the node really took,
+which a starved machine may keep under the rate asked for), staff lines
 each socket got out of those sent (must be all), and errors (failed
 connects, close codes such as 4408, error frames). On a shared machine,
 compare runs of one invocation: the ratios are what the script prints last.
@@ -178,6 +180,7 @@ class Result:
     report: Report
     server_cpu: float  # % of one core, all nodes
     store_calls_per_s: float
+    events_per_s: float  # room events the store published (chat lines posted, mostly)
     errors: Counter[str]
 
     @property
@@ -208,6 +211,9 @@ def start_nodes(run: Run, publishers: int) -> tuple[list[LivecommerceNode], list
         "LIVECOMMERCE_CHANNEL_FRAMES_BURST": "10000",
         "LIVECOMMERCE_CHANNEL_CHAT_PER_S": "10000",
         "LIVECOMMERCE_CHANNEL_CHAT_BURST": "10000",
+        # Receivers stop answering pings once counting (as bench_chat's do), and opening
+        # 10,000 sockets on a busy machine takes minutes: no heartbeat may end them.
+        "LIVECOMMERCE_CHANNEL_HEARTBEAT_S": "3600",
     }
     first = LivecommerceNode({**limits, **run.env})
     nodes = [first]
@@ -231,8 +237,11 @@ def start_nodes(run: Run, publishers: int) -> tuple[list[LivecommerceNode], list
     return nodes, endpoints, staff
 
 
-def commands_processed(client: Any) -> int:
-    return int(client.info("stats")["total_commands_processed"])
+def commands_processed(client: Any) -> tuple[int, int]:
+    """Commands the store ran (those inside scripts too), and SPUBLISH calls among them
+    (one per room event: what the node really posted, whatever the publisher sent)."""
+    published = client.info("commandstats").get("cmdstat_spublish", {}).get("calls", 0)
+    return int(client.info("stats")["total_commands_processed"]), int(published)
 
 
 def run_one(run: Run, options: argparse.Namespace, context: Any) -> Result:
@@ -269,9 +278,10 @@ def run_one(run: Run, options: argparse.Namespace, context: Any) -> Result:
         cpu = CpuMeter({"server": [node.pid for node in nodes]})
         time.sleep(max(0.0, schedule.window_start - time.time()))
         cpu.start()
-        calls_before = commands_processed(store)
+        calls_before, published_before = commands_processed(store)
         time.sleep(max(0.0, schedule.end - time.time()))
-        calls = commands_processed(store) - calls_before
+        calls_after, published_after = commands_processed(store)
+        calls, published = calls_after - calls_before, published_after - published_before
         used = cpu.stop()
         window = schedule.end - schedule.window_start
         drain = options.duration + DRAIN_MAX_S + 30
@@ -295,6 +305,7 @@ def run_one(run: Run, options: argparse.Namespace, context: Any) -> Result:
             merged,
             used["server"],
             calls / window,
+            published / window,
             merged.errors + publisher_errors,
         )
     finally:
@@ -335,14 +346,16 @@ def runs(options: argparse.Namespace) -> list[Run]:
 def report(results: list[Result]) -> None:
     say("")
     say(
-        f"{'run':10} {'nodes':>5} {'sockets':>7} {'lines/s':>7} {'per viewer/s':>12} "
-        f"{'deliveries/s':>12} {'µs/deliv':>8} {'server %':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'run':10} {'nodes':>5} {'sockets':>7} {'lines/s':>7} {'posted/s':>8} "
+        f"{'per viewer/s':>12} {'deliveries/s':>12} {'µs/deliv':>8} {'server %':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} "
         f"{'store/s':>8} {'staff got':>11}"
     )
     for r in results:
         staff = f"{r.report.staff_min}/{r.staff_sent}"
         say(
             f"{r.run.name:10} {r.run.nodes:>5} {r.sockets:>7} {r.run.rate:>7.0f} "
+            f"{r.events_per_s:>8.0f} "
             f"{r.per_viewer:>12.1f} {r.deliveries_per_s:>12,.0f} {r.us_per_delivery:>8.2f} "
             f"{r.server_cpu:>8.0f} {r.latency(0.5):>7.1f} {r.latency(0.99):>7.1f} "
             f"{r.store_calls_per_s:>8.0f} {staff:>11}"
@@ -377,7 +390,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--processes", type=int, default=2, help="client processes")
-    parser.add_argument("--publishers", type=int, default=4, help="chatting viewers")
+    parser.add_argument(
+        "--publishers", type=int, default=20, help="chatting viewers (each posts in turn)"
+    )
     parser.add_argument("--runs", default=",".join(RUNS))
     options = parser.parse_args()
     raise_nofile_limit()
