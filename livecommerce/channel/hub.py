@@ -51,6 +51,10 @@ class RoomChannel:
     listener: Listener
     sampler: ChatSampler
     sessions: set[ChannelSession] = field(default_factory=set)
+    # The same sessions indexed, so a window only viewers' sessions need not see (all of
+    # its chat sampled away) is written to the few others without a pass over everyone.
+    privileged: set[ChannelSession] = field(default_factory=set)
+    by_user: dict[str, set[ChannelSession]] = field(default_factory=dict)
     viewers: int = -1
     likes: int = 0
     # Events of the current write window, not yet written.
@@ -142,6 +146,10 @@ class ChannelHub:
                 await self._bus.listen(listener)
                 self._rooms[room_id] = room
             room.sessions.add(session)
+            if session.privileged:
+                room.privileged.add(session)
+            if session.user is not None:
+                room.by_user.setdefault(session.user, set()).add(session)
             if room.sampler.active and not session.privileged:
                 session.deliver(self._sampling_frame(True))
 
@@ -151,6 +159,12 @@ class ChannelHub:
             if room is None or session not in room.sessions:
                 return
             room.sessions.discard(session)
+            room.privileged.discard(session)
+            if session.user is not None:
+                same_user = room.by_user.get(session.user, set())
+                same_user.discard(session)
+                if not same_user:
+                    room.by_user.pop(session.user, None)
             if room.sessions:
                 return
             del self._rooms[session.room_id]
@@ -231,6 +245,9 @@ class ChannelHub:
                 if not session.privileged:
                     session.deliver(frame)
         writer = WindowWriter(entries)
+        if not writer.reaches_viewers():
+            named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
+            sessions = list(dict.fromkeys([*room.privileged, *named]))
         for session in sessions:
             writer.write(session)
 

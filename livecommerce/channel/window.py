@@ -86,20 +86,33 @@ class WindowWriter:
                 self._special.add(entry.author)
         self._batches: dict[tuple[str | None, bool], tuple[FrameBatch, list[Entry]]] = {}
 
+    @property
+    def named_users(self) -> set[str]:
+        """Users a routed event names, and authors of lines left out."""
+        return self._special
+
+    def reaches_viewers(self) -> bool:
+        """Whether a viewer this window names nobody (not privileged) gets anything of it;
+        when not, only privileged sessions and :attr:`named_users`' need writing."""
+        batch, actions = self._planned(None, privileged=False)
+        return bool(batch.frames or actions)
+
     def write(self, session: ChannelSession) -> None:
         user = session.user if session.user in self._special else None
-        key = (user, session.privileged)
-        planned = self._batches.get(key)
-        if planned is None:
-            planned = self._plan(session.user if user else None, session.privileged)
-            self._batches[key] = planned
-        batch, actions = planned
+        batch, actions = self._planned(user, session.privileged)
         if len(batch.frames) == 1:
             session.deliver(batch.frames[0])
         elif batch.frames:
             session.deliver_batch(batch)
         for entry in actions:
             _act(session, entry)
+
+    def _planned(self, user: str | None, privileged: bool) -> tuple[FrameBatch, list[Entry]]:
+        key = (user, privileged)
+        planned = self._batches.get(key)
+        if planned is None:
+            planned = self._batches[key] = self._plan(user, privileged)
+        return planned
 
     def _plan(self, user: str | None, privileged: bool) -> tuple[FrameBatch, list[Entry]]:
         frames: list[OutgoingFrame] = []

@@ -209,3 +209,29 @@ async def test_a_room_gone_quiet_ends_sampling_at_the_next_viewer_count(busy: An
     await asyncio.sleep(0.05)
     assert not hub.sampling("r1")
     assert [f["on"] for f in received(reader) if f["type"] == "chat_sampling"] == [True, False]
+
+
+async def test_a_window_sampled_away_is_written_only_to_those_it_still_reaches(
+    busy: Any,
+) -> None:
+    hub, bus = busy
+    quiet = await join(hub, "quiet")
+    staff = await join(hub, "mod", privileged=True)
+    author = await join(hub, "a")
+    for n in range(200):  # far over the budget: sampling starts within this window
+        bus.emit("r1", chat(n, "a"))
+    await asyncio.sleep(0.05)
+    assert hub.sampling("r1")
+    quiet.writes.clear()
+    staff.writes.clear()
+    author.writes.clear()
+    # Well within the second whose budget is spent: these lines reach no plain viewer.
+    for window in range(10):
+        bus.emit("r1", chat(1000 + window, "a"))
+        bus.emit("r1", Delivery({"type": "order", "id": f"o{window}", "status": "paid"}, to="mod"))
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.02)
+    assert quiet.writes == []
+    assert len(staff.writes) == 10  # once per window, though privileged and named
+    assert [f["type"] for f in received(staff)] == ["chat", "order"] * 10
+    assert [f["id"] for f in received(author)] == [f"{1000 + w}-0" for w in range(10)]
