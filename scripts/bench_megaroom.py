@@ -30,7 +30,9 @@ second, all deliveries/s, server CPU (all nodes) in µs per delivery and in
 store's commands/s (``INFO stats`` before and after the window) and the room
 events it published/s (``posted/s``: the chat lines the node really took,
 which a starved machine may keep under the rate asked for), staff lines
-each socket got out of those sent (must be all), and errors (failed
+each socket got out of those sent (must be all) and their p50/p99 latency
+(staff lines come from one socket at a low rate, so they never wait behind a
+backlog of posts: they show the fan-out's own delay), and errors (failed
 connects, close codes such as 4408, error frames). On a shared machine,
 compare runs of one invocation: the ratios are what the script prints last.
 """
@@ -64,11 +66,21 @@ from bench_chat import (
     publisher_frame,
     wait_quiet,
 )
-from benchkit import CpuMeter, LivecommerceNode, raise_nofile_limit, run_loop, say, split
+from benchkit import (
+    CpuMeter,
+    LivecommerceNode,
+    bucket_ms,
+    percentile,
+    raise_nofile_limit,
+    run_loop,
+    say,
+    split,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 STAFF_MARK = b"\xa9moderator"  # msgpack: the 9-byte string "moderator" (a role value)
+TIME_MARK = b'{"t":'  # where the send time starts in a chat text (after the role)
 RUNS = ("ticks", "windows", "mega", "mega2x", "two-nodes")
 
 
@@ -76,13 +88,28 @@ class MegaSocket(BenchSocket):
     """A receiver that also counts staff lines by their role's bytes."""
 
     staff = 0
+    staff_latency_ms: Counter[float]
 
     def data_received(self, data: bytes) -> None:
         if self._counting:
             chunk = self._staff_tail + data
-            self.staff += chunk.count(STAFF_MARK)
+            found = chunk.count(STAFF_MARK)
+            if found:
+                self.staff += found
+                self._staff_sample(chunk)
             self._staff_tail = chunk[-(len(STAFF_MARK) - 1) :]
         super().data_received(data)
+
+    def _staff_sample(self, chunk: bytes) -> None:
+        """The latency of the read's last staff line: a line that never waits behind the
+        viewers' backlog (one socket at a low rate), so it shows the fan-out's delay."""
+        at = chunk.find(TIME_MARK, chunk.rfind(STAFF_MARK))
+        end = chunk.find(b",", at) if at >= 0 else -1
+        if end < 0:
+            return
+        with contextlib.suppress(ValueError):
+            ms = (time.time() - float(chunk[at + len(TIME_MARK) : end])) * 1000
+            self.staff_latency_ms[bucket_ms(ms)] += 1
 
     _staff_tail = b""
 
@@ -95,6 +122,7 @@ class Report:
     errors: Counter[str] = field(default_factory=Counter)
     staff_min: int = 0
     staff_max: int = 0
+    staff_latency_ms: Counter[float] = field(default_factory=Counter)
 
 
 async def listen(endpoint: Endpoint, count: int, pipe: Connection) -> None:
@@ -103,6 +131,9 @@ async def listen(endpoint: Endpoint, count: int, pipe: Connection) -> None:
     bench_chat.BenchSocket = MegaSocket  # type: ignore[misc]  # what open_socket builds
     stats = ClientStats()
     sockets: list[Any] = await open_receivers(endpoint, count, stats)
+    staff_latency: Counter[float] = Counter()
+    for sock in sockets:
+        sock.staff_latency_ms = staff_latency
     pipe.send(len(sockets))
     schedule: Schedule = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
     stats.window = (schedule.window_start, schedule.end)
@@ -118,6 +149,7 @@ async def listen(endpoint: Endpoint, count: int, pipe: Connection) -> None:
             stats.errors,
             min(staff),
             max(staff),
+            staff_latency,
         )
     )
 
@@ -295,6 +327,7 @@ def run_one(run: Run, options: argparse.Namespace, context: Any) -> Result:
             merged.sockets += report.sockets
             merged.delivered_in_window += report.delivered_in_window
             merged.latency_ms.update(report.latency_ms)
+            merged.staff_latency_ms.update(report.staff_latency_ms)
             merged.errors.update(report.errors)
         return Result(
             run,
@@ -349,16 +382,18 @@ def report(results: list[Result]) -> None:
         f"{'run':10} {'nodes':>5} {'sockets':>7} {'lines/s':>7} {'posted/s':>8} "
         f"{'per viewer/s':>12} {'deliveries/s':>12} {'µs/deliv':>8} {'server %':>8} "
         f"{'p50 ms':>7} {'p99 ms':>7} "
-        f"{'store/s':>8} {'staff got':>11}"
+        f"{'store/s':>8} {'staff got':>11} {'staff p50/p99 ms':>17}"
     )
     for r in results:
         staff = f"{r.report.staff_min}/{r.staff_sent}"
+        histogram = r.report.staff_latency_ms
+        staff_latency = f"{percentile(histogram, 0.5):.0f}/{percentile(histogram, 0.99):.0f}"
         say(
             f"{r.run.name:10} {r.run.nodes:>5} {r.sockets:>7} {r.run.rate:>7.0f} "
             f"{r.events_per_s:>8.0f} "
             f"{r.per_viewer:>12.1f} {r.deliveries_per_s:>12,.0f} {r.us_per_delivery:>8.2f} "
             f"{r.server_cpu:>8.0f} {r.latency(0.5):>7.1f} {r.latency(0.99):>7.1f} "
-            f"{r.store_calls_per_s:>8.0f} {staff:>11}"
+            f"{r.store_calls_per_s:>8.0f} {staff:>11} {staff_latency:>17}"
         )
         for error, count in r.errors.most_common(5):
             say(f"{'':10} error: {count} x {error}")
