@@ -74,7 +74,9 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         when="the room's viewers over all nodes changed (checked every "
         "`channel.viewers_interval_s`): on each node, each signed-in user once however "
         "many sockets it holds, plus each anonymous socket; the room's anchor and staff "
-        "(moderators, admins) watching are not counted",
+        "(moderators, admins) watching are not counted; above `channel.exact_viewers_up_to` "
+        "the count is rounded to two significant digits and sent when that rounded value "
+        "changes",
         fields=(_f("count", INT),),
     ),
     ServerFrame(
