@@ -215,7 +215,7 @@ async def _channel(app: web.Application) -> AsyncIterator[None]:
     store = app[STORE_CONTEXT]
     likes = LikeCounter(store=store, settings=settings, discovery=app[SETTINGS].discovery)
     presence = Presence(store=store, node_id=app[NODE_ID], ttl_s=settings.presence_ttl_s)
-    hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s)
+    hub = ChannelHub(app[BUS], presence, settings.viewers_interval_s, settings=settings)
     app[LIKES], app[HUB], app[PRESENCE] = likes, hub, presence
     likes.start()
     hub.start()

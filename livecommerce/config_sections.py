@@ -162,6 +162,10 @@ class ChannelSettings:
     viewers_interval_s: float = _setting(2.0, rules.positive)
     presence_ttl_s: float = _setting(10.0, rules.positive)
     max_sockets_per_address: int = _setting(50, rules.non_negative)
+    write_delay_ms: float = _setting(20.0, rules.non_negative)
+    sampling_chat_rate: float = _setting(40.0, rules.non_negative)
+    viewer_chat_rate: int = _setting(10, rules.positive)
+    exact_viewers_up_to: int = _setting(1000, rules.non_negative)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ Process-wide, applied by :func:`install` (idempotent; ``create_app`` and
 Process-wide, when configured: :func:`include_loopback_candidates`,
 :func:`configure_ice` (public address, UDP port range).
 
-Per object: :func:`install_tap` (a receiver's frames go to us undecoded),
+Per object: :func:`install_tap` (a receiver's frames go to us undecoded, video frames
+complete on their RTP marker bit),
 :func:`replace_send_loop` (a viewer's sender runs :mod:`media.sender`'s loop),
 :func:`route_keyframe_requests` (a viewer's PLI/FIR reach the relay).
 
@@ -38,14 +39,14 @@ import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Final
+from typing import Final, cast
 
 import aioice.ice
 from aioice import turn
 from aioice.candidate import Candidate
 from aiortc import RTCRtpReceiver, RTCRtpSender, RTCRtpTransceiver
 from aiortc.codecs import CODECS
-from aiortc.jitterbuffer import JitterFrame
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtcdtlstransport import RTCCertificate, RTCDtlsTransport, SRTPProtectionProfile, State
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
@@ -53,6 +54,7 @@ from OpenSSL import SSL
 
 from media.codecs import OPUS_PARAMETERS, missing_video_codecs
 from media.nat import IceNetwork, host_candidate, with_public_address
+from media.udp_gso import DatagramSender, send_batch
 
 # The versions this module was written and tested for (pyproject.toml pins them exactly).
 EXPECTED_VERSIONS: Final = {"aiortc": "1.16.0", "aioice": "0.13.0"}
@@ -280,7 +282,9 @@ class FrameTap(queue.Queue[tuple[RTCRtpCodecParameters, JitterFrame] | None]):
 
 def install_tap(receiver: RTCRtpReceiver, sink: FrameSink) -> FrameTap:
     """Route the receiver's encoded frames to ``sink``; call before it starts receiving
-    (in the peer connection's ``track`` event). Raises :class:`TapUnavailableError`."""
+    (in the peer connection's ``track`` event). A video receiver also completes each
+    frame on its RTP marker bit (:class:`MarkerJitterBuffer`). Raises
+    :class:`TapUnavailableError`."""
     current = getattr(receiver, DECODER_QUEUE, None)
     if not isinstance(current, queue.Queue):
         raise TapUnavailableError(
@@ -291,7 +295,45 @@ def install_tap(receiver: RTCRtpReceiver, sink: FrameSink) -> FrameTap:
         raise TapUnavailableError("the receiver already started its decoder thread")
     tap = FrameTap(sink)
     setattr(receiver, DECODER_QUEUE, tap)
+    buffer = getattr(receiver, JITTER_BUFFER, None)
+    if isinstance(buffer, JitterBuffer) and buffer._is_video:
+        setattr(receiver, JITTER_BUFFER, MarkerJitterBuffer(buffer.capacity, is_video=True))
     return tap
+
+
+# Relies on: RTCRtpReceiver.__init__ creating its jitter buffer (video: capacity 512, no
+# prefetch), and JitterBuffer keeping packets in ._packets by sequence number modulo its
+# capacity from ._origin, each with ._data (its depayloaded bytes) set by the receiver.
+JITTER_BUFFER: Final = "_RTCRtpReceiver__jitter_buffer"
+
+
+class MarkerJitterBuffer(JitterBuffer):
+    """aiortc's video jitter buffer, but a frame is complete as soon as the packet with
+    the RTP marker bit (the frame's last, RFC 3550 §5.1) arrives and every packet before
+    it is there, instead of when the next frame's first packet arrives: forwarding starts
+    one frame interval earlier. A frame whose marker packet is lost still completes
+    aiortc's way, on the next frame's first packet; nothing else changes (misorder,
+    overflow, the keyframe requests ``add`` asks for)."""
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        origin = self._origin
+        assert origin is not None
+        packets: list[RtpPacket] = []
+        for count in range(self.capacity):
+            packet = self._packets[(origin + count) % self.capacity]
+            if packet is None:
+                break
+            if packets and packet.timestamp != packets[0].timestamp:
+                return self._take(packets, count)  # aiortc's rule: the next frame began
+            packets.append(packet)
+            if packet.marker:
+                return self._take(packets, count + 1)
+        return None
+
+    def _take(self, packets: list[RtpPacket], count: int) -> JitterFrame:
+        self.remove(count)
+        data = b"".join(packet._data for packet in packets)  # type: ignore[attr-defined]
+        return JitterFrame(data=data, timestamp=packets[0].timestamp)
 
 
 # Relies on: RTCRtpSender.send() starting self._run_rtp(codec) as its RTP task, and stop()
@@ -384,15 +426,16 @@ ICE_COMPONENT: Final = 1
 
 def send_datagrams(dtls: RTCDtlsTransport, datagrams: list[bytes]) -> None:
     """SRTP-protect and send RTP packets on the nominated ICE pair without yielding to the
-    loop (aiortc awaits four coroutine layers per packet). Raises ``ConnectionError`` when
-    not connected, as aiortc does."""
+    loop (aiortc awaits four coroutine layers per packet), in as few system calls as
+    :func:`media.udp_gso.send_batch` can. Raises ``ConnectionError`` when not connected,
+    as aiortc does."""
     if dtls._state != State.CONNECTED:
         raise ConnectionError("Cannot send encrypted RTP, not connected")
     pair = dtls.transport._connection._nominated.get(ICE_COMPONENT)
     if pair is None:
         raise ConnectionError("Cannot send data, not connected")
-    sendto = pair.protocol.transport.sendto
-    address = pair.remote_addr
     protect = dtls._tx_srtp.protect
-    for datagram in datagrams:
-        sendto(protect(datagram), address)
+    # Relies on: aioice's protocol transport being asyncio's (or uvloop's) datagram
+    # transport, which has get_write_buffer_size() though typeshed's class does not say so.
+    transport = cast(DatagramSender, pair.protocol.transport)
+    send_batch(transport, [protect(datagram) for datagram in datagrams], pair.remote_addr)

@@ -8,7 +8,11 @@ Opus clip looped without re-encoding, so it costs little) and N viewers spread
 over several processes (viewers count frames through the same decoder-queue tap
 the server uses, so they do not decode). For each server mode —
 
-* ``passthrough``: this project's relay (media/), encoded frames forwarded;
+* ``passthrough``: this project's relay (media/), encoded frames forwarded, each
+  frame's packets to a viewer in one segmented send (UDP GSO) where the kernel can;
+* ``passthrough-no-gso``: the same with one ``sendto`` per packet (the baseline
+  of the GSO change);
+* ``passthrough-aiortc-sender``: the same relay with aiortc's own per-packet send loop;
 * ``mediarelay``: aiortc's MediaRelay as its examples use it, the publisher's
   track decoded once and re-encoded for each viewer —
 
@@ -53,14 +57,16 @@ sys.path.insert(0, str(ROOT))
 
 FPS = 30
 PROFILES = {"360p": (640, 360, 1_000_000), "720p": (1280, 720, 2_500_000)}
-MODES = ("passthrough", "passthrough-aiortc-sender", "mediarelay")
+MODES = ("passthrough", "passthrough-no-gso", "passthrough-aiortc-sender", "mediarelay")
 STEPS = {
     "passthrough": [5, 20, 40, 80, 120],
+    "passthrough-no-gso": [5, 20, 40, 80, 120],
     "passthrough-aiortc-sender": [5, 20, 40, 80],
     "mediarelay": [1, 2, 4, 6],
 }
 QUICK_STEPS = {
     "passthrough": [5, 20, 40],
+    "passthrough-no-gso": [5, 20, 40],
     "passthrough-aiortc-sender": [5, 20],
     "mediarelay": [1, 2, 3],
 }
@@ -119,10 +125,13 @@ async def serve(mode: str, port: int, gop_cache_frames: int | None = None) -> No
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.contrib.media import MediaRelay
 
+    from media import udp_gso
     from media.hub import MediaHub
     from media.settings import RelaySettings
 
-    settings = RelaySettings(video_queue_frames=300, frame_sender=mode == "passthrough")
+    udp_gso.set_enabled(mode == "passthrough")
+    frame_sender = mode in ("passthrough", "passthrough-no-gso")
+    settings = RelaySettings(video_queue_frames=300, frame_sender=frame_sender)
     if gop_cache_frames is not None:
         settings = dataclasses.replace(settings, gop_cache_frames=gop_cache_frames)
     hub = MediaHub(settings)
@@ -319,6 +328,55 @@ async def first_frames(play_url: str, joins: int, seed: int) -> None:
             await asyncio.sleep(rng.uniform(0.2, 2.2))
             seconds.append(await first_frame(http, play_url))
     print(json.dumps({"seconds": seconds}), flush=True)
+
+
+# The send path alone: system calls per viewer-frame
+
+
+def send_path(
+    viewers: int = 100, frames: int = 300, sizes: tuple[int, ...] = (1310,) * 3 + (420,)
+) -> None:
+    """CPU per viewer-frame of sending one 360p frame's packets (about 4 KB: three full
+    packets and a short one) to ``viewers`` loopback sockets, with UDP GSO (one
+    ``sendmsg`` per frame) and with one ``sendto`` per packet, in the same process."""
+    import socket
+
+    import uvloop
+
+    from media import udp_gso
+
+    async def run(gso: bool) -> tuple[float, int]:
+        loop = asyncio.get_running_loop()
+        sinks = []
+        for _ in range(viewers):  # receivers that never read: the kernel drops when full
+            sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sink.bind(("127.0.0.1", 0))
+            sinks.append(sink)
+        transport, _ = await loop.create_datagram_endpoint(
+            asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0)
+        )
+        udp_gso.set_enabled(gso)
+        datagrams = [os.urandom(size) for size in sizes]
+        addresses = [sink.getsockname() for sink in sinks]
+        calls = 0
+        started = time.process_time()
+        for _ in range(frames):
+            for address in addresses:
+                calls += udp_gso.send_batch(transport, datagrams, address)
+            await asyncio.sleep(0)
+        used = time.process_time() - started
+        transport.close()
+        for sink in sinks:
+            sink.close()
+        return used / (frames * viewers) * 1e6, calls // (frames * viewers)
+
+    results = {gso: uvloop.run(run(gso)) for gso in (True, False, True, False)}
+    gso_us, gso_calls = results[True]
+    plain_us, plain_calls = results[False]
+    print(f"send path, {len(sizes)} packets a frame, {viewers} viewers x {frames} frames:")
+    print(f"  UDP GSO      {gso_us:6.2f} µs per viewer-frame, {gso_calls} system call(s)")
+    print(f"  sendto each  {plain_us:6.2f} µs per viewer-frame, {plain_calls} system calls")
+    print(f"  ratio: one sendto per packet costs {plain_us / gso_us:.2f}x")
 
 
 # Orchestration
@@ -566,7 +624,9 @@ def main() -> None:
         "--profile-at", type=int, default=0, help="py-spy the pass-through server at this N"
     )
     parser.add_argument(
-        "--parts", default="cpu,first-frame", help="cpu (fan-out CPU), first-frame (late joiners)"
+        "--parts",
+        default="cpu,first-frame",
+        help="cpu (fan-out CPU), first-frame (late joiners), send (the send path alone)",
     )
     parser.add_argument("--joins", type=int, default=0, help="late joiners timed (default 10)")
     args = parser.parse_args()
@@ -584,7 +644,12 @@ def main() -> None:
         steps = QUICK_STEPS if args.quick else STEPS
         joins = args.joins or (5 if args.quick else 10)
         parts = set(args.parts.split(","))
-        orchestrate(args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins)
+        if "send" in parts:
+            send_path()
+        if parts - {"send"}:
+            orchestrate(
+                args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins
+            )
 
 
 def orchestrate(
@@ -630,6 +695,8 @@ def orchestrate(
                 )
             ratio = per_viewer["mediarelay"] / per_viewer["passthrough"]
             gain = per_viewer["passthrough-aiortc-sender"] / per_viewer["passthrough"]
+            gso = per_viewer["passthrough-no-gso"] / per_viewer["passthrough"]
+            print(f"  UDP GSO: one sendto per packet uses {gso:.2f}x the CPU per viewer")
             print(f"  ratio: MediaRelay uses {ratio:.1f}x the CPU per viewer of the pass-through")
             print(f"  the per-frame sender saves {100 * (1 - 1 / gain):.0f}% over aiortc's loop")
 

@@ -94,6 +94,7 @@ export interface ServerFrames {
   chat_deleted: { type: 'chat_deleted'; id: string };
   likes: { type: 'likes'; total: number };
   viewers: { type: 'viewers'; count: number };
+  chat_sampling: { type: 'chat_sampling'; on: boolean; per_s: number };
   live: { type: 'live'; room: string; started_at: number | null };
   offline: { type: 'offline'; room: string };
   room_ended: { type: 'room_ended'; room: string };

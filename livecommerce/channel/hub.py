@@ -7,12 +7,19 @@ set or cancelled (``timer``, used for mute expiry). Frames from other nodes
 are passed on as they come, so a node of a newer release may add frame
 types; frames this node sends itself are checked against the event registry.
 
-Each event is encoded once per wire format for all local sessions. Plain
-broadcasts that arrive in the same event-loop tick (a busy room's chat, read
-from the bus in one go) are joined and written to each session at once: one
-write per session per tick instead of one per event. Routed events first
-send what is queued, so every session sees events in bus order. The hub
-also reports the local viewer count per room and broadcasts room totals.
+Coalesced writes: every event of a room (routed or not, from the bus or
+local) is held for ``channel.write_delay_ms`` (0: until the end of the
+event-loop tick), then the window is written to each session as one write,
+its frames joined and encoded once per wire format for every session that
+gets the same ones (see :mod:`livecommerce.channel.window`). Each session
+sees events in bus order. In a room whose viewers chat faster than
+``channel.sampling_chat_rate``, viewers get a fair sample of viewer chat
+(:mod:`livecommerce.channel.sampling`), decided once per window for the whole
+node, and are told so with ``chat_sampling``. Answers to one socket's own
+frames (``session.send``) are not held.
+
+The hub also reports the local viewer count per room and broadcasts room
+totals: exact up to ``channel.exact_viewers_up_to``, rounded above it.
 """
 
 from __future__ import annotations
@@ -24,37 +31,56 @@ from dataclasses import dataclass, field
 
 from livecommerce.bus import Delivery, Event, Listener, RoomBus
 from livecommerce.channel.events import check_frame
-from livecommerce.channel.presence import Presence
+from livecommerce.channel.presence import Presence, shown_count
+from livecommerce.channel.sampling import ChatSampler
 from livecommerce.channel.session import ChannelSession
-from livecommerce.channel.wire import FrameBatch, OutgoingFrame, WireFormat
+from livecommerce.channel.window import Entry, WindowWriter, held, sample
+from livecommerce.channel.wire import OutgoingFrame, WireFormat
+from livecommerce.config import ChannelSettings
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
 from livecommerce.tasks import Supervisor
 
 log = logging.getLogger("livecommerce.hub")
+# What a hub built without settings does: write at the end of each tick, never sample.
+UNHELD = ChannelSettings(write_delay_ms=0.0, sampling_chat_rate=0.0)
 
 
 @dataclass(eq=False)
 class RoomChannel:
     room_id: str
     listener: Listener
+    sampler: ChatSampler
     sessions: set[ChannelSession] = field(default_factory=set)
+    # The same sessions indexed, so a window only viewers' sessions need not see (all of
+    # its chat sampled away) is written to the few others without a pass over everyone.
+    privileged: set[ChannelSession] = field(default_factory=set)
+    by_user: dict[str, set[ChannelSession]] = field(default_factory=dict)
     viewers: int = -1
     likes: int = 0
-    # Plain broadcasts of this tick, not yet written.
-    queued: list[OutgoingFrame] = field(default_factory=list)
+    # Events of the current write window, not yet written.
+    window: list[Entry] = field(default_factory=list)
 
 
 class ChannelHub:
     """Local fan-out of room events to this node's sessions."""
 
-    def __init__(self, bus: RoomBus, presence: Presence, viewers_interval_s: float) -> None:
+    def __init__(
+        self,
+        bus: RoomBus,
+        presence: Presence,
+        viewers_interval_s: float,
+        *,
+        settings: ChannelSettings = UNHELD,
+    ) -> None:
         self._bus = bus
         self._presence = presence
         self._viewers_interval_s = viewers_interval_s
+        self._settings = settings
+        self._write_delay_s = settings.write_delay_ms / 1000
         self._rooms: dict[str, RoomChannel] = {}
         self._lock = asyncio.Lock()
         self._tasks = Supervisor(logger=log)
-        self._queued_rooms: list[RoomChannel] = []
+        self._held_rooms: list[RoomChannel] = []
 
     def start(self) -> None:
         self._tasks.every("viewer-counts", self._viewers_interval_s, self.report_viewers)
@@ -92,11 +118,18 @@ class ChannelHub:
         return _audience(room) if room else 0
 
     def viewers(self, room_id: str) -> int:
-        """The last room total this node heard (its local count before the first report)."""
+        """The room total as shown to clients: the last total this node heard (its local
+        count before the first report), rounded above ``channel.exact_viewers_up_to``."""
         room = self._rooms.get(room_id)
         if room is None:
             return 0
-        return room.viewers if room.viewers >= 0 else _audience(room)
+        total = room.viewers if room.viewers >= 0 else _audience(room)
+        return shown_count(total, self._settings.exact_viewers_up_to)
+
+    def sampling(self, room_id: str) -> bool:
+        """Whether this node samples the room's viewer chat now."""
+        room = self._rooms.get(room_id)
+        return room is not None and room.sampler.active
 
     async def join(self, session: ChannelSession) -> None:
         """Start delivering the room's events to ``session`` (held until its welcome)."""
@@ -109,10 +142,20 @@ class ChannelHub:
                     on_event=lambda event: self._on_event(room_id, event),
                     on_gap=lambda: self._on_gap(room_id),
                 )
-                room = RoomChannel(room_id, listener)
+                sampler = ChatSampler(
+                    threshold=self._settings.sampling_chat_rate,
+                    per_s=self._settings.viewer_chat_rate,
+                )
+                room = RoomChannel(room_id, listener, sampler)
                 await self._bus.listen(listener)
                 self._rooms[room_id] = room
             room.sessions.add(session)
+            if session.privileged:
+                room.privileged.add(session)
+            if session.user is not None:
+                room.by_user.setdefault(session.user, set()).add(session)
+            if room.sampler.active and not session.privileged:
+                session.deliver(self._sampling_frame(True))
 
     async def leave(self, session: ChannelSession) -> None:
         async with self._lock:
@@ -120,6 +163,12 @@ class ChannelHub:
             if room is None or session not in room.sessions:
                 return
             room.sessions.discard(session)
+            room.privileged.discard(session)
+            if session.user is not None:
+                same_user = room.by_user.get(session.user, set())
+                same_user.discard(session)
+                if not same_user:
+                    room.by_user.pop(session.user, None)
             if room.sessions:
                 return
             del self._rooms[session.room_id]
@@ -128,16 +177,12 @@ class ChannelHub:
             await self._presence.report(session.room_id, 0)
 
     def broadcast_local(self, room_id: str, message: Event) -> None:
-        """Send a frame to this node's sessions of the room only; EventError if the
-        event registry does not describe it."""
+        """Send a frame to this node's sessions of the room only (in the room's current
+        write window); EventError if the event registry does not describe it."""
         check_frame(message)
         room = self._rooms.get(room_id)
-        if room is None:
-            return
-        self._write_queued(room)
-        frame = OutgoingFrame(dict(message))
-        for session in list(room.sessions):
-            session.deliver(frame)
+        if room is not None:
+            self._hold(room, held(OutgoingFrame(dict(message))))
 
     def _on_event(self, room_id: str, delivery: Delivery) -> None:
         room = self._rooms.get(room_id)
@@ -150,66 +195,70 @@ class ChannelHub:
                 return  # totals from several nodes may cross; never show a smaller one
             room.likes = total
         frame = OutgoingFrame(dict(event))
-        if not delivery.routed:
-            self._queue(room, frame)
-            return
-        self._write_queued(room)
-        timer = delivery.timer
-        later = None
-        if timer is not None and timer.then is not None and not timer.cancels:
-            later = OutgoingFrame(dict(timer.then))
-        sessions = [
-            s
-            for s in room.sessions
-            if (delivery.to is None or s.user == delivery.to)
-            and (s.privileged or not delivery.staff)
-        ]
-        for session in sessions:
-            session.deliver(frame)
-            if timer is not None:
-                if later is None:
-                    session.cancel(timer.name)
-                else:
-                    session.schedule(timer.name, timer.at_ms, later)
-            if delivery.close_code is not None:
-                session.close(delivery.close_code, delivery.type)
+        self._hold(room, held(frame, delivery if delivery.routed else None))
 
     def _on_gap(self, room_id: str) -> None:
         """The bus may have lost events: tell clients to resume from their last id."""
         self.broadcast_local(room_id, {"type": "resync"})
 
     async def report_viewers(self) -> None:
-        """Report every local room's count and broadcast totals that changed."""
+        """Report every local room's count and broadcast totals that changed as shown; end
+        sampling in rooms that went quiet."""
+        exact_up_to = self._settings.exact_viewers_up_to
         for room in list(self._rooms.values()):
+            if room.sampler.active and not room.window:
+                self._write_held(room)  # a room gone quiet: sampling may end meanwhile
             try:
                 count = await self._presence.report(room.room_id, _audience(room))
             except STORE_UNAVAILABLE_ERRORS:
                 continue
-            if count.total != room.viewers:
-                room.viewers = count.total
-                self.broadcast_local(room.room_id, {"type": "viewers", "count": count.total})
+            before = shown_count(room.viewers, exact_up_to) if room.viewers >= 0 else -1
+            room.viewers = count.total
+            shown = shown_count(count.total, exact_up_to)
+            if shown != before:
+                self.broadcast_local(room.room_id, {"type": "viewers", "count": shown})
 
-    def _queue(self, room: RoomChannel, frame: OutgoingFrame) -> None:
-        if not room.queued:
-            if not self._queued_rooms:
-                asyncio.get_running_loop().call_soon(self._write_all_queued)
-            self._queued_rooms.append(room)
-        room.queued.append(frame)
+    def _hold(self, room: RoomChannel, entry: Entry) -> None:
+        if not room.window:
+            if not self._held_rooms:
+                loop = asyncio.get_running_loop()
+                if self._write_delay_s > 0:
+                    loop.call_later(self._write_delay_s, self._write_all_held)
+                else:
+                    loop.call_soon(self._write_all_held)
+            self._held_rooms.append(room)
+        room.window.append(entry)
 
-    def _write_all_queued(self) -> None:
-        rooms, self._queued_rooms = self._queued_rooms, []
+    def _write_all_held(self) -> None:
+        rooms, self._held_rooms = self._held_rooms, []
         for room in rooms:
-            self._write_queued(room)
+            self._write_held(room)
 
-    def _write_queued(self, room: RoomChannel) -> None:
-        frames, room.queued = room.queued, []
-        if len(frames) == 1:
-            for session in list(room.sessions):
-                session.deliver(frames[0])
-        elif frames:
-            batch = FrameBatch(frames)
-            for session in list(room.sessions):
-                session.deliver_batch(batch)
+    def _write_held(self, room: RoomChannel) -> None:
+        entries, room.window = room.window, []
+        if self._rooms.get(room.room_id) is not room:
+            return  # the room's last session left meanwhile
+        if room in self._held_rooms:
+            self._held_rooms.remove(room)  # written now, not again at the window's end
+        was_sampling = room.sampler.active
+        entries = sample(entries, room.sampler)
+        sessions = list(room.sessions)
+        if room.sampler.active != was_sampling:
+            frame = self._sampling_frame(room.sampler.active)
+            for session in sessions:
+                if not session.privileged:
+                    session.deliver(frame)
+        writer = WindowWriter(entries)
+        if not writer.reaches_viewers():
+            named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
+            sessions = list(dict.fromkeys([*room.privileged, *named]))
+        for session in sessions:
+            writer.write(session)
+
+    def _sampling_frame(self, on: bool) -> OutgoingFrame:
+        message = {"type": "chat_sampling", "on": on, "per_s": self._settings.viewer_chat_rate}
+        check_frame(message)
+        return OutgoingFrame(message)
 
 
 def _audience(room: RoomChannel) -> int:

@@ -10,6 +10,16 @@ from livecommerce.store.decoding import as_text
 from livecommerce.store.replies import PresenceReportReply
 
 
+def shown_count(total: int, exact_up_to: int) -> int:
+    """The viewer count clients see: ``total`` up to ``exact_up_to``, above it rounded to
+    two significant digits (12,345 → 12,000), so a big room's count changes, and is
+    broadcast to every socket, only when it moves by a visible step."""
+    if total <= exact_up_to or total < 100:
+        return total
+    step: int = 10 ** (len(str(total)) - 2)
+    return (total + step // 2) // step * step
+
+
 @dataclass(frozen=True)
 class ViewerCount:
     total: int

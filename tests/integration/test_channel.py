@@ -319,7 +319,7 @@ async def test_a_slow_reader_is_dropped_without_hurting_others(
                     "type": "chat",
                     "id": f"1-{n}",
                     "user": "u",
-                    "role": "viewer",
+                    "role": "anchor",  # never sampled away, however fast it comes
                     "text": big,
                     "ts": 1,
                 },

@@ -17,6 +17,7 @@ from livecommerce.channel.hub import ChannelHub
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import OutgoingFrame, WireFormat
+from livecommerce.config import ChannelSettings
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.store_context import store_context
 
@@ -161,3 +162,29 @@ async def test_a_joining_session_gets_the_batch_after_its_welcome(hub: Any) -> N
     joining.session.start_streaming(WELCOME, "1-0")  # the welcome already held line 1
     seen = [frame for write in joining.writes for frame in frames_of(write)]
     assert [f.get("text", f["type"]) for f in seen] == ["welcome", "line 2"]
+
+
+async def test_events_of_one_write_window_are_one_write_however_many_ticks(
+    valkey: EmbeddedValkey, key_prefix: str
+) -> None:
+    """With ``channel.write_delay_ms``, events spread over several ticks (routed ones
+    too) still reach each session as one write, each session's in bus order."""
+    client = aioredis.from_url(valkey.url)
+    bus = LocalBus()
+    presence = Presence(store=store_context(client, key_prefix), node_id="node-t", ttl_s=5.0)
+    settings = ChannelSettings(write_delay_ms=200.0, sampling_chat_rate=0.0)
+    channel = ChannelHub(bus, presence, 60.0, settings=settings)
+    ann, bob = await join(channel, "ann"), await join(channel, "bob")
+    for n in range(1, 4):
+        bus.emit("r1", chat(n))
+        await asyncio.sleep(0)
+    bus.emit("r1", Delivery({"type": "order", "id": "o1", "status": "paid"}, to="ann"))
+    await asyncio.sleep(0.01)
+    bus.emit("r1", chat(4))
+    assert ann.writes == bob.writes == []  # held for the window
+    await asyncio.sleep(0.5)
+    assert len(ann.writes) == len(bob.writes) == 1
+    seen = [f.get("text", f["type"]) for f in frames_of(ann.writes[0])]
+    assert seen == ["line 1", "line 2", "line 3", "order", "line 4"]
+    assert [f["text"] for f in frames_of(bob.writes[0])] == [f"line {n}" for n in range(1, 5)]
+    await client.aclose()

@@ -34,8 +34,10 @@ from media.aiortc_patches import (
     DECODER_QUEUE,
     DECODER_THREAD,
     EXPECTED_VERSIONS,
+    JITTER_BUFFER,
     PATCH_MARK,
     RUN_RTP,
+    MarkerJitterBuffer,
     TapUnavailableError,
     UnsupportedVersionError,
     check_versions,
@@ -250,6 +252,75 @@ async def test_a_tapped_receiver_hands_aiortcs_frames_to_the_sink_and_its_thread
     finally:
         await server.close()
         await publisher.close()
+
+
+async def test_a_tapped_video_receiver_hands_on_a_frame_at_its_marker_packet() -> None:
+    """Without the patch aiortc completes a frame only when the next frame's first packet
+    arrives: one frame interval of delay at every relay hop."""
+    publisher, server = RTCPeerConnection(), RTCPeerConnection()
+    publisher.addTransceiver(VideoStreamTrack(), direction="sendonly")
+    frames: list[tuple[bytes, int]] = []
+
+    def on_track(track: MediaStreamTrack) -> None:
+        receiver = server.getTransceivers()[0].receiver
+        install_tap(receiver, lambda codec, data, ts: frames.append((data, ts)))
+
+    server.on("track", on_track)
+    try:
+        await negotiate(publisher, server)
+        receiver = server.getTransceivers()[0].receiver
+        assert isinstance(getattr(receiver, JITTER_BUFFER), MarkerJitterBuffer)
+        codec = vp8()
+        await receiver.receive(RTCRtpReceiveParameters(codecs=[codec]))
+        parts = [(b"\x10", VP8_KEY, 0), (b"\x00", b"middle", 0), (b"\x00", b"end", 1)]
+        for sequence_number, (descriptor, data, marker) in enumerate(parts):
+            packet = RtpPacket(
+                payload_type=codec.payloadType or 0,
+                marker=marker,
+                sequence_number=sequence_number,
+                timestamp=3000,
+                ssrc=1234,
+                payload=descriptor + data,
+            )
+            await receiver._handle_rtp_packet(packet, arrival_time_ms=sequence_number)
+            if not marker:
+                assert frames == []  # not before the frame's last packet
+        assert [data for data, _ in frames] == [VP8_KEY + b"middle" + b"end"]
+    finally:
+        await server.close()
+        await publisher.close()
+
+
+def rtp(sequence_number: int, timestamp: int, data: bytes, marker: int = 0) -> RtpPacket:
+    packet = RtpPacket(sequence_number=sequence_number, timestamp=timestamp, marker=marker)
+    packet._data = data  # type: ignore[attr-defined]  # what the receiver depayloads
+    return packet
+
+
+def test_the_marker_buffer_waits_for_a_missing_packet_then_completes_the_frame() -> None:
+    buffer = MarkerJitterBuffer(capacity=512, is_video=True)
+    assert buffer.add(rtp(10, 90, b"a")) == (False, None)
+    assert buffer.add(rtp(12, 90, b"c", marker=1)) == (False, None)  # 11 is missing
+    pli, frame = buffer.add(rtp(11, 90, b"b"))  # a retransmission fills the gap
+    assert frame is not None
+    assert (pli, frame.data, frame.timestamp) == (False, b"abc", 90)
+    _, next_frame = buffer.add(rtp(13, 180, b"d", marker=1))
+    assert next_frame is not None
+    assert next_frame.data == b"d"
+
+
+def test_a_frame_whose_marker_is_lost_completes_when_the_next_frame_begins() -> None:
+    buffer = MarkerJitterBuffer(capacity=512, is_video=True)
+    buffer.add(rtp(1, 90, b"a"))
+    buffer.add(rtp(2, 90, b"b"))  # its marker packet never comes
+    _, frame = buffer.add(rtp(4, 180, b"x"))
+    assert frame is None  # 3 could still be retransmitted
+    _, frame = buffer.add(rtp(3, 180, b"w"))
+    assert frame is not None
+    assert frame.data == b"ab"  # aiortc's rule, as before the patch
+    _, frame = buffer.add(rtp(5, 180, b"y", marker=1))
+    assert frame is not None
+    assert frame.data == b"wxy"
 
 
 async def test_a_receiver_without_the_decoder_queue_is_refused_naming_the_version() -> None:

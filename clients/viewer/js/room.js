@@ -9,6 +9,7 @@ import { RoomModeration } from './moderation.js';
 import { FormatsView } from './formats.js';
 import { LiveFallback } from './live_fallback.js';
 import { WhepPlayer } from './player.js';
+import { samplingNote } from './sampling.js';
 import { ShopView } from './shop.js';
 import { TEXT } from './texts.js';
 
@@ -164,6 +165,7 @@ const handlers = {
   welcome,
   chat: (f) => chat.add(f),
   chat_deleted: (f) => chat.remove(f.id),
+  chat_sampling: (f) => chat.notice(samplingNote(f)),
   likes: (f) => setLikes(f.total),
   viewers: (f) => setViewers(f.count),
   live: () => {

@@ -80,7 +80,9 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         when="the room's viewers over all nodes changed (checked every "
         "`channel.viewers_interval_s`): on each node, each signed-in user once however "
         "many sockets it holds, plus each anonymous socket; the room's anchor and staff "
-        "(moderators, admins) watching are not counted",
+        "(moderators, admins) watching are not counted; above `channel.exact_viewers_up_to` "
+        "the count is rounded to two significant digits and sent when that rounded value "
+        "changes",
         fields=(_f("count", INT),),
     ),
     ServerFrame(
@@ -210,6 +212,15 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         audience=ROOM,
         when="the last unit of a sale was reserved",
         fields=(_f("sale", STR, "its id"),),
+    ),
+    ServerFrame(
+        name="chat_sampling",
+        audience=ROOM,
+        when="this node started or stopped sampling viewer chat for you (after `welcome` "
+        "when it is on): the room's viewers chat faster than `channel.sampling_chat_rate`, "
+        "so you get a fair sample of at most `per_s` other viewers' lines a second; your "
+        "own lines, the anchor's and staff lines and every other frame still all arrive",
+        fields=(_f("on", BOOL), _f("per_s", INT, "`channel.viewer_chat_rate`")),
     ),
     ServerFrame(
         name="product_pinned",
