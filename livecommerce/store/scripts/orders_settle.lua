@@ -2,8 +2,9 @@
 -- Paying or cancelling after the reservation's expiry expires it instead and is
 -- refused with "reservation_expired". Stock and the user's count return on cancel
 -- and expiry, exactly once (only a reserved order returns anything); so does the voucher
--- claim the order used, unused again. Orders of other sources (auctions, giveaways: "sale"
--- empty, "ref" the auction's or giveaway's id) return no stock.
+-- claim the order used, unused again. Orders without a sale (auctions, giveaways: "sale"
+-- empty, "ref" the auction's or giveaway's id) return no stock; a replay's order returns
+-- its unit to the product's replay stock (its "sale", "ref" the replay's id).
 -- KEYS: order hash, sale hash, sale buyers hash, reservations zset, outbox stream,
 --       counters hash, analytics hash, payers' visitor set and HyperLogLog,
 --       voucher claims hash.
@@ -43,6 +44,8 @@ local expires_at = tonumber(order[5])
 local amount = tonumber(order[6])
 local currency = order[7]
 local source = order[13] or 'sale'
+-- Orders of a sale (a flash sale, or a product's replay stock) hold stock; others do not.
+local holds_stock = (order[9] or '') ~= ''
 local claim_id = order[15] or ''
 if requester ~= '' and requester ~= user then
   return {'not_your_order', status, user, -1}
@@ -60,7 +63,9 @@ local function event(kind, type_name, extra_field, extra_value)
     discount_cents = tonumber(order[16] or '0')}
   if source ~= 'sale' then
     fields[source] = order[17]
-    fields.sale = cjson.null
+    if not holds_stock then
+      fields.sale = cjson.null
+    end
   end
   fields[extra_field] = extra_value
   redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_' .. kind,
@@ -82,7 +87,7 @@ local function release(kind, type_name, at_field)
     end
   end
   event(kind, type_name, at_field, now)
-  if source ~= 'sale' then
+  if not holds_stock then
     return -1
   end
   local left = redis.call('HINCRBY', sale_key, 'stock', qty)
@@ -122,7 +127,7 @@ end
 redis.call('HSET', order_key, 'status', 'paid', 'paid_at', now)
 redis.call('PEXPIRE', order_key, retention_ms)
 redis.call('ZREM', reservations_key, order_id)
-if source == 'sale' then
+if holds_stock then
   redis.call('HINCRBY', sale_key, 'reserved', -qty)
   redis.call('HINCRBY', sale_key, 'sold', qty)
 end

@@ -97,7 +97,7 @@ redis.call('HSET', order_key,
   'id', order_id, 'room', room_id, 'sale', stock_id, 'product_id', product_id, 'user', user,
   'qty', qty, 'unit_price_cents', price_cents, 'amount_cents', amount, 'currency', currency,
   'status', 'reserved', 'created_at', now, 'expires_at', expires_at,
-  'source', 'replay', 'replay', replay_id)
+  'source', 'replay', 'replay', replay_id, 'ref', replay_id)
 redis.call('ZADD', reservations_key, expires_at, order_id)
 local data = cjson.encode({
   id = order_id, room = room_id, sale = stock_id, product_id = product_id, user = user,
