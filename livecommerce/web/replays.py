@@ -57,11 +57,12 @@ async def replay_of(request: web.Request) -> Replay:
 
 @admits_anyone
 async def room_replays(request: web.Request) -> web.Response:
-    """The room's replays, newest first (``?limit=``, 1-100)."""
+    """The room's replays, newest first (``?limit=``, 1-100): a JSON array, as the
+    contract names it."""
     room_id = room_id_of(request)
     limit = int_param(request, "limit", 1, MAX_LIST, 20)
     replays = await request.app[RECORDINGS].index.of_room(room_id, limit)
-    return web.json_response({"replays": [r.to_json() for r in replays]})
+    return web.json_response([r.to_json() for r in replays])
 
 
 @admits_anyone

@@ -74,8 +74,8 @@ async def ready_replay(site: Cluster, room: str) -> dict[str, Any]:
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
         _, answer = await site.api("GET", f"/api/rooms/{room}/replays")
-        if answer["replays"] and answer["replays"][0]["status"] == "ready":
-            replay: dict[str, Any] = answer["replays"][0]
+        if answer and answer[0]["status"] == "ready":
+            replay: dict[str, Any] = answer[0]
             return replay
         await asyncio.sleep(0.3)
     raise AssertionError("the replay did not become ready")

@@ -111,12 +111,12 @@ async def test_a_sigkilled_node_leaves_a_playable_recording_that_the_next_start_
 
         async def ready() -> bool:
             _, answer = await api(http, again, "GET", f"/api/rooms/{room['id']}/replays")
-            replays = answer["replays"]
+            replays = answer
             return bool(replays) and replays[0]["status"] == "ready"
 
         await eventually(ready, "the replay to be finalised in the index")
         _, answer = await api(http, again, "GET", f"/api/rooms/{room['id']}/replays")
-        replay = answer["replays"][0]
+        replay = answer[0]
         assert replay["stopped"] == "node_stopped"
         assert abs(replay["duration_s"] - recorded) <= 1.0
         async with http.get(again.url + replay["playback_url"]) as response:

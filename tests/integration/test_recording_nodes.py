@@ -80,7 +80,7 @@ async def test_the_origin_serves_live_hls_and_the_replay_and_other_nodes_redirec
 
     async def ready() -> dict[str, object] | None:
         _, answer = await cluster.api("GET", f"/api/rooms/{room}/replays", node=1)
-        replays = answer["replays"]
+        replays = answer
         return replays[0] if replays and replays[0]["status"] == "ready" else None
 
     replay = await until(ready, what="the replay, seen from the other node")

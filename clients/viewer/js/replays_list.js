@@ -27,7 +27,8 @@ function card(replay) {
 
 async function fill(list, path) {
   try {
-    const { replays } = await api('GET', path);
+    const answer = await api('GET', path);
+    const replays = Array.isArray(answer) ? answer : answer.replays; // a room's list is an array
     const ready = replays.filter((r) => r.status === 'ready');
     list.replaceChildren(...ready.map(card));
     list.closest('section').hidden = ready.length === 0;
