@@ -15,6 +15,7 @@ killed mid-segment loses that segment only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 from collections import deque
 from collections.abc import Callable
@@ -215,7 +216,17 @@ class Fmp4Writer:
         text = render(
             self.segments, self._target_s, finished=finished, started_at=self.started_at
         ).encode()
-        write_atomically(self.directory / PLAYLIST_NAME, text)
+        path = self.directory / PLAYLIST_NAME
+        try:
+            write_atomically(path, text)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC or not path.exists():
+                raise
+            # A full disk has no room for a second file, but the playlist's own page
+            # holds the few bytes more a finished playlist needs: rewrite it in place.
+            with path.open("r+b") as playlist:
+                playlist.write(text)
+                playlist.truncate()
 
     def _write_file(self, path: Path, data: bytes) -> None:
         self._budget.take(len(data))

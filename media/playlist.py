@@ -90,6 +90,10 @@ def parse(text: str) -> list[Segment]:
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace ``path`` in one step: a reader sees the old file or the new one, never half."""
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a full disk: leave no half file behind
+        raise

@@ -66,7 +66,7 @@ async def get_json(client: TestClient, path: str) -> Any:
 
 async def ready_replay(client: TestClient, room: str) -> dict[str, Any]:
     async def probe() -> dict[str, Any] | None:
-        replays = (await get_json(client, f"/api/rooms/{room}/replays"))
+        replays = await get_json(client, f"/api/rooms/{room}/replays")
         return replays[0] if replays and replays[0]["status"] == "ready" else None
 
     replay: dict[str, Any] = await until(probe, what="the replay to be ready")
@@ -233,7 +233,7 @@ async def test_a_publication_that_never_sends_media_leaves_no_replay(
     await node.delete(location, headers=bearer(token("anchor", "alice")))
 
     async def nothing_recording() -> bool:
-        replays = (await get_json(node, f"/api/rooms/{room}/replays"))
+        replays = await get_json(node, f"/api/rooms/{room}/replays")
         return not replays
 
     await until(nothing_recording, what="the empty recording to be dropped")

@@ -78,7 +78,7 @@ async def test_a_full_disk_stops_the_recording_and_viewers_keep_watching(
         await viewer.wait_frames("video", 30, timeout_s=20)
 
         async def ready() -> dict[str, object] | None:
-            replays = (await (await node.get(f"/api/rooms/{room}/replays")).json())
+            replays = await (await node.get(f"/api/rooms/{room}/replays")).json()
             return replays[0] if replays and replays[0]["status"] == "ready" else None
 
         replay = await until(ready, 20.0, "the stopped replay in the index")

@@ -91,7 +91,7 @@ async def test_a_finished_replay_is_uploaded_served_from_the_bucket_and_deleted_
         await pc.close()
 
     async def uploaded() -> dict[str, Any] | None:
-        replays = (await get_json(node, f"/api/rooms/{room}/replays"))
+        replays = await get_json(node, f"/api/rooms/{room}/replays")
         return replays[0] if replays and replays[0]["storage"] == "s3" else None
 
     replay = await until(uploaded, what="the replay's upload")
