@@ -71,7 +71,8 @@ class ReportReader:
                 pipe.exists(keys.room_buyers(room_id))
             else:
                 pipe.scard(keys.analytics_users(room_id, step.value))
-                pipe.pfcount(keys.analytics_hll(room_id, step.value))
+                # PFCOUNT may not be pipelined on a cluster: EXISTS here, PFCOUNT below.
+                pipe.exists(keys.analytics_hll(room_id, step.value))
         pipe.hvals(keys.watch_spans(room_id))
         pipe.hgetall(keys.room_counters(room_id))
         pipe.zrange(keys.analytics_marks(room_id), 0, -1, withscores=True)
@@ -86,8 +87,11 @@ class ReportReader:
             exact_count, other = int(rest[2 * n]), int(rest[2 * n + 1])
             if step is Step.reserved:
                 users[step] = (exact_count, True)
+            elif other:
+                estimate = int(await self._client.pfcount(keys.analytics_hll(room_id, step.value)))
+                users[step] = (exact_count + estimate, estimate == 0)
             else:
-                users[step] = (exact_count + other, other == 0)
+                users[step] = (exact_count, True)
         spans_raw, counters_raw, pins_raw, sale_ids, products_raw = rest[2 * len(Step) :]
         sales = await self._sales(room_id, [as_text(s) for s in sale_ids])
         return RoomData(

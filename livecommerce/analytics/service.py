@@ -4,6 +4,7 @@ buyers over a range."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import time
@@ -142,11 +143,15 @@ class Analytics:
                 ErrorCode.invalid_parameter, f"A range holds at most {MAX_DAB_DAYS} days."
             )
         dates = [(first + datetime.timedelta(days=n)).isoformat() for n in range(days)]
+        # PFCOUNT may not be pipelined on a cluster: EXISTS in one pipeline, then one
+        # PFCOUNT per day that has buyers.
         pipe = self._client.pipeline(transaction=False)
         for day in dates:
-            pipe.pfcount(self._keys.daily_buyers(day))
-        counts = await pipe.execute()
-        return [
-            {"date": day, "daily_active_buyers": int(count)}
-            for day, count in zip(dates, counts, strict=True)
-        ]
+            pipe.exists(self._keys.daily_buyers(day))
+        present = await pipe.execute()
+        counted = [day for day, found in zip(dates, present, strict=True) if found]
+        estimates = await asyncio.gather(
+            *(self._client.pfcount(self._keys.daily_buyers(day)) for day in counted)
+        )
+        counts = dict(zip(counted, estimates, strict=True))
+        return [{"date": day, "daily_active_buyers": int(counts.get(day, 0))} for day in dates]
