@@ -50,6 +50,9 @@ class AutomodServer(Server):
                 "LIVECOMMERCE_CHANNEL_FRAMES_BURST": frames,
                 "LIVECOMMERCE_CHANNEL_CHAT_PER_S": chat,
                 "LIVECOMMERCE_CHANNEL_CHAT_BURST": chat,
+                # The publisher is a viewer: without this, a rate above the chat budget
+                # would be sampled and the run would measure the sample, not the fan-out.
+                "LIVECOMMERCE_CHANNEL_SAMPLING_CHAT_RATE": "0",
             }
         )
         self.pid = self._node.pid
