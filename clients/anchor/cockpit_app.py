@@ -11,6 +11,7 @@ screen is redrawn from the model after every change, so any terminal size
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -158,16 +160,27 @@ class CockpitApp(App[int]):
 
     def _draw_all(self) -> None:
         model = self.link.model
-        self.query_one(StatusBar).show(model)
-        self.query_one(ChatPane).show(model)
-        self.query_one(ProductsPane).show(model)
-        self.query_one(SalePane).show(model)
-        self.query_one(OrdersPane).show(model)
-        self.query_one(HealthPane).show(model)
+        with contextlib.suppress(NoMatches):  # the app is closing: its panes are gone
+            panes = self._panes()
+            panes.query_one(StatusBar).show(model)
+            panes.query_one(ChatPane).show(model)
+            panes.query_one(ProductsPane).show(model)
+            panes.query_one(SalePane).show(model)
+            panes.query_one(OrdersPane).show(model)
+            panes.query_one(HealthPane).show(model)
 
     def _tick(self) -> None:  # the countdown and likes/min move without any frame
-        self.query_one(StatusBar).show(self.link.model)
-        self.query_one(SalePane).show(self.link.model)
+        with contextlib.suppress(NoMatches):
+            panes = self._panes()
+            panes.query_one(StatusBar).show(self.link.model)
+            panes.query_one(SalePane).show(self.link.model)
+
+    def _panes(self) -> Screen[Any]:
+        """The screen the panes are on, under any dialog, help or palette on top of it;
+        NoMatches once the app is closing."""
+        if not self.screen_stack:
+            raise NoMatches("the app has no screen")
+        return self.screen_stack[0]
 
     def tell(self, text: str, error: bool = False) -> None:
         """A toast; ``told`` keeps the last ones (what the anchor was shown, in order)."""
