@@ -3,9 +3,12 @@
 ``EXT-X-TARGETDURATION`` must be at least every segment's duration rounded to the
 nearest second (§4.3.3.1). Segments are cut at keyframes only (nothing is
 re-encoded), so a publisher whose keyframe interval is longer than the target
-makes longer segments: the target is then raised to the longest segment. While
-live (``EVENT``) it starts at twice the target and rises only past that; a finished
-recording (``VOD`` with ``EXT-X-ENDLIST``) states its longest segment exactly.
+makes longer segments: the target is then raised to the longest segment. A live
+playlist appears with its first segment, so a steady keyframe interval gives a
+steady target from the start (a player holds back at least one target duration
+from the live edge: stating more than the segments need would only add latency);
+a keyframe interval longer than any before raises it, the one case where a live
+playlist's target changes (as other live packagers do, e.g. MediaMTX).
 """
 
 from __future__ import annotations
@@ -33,16 +36,13 @@ def segment_name(index: int) -> str:
     return f"seg_{index:06d}.m4s"
 
 
-def target_duration(segments: list[Segment], target_s: float, *, finished: bool) -> int:
-    """``EXT-X-TARGETDURATION``: at least every segment rounded, never below the target.
-
-    While live the playlist states twice the target from the start: a publisher's
-    keyframe interval is only known as segments come, and a live playlist's target must
-    not change (§6.2.1), so it changes only for a keyframe interval past that.
+def target_duration(segments: list[Segment], target_s: float) -> int:
+    """``EXT-X-TARGETDURATION``: every segment's duration rounded (half up), never below
+    the target. A publisher with a steady keyframe interval gets a steady value from the
+    first segment on; only a keyframe interval longer than every one before raises it.
     """
-    longest = max((round(s.duration_s) for s in segments), default=0)
-    floor = math.ceil(target_s) * (1 if finished else 2)
-    return max(floor, longest, 1)
+    longest = max((math.floor(s.duration_s + 0.5) for s in segments), default=0)
+    return max(math.ceil(target_s), longest, 1)
 
 
 def render(
@@ -56,7 +56,7 @@ def render(
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
-        f"#EXT-X-TARGETDURATION:{target_duration(segments, target_s, finished=finished)}",
+        f"#EXT-X-TARGETDURATION:{target_duration(segments, target_s)}",
         "#EXT-X-MEDIA-SEQUENCE:0",
         f"#EXT-X-PLAYLIST-TYPE:{'VOD' if finished else 'EVENT'}",
         "#EXT-X-INDEPENDENT-SEGMENTS",

@@ -40,20 +40,21 @@ def test_a_live_playlist_is_an_event_and_a_finished_one_is_vod_with_an_end() -> 
 
 
 @pytest.mark.parametrize(
-    ("durations", "live", "vod"),
+    ("durations", "target"),
     [
-        ([2.0, 2.0], 4, 2),
-        ([2.0, 3.0, 3.0], 4, 3),  # a 1.5 s keyframe interval: 3 s segments
-        ([2.0, 6.4, 2.0], 6, 6),  # a 6 s keyframe interval: the target follows it
-        ([2.4, 2.6], 4, 3),  # each EXTINF rounded must fit (RFC 8216 §4.3.3.1)
+        ([2.0, 2.0], 2),  # the steady case: no more than the segments need
+        ([2.0, 3.0, 3.0], 3),  # a 1.5 s keyframe interval: 3 s segments
+        ([2.0, 6.4, 2.0], 6),  # a 6 s keyframe interval: the target follows it
+        ([2.4, 2.6], 3),  # each EXTINF rounded must fit (RFC 8216 §4.3.3.1)
+        ([2.5], 3),  # half rounds up, whatever a player's rounding
+        ([0.4], 2),  # never below the configured target
     ],
 )
 def test_the_target_duration_holds_for_every_segment_even_with_long_gops(
-    durations: list[float], live: int, vod: int
+    durations: list[float], target: int
 ) -> None:
     segments = [Segment(f"seg_{n:06d}.m4s", d) for n, d in enumerate(durations)]
-    assert target_duration(segments, 2.0, finished=False) == live
-    assert target_duration(segments, 2.0, finished=True) == vod
+    assert target_duration(segments, 2.0) == target
     for finished in (False, True):
         text = render(segments, 2.0, finished=finished)
         target = int(text.split("#EXT-X-TARGETDURATION:")[1].splitlines()[0])
