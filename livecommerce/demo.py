@@ -7,7 +7,9 @@ publishes the H.264 sample clip from ``media/samples`` (so its recording is HLS 
 viewers without WebRTC can watch it over HLS) with ``livecommerce-anchor``
 (WHIP, looped, never re-encoded; its token passed in the environment, not on the
 command line) and says a line in chat now and then. The
-room id is kept in ``DATA_DIR/demo_room`` so a restart reuses the same room.
+room id is kept in ``DATA_DIR/demo_room`` so a restart reuses the same room. When
+the room is ended (by a person trying it, or an operator), its replay stays and
+the demo opens a new live room, and says where.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +72,15 @@ CHAT_LINES = [
 class DemoRoom:
     """Seeds and runs the demo room on the node at ``base_url``."""
 
-    def __init__(self, base_url: str, secret: str, data_dir: str | Path) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        secret: str,
+        data_dir: str | Path,
+        announce: Callable[[str], None] = print,
+    ) -> None:
         self._base_url = base_url.rstrip("/")
+        self._announce = announce
         self._secret = secret
         self._token = issue_token(secret, Role.anchor, DEMO_ANCHOR, ttl_s=TOKEN_TTL_S)
         self._room_file = Path(data_dir) / ROOM_FILE
@@ -96,10 +106,47 @@ class DemoRoom:
             timeout=aiohttp.ClientTimeout(total=10),
         )
         products = await self._seed()
-        self._tasks.spawn("demo-publisher", self._keep_publishing())
-        self._tasks.spawn("demo-sales", self._keep_a_sale_running(products))
-        self._tasks.spawn("demo-chat", self._chat())
+        self._tasks.spawn("demo-room", self._run_rooms(products))
         return self.room_url
+
+    def intro_lines(self) -> list[str]:
+        """What a newcomer reads: the room, how to take it over, its dashboard."""
+        return [
+            f"demo: a live room is ready, open {self.room_url}",
+            *self.anchor_lines(),
+            f"demo: its analytics dashboard is {self.dashboard_url} (sign in "
+            f"with: livecommerce token --role anchor --user {DEMO_ANCHOR})",
+        ]
+
+    async def _run_rooms(self, products: list[dict[str, Any]]) -> None:
+        """Run the room until it is ended, then a new one, for as long as the node runs."""
+        while True:
+            loops = Supervisor(logger=log)
+            loops.spawn("demo-publisher", self._keep_publishing())
+            loops.spawn("demo-sales", self._keep_a_sale_running(products))
+            loops.spawn("demo-chat", self._chat())
+            try:
+                ended = False
+                while not ended:
+                    await asyncio.sleep(CHECK_EVERY_S)
+                    ended = await self._status() == "ended"
+            finally:
+                await loops.stop()
+                await self._stop_publisher()
+            ended = self.room_id
+            products = await self._seed_retrying()
+            log.info("demo: room %s ended; its replay is listed at /rooms/%s", ended, ended)
+            self._announce(f"demo: room {ended} ended (its replay: {self._base_url}/rooms/{ended})")
+            for line in self.intro_lines():
+                self._announce(line)
+
+    async def _seed_retrying(self) -> list[dict[str, Any]]:
+        while True:
+            try:
+                return await self._seed()
+            except (RuntimeError, aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("demo: could not open a new room (%s); trying again", exc)
+                await asyncio.sleep(PUBLISHER_RESTART_S)
 
     def anchor_lines(self) -> list[str]:
         """How a person takes over the demo room as its anchor: the studio URL and the
@@ -249,11 +296,15 @@ class DemoRoom:
 
     async def _live(self) -> bool:
         """Whether someone publishes in the room now (a person who took it over)."""
+        return await self._status() == "live"
+
+    async def _status(self) -> str:
+        """The room's status; "" when the node did not answer."""
         try:
             status, room = await self._api("GET", f"/api/rooms/{self.room_id}")
         except (aiohttp.ClientError, TimeoutError):
-            return False
-        return status == 200 and room.get("status") == "live"
+            return ""
+        return str(room.get("status", "")) if status == 200 else ""
 
     async def _stop_publisher(self) -> None:
         publisher = self._publisher

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from livecommerce.app import create_app
 from livecommerce.config import Settings
-from livecommerce.demo import DEMO_ANCHOR, DemoRoom
+from livecommerce.demo import DemoRoom
 from livecommerce.store.client import mask_url
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.client_address import TRUSTED_PROXIES
@@ -93,17 +93,16 @@ async def run_node(
             say(store_line)
             if demo:
                 room = DemoRoom(
-                    settings.public_url, runner.app[SIGNING_SECRET], settings.store.data_dir
+                    settings.public_url,
+                    runner.app[SIGNING_SECRET],
+                    settings.store.data_dir,
+                    announce=say,
                 )
                 stack.push_async_callback(room.stop)
                 try:
-                    say(f"demo: a live room is ready, open {await room.start()}")
-                    for line in room.anchor_lines():
+                    await room.start()
+                    for line in room.intro_lines():
                         say(line)
-                    say(
-                        f"demo: its analytics dashboard is {room.dashboard_url} (sign in "
-                        f"with: livecommerce token --role anchor --user {DEMO_ANCHOR})"
-                    )
                 except (RuntimeError, OSError, aiohttp.ClientError) as exc:
                     log.error("demo: could not set up the demo room (%s); serving without it", exc)
             await stop.wait()

@@ -164,3 +164,57 @@ async def test_a_restarted_demo_reuses_its_room(tmp_path: Path, nodes: list[Node
     nodes.append(second)
     second.wait_ready()
     assert demo_line(second).group(2) == room
+
+
+@pytest.mark.timeout(180)
+async def test_an_ended_demo_room_leaves_its_replay_and_a_new_live_room_opens(
+    tmp_path: Path, nodes: list[Node]
+) -> None:
+    data_dir = tmp_path / "demo"
+    node = Node(data_dir, "--demo", env=clean_env())
+    nodes.append(node)
+    node.wait_ready()
+    _, room = demo_line(node).groups()
+    secret = (data_dir / "auth_secret").read_text().strip()
+    anchor = issue_token(secret, Role.anchor, "demo-anchor")
+    async with aiohttp.ClientSession() as session:
+
+        async def status(room_id: str) -> str:
+            return str((await get(session, f"{node.url}/api/rooms/{room_id}"))["status"])
+
+        async def live() -> bool:
+            return await status(room) == "live"
+
+        await eventually(live, "the sample clip to make the room live")
+        await asyncio.sleep(3.0)  # a segment or two recorded
+        async with session.post(
+            f"{node.url}/api/rooms/{room}/end", headers={"Authorization": f"Bearer {anchor}"}
+        ) as response:
+            assert response.status == 200, await response.text()
+
+        # The demo says where the new room is, and it goes live with its own sale.
+        _, new_room = (await asyncio.to_thread(demo_line, node, 60.0)).groups()
+        assert new_room != room
+        assert (data_dir / "demo_room").read_text().strip() == new_room
+
+        async def new_live() -> bool:
+            return await status(new_room) == "live"
+
+        await eventually(new_live, "the new demo room to go live", timeout_s=60)
+
+        async def has_sale() -> bool:
+            state = await get(session, f"{node.url}/api/rooms/{new_room}")
+            return any(s["status"] == "open" for s in state["sales"])
+
+        await eventually(has_sale, "a flash sale in the new room")
+        # The ended room stays ended, with its replay listed.
+        assert await status(room) == "ended"
+
+        async def replay_ready() -> bool:
+            replays = await get(session, f"{node.url}/api/rooms/{room}/replays")
+            return any(r["status"] == "ready" for r in replays)
+
+        await eventually(replay_ready, "the ended room's replay")
+    node.signal(signal.SIGTERM)
+    assert node.process.wait(20) == 0
+    assert [line for line in node.stderr_lines if "Traceback" in line] == []
