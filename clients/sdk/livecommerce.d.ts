@@ -335,7 +335,11 @@ export declare class LiveRoom {
   chat(text: string): boolean;
   like(count?: number): boolean;
   /** Resolves with the buy_result; rejects with BuyError when the frame is refused. */
-  buy(sale: string, qty?: number, options?: { key?: string }): Promise<BuyResult>;
+  buy(
+    sale: string,
+    qty?: number,
+    options?: { key?: string; voucherClaim?: string },
+  ): Promise<BuyResult>;
   /** Resolves with the claim_result (its `claim` goes in a buy's voucher_claim). */
   claim(voucher: string, options?: { key?: string }): Promise<ClaimResult>;
   /** Resolves with the bid_result; maxCents is a proxy maximum. */
@@ -394,6 +398,31 @@ export declare class WhepPlayer {
 export declare function money(minorUnits: number, currency: string): string;
 export declare function saleState(sale: Sale, now?: number): 'scheduled' | 'open' | 'sold_out' | 'ended';
 export declare function buyOutcome(frame: BuyResult, title?: string): string;
+
+/** [text, 'ok' | 'bad']: what to tell the viewer about a result. */
+export type Outcome = [string, 'ok' | 'bad'];
+export declare function claimOutcome(frame: ClaimResult): Outcome;
+export declare function bidOutcome(frame: BidResult): Outcome;
+export declare function enterOutcome(frame: EnterResult): Outcome;
+export declare function voucherOff(voucher: Voucher, currency?: string): string;
+/** "m:ss" or "h:mm:ss" of a time left in ms (0:00 once passed). */
+export declare function countdown(ms: number): string;
+
+/** The room's vouchers, auctions and giveaways, kept up to date by their frames. */
+export declare class FormatsState {
+  vouchers: Map<string, Voucher>;
+  auctions: Map<string, Auction>;
+  giveaways: Map<string, Giveaway>;
+  pinned: string | null;
+  claimed: Set<string>;
+  entered: Set<string>;
+  /** The welcome's `formats`. */
+  snapshot(formats: WelcomeFormats | undefined): void;
+  /** Applies a voucher_*, auction_* or giveaway_* frame; true when something shown changed. */
+  apply(frame: ServerFrame): boolean;
+  /** The dropped vouchers, the pinned one first. */
+  shownVouchers(): Voucher[];
+}
 
 export interface LiveCommerceRoomElement extends HTMLElement {
   /** Attributes: server (default: the SDK's origin), room, token. */

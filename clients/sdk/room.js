@@ -208,8 +208,11 @@ export class LiveRoom {
 
   // Resolves with the buy_result frame ({ok, order, expires_at} or {ok: false, reason});
   // rejects with a BuyError when the server refuses the frame (e.g. sign_in_required).
-  buy(sale, qty = 1, { key = newKey() } = {}) {
-    return this.request({ type: 'buy', sale, qty, key });
+  // voucherClaim: a claim's id, or 'best' for the buyer's claim worth most on this buy.
+  buy(sale, qty = 1, { key = newKey(), voucherClaim } = {}) {
+    const frame = { type: 'buy', sale, qty, key };
+    if (voucherClaim) frame.voucher_claim = voucherClaim;
+    return this.request(frame);
   }
 
   // Resolves with the claim_result ({ok, claim} or {ok: false, reason}); `claim` goes in a

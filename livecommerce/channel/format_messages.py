@@ -80,6 +80,6 @@ def parse_format_message(frame: Mapping[str, object]) -> FormatMessage:
             )
         return Bid(auction, amount, maximum, _identifier(frame, "key"))
     if kind == "enter":
-        key = _identifier(frame, "key") if "key" in frame else None
+        key = _identifier(frame, "key") if frame.get("key") is not None else None
         return Enter(_identifier(frame, "giveaway"), key)
     raise ProtocolError("unknown_type", f"{str(kind)[:40]!r} is not a selling-format frame.")

@@ -1,5 +1,6 @@
 """``giveaway_ended`` lists the entrants up to ``formats.giveaway_ended_entrants_max`` and
-says so when it leaves them out; ``entrants_count`` is always there."""
+says so when it leaves them out; ``entrants_count`` is always there. A keyed ``enter`` is
+answered with its key."""
 
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ async def ended_with(cluster: Cluster, users: list[str]) -> tuple[dict[str, obje
     room = await cluster.room()
     prize = await giveaway(cluster, room, winners=2, duration_s=60)
     clients = [await cluster.join(room, user, node=n % 2) for n, user in enumerate(users)]
-    for client in clients:
+    for n, client in enumerate(clients):
         mark = len(client.frames)
-        await client.send({"type": "enter", "giveaway": prize["id"]})
-        assert (await client.wait_for("enter_result", after=mark))["ok"] is True
+        await client.send({"type": "enter", "giveaway": prize["id"], "key": f"e{n}"})
+        answer = await client.wait_for("enter_result", after=mark)
+        assert (answer["ok"], answer["key"]) == (True, f"e{n}")
     anchor = cluster.token("anchor", "alice")
     status, _ = await cluster.api("POST", f"/api/giveaways/{prize['id']}/end", anchor)
     assert status == 200
