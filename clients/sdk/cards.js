@@ -152,6 +152,8 @@ export class FormatCards {
       const winners = giveaway.winners || [];
       const text = winners.includes(this.host.me()) ? 'You won!' : `Winners: ${winners.join(', ') || 'none'}`;
       card.append(this.el('p', 'giveaway-result', text));
+      const count = giveaway.entrants_count;
+      if (count !== undefined) card.append(this.el('p', 'giveaway-entrants', `${count} ${count === 1 ? 'entrant' : 'entrants'}`));
       return card;
     }
     const inside = this.state.entered.has(giveaway.id);

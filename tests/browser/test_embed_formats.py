@@ -87,4 +87,5 @@ async def test_the_element_claims_bids_and_enters_from_another_origin(
     status, _ = await site.api("POST", f"/api/giveaways/{prize['id']}/end", anchor)
     assert status == 200
     await expect(gift.locator(".giveaway-result")).to_have_text("You won!")
+    await expect(gift.locator(".giveaway-entrants")).to_have_text("1 entrant")
     await expect(note).to_have_text("You won the giveaway!")
