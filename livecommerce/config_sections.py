@@ -272,6 +272,8 @@ class FormatsSettings:
     max_giveaway_duration_s: int = _setting(604_800, rules.positive)
     max_giveaway_winners: int = _setting(100, rules.positive)
     max_voucher_quantity: int = _setting(1_000_000, rules.positive)
+    # At most 5,000 ids of up to 128 characters: a frame well under channel.send_buffer_bytes.
+    giveaway_ended_entrants_max: int = _setting(1_000, rules.integer_range(0, 5_000))
 
 
 @dataclass(frozen=True)

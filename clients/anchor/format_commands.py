@@ -227,4 +227,5 @@ def event_line(frame: dict[str, Any]) -> tuple[str, str] | None:
             )
         return ("auction", f"{frame['auction']} ended unsold ({frame.get('reason')})")
     winners = ", ".join(frame["winners"]) or "nobody"
-    return ("giveaway", f"{frame['giveaway']}: {winners} won, of {frame['entrants']} entrants")
+    entrants = frame["entrants_count"]
+    return ("giveaway", f"{frame['giveaway']}: {winners} won, of {entrants} entrants")

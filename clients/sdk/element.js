@@ -1,5 +1,6 @@
 // <livecommerce-room server room token>: a live room (player, chat, pinned product, flash
-// sales with a buy button) inside any page, in a shadow root. `server` defaults to the origin
+// sales with a buy button, vouchers to claim, auctions to bid on, giveaways to enter) inside
+// any page, in a shadow root. `server` defaults to the origin
 // this module was loaded from; `token` (a viewer token from your backend) is needed to chat,
 // like and buy, and may be set or changed at any time. The host page's origin must be in the
 // server's `server.cors_origins`.
@@ -7,8 +8,10 @@
 // Events (bubbling, composed): `livecommerce-state` {channel, player}, `livecommerce-signin`
 // (an action needs a token: set the attribute), `livecommerce-order` {order, expires_at}.
 // Parts for ::part() styling: player, video, status, shop, pinned, sales, sale, buy, note,
-// order, chat, messages, message, chat-form, chat-input, like, counts.
+// order, chat, messages, message, chat-form, chat-input, like, counts, vouchers, voucher,
+// claim, auctions, auction, bid, giveaways, giveaway, enter.
 
+import { FORMAT_FRAMES, FormatCards } from './cards.js';
 import { buyOutcome, clock, money, saleState } from './format.js';
 import { LiveRoom } from './room.js';
 import { RestClient } from './rest.js';
@@ -24,7 +27,12 @@ video { width: 100%; display: block; aspect-ratio: 16 / 9; }
 .counts { position: absolute; top: 8px; left: 8px; color: #fff; font-size: 12px; }
 .unmute { position: absolute; top: 8px; right: 8px; }
 .side { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
-.pinned, .sale { border: 1px solid #ddd; border-radius: 8px; padding: 8px; }
+.pinned, .sale, .auction, .giveaway { border: 1px solid #ddd; border-radius: 8px; padding: 8px; }
+.voucher { display: flex; gap: 6px; align-items: center; border: 1px dashed #c9302c;
+  border-radius: 16px; padding: 2px 4px 2px 10px; }
+.voucher-title { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; }
+.countdown { float: right; font-variant-numeric: tabular-nums; }
+.auction h3, .giveaway h3 { margin: 0; font-size: 15px; }
 .pinned img { max-width: 64px; float: left; margin-right: 8px; }
 .sale h3, .pinned h2 { margin: 0; font-size: 15px; }
 .messages { list-style: none; margin: 0; padding: 0; max-height: 220px; overflow-y: auto; }
@@ -106,7 +114,8 @@ export class LiveCommerceRoomElement extends HTMLElement {
     const root = this.attachShadow({ mode: 'open' });
     adoptStyle(root);
     const p = {};
-    for (const name of ['player', 'status', 'counts', 'shop', 'pinned', 'sales', 'note', 'order']) {
+    const names = ['player', 'status', 'counts', 'shop', 'pinned', 'sales', 'note', 'order'];
+    for (const name of [...names, 'vouchers', 'auctions', 'giveaways']) {
       p[name] = el(name === 'shop' ? 'section' : 'div', name);
     }
     p.video = el('video', 'video');
@@ -121,7 +130,8 @@ export class LiveCommerceRoomElement extends HTMLElement {
     p.player.append(p.video, p.counts, p.unmute, p.status);
     p.pinned.hidden = true;
     p.order.hidden = true;
-    p.shop.append(p.pinned, p.sales, p.note, p.order);
+    p.shop.append(p.pinned, p.vouchers, p.sales, p.auctions, p.giveaways, p.note, p.order);
+    this.cards = new FormatCards({ vouchers: p.vouchers, auctions: p.auctions, giveaways: p.giveaways }, el, this);
     p.chat = el('section', 'chat');
     p.messages = el('ul', 'messages');
     p.form = el('form', 'chat-form');
@@ -175,7 +185,10 @@ export class LiveCommerceRoomElement extends HTMLElement {
     this.player.start();
     // Sales open and end by the clock: redraw when one changes state, not every second
     // (a redraw under a finger pressing Buy would lose the click).
-    this.ticker = setInterval(() => this.redrawChangedSales(), 1000);
+    this.ticker = setInterval(() => {
+      this.redrawChangedSales();
+      this.cards.tick();
+    }, 1000);
   }
 
   stop() {
@@ -190,6 +203,10 @@ export class LiveCommerceRoomElement extends HTMLElement {
     this.dataset[what] = state;
     const detail = { channel: this.dataset.channel, player: this.dataset.player };
     this.dispatchEvent(new CustomEvent('livecommerce-state', { detail, bubbles: true, composed: true }));
+  }
+
+  me() {
+    return this.you || null;
   }
 
   requireToken() {
@@ -214,7 +231,10 @@ export class LiveCommerceRoomElement extends HTMLElement {
       this.setPinned(f.pinned_product);
       this.sales = new Map(f.sales.map((sale) => [sale.id, sale]));
       this.renderSales();
+      this.you = f.you.user;
+      this.cards.snapshot(f.formats);
     });
+    for (const type of FORMAT_FRAMES) live.on(type, (f) => this.cards.handle(f));
     live.on('chat', (f) => this.line(f));
     live.on('chat_deleted', (f) => p.messages.querySelector(`[data-id="${CSS.escape(f.id)}"]`)?.remove());
     live.on('likes', (f) => this.counts(undefined, f.total));
@@ -325,7 +345,9 @@ export class LiveCommerceRoomElement extends HTMLElement {
     this.say('Reserving…');
     this.renderSales();
     try {
-      const result = await this.liveRoom.buy(sale.id, 1);
+      // A claimed voucher is applied by the server: the claim worth most on this buy.
+      const voucherClaim = this.cards.state.claimed.size ? 'best' : undefined;
+      const result = await this.liveRoom.buy(sale.id, 1, { voucherClaim });
       const product = this.products.get(sale.product_id);
       this.say(buyOutcome(result, product ? product.title : ''), result.ok ? 'ok' : 'bad');
       if (result.ok) {

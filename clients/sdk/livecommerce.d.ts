@@ -1,5 +1,6 @@
-// Type declarations of the livecommerce JavaScript SDK (livecommerce.js). The frames are
-// those of docs/channel.md; a test checks that every server frame type is named here.
+// Type declarations of the livecommerce JavaScript SDK (livecommerce.js). The frame block is
+// generated from the server's event registry by `python -m livecommerce.channel.export`
+// (a test fails when it differs); the types it names are declared by hand below.
 
 export declare const VERSION: string;
 
@@ -75,6 +76,83 @@ export declare class RestClient {
   }): Promise<{ token: string; user: string; role: string; expires_at: number }>;
 }
 
+export interface Voucher {
+  id: string;
+  room: string;
+  title: string;
+  discount_cents: number | null;
+  percent_off: number | null;
+  quantity: number;
+  left: number;
+  per_user_limit: number;
+  min_spend_cents: number;
+  watch_s_required: number;
+  expires_at: number | null;
+  status: string;
+  [field: string]: unknown;
+}
+export interface Auction {
+  id: string;
+  room: string;
+  product_id: string;
+  title: string;
+  currency: string;
+  start_price_cents: number;
+  starts_at: number;
+  ends_at: number;
+  status: string;
+  amount_cents: number | null;
+  leader: string | null;
+  bids: number;
+  min_next_cents: number;
+  winner: string | null;
+  order: string | null;
+  [field: string]: unknown;
+}
+export interface Giveaway {
+  id: string;
+  room: string;
+  title: string;
+  winners_wanted: number;
+  product_id: string | null;
+  eligibility: { watch_s: number; buyers_only: boolean; keyword: string | null };
+  commitment: string;
+  status: string;
+  ends_at: number;
+  seed: string | null;
+  winners: string[] | null;
+  [field: string]: unknown;
+}
+export interface WelcomeFormats {
+  vouchers: Voucher[];
+  pinned_voucher: string | null;
+  auctions: Auction[];
+  giveaways: Giveaway[];
+}
+export interface You {
+  user: string | null;
+  role: string;
+  muted_until: number | null;
+  can_chat: boolean;
+}
+export interface ReviewItem {
+  id: string;
+  user: string;
+  text: string;
+  [field: string]: unknown;
+}
+export type BuyRefusal =
+  | 'sold_out'
+  | 'not_enough_stock'
+  | 'limit_reached'
+  | 'sale_ended'
+  | 'sale_not_started'
+  | 'sale_not_found'
+  | 'banned'
+  | string;
+
+// <registry:frames>
+/** Every server → client frame by type (docs/channel.md). */
 export interface ServerFrames {
   welcome: {
     type: 'welcome';
@@ -88,13 +166,13 @@ export interface ServerFrames {
     room_muted: boolean;
     room_muted_until: number | null;
     slow_mode: { interval_s: number };
-    you: { user: string | null; role: string; muted_until: number | null; can_chat: boolean };
+    formats?: WelcomeFormats;
+    you: You;
   };
-  chat: ChatMessage;
+  chat: { type: 'chat'; id: string; user: string; role: string; text: string; ts: number };
   chat_deleted: { type: 'chat_deleted'; id: string };
   likes: { type: 'likes'; total: number };
   viewers: { type: 'viewers'; count: number };
-  chat_sampling: { type: 'chat_sampling'; on: boolean; per_s: number };
   live: { type: 'live'; room: string; started_at: number | null };
   offline: { type: 'offline'; room: string };
   room_ended: { type: 'room_ended'; room: string };
@@ -108,37 +186,108 @@ export interface ServerFrames {
   resync: { type: 'resync' };
   pong: { type: 'pong'; ts: number };
   error: { type: 'error'; code: string; message: string; until?: number; key?: string };
-  buy_result: BuyResult;
+  buy_result: {
+    type: 'buy_result';
+    key: string;
+    ok: boolean;
+    order?: string;
+    expires_at?: number;
+    reason?: BuyRefusal;
+  };
   order: { type: 'order'; id: string; status: 'paid' | 'cancelled' | 'expired' };
   sale_started: { type: 'sale_started'; sale: Sale };
   sale_ended: { type: 'sale_ended'; sale: Sale };
   sale_stock: { type: 'sale_stock'; sale: string; left: number };
   sold_out: { type: 'sold_out'; sale: string };
+  chat_sampling: { type: 'chat_sampling'; on: boolean; per_s: number };
   product_pinned: { type: 'product_pinned'; product: Product };
+  chat_held: { type: 'chat_held'; id: string; text: string; ts: number; rule: string };
+  chat_approved: { type: 'chat_approved'; id: string; chat_id: string };
+  chat_denied: { type: 'chat_denied'; id: string };
+  review: { type: 'review'; message: ReviewItem };
+  review_resolved: {
+    type: 'review_resolved';
+    id: string;
+    decision: 'approve' | 'deny';
+    by: string;
+    chat_id: string | null;
+  };
+  automod: { type: 'automod'; settings: Record<string, unknown> };
+  shield: { type: 'shield'; on: boolean };
+  report_received: { type: 'report_received'; message: string; duplicate: boolean };
+  voucher_dropped: { type: 'voucher_dropped'; voucher: Voucher };
+  voucher_pinned: { type: 'voucher_pinned'; voucher: Voucher };
+  voucher_ended: { type: 'voucher_ended'; voucher: Voucher };
+  voucher_stock: { type: 'voucher_stock'; voucher: string; left: number };
+  claim_result: { type: 'claim_result'; key: string; ok: boolean; claim?: string; reason?: string };
+  auction_started: { type: 'auction_started'; auction: Auction };
+  auction_bid: {
+    type: 'auction_bid';
+    auction: string;
+    leader: string;
+    amount_cents: number;
+    ends_at: number;
+    bids: number;
+    min_next_cents: number;
+  };
+  auction_ended: {
+    type: 'auction_ended';
+    auction: string;
+    winner: string | null;
+    amount_cents: number;
+    order: string | null;
+    reason?: string;
+  };
+  bid_result: {
+    type: 'bid_result';
+    key: string;
+    auction: string;
+    ok: boolean;
+    leading: boolean;
+    amount_cents?: number;
+    reason?: string;
+    min_cents?: number;
+  };
+  giveaway_started: { type: 'giveaway_started'; giveaway: Giveaway };
+  giveaway_ended: {
+    type: 'giveaway_ended';
+    giveaway: string;
+    winners: string[];
+    seed: string;
+    commitment: string;
+    entrants?: string[];
+    entrants_count: number;
+    entrants_truncated?: true;
+  };
+  enter_result: {
+    type: 'enter_result';
+    giveaway: string;
+    key?: string;
+    ok: boolean;
+    entrants?: number;
+    reason?: string;
+  };
 }
 export type ServerFrame = ServerFrames[keyof ServerFrames];
-
-export interface BuyResult {
-  type: 'buy_result';
-  key: string;
-  ok: boolean;
-  order?: string;
-  expires_at?: number;
-  reason?:
-    | 'sold_out'
-    | 'not_enough_stock'
-    | 'limit_reached'
-    | 'sale_ended'
-    | 'sale_not_started'
-    | 'sale_not_found'
-    | 'banned';
+/** Every client → server frame by type (docs/channel.md). */
+export interface ClientFrames {
+  chat: { type: 'chat'; text: string };
+  like: { type: 'like'; count?: number };
+  ping: { type: 'ping' };
+  buy: { type: 'buy'; sale: string; qty?: number; key: string; voucher_claim?: string };
+  view_product: { type: 'view_product'; product: string };
+  report: { type: 'report'; message: string; reason?: string };
+  claim: { type: 'claim'; voucher: string; key: string };
+  bid: { type: 'bid'; auction: string; amount_cents: number; max_cents?: number; key: string };
+  enter: { type: 'enter'; giveaway: string; key?: string };
 }
+export type ClientFrame = ClientFrames[keyof ClientFrames];
+// </registry:frames>
 
-export type ClientFrame =
-  | { type: 'chat'; text: string }
-  | { type: 'like'; count?: number }
-  | { type: 'ping' }
-  | { type: 'buy'; sale: string; qty?: number; key: string };
+export type BuyResult = ServerFrames['buy_result'];
+export type ClaimResult = ServerFrames['claim_result'];
+export type BidResult = ServerFrames['bid_result'];
+export type EnterResult = ServerFrames['enter_result'];
 
 /** 'banned', 'no_room' and 'room_ended' are final: the room does not reconnect. */
 export type ChannelState = 'idle' | 'connecting' | 'open' | 'closed' | 'banned' | 'no_room' | 'room_ended';
@@ -147,6 +296,7 @@ export interface StateChange {
   code?: number;
 }
 
+/** The refusal of a keyed frame (buy, claim, bid, enter). */
 export declare class BuyError extends Error {
   readonly code: string;
   readonly frame?: ServerFrames['error'];
@@ -185,15 +335,49 @@ export declare class LiveRoom {
   chat(text: string): boolean;
   like(count?: number): boolean;
   /** Resolves with the buy_result; rejects with BuyError when the frame is refused. */
-  buy(sale: string, qty?: number, options?: { key?: string }): Promise<BuyResult>;
+  buy(
+    sale: string,
+    qty?: number,
+    options?: { key?: string; voucherClaim?: string },
+  ): Promise<BuyResult>;
+  /** Resolves with the claim_result (its `claim` goes in a buy's voucher_claim). */
+  claim(voucher: string, options?: { key?: string }): Promise<ClaimResult>;
+  /** Resolves with the bid_result; maxCents is a proxy maximum. */
+  bid(
+    auction: string,
+    amountCents: number,
+    options?: { maxCents?: number; key?: string },
+  ): Promise<BidResult>;
+  /** Resolves with the enter_result. */
+  enter(giveaway: string, options?: { key?: string }): Promise<EnterResult>;
+  /** Tells the room's analytics this viewer opened a product's card. */
+  viewProduct(product: string): boolean;
+  /** Reports a chat message to the moderators; `report_received` answers. */
+  report(message: string, reason?: string): boolean;
   setToken(token: string | null | (() => string | null)): void;
   reconnect(): void;
   close(): void;
 }
 
-export type PlayerState = 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped';
+export type PlayerState =
+  | 'connecting'
+  | 'waiting'
+  | 'playing'
+  | 'retrying'
+  | 'stopped'
+  | 'unsupported';
 export declare const PLAYER_TEXTS: Readonly<
-  Record<'dropped' | 'unreachable' | 'waiting' | 'signIn' | 'busy' | 'badAnswer' | 'roomEnded', string>
+  Record<
+    | 'dropped'
+    | 'unreachable'
+    | 'waiting'
+    | 'signIn'
+    | 'busy'
+    | 'badAnswer'
+    | 'roomEnded'
+    | 'unsupported',
+    string
+  >
 >;
 export declare function whepUrl(server: string, room: string): string;
 export declare function parseIceServerLinks(header: string | null): RTCIceServer[];
@@ -214,6 +398,31 @@ export declare class WhepPlayer {
 export declare function money(minorUnits: number, currency: string): string;
 export declare function saleState(sale: Sale, now?: number): 'scheduled' | 'open' | 'sold_out' | 'ended';
 export declare function buyOutcome(frame: BuyResult, title?: string): string;
+
+/** [text, 'ok' | 'bad']: what to tell the viewer about a result. */
+export type Outcome = [string, 'ok' | 'bad'];
+export declare function claimOutcome(frame: ClaimResult): Outcome;
+export declare function bidOutcome(frame: BidResult): Outcome;
+export declare function enterOutcome(frame: EnterResult): Outcome;
+export declare function voucherOff(voucher: Voucher, currency?: string): string;
+/** "m:ss" or "h:mm:ss" of a time left in ms (0:00 once passed). */
+export declare function countdown(ms: number): string;
+
+/** The room's vouchers, auctions and giveaways, kept up to date by their frames. */
+export declare class FormatsState {
+  vouchers: Map<string, Voucher>;
+  auctions: Map<string, Auction>;
+  giveaways: Map<string, Giveaway>;
+  pinned: string | null;
+  claimed: Set<string>;
+  entered: Set<string>;
+  /** The welcome's `formats`. */
+  snapshot(formats: WelcomeFormats | undefined): void;
+  /** Applies a voucher_*, auction_* or giveaway_* frame; true when something shown changed. */
+  apply(frame: ServerFrame): boolean;
+  /** The dropped vouchers, the pinned one first. */
+  shownVouchers(): Voucher[];
+}
 
 export interface LiveCommerceRoomElement extends HTMLElement {
   /** Attributes: server (default: the SDK's origin), room, token. */

@@ -5,6 +5,14 @@ export { ApiError, RestClient, api, newKey } from './rest.js';
 export { BuyError, FIRST_RETRY_MS, LiveRoom, MAX_RETRY_MS, channelUrl, nextDelay } from './room.js';
 export { PLAYER_TEXTS, WhepPlayer, parseIceServerLinks, whepUrl } from './player.js';
 export { buyOutcome, money, saleState } from './format.js';
+export {
+  FormatsState,
+  bidOutcome,
+  claimOutcome,
+  countdown,
+  enterOutcome,
+  voucherOff,
+} from './formats.js';
 
 export const VERSION = '0.1.0';
 

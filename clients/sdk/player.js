@@ -19,6 +19,7 @@ export const PLAYER_TEXTS = Object.freeze({
   busy: 'The server is busy; retrying…',
   badAnswer: 'The server sent an answer this browser cannot use.',
   roomEnded: 'The room has ended.',
+  unsupported: 'This browser has WebRTC turned off.',
 });
 
 // The room's WHEP endpoint on `server` ('' = this page's origin).
@@ -71,6 +72,7 @@ async function announcedIceServers(endpoint) {
 
 export class WhepPlayer {
   // onState(state, detail): 'connecting' | 'waiting' | 'playing' | 'retrying' | 'stopped'
+  // | 'unsupported' (no WebRTC in this browser: final)
   constructor(video, endpoint, getToken, onState, { texts = {} } = {}) {
     this.video = video;
     this.endpoint = endpoint;
@@ -134,6 +136,11 @@ export class WhepPlayer {
   async attempt() {
     const generation = ++this.generation;
     const current = () => generation === this.generation && this.running;
+    if (typeof RTCPeerConnection === 'undefined') {
+      this.running = false;
+      this.onState('unsupported', this.texts.unsupported);
+      return;
+    }
     this.onState('connecting');
     if (!this.iceServers) this.iceServers = await announcedIceServers(this.endpoint);
     if (!current()) return;

@@ -1,7 +1,8 @@
 // LiveRoom: a room's channel (GET /ws/rooms/{room}, JSON frames) with reconnect and resume,
-// typed events, and chat, like and buy. Buys carry idempotency keys: a buy without an answer
-// is sent again with the same key (after a reconnect, or every BUY_RESEND_MS), and the server
-// answers the same key with the same result, on any node.
+// typed events, and chat, like, buy, claim, bid, enter, viewProduct and report. Buys, claims,
+// bids and entries carry idempotency keys: one without an answer is sent again with the same
+// key (after a reconnect, or every BUY_RESEND_MS), and the server answers the same key with
+// the same result, on any node.
 
 import { newKey, serverBase, segment } from './rest.js';
 
@@ -13,8 +14,20 @@ export const BUY_RESEND_MS = 5000;
 // the viewer page's channel names them.
 export const FINAL_CLOSE = Object.freeze({ 4403: 'banned', 4404: 'no_room', 4410: 'room_ended' });
 export const TOKEN_EXPIRED_CLOSE = 4401;
-// Error codes that leave a buy pending: it is sent again with its key.
-const RETRIED_BUY_ERRORS = new Set(['store_unavailable', 'internal_error', 'rate_limited']);
+// A draining node (shutting_down): the load balancer has another one, so come back at once,
+// spread over DRAIN_SPREAD_MS so that a node's clients do not all arrive in one instant.
+export const DRAIN_CLOSE = 4503;
+export const DRAIN_SPREAD_MS = 300;
+// Error codes that leave a keyed frame pending: it is sent again with its key.
+const RETRIED_ERRORS = new Set(['store_unavailable', 'internal_error', 'rate_limited']);
+// The frames answered by a result carrying their key.
+export const RESULT_OF = Object.freeze({
+  buy: 'buy_result',
+  claim: 'claim_result',
+  bid: 'bid_result',
+  enter: 'enter_result',
+});
+const RESULTS = new Set(Object.values(RESULT_OF));
 
 // The channel's URL on `server` ('' = this page's origin).
 export function channelUrl(
@@ -38,6 +51,7 @@ export function nextDelay(retryMs, random = Math.random) {
   return { delay: retryMs * (1 + 0.2 * random()), next: Math.min(retryMs * 2, MAX_RETRY_MS) };
 }
 
+// The refusal of a keyed frame (buy, claim, bid, enter): `code` is the error frame's.
 export class BuyError extends Error {
   constructor(code, message, frame) {
     super(message);
@@ -136,6 +150,11 @@ export class LiveRoom {
       return;
     }
     this.setState('closed', code);
+    if (code === DRAIN_CLOSE) {
+      this.retryMs = FIRST_RETRY_MS;
+      this.timer = setTimeout(() => this.connect(), DRAIN_SPREAD_MS * Math.random());
+      return;
+    }
     const { delay, next } = nextDelay(this.retryMs);
     this.retryMs = next;
     this.timer = setTimeout(() => this.connect(), delay);
@@ -158,8 +177,8 @@ export class LiveRoom {
       this.reconnect();
       return;
     }
-    if (frame.type === 'buy_result') this.settleBuy(frame);
-    if (frame.type === 'error' && frame.key) this.refuseBuy(frame);
+    if (RESULTS.has(frame.type) && frame.key) this.settle(frame);
+    if (frame.type === 'error' && frame.key) this.refuse(frame);
     this.dispatch(frame);
   }
 
@@ -189,11 +208,50 @@ export class LiveRoom {
 
   // Resolves with the buy_result frame ({ok, order, expires_at} or {ok: false, reason});
   // rejects with a BuyError when the server refuses the frame (e.g. sign_in_required).
-  buy(sale, qty = 1, { key = newKey() } = {}) {
+  // voucherClaim: a claim's id, or 'best' for the buyer's claim worth most on this buy.
+  buy(sale, qty = 1, { key = newKey(), voucherClaim } = {}) {
+    const frame = { type: 'buy', sale, qty, key };
+    if (voucherClaim) frame.voucher_claim = voucherClaim;
+    return this.request(frame);
+  }
+
+  // Resolves with the claim_result ({ok, claim} or {ok: false, reason}); `claim` goes in a
+  // buy's voucher_claim.
+  claim(voucher, { key = newKey() } = {}) {
+    return this.request({ type: 'claim', voucher, key });
+  }
+
+  // Resolves with the bid_result ({ok, leading, amount_cents} or {ok: false, reason}).
+  // maxCents: a proxy maximum the server bids up to for you.
+  bid(auction, amountCents, { maxCents, key = newKey() } = {}) {
+    const frame = { type: 'bid', auction, amount_cents: amountCents, key };
+    if (maxCents !== undefined && maxCents !== null) frame.max_cents = maxCents;
+    return this.request(frame);
+  }
+
+  // Resolves with the enter_result ({ok, entrants} or {ok: false, reason}).
+  enter(giveaway, { key = newKey() } = {}) {
+    return this.request({ type: 'enter', giveaway, key });
+  }
+
+  // Tells the room's analytics that this viewer opened a product's card.
+  viewProduct(product) {
+    return this.send({ type: 'view_product', product });
+  }
+
+  // Reports a chat message to the room's moderators; `report_received` answers.
+  report(message, reason) {
+    const frame = { type: 'report', message };
+    if (reason) frame.reason = reason;
+    return this.send(frame);
+  }
+
+  // Sends a keyed frame until its result (or a refusal) arrives; see RESULT_OF.
+  request(frame) {
     return new Promise((resolve, reject) => {
-      const pending = { frame: { type: 'buy', sale, qty, key }, resolve, reject, sentAt: 0 };
-      this.pending.set(key, pending);
-      this.sendBuy(key, pending);
+      const pending = { frame, resolve, reject, sentAt: 0 };
+      this.pending.set(frame.key, pending);
+      this.sendBuy(frame.key, pending);
     });
   }
 
@@ -209,16 +267,16 @@ export class LiveRoom {
     }
   }
 
-  settleBuy(frame) {
+  settle(frame) {
     const pending = this.pending.get(frame.key);
-    if (!pending) return;
+    if (!pending || RESULT_OF[pending.frame.type] !== frame.type) return;
     this.pending.delete(frame.key);
     pending.resolve(frame);
   }
 
-  refuseBuy(frame) {
+  refuse(frame) {
     const pending = this.pending.get(frame.key);
-    if (!pending || RETRIED_BUY_ERRORS.has(frame.code)) return;
+    if (!pending || RETRIED_ERRORS.has(frame.code)) return;
     this.pending.delete(frame.key);
     pending.reject(new BuyError(frame.code, frame.message, frame));
   }
@@ -252,7 +310,7 @@ export class LiveRoom {
     this.ws = null;
     this.ready = false;
     if (ws) ws.close(1000);
-    this.rejectPending('closed', 'The room was closed before the buy was answered.');
+    this.rejectPending('closed', 'The room was closed before the frame was answered.');
     this.setState('closed', 1000);
   }
 

@@ -2,10 +2,11 @@
 
 ``python -m livecommerce.channel.export [ROOT]`` rewrites, under the source
 tree ROOT (default: the current directory), the frame tables of
-``docs/channel.md`` (between ``<!-- registry:… -->`` markers) and
-``clients/viewer/js/errors.js``. Tests fail when either differs from what
-this module writes, so the docs and the web client cannot drift from the
-server.
+``docs/channel.md`` (between ``<!-- registry:… -->`` markers),
+``clients/viewer/js/errors.js`` and the frame types of the SDK's
+``clients/sdk/livecommerce.d.ts``. Tests fail when any of them differs from
+what this module writes, so the docs, the web client and the SDK cannot drift
+from the server.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from livecommerce.channel.events import CLIENT_FRAMES, SERVER_FRAMES, Field
+from livecommerce.channel.export_ts import (
+    SDK_DECLARATIONS,
+    declarations_with_frames,
+    frames_block,
+)
 from livecommerce.errors import ErrorCode
 
 DOCS = Path("docs/channel.md")
@@ -83,7 +89,10 @@ def main(argv: Sequence[str]) -> int:
     docs = root / DOCS
     docs.write_text(docs_with_tables(docs.read_text(encoding="utf-8")), encoding="utf-8")
     (root / VIEWER_ERRORS).write_text(viewer_errors_js(), encoding="utf-8")
-    print(f"wrote {docs} and {root / VIEWER_ERRORS}")
+    sdk = root / SDK_DECLARATIONS
+    block = frames_block(SERVER_FRAMES, CLIENT_FRAMES)
+    sdk.write_text(declarations_with_frames(sdk.read_text(encoding="utf-8"), block), "utf-8")
+    print(f"wrote {docs}, {root / VIEWER_ERRORS} and {sdk}")
     return 0
 
 

@@ -30,6 +30,7 @@ class Bid:
 @dataclass(frozen=True)
 class Enter:
     giveaway: str
+    key: str | None = None  # optional: echoed in the answer so a client can match it
 
 
 FormatMessage = Claim | Bid | Enter
@@ -79,5 +80,6 @@ def parse_format_message(frame: Mapping[str, object]) -> FormatMessage:
             )
         return Bid(auction, amount, maximum, _identifier(frame, "key"))
     if kind == "enter":
-        return Enter(_identifier(frame, "giveaway"))
+        key = _identifier(frame, "key") if frame.get("key") is not None else None
+        return Enter(_identifier(frame, "giveaway"), key)
     raise ProtocolError("unknown_type", f"{str(kind)[:40]!r} is not a selling-format frame.")

@@ -137,13 +137,16 @@ class Giveaway:
 
 
 class GiveawayService:
-    def __init__(self, *, store: StoreContext, order_retention_s: float) -> None:
+    def __init__(
+        self, *, store: StoreContext, order_retention_s: float, ended_entrants_max: int = 1_000
+    ) -> None:
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
         self._bus = store.bus
         self._counted = store.metrics.format_actions
         self._retention_ms = int(order_retention_s * 1000)
+        self._ended_entrants_max = ended_entrants_max
         self._keywords: dict[str, tuple[float, list[tuple[str, str]]]] = {}
 
     async def create(self, room_id: str, terms: GiveawayTerms) -> Giveaway:
@@ -293,18 +296,26 @@ class GiveawayService:
         giveaway = await self.get(giveaway_id)
         if giveaway.state != "drawn":
             return
-        count = await self._client.scard(keys.giveaway_entrants(room_id, giveaway_id))
-        await self._bus.publish(
-            room_id,
-            {
-                "type": "giveaway_ended",
-                "giveaway": giveaway_id,
-                "winners": giveaway.winners,
-                "seed": giveaway.seed,
-                "commitment": giveaway.commitment,
-                "entrants": int(count),
-            },
-        )
+        await self._bus.publish(room_id, await self._ended_frame(giveaway))
+
+    async def _ended_frame(self, giveaway: Giveaway) -> dict[str, object]:
+        """``giveaway_ended``: the entrants' sorted list (the draw's pool) when there are at
+        most ``ended_entrants_max``, else ``entrants_truncated``; ``entrants_count`` always."""
+        key = self._keys.giveaway_entrants(giveaway.room, giveaway.id)
+        count = int(await self._client.scard(key))
+        frame: dict[str, object] = {
+            "type": "giveaway_ended",
+            "giveaway": giveaway.id,
+            "winners": giveaway.winners,
+            "seed": giveaway.seed,
+            "commitment": giveaway.commitment,
+            "entrants_count": count,
+        }
+        if count <= self._ended_entrants_max:
+            frame["entrants"] = await self.entrants(giveaway) if count else []
+        else:
+            frame["entrants_truncated"] = True
+        return frame
 
     async def finish_due(self) -> int:
         due = await self._client.zrangebyscore(

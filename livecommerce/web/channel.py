@@ -334,7 +334,8 @@ async def _answer(
     never ends the connection."""
     # An error answering a buy names its key, so a client with several buys in flight
     # knows which one to retry.
-    about = {"key": message.key} if isinstance(message, Buy | Claim | Bid) else {}
+    key = message.key if isinstance(message, Buy | Claim | Bid | Enter) else None
+    about = {"key": key} if key is not None else {}
     try:
         await _dispatch(request, session, principal, message)
     except ApiError as error:

@@ -61,7 +61,9 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     vouchers = VoucherService(store=store, batcher=batcher)
     auctions = AuctionService(store=store, settings=settings.formats, batcher=batcher)
     giveaways = GiveawayService(
-        store=store, order_retention_s=settings.commerce.order_retention_days * 86_400
+        store=store,
+        order_retention_s=settings.commerce.order_retention_days * 86_400,
+        ended_entrants_max=settings.formats.giveaway_ended_entrants_max,
     )
     app[VOUCHERS], app[AUCTIONS], app[GIVEAWAYS] = vouchers, auctions, giveaways
     app[FORMATS_VIEW] = FormatsView(vouchers, auctions, giveaways)
@@ -100,6 +102,8 @@ async def answer_format(
             "giveaway": message.giveaway,
             "ok": reply.ok,
         }
+        if message.key is not None:
+            frame["key"] = message.key
         if reply.ok:
             frame["entrants"] = reply.entrants
         else:

@@ -107,6 +107,8 @@ async def test_a_shop_on_another_origin_embeds_a_room_that_plays_chats_and_buys(
     watcher = await site.join(room, "watcher", node=1)
     page = await open_page(browser, f"http://localhost:{server.port}/", width=1000, height=800)
     assert await page.evaluate("location.origin") != site.urls[0]
+    # The element is defined once the SDK's modules have loaded (after the page's load event).
+    await page.wait_for_function("() => document.querySelector('livecommerce-room')?.shadowRoot")
     # The element's own styles apply under the shop's policy (no 'unsafe-inline').
     layout = await page.evaluate(
         "() => getComputedStyle(document.querySelector('livecommerce-room')"

@@ -79,5 +79,6 @@ async def test_claim_and_buy_with_a_voucher_bid_and_win_enter_a_giveaway(
     status, _ = await site.api("POST", f"/api/giveaways/{prize['id']}/end", anchor)
     assert status == 200
     await expect(gift.locator(".giveaway-result")).to_have_text("You won!")
+    await expect(gift.locator(".giveaway-entrants")).to_have_text("1 entrant")
     free = await created_for(receiver, "giveaway")
     assert (free["user"], free["amount_cents"]) == ("bob", 0)

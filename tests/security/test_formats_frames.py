@@ -57,6 +57,10 @@ BAD_FRAMES: list[tuple[dict[str, Any], str]] = [
     ({"type": "enter"}, "missing_field"),
     ({"type": "enter", "giveaway": {"id": "x"}}, "invalid_field"),
     ({"type": "enter", "giveaway": "\x00"}, "invalid_field"),
+    ({"type": "enter", "giveaway": "g_1", "key": 7}, "invalid_field"),
+    ({"type": "enter", "giveaway": "g_1", "key": ""}, "invalid_field"),
+    ({"type": "enter", "giveaway": "g_1", "key": "k" * 129}, "invalid_field"),
+    ({"type": "enter", "giveaway": "g_1", "key": "k\n"}, "invalid_field"),
     ({"type": "buy", "sale": "s_1", "key": "k", "voucher_claim": 3}, "invalid_field"),
     ({"type": "buy", "sale": "s_1", "key": "k", "voucher_claim": ""}, "invalid_field"),
     ({"type": "buy", "sale": "s_1", "key": "k", "voucher_claim": "c" * 129}, "invalid_field"),
@@ -89,6 +93,7 @@ async def test_anonymous_viewers_may_not_claim_bid_or_enter(cluster: Cluster) ->
         {"type": "claim", "voucher": "v_1", "key": "k1"},
         {"type": "bid", "auction": "a_1", "amount_cents": 100, "key": "k2"},
         {"type": "enter", "giveaway": f"{room}-g00"},
+        {"type": "enter", "giveaway": f"{room}-g00", "key": "k3"},
     ):
         mark = len(anonymous.frames)
         await anonymous.send(frame)

@@ -116,8 +116,11 @@ def test_the_web_page_handles_every_server_frame_and_no_other() -> None:
     assert table is not None, "room.js has no `const handlers = {…};` table"
     handled = set(re.findall(r"^  (\w+)(?=[:,])", table.group(1), re.MULTILINE))
     assert handled == set(SERVER) - set(NOT_IN_ROOM_JS)
+    # resync is handled by the channel client the page runs on: the SDK's LiveRoom.
     channel_js = (ROOT / "clients/viewer/js/channel.js").read_text(encoding="utf-8")
-    assert "frame.type === 'resync'" in channel_js
+    assert "from '/sdk/room.js'" in channel_js
+    sdk_room = (ROOT / "clients/sdk/room.js").read_text(encoding="utf-8")
+    assert "frame.type === 'resync'" in sdk_room
 
 
 def test_the_parser_knows_exactly_the_registered_client_frames() -> None:

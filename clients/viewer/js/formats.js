@@ -24,6 +24,8 @@ const ENTER_REASONS = {
   giveaway_ended: 'This giveaway has ended.',
 };
 
+const entrantsText = (count) => `${count} ${count === 1 ? 'entrant' : 'entrants'}`;
+
 let keys = 0;
 const newKey = (kind) => `${kind}-${Date.now().toString(36)}-${(keys += 1)}`;
 
@@ -107,7 +109,10 @@ export class FormatsView {
       this.giveaways.set(frame.giveaway.id, frame.giveaway);
     } else if (type === 'giveaway_ended') {
       const giveaway = this.giveaways.get(frame.giveaway);
-      if (giveaway) Object.assign(giveaway, { status: 'ended', winners: frame.winners, seed: frame.seed });
+      if (giveaway) {
+        Object.assign(giveaway, { status: 'ended', winners: frame.winners, seed: frame.seed });
+        giveaway.entrants_count = frame.entrants_count;
+      }
       if (frame.winners.includes(this.actions.me())) this.say('You won the giveaway!', 'ok');
     } else if (type === 'enter_result') {
       this.enterResult(frame);
@@ -225,6 +230,7 @@ export class FormatsView {
     if (ended) {
       const mine = (giveaway.winners || []).includes(this.actions.me());
       card.append(el('p', 'giveaway-result', mine ? 'You won!' : `Winners: ${(giveaway.winners || []).join(', ') || 'none'}`));
+      if (giveaway.entrants_count !== undefined) card.append(el('p', 'stock giveaway-entrants', entrantsText(giveaway.entrants_count)));
       return card;
     }
     const enter = el('button', 'buy enter');

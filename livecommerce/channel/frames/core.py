@@ -161,7 +161,12 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f("code", STR),
             _f("message", STR),
             _f("until", INT, "ms", optional=True),
-            _f("key", STR, "the refused `buy`'s, `claim`'s or `bid`'s key", optional=True),
+            _f(
+                "key",
+                STR,
+                "the refused `buy`'s, `claim`'s, `bid`'s or keyed `enter`'s key",
+                optional=True,
+            ),
         ),
     ),
     ServerFrame(

@@ -133,7 +133,20 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
             _f("winners", LIST, "user ids, in draw order"),
             _f("seed", STR, "the secret seed, revealed (64 hex digits)"),
             _f("commitment", STR, "SHA-256 of the seed, as published at the start"),
-            _f("entrants", INT, "how many entered (the list: `GET /api/giveaways/{id}/entrants`)"),
+            _f(
+                "entrants",
+                LIST,
+                "the entrants' user ids, sorted (the draw's pool), when there are at most "
+                "`formats.giveaway_ended_entrants_max`; left out above it",
+                optional=True,
+            ),
+            _f("entrants_count", INT, "how many entered"),
+            _f(
+                "entrants_truncated",
+                BOOL,
+                "true when `entrants` is left out: the list is `GET /api/giveaways/{id}/entrants`",
+                optional=True,
+            ),
         ),
     ),
     ServerFrame(
@@ -142,6 +155,7 @@ SERVER_FRAMES: tuple[ServerFrame, ...] = (
         when="answer to `enter`",
         fields=(
             _f("giveaway", STR),
+            _f("key", STR, "the `enter` frame's key, when it had one", optional=True),
             _f("ok", BOOL, "you are entered (now or before)"),
             _f("entrants", INT, "entrants so far (when ok)", optional=True),
             _f(
@@ -182,6 +196,15 @@ CLIENT_FRAMES: tuple[ClientFrame, ...] = (
     ClientFrame(
         name="enter",
         when="needs a token; answered with `enter_result`",
-        fields=(_f("giveaway", STR, "the giveaway's id"),),
+        fields=(
+            _f("giveaway", STR, "the giveaway's id"),
+            _f(
+                "key",
+                STR,
+                "1..128 printable characters, echoed in `enter_result` (and in an `error` "
+                "answering it); entering is idempotent with or without it",
+                optional=True,
+            ),
+        ),
     ),
 )
