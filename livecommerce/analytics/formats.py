@@ -24,6 +24,9 @@ FORMAT_STEPS = ("voucher_claims", "bids", "giveaway_entries")
 # Order sources a report always lists (others appear once they have orders).
 SOURCES = ("sale", "auction", "giveaway", "replay")
 SOURCE_PREFIX = "source:"
+# Rows (and markers) per kind of format in a report: the newest, so a room with very many
+# vouchers, auctions or giveaways keeps a bounded report; the totals count them all.
+MAX_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -39,9 +42,9 @@ class FormatsData:
 async def read_formats(client: StoreClient, keys: Keys, room_id: str) -> FormatsData:
     """The room's formats as the store holds them now."""
     pipe = client.pipeline(transaction=False)
-    pipe.zrange(keys.vouchers(room_id), 0, -1)
-    pipe.zrange(keys.auctions(room_id), 0, -1)
-    pipe.zrange(keys.giveaways(room_id), 0, -1)
+    pipe.zrange(keys.vouchers(room_id), -MAX_ROWS, -1)
+    pipe.zrange(keys.auctions(room_id), -MAX_ROWS, -1)
+    pipe.zrange(keys.giveaways(room_id), -MAX_ROWS, -1)
     for step in FORMAT_STEPS:
         pipe.scard(keys.analytics_users(room_id, step))
         # PFCOUNT may not be pipelined on a cluster: EXISTS here, PFCOUNT below.
