@@ -133,10 +133,12 @@ class DemoRoom:
             finally:
                 await loops.stop()
                 await self._stop_publisher()
-            ended = self.room_id
+            ended_room = self.room_id
             products = await self._seed_retrying()
-            log.info("demo: room %s ended; its replay is listed at /rooms/%s", ended, ended)
-            self._announce(f"demo: room {ended} ended (its replay: {self._base_url}/rooms/{ended})")
+            log.info("demo: room %s ended; a new room is %s", ended_room, self.room_id)
+            self._announce(
+                f"demo: room {ended_room} ended (its replay: {self._base_url}/rooms/{ended_room})"
+            )
             for line in self.intro_lines():
                 self._announce(line)
 

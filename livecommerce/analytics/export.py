@@ -11,6 +11,14 @@ from typing import Any
 HEADER = ("section", "name", "t", "metric", "value")
 SUMMARY = ("peak_viewers", "gmv_cents", "currency", "gpm_cents")
 PRODUCT_METRICS = ("views", "attempts", "reserved", "paid", "gmv_cents")
+FORMAT_STEPS = ("voucher_claims", "bids", "giveaway_entries")
+SOURCE_METRICS = ("orders", "paid", "gmv_cents")
+# Per-format rows: (section, the row's list in ``formats``, its id field, its metrics).
+FORMAT_ROWS = (
+    ("voucher", "vouchers", "voucher", ("quantity", "claimed", "claimers")),
+    ("auction", "auctions", "auction", ("bids", "price_cents")),
+    ("giveaway", "giveaways", "giveaway", ("entrants", "winners")),
+)
 
 
 def report_csv(report: dict[str, Any]) -> str:
@@ -35,4 +43,20 @@ def report_csv(report: dict[str, Any]) -> str:
             writer.writerow(("product", product["product"], "", metric, product[metric]))
     for mark in report["markers"]:
         writer.writerow(("marker", mark["type"], mark["t"], "product", mark["product"]))
+    formats = report.get("formats")  # absent from reports frozen before the formats counted
+    if formats:
+        _formats(writer, formats)
     return out.getvalue()
+
+
+def _formats(writer: Any, formats: dict[str, Any]) -> None:
+    for step in FORMAT_STEPS:
+        writer.writerow(("format", step, "", "total", formats[step]["total"]))
+        writer.writerow(("format", step, "", "users", formats[step]["users"]))
+    for row in formats["orders"]:
+        for metric in SOURCE_METRICS:
+            writer.writerow(("source", row["source"], "", metric, row[metric]))
+    for section, rows, id_field, metrics in FORMAT_ROWS:
+        for row in formats[rows]:
+            for metric in metrics:
+                writer.writerow((section, row[id_field], "", metric, row[metric]))

@@ -7,6 +7,7 @@ products; everything else is arithmetic here. See docs/analytics.md for each fie
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import statistics
@@ -14,6 +15,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from livecommerce.analytics.formats import (
+    FormatsData,
+    format_markers,
+    formats_report,
+    read_formats,
+)
 from livecommerce.analytics.funnel import Step
 from livecommerce.context import StoreContext
 from livecommerce.store.decoding import as_text
@@ -41,6 +48,7 @@ class RoomData:
     sales: list[dict[str, str]]
     products: dict[str, dict[str, Any]]
     now_ms: int
+    formats: FormatsData = dataclasses.field(default_factory=FormatsData)
 
 
 class ReportReader:
@@ -94,6 +102,7 @@ class ReportReader:
                 users[step] = (exact_count, True)
         spans_raw, counters_raw, pins_raw, sale_ids, products_raw = rest[2 * len(Step) :]
         sales = await self._sales(room_id, [as_text(s) for s in sale_ids])
+        formats = await read_formats(self._client, keys, room_id)
         return RoomData(
             room={as_text(k): as_text(v) for k, v in room_raw.items()},
             counts=spread_slots({as_text(k): int(v) for k, v in counts_raw.items()}),
@@ -104,6 +113,7 @@ class ReportReader:
             sales=sales,
             products={as_text(k): json.loads(v) for k, v in products_raw.items()},
             now_ms=int(time.time() * 1000),
+            formats=formats,
         )
 
     async def _sales(self, room_id: str, sale_ids: list[str]) -> list[dict[str, str]]:
@@ -172,6 +182,7 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
     watched = sorted(raw.spans_ms)
     return {
         "room": room_id,
+        "anchor": raw.room.get("anchor", ""),
         "status": raw.room.get("status", ""),
         "started_at": int(raw.room["started_at"]) if raw.room.get("started_at") else None,
         "ended_at": int(raw.room["ended_at"]) if raw.room.get("ended_at") else None,
@@ -193,6 +204,7 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
         "gpm_cents": round(gmv * 1000 / entries) if entries else 0,
         "products": _products(raw),
         "markers": _markers(raw, base_ms),
+        "formats": formats_report(raw.formats, raw.counters, currency),
         "unique_error": HLL_STANDARD_ERROR,
     }
 
@@ -285,6 +297,7 @@ def _markers(raw: RoomData, base_ms: int) -> list[dict[str, Any]]:
         ended = [int(sale[f]) for f in ("ends_at", "stopped_at") if sale[f] and int(sale[f]) > 0]
         if ended and min(ended) <= raw.now_ms:
             marks.append(_sale_mark("sale_ended", sale, min(ended), base_ms))
+    marks += format_markers(raw.formats, base_ms, raw.now_ms)
     return sorted(marks, key=lambda mark: (mark["at"], mark["type"]))
 
 

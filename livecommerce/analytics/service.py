@@ -16,12 +16,16 @@ from livecommerce.analytics.watch import WatchTracker
 from livecommerce.config import AnalyticsSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
+from livecommerce.store.keys import ANALYTICS_STEPS
 from livecommerce.store.replies_analytics import CountOutcome
 
 # Pins kept on a room's time axis (the newest).
 MAX_PINS = 500
 # GET /api/stats/dab?from=…&to=… reads at most this many days.
 MAX_DAB_DAYS = 366
+# The parts of an ended room's report that may still change (payments of reservations
+# taken during the live): the stored report is rewritten when one did.
+CHANGING = ("funnel", "formats", "products")
 REFUSALS = {
     CountOutcome.no_room: ErrorCode.room_not_found,
     CountOutcome.ended: ErrorCode.room_ended,
@@ -91,14 +95,23 @@ class Analytics:
             raise ApiError(ErrorCode.room_not_found)
         if report["status"] != "ended":
             return report
-        stored = await self._client.get(self._keys.analytics_report(room_id))
+        stored = await self.frozen_report(room_id)
         if stored and not await self._reader.has_live_data(room_id):
-            frozen: dict[str, Any] = json.loads(stored)
-            return frozen
+            return stored
         report["frozen"] = True
-        if not stored or json.loads(stored).get("funnel") != report["funnel"]:
+        if not stored or any(stored.get(part) != report[part] for part in CHANGING):
             await self._store_report(room_id, report)
         return report
+
+    async def frozen_report(self, room_id: str) -> dict[str, Any] | None:
+        """The report frozen when the room ended, if it is still kept (it outlives the
+        room: ``analytics.report_retention_days``); its ``anchor`` names the room's
+        anchor, for the role check of a room that no longer exists."""
+        stored = await self._client.get(self._keys.analytics_report(room_id))
+        if not stored:
+            return None
+        frozen: dict[str, Any] = json.loads(stored)
+        return frozen
 
     async def freeze(self, room_id: str) -> None:
         """Freeze the ended room's report (kept ``report_retention_days``) and give its
@@ -117,8 +130,8 @@ class Analytics:
             keys.room_watch(room_id),
             keys.watch_spans(room_id),
             keys.analytics_marks(room_id),
-            *(keys.analytics_users(room_id, step.value) for step in Step),
-            *(keys.analytics_hll(room_id, step.value) for step in Step),
+            *(keys.analytics_users(room_id, step) for step in ANALYTICS_STEPS),
+            *(keys.analytics_hll(room_id, step) for step in ANALYTICS_STEPS),
         ):
             pipe.pexpire(key, live_ms)
         await pipe.execute()

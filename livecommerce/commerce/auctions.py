@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.commerce.models import Product, now_ms
-from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, utc_day
+from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, analytics_arg, utc_day
 from livecommerce.config import FormatsSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
@@ -172,7 +172,11 @@ class AuctionService:
         store: StoreContext,
         settings: FormatsSettings,
         batcher: StoreBatcher | None = None,
+        analytics: int | None = None,
     ) -> None:
+        """``analytics``: ``analytics.exact_users_max`` when bidders and the winners'
+        orders are counted, else None."""
+        self._analytics = analytics_arg(analytics)
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -257,8 +261,17 @@ class AuctionService:
                 keys.auction_idempotency(room_id, auction_id),
                 keys.room_bans(room_id),
                 keys.room_counters(room_id),
+                keys.analytics_users(room_id, "bids"),
+                keys.analytics_hll(room_id, "bids"),
             ],
-            [user, amount, maximum, keys.idempotency_field(user, key), IDEMPOTENCY_TTL_MS],
+            [
+                user,
+                amount,
+                maximum,
+                keys.idempotency_field(user, key),
+                IDEMPOTENCY_TTL_MS,
+                self._analytics,
+            ],
         )
         if reply.changed:
             self._changed.add((room_id, auction_id))
@@ -321,8 +334,11 @@ class AuctionService:
                 keys.outbox(room_id),
                 keys.room_buyers(room_id),
                 keys.room_counters(room_id),
+                keys.analytics(room_id),
+                keys.analytics_users(room_id, "buy_attempts"),
+                keys.analytics_hll(room_id, "buy_attempts"),
             ],
-            [room_id, order_id, "1" if force else "0"],
+            [room_id, order_id, "1" if force else "0", self._analytics],
         )
         member = f"{room_id} {auction_id}"
         if reply.outcome is CloseOutcome.not_due:

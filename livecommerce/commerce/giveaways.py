@@ -23,6 +23,7 @@ from typing import Any
 from livecommerce.auth import valid_identifier
 from livecommerce.commerce import draw
 from livecommerce.commerce.models import now_ms
+from livecommerce.commerce.orders import analytics_arg
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.decoding import as_text
@@ -138,8 +139,16 @@ class Giveaway:
 
 class GiveawayService:
     def __init__(
-        self, *, store: StoreContext, order_retention_s: float, ended_entrants_max: int = 1_000
+        self,
+        *,
+        store: StoreContext,
+        order_retention_s: float,
+        ended_entrants_max: int = 1_000,
+        analytics: int | None = None,
     ) -> None:
+        """``analytics``: ``analytics.exact_users_max`` when entrants and the winners'
+        orders are counted, else None."""
+        self._analytics = analytics_arg(analytics)
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -226,8 +235,10 @@ class GiveawayService:
                 keys.room_buyers(room_id),
                 keys.room_bans(room_id),
                 keys.room_counters(room_id),
+                keys.analytics_users(room_id, "giveaway_entries"),
+                keys.analytics_hll(room_id, "giveaway_entries"),
             ],
-            [user],
+            [user, self._analytics],
         )
         self._counted.inc(f"enter_{reply.outcome.value}")
         return reply
@@ -285,9 +296,16 @@ class GiveawayService:
                     keys.giveaway(room_id, giveaway_id),
                     keys.outbox(room_id),
                     keys.room_counters(room_id),
+                    keys.analytics(room_id),
                     *(keys.order(room_id, order_id) for order_id in order_ids),
                 ],
-                [room_id, json.dumps(winners), json.dumps(order_ids), self._retention_ms],
+                [
+                    room_id,
+                    json.dumps(winners),
+                    json.dumps(order_ids),
+                    self._retention_ms,
+                    self._analytics,
+                ],
             )
             if award.outcome is AwardOutcome.drawn:
                 self._counted.inc("giveaway_drawn")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.commerce.models import now_ms
+from livecommerce.commerce.orders import analytics_arg
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.batch import StoreBatcher
@@ -140,7 +141,15 @@ class ClaimAnswer:
 class VoucherService:
     """Vouchers of rooms on the store; claims go through ``batcher`` when given."""
 
-    def __init__(self, *, store: StoreContext, batcher: StoreBatcher | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: StoreContext,
+        batcher: StoreBatcher | None = None,
+        analytics: int | None = None,
+    ) -> None:
+        """``analytics``: ``analytics.exact_users_max`` when claimers are counted, else None."""
+        self._analytics = analytics_arg(analytics)
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -243,6 +252,8 @@ class VoucherService:
                 keys.room_watch(room_id),
                 keys.room_bans(room_id),
                 keys.room_counters(room_id),
+                keys.analytics_users(room_id, "voucher_claims"),
+                keys.analytics_hll(room_id, "voucher_claims"),
             ],
             [
                 voucher_id,
@@ -250,6 +261,7 @@ class VoucherService:
                 keys.idempotency_field(user, key),
                 f"c_{secrets.token_hex(6)}",
                 IDEMPOTENCY_TTL_MS,
+                self._analytics,
             ],
         )
         fresh = reply.kind is AnswerKind.new

@@ -4,8 +4,9 @@ Guarantees:
 
 - A room is deleted in one atomic step on its hash tag (``rooms_delete.lua``): every
   key of the room (its hash, chat, moderation state, products, sales and their buyers
-  and idempotency records, counters, outbox, …) or none. Orders and per-user like
-  budgets are not listed by the room; they carry their own TTLs.
+  and idempotency records, counters, outbox, …) or none. Orders, per-user like
+  budgets and the room's frozen analytics report (``report:ROOM``, outside the room's
+  hash tag) are not deleted with the room; they carry their own TTLs.
 - Only a room that has ended at least ``retention_days`` ago, whose outbox is empty
   (every order event delivered and trimmed, or parked) and that holds no open
   reservation is deleted; any other is left for a later round.
@@ -90,7 +91,6 @@ def room_keys(keys: Keys, room_id: str, items: RoomItems) -> list[str]:
         keys.watch_spans(room_id),
         keys.analytics(room_id),
         keys.analytics_marks(room_id),
-        keys.analytics_report(room_id),
         keys.vouchers(room_id),
         keys.voucher_claims(room_id),
         keys.voucher_wallets(room_id),

@@ -25,7 +25,10 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                                      |             | mode)                                       |
 | ``P{r:ROOM}:counters``               | hash        | chat_messages, likes, orders, paid_orders,  |
 |                                      |             | gmv_cents:CURRENCY, peak_viewers,           |
-|                                      |             | voucher_claims, bids, giveaway_entries      |
+|                                      |             | voucher_claims, bids, giveaway_entries;     |
+|                                      |             | orders of other sources than sales:         |
+|                                      |             | source:SOURCE:orders, source:SOURCE:paid,   |
+|                                      |             | source:SOURCE:gmv_cents:CURRENCY            |
 | ``P{r:ROOM}:engagement``             | hash        | "KIND:SLOT" → count (KIND: chat, likes or   |
 |                                      |             | orders; SLOT = ms // slot length)           |
 | ``P{r:ROOM}:likes:USER``             | hash        | a user's like budget: tokens, at (ms); and  |
@@ -120,13 +123,16 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 |                                      |             | product and 10 s slot; "s:SALE:refused"     |
 |                                      |             | buy attempts a sale refused;                |
 |                                      |             | "t:SLOT:viewers" viewers per 10 s slot      |
-| ``P{r:ROOM}:analytics:users:STEP``   | set         | visitors of a funnel step, exact while      |
-|                                      |             | ``analytics.exact_users_max`` or fewer      |
+| ``P{r:ROOM}:analytics:users:STEP``   | set         | visitors of a funnel step (or of            |
+|                                      |             | voucher_claims, bids, giveaway_entries),    |
+|                                      |             | exact while ``analytics.exact_users_max``   |
+|                                      |             | or fewer                                    |
 | ``P{r:ROOM}:analytics:hll:STEP``     | HyperLogLog | visitors of a funnel step once past that    |
 |                                      |             | (the set moves here)                        |
 | ``P{r:ROOM}:analytics:marks``        | zset        | "pin:PRODUCT:ms" pins by time (ms)          |
-| ``P{r:ROOM}:analytics:report``       | string      | the report frozen when the room ended       |
-|                                      |             | (JSON)                                      |
+| ``Preport:ROOM``                     | string      | the report frozen when the room ended       |
+|                                      |             | (JSON, with the room's anchor); kept after  |
+|                                      |             | the room is deleted                         |
 | ``P{schema}:version``                | string      | the schema version the store holds          |
 |                                      |             | (``store/schema.py``)                       |
 | ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
@@ -250,8 +256,8 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 |                                      | room ends                                                 |
 | ``P{r:ROOM}:analytics:marks``        | trim: the newest 500 pins kept; TTL                       |
 |                                      | ``analytics.live_retention_days`` once the room ends      |
-| ``P{r:ROOM}:analytics:report``       | TTL ``analytics.report_retention_days``; deleted with its |
-|                                      | room (``rooms_delete.lua``) if that comes first           |
+| ``Preport:ROOM``                     | TTL ``analytics.report_retention_days`` (the room's       |
+|                                      | deletion leaves it)                                       |
 | ``P{schema}:version``                | fixed: one key per deployment                             |
 | ``P{schema}:lock``                   | TTL ``store.schema_lock_s`` (deleted when the migration   |
 |                                      | ends)                                                     |
@@ -279,7 +285,19 @@ from dataclasses import dataclass
 
 # The analytics funnel's steps (``analytics/funnel.py``'s ``Step``; a test keeps them equal):
 # each has a visitor set and a HyperLogLog per room.
-ANALYTICS_STEPS = ("impressions", "entries", "product_views", "buy_attempts", "reserved", "paid")
+# The funnel's steps, then the selling formats' (claims, bids, giveaway entries): each has
+# a visitor set and HyperLogLog of its own.
+ANALYTICS_STEPS = (
+    "impressions",
+    "entries",
+    "product_views",
+    "buy_attempts",
+    "reserved",
+    "paid",
+    "voucher_claims",
+    "bids",
+    "giveaway_entries",
+)
 
 
 @dataclass(frozen=True)
@@ -481,8 +499,9 @@ class Keys:
         return f"{self.prefix}{self.room_tag(room_id)}:analytics:marks"
 
     def analytics_report(self, room_id: str) -> str:
-        """The room's final report (JSON), frozen when it ended."""
-        return f"{self.prefix}{self.room_tag(room_id)}:analytics:report"
+        """The room's final report (JSON), frozen when it ended; outside the room's hash
+        tag, so it outlives the room's deletion."""
+        return f"{self.prefix}report:{room_id}"
 
     def voucher(self, room_id: str, voucher_id: str) -> str:
         """Hash of one voucher."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import re
 import weakref
+from typing import Any
 
 from aiohttp import web
 
@@ -72,10 +73,29 @@ async def room_analytics_csv(request: web.Request) -> web.Response:
     )
 
 
-async def _report(request: web.Request) -> dict[str, object]:
-    room = await request.app[ROOMS].get(room_id_of(request))
+async def _report(request: web.Request) -> dict[str, Any]:
+    """The room's report; for a room deleted by the retention sweep, its frozen report
+    while kept, to the anchor it names, moderators and admins (as for a room that is)."""
+    room_id = room_id_of(request)
+    analytics = request.app[ANALYTICS]
+    try:
+        room = await request.app[ROOMS].get(room_id)
+    except ApiError as error:
+        if error.code is not ErrorCode.room_not_found:
+            raise
+        frozen = await analytics.frozen_report(room_id)
+        if frozen is None:
+            raise
+        principal = caller(request)
+        anchor = str(frozen.get("anchor") or "")
+        staff = principal.role in (Role.moderator, Role.admin)
+        if not staff and not (anchor and principal.may_act_on_room(room_id, anchor)):
+            raise ApiError(
+                ErrorCode.not_your_room, f"Only the anchor of room {room_id!r} may do this."
+            ) from None
+        return frozen
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
-    return await request.app[ANALYTICS].report(room.id)
+    return await analytics.report(room.id)
 
 
 async def view_product(

@@ -58,12 +58,16 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
         if settings.commerce.batch_buys
         else None
     )
-    vouchers = VoucherService(store=store, batcher=batcher)
-    auctions = AuctionService(store=store, settings=settings.formats, batcher=batcher)
+    analytics = settings.analytics.exact_users_max if settings.analytics.enabled else None
+    vouchers = VoucherService(store=store, batcher=batcher, analytics=analytics)
+    auctions = AuctionService(
+        store=store, settings=settings.formats, batcher=batcher, analytics=analytics
+    )
     giveaways = GiveawayService(
         store=store,
         order_retention_s=settings.commerce.order_retention_days * 86_400,
         ended_entrants_max=settings.formats.giveaway_ended_entrants_max,
+        analytics=analytics,
     )
     app[VOUCHERS], app[AUCTIONS], app[GIVEAWAYS] = vouchers, auctions, giveaways
     app[FORMATS_VIEW] = FormatsView(vouchers, auctions, giveaways)

@@ -18,6 +18,7 @@ from livecommerce.web.state import SETTINGS, STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
+from tests.integration.formats_helpers import auction, giveaway, voucher
 
 PRICE = 990
 
@@ -212,11 +213,25 @@ async def test_with_analytics_off_buying_works_and_nothing_is_counted(
     opened = await sale(cluster, room, item["id"])
     answer = await cluster.api("POST", f"/api/rooms/{room}/impressions")
     assert answer == (200, {"room": room, "counted": False})
+    offer = await voucher(cluster, room)
+    lot = await auction(cluster, room, item["id"])
+    draw = await giveaway(cluster, room, product_id=item["id"])
     viewer = await cluster.join(room, "v")
     await viewer.send({"type": "view_product", "product": item["id"]})
     await viewer.send({"type": "buy", "sale": opened["id"], "qty": 1, "key": "k"})
     assert (await viewer.wait_for("buy_result"))["ok"] is True
+    await viewer.send({"type": "claim", "voucher": offer["id"], "key": "c"})
+    assert (await viewer.wait_for("claim_result"))["ok"] is True
+    await viewer.send({"type": "bid", "auction": lot["id"], "amount_cents": 100, "key": "b"})
+    assert (await viewer.wait_for("bid_result"))["ok"] is True
+    await viewer.send({"type": "enter", "giveaway": draw["id"]})
+    assert (await viewer.wait_for("enter_result"))["ok"] is True
     await viewer.close()
+    anchor = cluster.token("anchor", "alice")
+    ended = await cluster.api("POST", f"/api/rooms/{room}/auctions/{lot['id']}/end", anchor)
+    assert ended[1]["winner"] == "v", ended
+    drawn = await cluster.api("POST", f"/api/giveaways/{draw['id']}/end", anchor)
+    assert drawn[1]["winners"] == ["v"], drawn
 
     app = cluster.apps[0]
     keys, store = Keys(app[SETTINGS].store.key_prefix), app[STORE]

@@ -1,16 +1,21 @@
 """Who reads a room's analytics: its anchor, moderators and admins — not viewers, not
-another room's anchor, not a token limited to another room, not anonymous callers;
-daily active buyers over a range: admins only, with the range checked."""
+another room's anchor, not a token limited to another room, not anonymous callers — also
+once the room is deleted and only its frozen report is left; daily active buyers over a
+range: admins only, with the range checked."""
 
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from livecommerce.rooms.retention import RoomRetention
 from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.store.replies_rooms import RoomDelete
+from livecommerce.web.state import STORE_CONTEXT
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import room_with_sale
@@ -59,6 +64,43 @@ async def test_only_the_rooms_anchor_and_staff_read_its_analytics(
     assert await status_of(cluster, url, scoped) == (403, "not_your_room")
     missing = f"/api/rooms/nosuchroom/{path}"
     assert await status_of(cluster, missing, token("admin", "root")) == (404, "room_not_found")
+
+
+@pytest.mark.parametrize("path", PATHS)
+async def test_the_same_callers_and_only_they_read_a_deleted_rooms_frozen_report(
+    cluster: Cluster, path: str
+) -> None:
+    room, other = await cluster.room(anchor="alice"), await cluster.room(anchor="bob")
+    assert (await cluster.api("POST", f"/api/rooms/{room}/end", cluster.token("anchor", "alice")))[
+        0
+    ] == 200
+    sweep = RoomRetention(store=cluster.apps[0][STORE_CONTEXT], retention_days=1, interval_s=3600)
+    assert await sweep.delete(room, int(time.time() * 1000) + 1000) is RoomDelete.deleted
+    assert (await cluster.api("GET", f"/api/rooms/{room}"))[0] == 404
+    url = f"/api/rooms/{room}/{path}"
+    token = cluster.token
+
+    assert await status_of(cluster, url, token("anchor", "alice")) == (200, "")
+    assert await status_of(cluster, url, token("anchor", "alice", room=room)) == (200, "")
+    assert await status_of(cluster, url, token("moderator", "mia")) == (200, "")
+    assert await status_of(cluster, url, token("admin", "root")) == (200, "")
+    assert await status_of(cluster, url, None) == (401, "unauthorized")
+    assert await status_of(cluster, url, token("viewer", "alice")) == (403, "forbidden_role")
+    assert await status_of(cluster, url, token("backend", "shop")) == (403, "forbidden_role")
+    assert await status_of(cluster, url, token("anchor", "bob")) == (403, "not_your_room")
+    assert await status_of(cluster, url, token("anchor", "alice", room=other)) == (
+        403,
+        "not_your_room",
+    )
+    scoped = token("moderator", "mia", room=other)
+    assert await status_of(cluster, url, scoped) == (403, "not_your_room")
+    # A room that never was, or whose report is gone, is not found, whoever asks.
+    for missing in ("never0here", "ghost-room"):
+        for caller in (token("admin", "root"), token("anchor", "alice")):
+            assert await status_of(cluster, f"/api/rooms/{missing}/{path}", caller) == (
+                404,
+                "room_not_found",
+            )
 
 
 async def test_daily_active_buyers_over_a_range_is_one_row_per_day(cluster: Cluster) -> None:

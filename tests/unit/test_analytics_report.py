@@ -8,6 +8,12 @@ import csv
 import io
 
 from livecommerce.analytics.export import HEADER, report_csv
+from livecommerce.analytics.formats import (
+    FormatsData,
+    format_markers,
+    formats_report,
+    source_rows,
+)
 from livecommerce.analytics.funnel import Step
 from livecommerce.analytics.report import MAX_SLOTS, RoomData, compose, spread_slots
 
@@ -129,3 +135,94 @@ def test_the_csv_has_its_header_and_five_cells_a_row() -> None:
     assert {len(row) for row in rows} == {5}
     assert ["product", "p_a", "", "views", "0"] in rows
     assert len([row for row in rows if row[0] == "funnel"]) == 2 * len(Step)
+
+
+def test_orders_per_source_leave_the_rest_to_the_flash_sales() -> None:
+    counters = {
+        "orders": 10,
+        "paid_orders": 6,
+        "gmv_cents:EUR": 5000,
+        "gmv_cents:USD": 700,
+        "source:auction:orders": 2,
+        "source:auction:paid": 1,
+        "source:auction:gmv_cents:EUR": 3000,
+        "source:auction:gmv_cents:USD": 700,
+        "source:giveaway:orders": 3,
+        "source:replay:orders": 1,
+        "source:replay:paid": 1,
+        "source:replay:gmv_cents:EUR": 500,
+        "source:studio:orders": 1,
+    }
+
+    rows = {row["source"]: row for row in source_rows(counters, "EUR")}
+
+    assert list(rows) == ["sale", "auction", "giveaway", "replay", "studio"]
+    assert {s: (r["orders"], r["paid"], r["gmv_cents"]) for s, r in rows.items()} == {
+        "sale": (3, 4, 1500),
+        "auction": (2, 1, 3000),
+        "giveaway": (3, 3, 0),
+        "replay": (1, 1, 500),
+        "studio": (1, 0, 0),
+    }
+    assert {row["currency"] for row in rows.values()} == {"EUR"}
+    empty = source_rows({}, None)
+    assert [(r["source"], r["orders"], r["gmv_cents"]) for r in empty] == [
+        ("sale", 0, 0),
+        ("auction", 0, 0),
+        ("giveaway", 0, 0),
+        ("replay", 0, 0),
+    ]
+
+
+def test_the_formats_rows_and_markers_come_from_their_records() -> None:
+    data = FormatsData(
+        users={"voucher_claims": (3, True), "bids": (9000, False)},
+        vouchers=[
+            {
+                "id": "v_1",
+                "title": "3 off",
+                "quantity": "5",
+                "claimed": "3",
+                "claimers": "3",
+                "dropped_at": str(START_MS + 1000),
+            }
+        ],
+        auctions=[
+            {
+                "id": "a_1",
+                "product_id": "p_a",
+                "title": "Lot",
+                "bids": "4",
+                "price": "700",
+                "currency": "EUR",
+                "starts_at": str(START_MS),
+                "ended_at": str(START_MS + 99_000),
+            }
+        ],
+        giveaways=[
+            {
+                "id": "g_1",
+                "title": "Tea",
+                "entrants": "7",
+                "winners": '["u1","u2"]',
+                "created_at": str(START_MS + 2000),
+            }
+        ],
+    )
+    counters = {"voucher_claims": 3, "bids": 9100, "giveaway_entries": 7}
+
+    formats = formats_report(data, counters, "EUR")
+    marks = format_markers(data, START_MS, START_MS + 50_000)
+
+    assert formats["voucher_claims"] == {"total": 3, "users": 3, "users_exact": True}
+    assert formats["bids"] == {"total": 9100, "users": 9000, "users_exact": False}
+    assert formats["giveaway_entries"] == {"total": 7, "users": 0, "users_exact": True}
+    assert formats["vouchers"][0]["claimers"] == 3
+    assert formats["auctions"][0]["price_cents"] == 700
+    assert formats["giveaways"][0]["winners"] == 2
+    # The auction's end is after "now": not marked yet; nor a giveaway not closed.
+    assert [(m["type"], m["t"]) for m in marks] == [
+        ("voucher_dropped", 1.0),
+        ("auction_started", 0.0),
+        ("giveaway_started", 2.0),
+    ]

@@ -15,11 +15,17 @@ from livecommerce.web.rate import KeyedBuckets
 PREFIXES = ["lc:", "lc:t-0123abcd:", "lc:prod:eu:"]
 
 
+# Keys named by a room that outlive it, so they are kept outside its hash tag: the frozen
+# analytics report (readable after the room is deleted).
+OUTSIDE_THE_ROOM_TAG = ("analytics_report",)
+
+
 def room_key_builders() -> dict[str, Callable[[Keys, str], str]]:
-    """Every ``Keys`` method that builds one key of a room from its id alone."""
+    """Every ``Keys`` method that builds one key of a room from its id alone (and that
+    the room's scripts may touch)."""
     builders: dict[str, Callable[[Keys, str], str]] = {}
     for name, member in inspect.getmembers(Keys, inspect.isfunction):
-        if name.startswith("_") or name == "room_tag":
+        if name.startswith("_") or name in ("room_tag", *OUTSIDE_THE_ROOM_TAG):
             continue
         parameters = list(inspect.signature(member).parameters)
         if parameters == ["self", "room_id"]:
@@ -257,3 +263,14 @@ def test_plain_urls_are_not_cluster_urls_and_cluster_passwords_are_masked() -> N
     assert not is_cluster_url("unix:///run/valkey.sock")
     masked = mask_url(f"redis+cluster://u:{PASSWORD}@a:1,b:2")
     assert masked == "redis+cluster://u:***@a:1,b:2"
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_the_frozen_report_is_outside_the_room_tag_and_per_room(prefix: str) -> None:
+    keys = Keys(prefix)
+
+    report = keys.analytics_report("room-42")
+
+    assert report.startswith(prefix)
+    assert cluster_hash_tag(report) != "r:room-42"
+    assert report != keys.analytics_report("room-43")

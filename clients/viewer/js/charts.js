@@ -52,7 +52,8 @@ function line(rows, key, x, y) {
     .join(' ');
 }
 
-// viewers (line), reserved and paid orders (bars) per 10 s, pins and sales (dashed lines).
+// viewers (line), reserved and paid orders (bars) per 10 s; pins, sales, voucher drops,
+// auctions and giveaways (dashed lines).
 export function drawTimeline(container, report) {
   const viewers = report.retention;
   const orders = report.orders;
@@ -67,10 +68,10 @@ export function drawTimeline(container, report) {
   if (viewers.length) svg.append(node('path', { d: line(viewers, 'viewers', x, y) }, 'viewers'));
   for (const mark of report.markers) {
     const at = x(Math.max(0, mark.t));
-    const kind = mark.type === 'pin' ? 'marker-pin' : 'marker-sale';
+    const kind = `marker-${mark.type.split('_')[0]}`; // pin, sale, voucher, auction, giveaway
     const rule = node('line', { x1: at, x2: at, y1: PAD.top, y2: H - PAD.bottom }, kind);
     const title = node('title');
-    title.textContent = `${mark.type.replace('_', ' ')} ${mark.product} at ${mmss(mark.t)}`;
+    title.textContent = `${mark.type.replace('_', ' ')} ${mark.product || mark.voucher || ''} at ${mmss(mark.t)}`;
     rule.append(title);
     rule.dataset.type = mark.type;
     svg.append(rule);

@@ -1,11 +1,12 @@
 // The studio dashboard of one room (/studio/rooms/{room}): the funnel with conversion
 // between steps, viewers and orders over time with pin and sale markers, retention and the
-// product table. It polls GET /api/rooms/{room}/analytics once a second while the room is
+// product table, the selling formats; a link back to the studio. It polls GET /api/rooms/{room}/analytics once a second while the room is
 // not ended (the anchor's, a moderator's or an admin's token), then shows the frozen report.
 
 import { api } from './api.js';
 import { mountSignIn, onChange, takeTokenFromFragment, token } from './auth.js';
 import { drawArea, drawTimeline, mmss } from './charts.js';
+import { renderFormats } from './dashboard_formats.js';
 import { el, money } from './format.js';
 
 const POLL_MS = 1000;
@@ -90,6 +91,7 @@ function render(report) {
   drawTimeline($('timeline'), report);
   drawArea($('retention'), report.retention, 'viewers');
   renderProducts(report);
+  renderFormats(report);
   document.body.dataset.updated = String(report.generated_at);
 }
 
@@ -135,6 +137,7 @@ async function downloadCsv(event) {
 }
 
 $('dash-title').textContent = `Room ${room} · analytics`;
+$('studio-link').href = `/studio?room=${encodeURIComponent(room)}`;
 api('GET', `/api/rooms/${encodeURIComponent(room)}`)
   .then((about) => {
     $('dash-title').textContent = `${about.title} · analytics`;

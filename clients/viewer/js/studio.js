@@ -137,6 +137,7 @@ async function openRoom(id) {
   room = id;
   likesTotal = lastStats = lastMedia = null;
   history.replaceState(null, '', `/studio?room=${encodeURIComponent(id)}`);
+  Object.assign($('dashboard-link'), { href: `/studio/rooms/${encodeURIComponent(id)}`, hidden: false });
   channel = new Channel(id, token, onFrame, (state) => {
     if (state === 'closed') health.add('The room channel dropped; reconnecting.', 'bad');
     if (state === 'room_ended') health.add(TEXT.roomEnded, 'bad');

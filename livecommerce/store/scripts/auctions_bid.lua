@@ -6,20 +6,27 @@
 -- user up to it: the leader's maximum answers each challenger by one step, as little
 -- as needed; of two equal maximums the earlier keeps the lead. A bid in the last
 -- anti_snipe_s seconds moves the end to now + anti_snipe_s, unless sudden death.
--- KEYS: auction hash, auction idempotency hash, bans hash, room counters hash.
+-- KEYS: auction hash, auction idempotency hash, bans hash, room counters hash, the room's
+--       bidders' visitor set and HyperLogLog (analytics).
 -- ARGV: user, amount (cents), maximum (cents, 0: none), idempotency field
---       (Keys.idempotency_field), idempotency expiry (ms).
+--       (Keys.idempotency_field), idempotency expiry (ms), analytics
+--       (lib/analytics.lua's exact_max; '' = off).
 -- Returns {kind, answer_json, changed}: kind is "new", "repeat" or "refused"; changed is
 -- 1 when the price, leader or end moved (the auction is to be announced).
 local auction_key = KEYS[1]
 local idempotency_key = KEYS[2]
 local bans_key = KEYS[3]
 local counters_key = KEYS[4]
+local bidders_set_key = KEYS[5]
+local bidders_hll_key = KEYS[6]
 local user = ARGV[1]
 local amount = tonumber(ARGV[2])
 local maximum = tonumber(ARGV[3])
 local idempotency_field = ARGV[4]
 local idempotency_ttl_ms = tonumber(ARGV[5])
+local analytics = ARGV[6]
+
+--! include analytics
 
 local previous = redis.call('HGET', idempotency_key, idempotency_field)
 if previous then
@@ -110,6 +117,7 @@ redis.call('HSET', auction_key, 'price', price, 'leader', leader, 'leader_max', 
   'ends_at', ends_at)
 redis.call('HINCRBY', auction_key, 'bids', 1)
 redis.call('HINCRBY', counters_key, 'bids', 1)
+analytics_visitor(bidders_set_key, bidders_hll_key, user, analytics)
 redis.call('HINCRBY', auction_key, 'version', 1)
 local answer = {ok = true, leading = leading, amount_cents = price}
 if not leading then

@@ -3,8 +3,9 @@
 -- reserved order (source "auction") with order.created in the room's outbox, in the
 -- same step. Exactly one close happens, whichever nodes try.
 -- KEYS: auction hash, new order hash, reservations zset, outbox stream, room buyers set,
---       counters hash.
--- ARGV: room id, new order id, force ("1": end now).
+--       counters hash, analytics hash, buy attempts' visitor set and HyperLogLog.
+-- ARGV: room id, new order id, force ("1": end now), analytics (lib/analytics.lua's
+--       exact_max; '' = off).
 -- Returns {outcome, ends_at, winner, amount, order, reason}: outcome is "closed" (now),
 -- "closed_before" (the values of that close), "not_due" (ends_at: when to try again)
 -- or "missing"; reason is "" for a sale, else "no_bids" or "reserve_not_met".
@@ -14,9 +15,15 @@ local reservations_key = KEYS[3]
 local outbox_key = KEYS[4]
 local room_buyers_key = KEYS[5]
 local counters_key = KEYS[6]
+local analytics_key = KEYS[7]
+local attempts_set_key = KEYS[8]
+local attempts_hll_key = KEYS[9]
 local room_id = ARGV[1]
 local order_id = ARGV[2]
 local force = ARGV[3] == '1'
+local analytics = ARGV[4]
+
+--! include analytics
 
 local a = redis.call('HMGET', auction_key, 'state', 'ends_at', 'price', 'leader',
   'reserve_cents', 'product_id', 'currency', 'payment_ttl_s', 'id', 'winner', 'order',
@@ -66,5 +73,8 @@ redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
 redis.call('SADD', room_buyers_key, leader)
 redis.call('HINCRBY', counters_key, 'orders', 1)
+redis.call('HINCRBY', counters_key, 'source:auction:orders', 1)
+analytics_reserved(analytics_key, attempts_set_key, attempts_hll_key, analytics, leader, a[6],
+  now)
 redis.call('HSET', auction_key, 'winner', leader, 'order', order_id)
 return {'closed', ends_at, leader, price, order_id, ''}

@@ -3,18 +3,23 @@
 -- same step. The winners are computed outside (livecommerce/commerce/draw.py) from the
 -- seed and the frozen entrants, so every node computes the same; the first to call
 -- records them, later calls get the recorded ones.
--- KEYS: giveaway hash, outbox stream, counters hash, then one new order hash per winner.
+-- KEYS: giveaway hash, outbox stream, counters hash, analytics hash, then one new order
+--       hash per winner.
 -- ARGV: room id, winners (JSON list), order ids (JSON list, one per winner), order
---       retention (ms).
+--       retention (ms), analytics (lib/analytics.lua's exact_max; '' = off).
 -- Returns {outcome, winners_json, orders_json}: outcome is "drawn" (now), "drawn_before"
 -- or "not_closed".
 local giveaway_key = KEYS[1]
 local outbox_key = KEYS[2]
 local counters_key = KEYS[3]
+local analytics_key = KEYS[4]
 local room_id = ARGV[1]
 local winners = cjson.decode(ARGV[2])
 local order_ids = cjson.decode(ARGV[3])
 local retention_ms = tonumber(ARGV[4])
+local analytics = ARGV[5]
+
+--! include analytics
 
 local g = redis.call('HMGET', giveaway_key, 'state', 'winners', 'orders', 'id', 'product_id',
   'currency')
@@ -29,7 +34,7 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 local orders = {}
 for i, user in ipairs(winners) do
   local order_id = order_ids[i]
-  local order_key = KEYS[3 + i]
+  local order_key = KEYS[4 + i]
   redis.call('HSET', order_key,
     'id', order_id, 'room', room_id, 'sale', '', 'product_id', g[5], 'user', user,
     'qty', 1, 'unit_price_cents', 0, 'amount_cents', 0, 'currency', g[6],
@@ -47,6 +52,8 @@ for i, user in ipairs(winners) do
   redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_paid',
     'type', 'order.paid', 'timestamp', now, 'data', cjson.encode(fields))
   redis.call('HINCRBY', counters_key, 'orders', 1)
+  redis.call('HINCRBY', counters_key, 'source:giveaway:orders', 1)
+  analytics_given(analytics_key, analytics, g[5] or '', now)
   table.insert(orders, order_id)
 end
 local winners_json = cjson.encode(winners)

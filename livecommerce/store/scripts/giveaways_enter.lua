@@ -2,8 +2,9 @@
 -- must not be banned and must meet its eligibility: watched the room long enough (the
 -- server's measure), placed an order in the room, typed the keyword in chat.
 -- KEYS: giveaway hash, entrants set, keyword typers set, watch hash, room buyers set,
---       bans hash, room counters hash.
--- ARGV: user.
+--       bans hash, room counters hash, the room's entrants' visitor set and HyperLogLog
+--       (analytics).
+-- ARGV: user, analytics (lib/analytics.lua's exact_max; '' = off).
 -- Returns {outcome, entrants}: outcome is "entered", "repeat" (entered before) or the
 -- refusal; entrants is the number of entrants.
 local giveaway_key = KEYS[1]
@@ -13,7 +14,12 @@ local watch_key = KEYS[4]
 local buyers_key = KEYS[5]
 local bans_key = KEYS[6]
 local counters_key = KEYS[7]
+local entrants_set_key = KEYS[8]
+local entrants_hll_key = KEYS[9]
 local user = ARGV[1]
+local analytics = ARGV[2]
+
+--! include analytics
 
 local g = redis.call('HMGET', giveaway_key, 'state', 'ends_at', 'watch_s', 'buyers_only',
   'keyword')
@@ -43,4 +49,5 @@ if g[5] ~= '' and redis.call('SISMEMBER', said_key, user) == 0 then
 end
 redis.call('SADD', entrants_key, user)
 redis.call('HINCRBY', counters_key, 'giveaway_entries', 1)
+analytics_visitor(entrants_set_key, entrants_hll_key, user, analytics)
 return {'entered', redis.call('SCARD', entrants_key)}

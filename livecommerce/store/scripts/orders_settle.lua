@@ -133,6 +133,10 @@ if holds_stock then
 end
 redis.call('HINCRBY', counters_key, 'paid_orders', 1)
 redis.call('HINCRBY', counters_key, 'gmv_cents:' .. currency, amount)
+if source ~= 'sale' then
+  redis.call('HINCRBY', counters_key, 'source:' .. source .. ':paid', 1)
+  redis.call('HINCRBY', counters_key, 'source:' .. source .. ':gmv_cents:' .. currency, amount)
+end
 analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],
   amount, now)
 event('paid', 'order.paid', 'paid_at', now)

@@ -108,6 +108,7 @@ redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
 redis.call('SADD', room_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
+redis.call('HINCRBY', counters_key, 'source:replay:orders', 1)
 
 local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
 redis.call('HSET', idempotency_key, idempotency_field, answer)

@@ -6,9 +6,10 @@
 -- recorded (with a copy of the terms, so a buy needs no other key) and added to the
 -- user's wallet.
 -- KEYS: voucher hash, voucher users hash, voucher idempotency hash, claims hash,
---       wallets hash, watch hash, bans hash, room counters hash.
+--       wallets hash, watch hash, bans hash, room counters hash, the room's claimers'
+--       visitor set and HyperLogLog (analytics).
 -- ARGV: voucher id, user, idempotency field (Keys.idempotency_field), new claim id,
---       idempotency expiry (ms).
+--       idempotency expiry (ms), analytics (lib/analytics.lua's exact_max; '' = off).
 -- Returns {kind, answer_json, left}: kind is "new", "repeat" or "refused"; left is the
 -- voucher's units left after a new claim, else -1.
 local voucher_key = KEYS[1]
@@ -19,11 +20,16 @@ local wallets_key = KEYS[5]
 local watch_key = KEYS[6]
 local bans_key = KEYS[7]
 local counters_key = KEYS[8]
+local claimers_set_key = KEYS[9]
+local claimers_hll_key = KEYS[10]
 local voucher_id = ARGV[1]
 local user = ARGV[2]
 local idempotency_field = ARGV[3]
 local claim_id = ARGV[4]
 local idempotency_ttl_ms = tonumber(ARGV[5])
+local analytics = ARGV[6]
+
+--! include analytics
 
 local previous = redis.call('HGET', idempotency_key, idempotency_field)
 if previous then
@@ -79,6 +85,7 @@ left = redis.call('HINCRBY', voucher_key, 'left', -1)
 redis.call('HINCRBY', voucher_key, 'claimed', 1)
 redis.call('HINCRBY', users_key, user, 1)
 redis.call('HINCRBY', counters_key, 'voucher_claims', 1)
+analytics_visitor(claimers_set_key, claimers_hll_key, user, analytics)
 local claim = {
   id = claim_id, voucher = voucher_id, user = user, state = 'unused',
   title = v[9], discount_cents = tonumber(v[6]), percent_off = tonumber(v[7]),

@@ -80,3 +80,14 @@ local function analytics_paid(counts_key, set_key, hll_key, exact_max, visitor, 
   redis.call('HINCRBY', counts_key, 'p:' .. product .. ':gmv_cents', amount)
   analytics_visitor(set_key, hll_key, visitor, exact_max)
 end
+
+-- An order of a giveaway (paid at price 0 when drawn): the product's reservations and
+-- payments in the slot, so the product rows and the orders series show it; no visitor
+-- (nobody attempted or paid).
+local function analytics_given(counts_key, exact_max, product, now)
+  if exact_max == '' or product == '' then
+    return
+  end
+  redis.call('HINCRBY', counts_key, analytics_field(product, now, 'reserved'), 1)
+  redis.call('HINCRBY', counts_key, analytics_field(product, now, 'paid'), 1)
+end
