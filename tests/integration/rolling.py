@@ -169,6 +169,7 @@ class Listener:
 
     channel: Reconnecting
     lives: list[float] = field(default_factory=list)
+    offlines: int = 0
     # Set on each ``live`` frame: the room page restarts its player then.
     live: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -180,6 +181,8 @@ class Listener:
                 if frame.get("type") == "live":
                     self.lives.append(time.monotonic())
                     self.live.set()
+                elif frame.get("type") == "offline":
+                    self.offlines += 1
             seen = len(client.frames)
             self.channel._collect()
             await asyncio.sleep(0.05)

@@ -26,10 +26,16 @@ from tests.integration.deployment import token, write_config
 from tests.integration.nodes import Node, clean_env
 from tests.integration.rolling import Buyer, Chatter, Listener, Reconnecting, Watcher
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 # Generous: a loaded 2-core machine runs two nodes, an encoder and the clients.
 PROGRESS_TIMEOUT_S = 60.0
+# Each node is restarted this many times, in turn: eight handovers of the live stream.
+ROUNDS = 4
+# The target is 3 s at the viewer for every handover. The bound leaves room for a
+# machine busy with other work, yet fails a handover that falls back to the old
+# offline/live step with its backoffs (seconds more).
+HANDOVER_GAP_BOUND_S = 5.0
 
 
 def free_port() -> int:
@@ -150,7 +156,8 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
                 await until(lambda: len(watcher.frame_times) > 20, "video at the viewer")
                 await until(lambda: answered(buyers) >= 8, "the first buys")
                 restarts: list[tuple[float, float]] = []
-                for n, port in enumerate(ports):
+                turns = [pair for _ in range(ROUNDS) for pair in enumerate(ports)]
+                for turn, (n, port) in enumerate(turns):
                     before = (answered(buyers), len(chatter.posted))
                     began = time.monotonic()
                     running[n].signal(signal.SIGTERM)
@@ -158,7 +165,7 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
                     assert code == 0, running[n].stderr_lines[-20:]
                     failures = [e for e in running[n].stderr_lines if "Traceback" in e]
                     assert not failures, running[n].stderr_lines
-                    running[n] = start(nodes, tmp_path / f"n{n}-again", config, port)
+                    running[n] = start(nodes, tmp_path / f"n{n}-turn{turn}", config, port)
                     balancer.upstreams[n] = running[n].url
                     await until(
                         lambda b=before: (
@@ -213,13 +220,18 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
             assert drained, listener.channel.closes
             assert all(w["resumed"] for w in listener.channel.welcomes[1:])
 
-            # Video: the viewer saw frames again after each restart; the longest gap is
-            # printed (the target is 3 s; the assertion leaves room for a loaded machine).
+            # Video: the viewer saw frames again after every handover, each time within the
+            # bound, and the room never went offline (the new publication replaced the old).
             gaps = [watcher.longest_gap(began, ended) for began, ended in restarts]
-            print(f"rolling restart: video gaps {[round(g, 2) for g in gaps]} s, "
-                  f"{len(keys)} buys ({retried} sent again), {len(chatter.posted)} chat lines, "
+            under = sum(gap < 3.0 for gap in gaps)
+            print(f"rolling restart: {len(gaps)} handovers, video gaps "
+                  f"{[round(g, 2) for g in gaps]} s ({under} under 3 s, longest "
+                  f"{max(gaps):.2f} s), {listener.offlines} offline frames, {len(keys)} buys "
+                  f"({retried} sent again), {len(chatter.posted)} chat lines, "
                   f"{watcher.attaches} WHEP attaches")  # fmt: skip
-            assert max(gaps) < 20.0, gaps
+            assert len(gaps) == 2 * ROUNDS
+            assert listener.offlines == 0
+            assert max(gaps) < HANDOVER_GAP_BOUND_S, gaps
     finally:
         if anchor is not None:
             anchor.send_signal(signal.SIGTERM)
