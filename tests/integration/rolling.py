@@ -19,6 +19,9 @@ from tests.integration.deployment import token
 from tests.integration.media_peers import Viewer, accept
 
 RETRY_S = 0.2
+# On ``live``, a viewer without a video frame for this long attaches again (as the room
+# page restarts a player that is not playing); one that plays keeps its session.
+LIVE_STALE_S = 0.3
 # Errors after which the same frame is simply sent again.
 RETRIABLE = {"store_unavailable", "shutting_down", "internal_error"}
 
@@ -196,7 +199,8 @@ class Listener:
 @dataclass
 class Watcher:
     """A WHEP viewer through the balancer that re-attaches when its video stops, or at
-    once when the room goes ``live`` again (as the room page's player does)."""
+    once when the room goes ``live`` again while it plays nothing (as the room page's
+    player does)."""
 
     http: aiohttp.ClientSession
     url: str
@@ -239,8 +243,8 @@ class Watcher:
                 waited = now - max(last_change, attached)
                 if state in ("failed", "closed") or waited > (stale_s if count else 5.0):
                     break
-                if self.live.is_set() and now - attached > 0.5:
-                    break  # live again (a new publication): play it
+                if self.live.is_set() and now - last_change > LIVE_STALE_S:
+                    break  # live again (a new publication) and nothing plays: play it
             await viewer.close()
 
     def longest_gap(self, since: float, until: float) -> float:

@@ -224,6 +224,15 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
             # bound, and the room never went offline (the new publication replaced the old).
             gaps = [watcher.longest_gap(began, ended) for began, ended in restarts]
             under = sum(gap < 3.0 for gap in gaps)
+            # Where the time goes: SIGTERM to the anchor live again (``live`` at a reader),
+            # and from there to the viewer's next frame.
+            for began, ended in restarts:
+                live = next((t for t in listener.lives if began < t < ended), None)
+                frame = watcher.first_frame_after(live) if live else None
+                print(f"  handover: anchor live again after "
+                      f"{'-' if live is None else f'{live - began:.2f}'} s, video "
+                      f"{'-' if frame is None or live is None else f'{frame - live:.2f}'} s "
+                      "after that")  # fmt: skip
             print(f"rolling restart: {len(gaps)} handovers, video gaps "
                   f"{[round(g, 2) for g in gaps]} s ({under} under 3 s, longest "
                   f"{max(gaps):.2f} s), {listener.offlines} offline frames, {len(keys)} buys "

@@ -9,6 +9,19 @@ const GATHER_TIMEOUT_MS = 2000;
 // A disconnected ICE connection often comes back by itself; give it this long.
 const DISCONNECTED_GRACE_MS = 3000;
 const DROPPED = 'The stream dropped; reconnecting…';
+// The first try after a stream that played drops comes soon: a draining node hands its
+// rooms over and the anchor is back on another node within a second or two.
+const DROPPED_RETRY_MS = 250;
+// How long a connected player is watched for incoming video when the room goes live.
+const LIVE_CHECK_MS = 300;
+
+async function packetsReceived(pc) {
+  let total = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === 'inbound-rtp') total += report.packetsReceived || 0;
+  });
+  return total;
+}
 
 function waitForGathering(pc) {
   if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -81,6 +94,26 @@ export class WhepPlayer {
     this.start();
   }
 
+  // The room went live (again): start again now, unless media still arrives on the
+  // current session (a handover it already followed keeps playing). A session whose
+  // node went away may still look connected for seconds: it is checked by its packets.
+  async wake() {
+    const pc = this.pc;
+    const generation = this.generation;
+    if (pc && pc.connectionState === 'connected') {
+      try {
+        const before = await packetsReceived(pc);
+        await new Promise((resolve) => setTimeout(resolve, LIVE_CHECK_MS));
+        if (generation !== this.generation) return; // it restarted by itself meanwhile
+        if ((await packetsReceived(pc)) > before) return;
+      } catch {
+        // no stats: start again
+      }
+      if (generation !== this.generation) return;
+    }
+    this.restart();
+  }
+
   stop() {
     this.running = false;
     this.teardown();
@@ -103,6 +136,11 @@ export class WhepPlayer {
       this.pc.close();
       this.pc = null;
     }
+  }
+
+  // Soon after a connection that played (the backoff was reset), else the backoff.
+  droppedRetryMs() {
+    return this.retryMs === FIRST_RETRY_MS ? DROPPED_RETRY_MS : undefined;
   }
 
   retry(state, detail, afterMs) {
@@ -144,10 +182,10 @@ export class WhepPlayer {
         this.retryMs = FIRST_RETRY_MS;
         this.onState('playing');
       } else if (state === 'failed' || state === 'closed') {
-        this.retry('retrying', DROPPED);
+        this.retry('retrying', DROPPED, this.droppedRetryMs());
       } else if (state === 'disconnected') {
         grace = setTimeout(() => {
-          if (current()) this.retry('retrying', DROPPED);
+          if (current()) this.retry('retrying', DROPPED, this.droppedRetryMs());
         }, DISCONNECTED_GRACE_MS);
       }
     });
