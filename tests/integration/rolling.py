@@ -208,6 +208,10 @@ class Watcher:
     live: asyncio.Event = field(default_factory=asyncio.Event)
     frame_times: list[float] = field(default_factory=list)
     attaches: int = 0
+    # (when, why) of every session it left: "closed", "failed", "stale", "live".
+    leaves: list[tuple[float, str]] = field(default_factory=list)
+    # When each attach was answered 201.
+    attached_at: list[float] = field(default_factory=list)
 
     async def run(self, stop: asyncio.Event, stale_s: float = 1.0) -> None:
         while not stop.is_set():
@@ -231,6 +235,7 @@ class Watcher:
             self.attaches += 1
             self.live.clear()
             attached = last_change = time.monotonic()
+            self.attached_at.append(attached)
             count = 0
             while not stop.is_set():
                 await asyncio.sleep(0.05)
@@ -241,9 +246,14 @@ class Watcher:
                     last_change = now
                 state = viewer.pc.connectionState
                 waited = now - max(last_change, attached)
-                if state in ("failed", "closed") or waited > (stale_s if count else 5.0):
+                if state in ("failed", "closed"):
+                    self.leaves.append((now, state))
+                    break
+                if waited > (stale_s if count else 5.0):
+                    self.leaves.append((now, "stale"))
                     break
                 if self.live.is_set() and now - last_change > LIVE_STALE_S:
+                    self.leaves.append((now, "live"))
                     break  # live again (a new publication) and nothing plays: play it
             await viewer.close()
 

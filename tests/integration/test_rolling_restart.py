@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import socket
 import subprocess
@@ -32,10 +33,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 PROGRESS_TIMEOUT_S = 60.0
 # Each node is restarted this many times, in turn: eight handovers of the live stream.
 ROUNDS = 4
-# The target is 3 s at the viewer for every handover. The bound leaves room for a
-# machine busy with other work, yet fails a handover that falls back to the old
-# offline/live step with its backoffs (seconds more).
-HANDOVER_GAP_BOUND_S = 5.0
+# The target, for every handover: video again at the viewer within 3 s. A
+# handover takes about 1 s here (the anchor back ~0.5 s after the signal, the viewer's
+# next frame ~0.3 s later), so the bound leaves room for a busy machine yet fails one
+# that falls back to an offline/live step with its retries and backoffs.
+HANDOVER_GAP_BOUND_S = 3.0
 
 
 def free_port() -> int:
@@ -165,7 +167,10 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
                     assert code == 0, running[n].stderr_lines[-20:]
                     failures = [e for e in running[n].stderr_lines if "Traceback" in e]
                     assert not failures, running[n].stderr_lines
-                    running[n] = start(nodes, tmp_path / f"n{n}-turn{turn}", config, port)
+                    # In a thread: the clients of this loop (the viewer's frames) go on.
+                    running[n] = await asyncio.to_thread(
+                        start, nodes, tmp_path / f"n{n}-turn{turn}", config, port
+                    )
                     balancer.upstreams[n] = running[n].url
                     await until(
                         lambda b=before: (
@@ -229,10 +234,21 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
             for began, ended in restarts:
                 live = next((t for t in listener.lives if began < t < ended), None)
                 frame = watcher.first_frame_after(live) if live else None
+                times = [began, *(t for t in watcher.frame_times if began < t < ended)]
+                holes = [
+                    (round(a - began, 2), round(b - a, 2))
+                    for a, b in itertools.pairwise(times)
+                    if b - a > 0.5
+                ]
+                leaves = [
+                    (round(t - began, 2), why) for t, why in watcher.leaves if began < t < ended
+                ]
+                attaches = [round(t - began, 2) for t in watcher.attached_at if began < t < ended]
                 print(f"  handover: anchor live again after "
                       f"{'-' if live is None else f'{live - began:.2f}'} s, video "
                       f"{'-' if frame is None or live is None else f'{frame - live:.2f}'} s "
-                      "after that")  # fmt: skip
+                      f"after that; gaps (at, length) {holes}; viewer left {leaves}, "
+                      f"attached {attaches}")  # fmt: skip
             print(f"rolling restart: {len(gaps)} handovers, video gaps "
                   f"{[round(g, 2) for g in gaps]} s ({under} under 3 s, longest "
                   f"{max(gaps):.2f} s), {listener.offlines} offline frames, {len(keys)} buys "
