@@ -1,6 +1,7 @@
 // WHEP playback with a plain RTCPeerConnection. Retries with backoff while the room is not
 // live (409), unknown (404), busy (503) or unreachable, and when the connection drops.
 
+import { onServerClosed } from './server_closed.js';
 import { TEXT } from './texts.js';
 
 const FIRST_RETRY_MS = 1000;
@@ -181,6 +182,9 @@ export class WhepPlayer {
       if (state === 'connected') {
         this.retryMs = FIRST_RETRY_MS;
         this.onState('playing');
+        onServerClosed(pc, () => {
+          if (current()) this.retry('retrying', DROPPED, this.droppedRetryMs());
+        });
       } else if (state === 'failed' || state === 'closed') {
         this.retry('retrying', DROPPED, this.droppedRetryMs());
       } else if (state === 'disconnected') {
