@@ -235,8 +235,13 @@ async def _hand_over(app: web.Application) -> None:
 
 async def _close_channels(app: web.Application) -> None:
     """Close channel sockets first (4503, reconnect elsewhere): aiohttp waits for open
-    handlers before cleanup runs."""
-    await app[HUB].close_sessions(ErrorCode.shutting_down.spec.close_code, DRAIN_CLOSE_REASON)
+    handlers before cleanup runs. Each stops reading frames and closes once the frame it
+    handles is answered (up to ``server.shutdown_timeout_s``)."""
+    await app[HUB].drain_sessions(
+        ErrorCode.shutting_down.spec.close_code,
+        DRAIN_CLOSE_REASON,
+        app[SETTINGS].server.shutdown_timeout_s,
+    )
 
 
 async def _hooks(app: web.Application) -> AsyncIterator[None]:

@@ -113,6 +113,7 @@ class MediaSettings:
         None, parse=rules.udp_port_range, read_as=str, dump=rules.port_range_text
     )
     session_requests: SessionRequests = _setting(SessionRequests.forward)
+    handover_s: float = _setting(10.0, rules.non_negative)
 
 
 @dataclass(frozen=True)

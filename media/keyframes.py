@@ -49,6 +49,16 @@ class KeyframeRequester:
         else:
             self._schedule(self._last_sent + self._interval_s - now)
 
+    def request_now(self) -> None:
+        """Ask for a keyframe at once, whatever the interval (a new publisher: the one
+        it owes is not waiting behind an earlier request to another publisher)."""
+        if self._closed:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._fire()
+
     def _schedule(self, delay_s: float) -> None:
         loop = asyncio.get_running_loop()
         self._timer = loop.call_later(max(delay_s, 0.0), self._on_timer)

@@ -80,6 +80,8 @@ class TrackRelay:
         self._offset = 0
         self._last_pts: int | None = None
         self._rebase = False
+        # The next frame is a new source's first: a PLI goes at once if it is no keyframe.
+        self._fresh_source = True
         self._keyframes = KeyframeRequester(
             self._send_upstream, self._anyone_waiting, keyframe_interval_s
         )
@@ -95,6 +97,7 @@ class TrackRelay:
     def new_source(self) -> None:
         """A new publisher takes over: keep timestamps rising, wait for its first keyframe."""
         self._rebase = True
+        self._fresh_source = True
         for consumer in self._consumers:
             consumer.new_source(self.kind)
         self._gop.clear()
@@ -124,6 +127,10 @@ class TrackRelay:
         pts = timestamp + self._offset
         self._last_pts = pts
         keyframe = is_keyframe(self.mime_type, data)
+        if self._fresh_source:
+            self._fresh_source = False
+            if not keyframe and self._anyone_waiting():
+                self._keyframes.request_now()
         frame = EncodedFrame.build(data, pts, self._time_base, keyframe)
         self.stats.frames_in += 1
         self.stats.bytes_in += frame.size

@@ -28,6 +28,9 @@ from clients.anchor.whip import PublishError, publish
 from media.tasks import Supervisor
 
 MAX_BACKOFF_S = 30.0
+# The first retry after a failed publish comes soon: a drained node's room waits, live,
+# for its anchor only ``media.handover_s``.
+FIRST_RETRY_S = 0.25
 # --source none: publish nothing, run the console only.
 NO_SOURCE = "none"
 # How long the console has to end by itself (it stops its own tasks) before it is cancelled.
@@ -320,8 +323,24 @@ async def publish_until_stopped(
     With ``watch`` (the full-screen console), news goes there instead of stderr.
     """
     watch = watch or PublicationWatch()
+    # Old sessions are ended (DELETE) beside the next publish: their node may be gone.
+    enders = Supervisor()
+    try:
+        return await _publish_loop(http, options, stop, make_tracks, watch, enders)
+    finally:
+        await enders.stop()
+
+
+async def _publish_loop(
+    http: aiohttp.ClientSession,
+    options: Options,
+    stop: asyncio.Event,
+    make_tracks: Callable[[], Tracks],
+    watch: PublicationWatch,
+    enders: Supervisor,
+) -> int:
     tell = (lambda text: watch.update(notice=text)) if watch.on_change else say
-    backoff = 1.0
+    backoff = FIRST_RETRY_S
     while not stop.is_set():
         tracks, codecs = make_tracks()
         try:
@@ -336,7 +355,7 @@ async def publish_until_stopped(
                 watch.update(live=False, reconnecting=False)
                 return 2 if exc.fatal else 1
             watch.update(live=False, reconnecting=True)
-            tell(f"retrying in {backoff:.0f} s")
+            tell(f"retrying in {backoff:g} s")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
@@ -345,18 +364,20 @@ async def publish_until_stopped(
         # The session URL is the capability to end the stream: not on a screen others see.
         tell(f"live in room {options.room}" + ("" if watch.on_change else f" ({session.url})"))
         tell(f"analytics dashboard: {dashboard_url(options.server, options.room)}")
-        backoff = 1.0
+        backoff = FIRST_RETRY_S
         status = Supervisor()
         status.spawn("anchor-status", print_status(http, options))
         try:
             reason = await session.wait_closed(stop)
         finally:
             await status.stop()
-        await session.end()
         watch.update(live=False, reconnecting=not stop.is_set() and not options.once)
         if stop.is_set():
+            await session.end()
             tell("stopped; the session is ended")
             return 0
+        # Publish again at once (a drained node hands the room over for a few seconds).
+        enders.spawn("anchor-end-session", session.end())
         tell(f"the stream dropped ({reason})" + ("" if options.once else "; reconnecting"))
         if options.once:
             return 1

@@ -94,7 +94,9 @@ class WhipSession:
         """DELETE the session (errors ignored: the server ends it anyway) and close."""
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             async with self.http.delete(
-                self.url, headers={"Authorization": f"Bearer {self.token}"}
+                self.url,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S),
             ):
                 pass
         await self.pc.close()

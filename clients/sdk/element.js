@@ -239,7 +239,7 @@ export class LiveCommerceRoomElement extends HTMLElement {
     live.on('chat_deleted', (f) => p.messages.querySelector(`[data-id="${CSS.escape(f.id)}"]`)?.remove());
     live.on('likes', (f) => this.counts(undefined, f.total));
     live.on('viewers', (f) => this.counts(f.count, undefined));
-    live.on('live', () => this.player && this.player.restart());
+    live.on('live', () => this.player && this.player.wake());
     live.on('product_pinned', (f) => this.setPinned(f.product));
     live.on('sale_started', (f) => {
       rest.products(live.room).then(

@@ -392,6 +392,8 @@ export declare class WhepPlayer {
   );
   start(): void;
   restart(): void;
+  /** The room went live (again): start again unless video still arrives on this session. */
+  wake(): Promise<void>;
   stop(): void;
 }
 

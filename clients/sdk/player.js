@@ -4,12 +4,18 @@
 // (media.cors_origins, `*` by default) and expose Location and Link.
 
 import { segment, serverBase } from './rest.js';
+import { onServerClosed } from './server_closed.js';
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 15_000;
 const GATHER_TIMEOUT_MS = 2000;
 // A disconnected ICE connection often comes back by itself; give it this long.
 const DISCONNECTED_GRACE_MS = 3000;
+// The first try after a stream that played drops comes soon: a draining node hands its
+// rooms over and the anchor is back on another node within a second or two.
+const DROPPED_RETRY_MS = 250;
+// How long a connected player is watched for incoming video when the room goes live.
+const LIVE_CHECK_MS = 300;
 // What each state's detail says; pass {texts} to the constructor to say it otherwise.
 export const PLAYER_TEXTS = Object.freeze({
   dropped: 'The stream dropped; reconnecting…',
@@ -61,6 +67,14 @@ export function parseIceServerLinks(header) {
   return servers;
 }
 
+async function packetsReceived(pc) {
+  let total = 0;
+  (await pc.getStats()).forEach((report) => {
+    if (report.type === 'inbound-rtp') total += report.packetsReceived || 0;
+  });
+  return total;
+}
+
 async function announcedIceServers(endpoint) {
   try {
     const response = await fetch(endpoint, { method: 'OPTIONS' });
@@ -99,6 +113,26 @@ export class WhepPlayer {
     this.start();
   }
 
+  // The room went live (again): start again now, unless media still arrives on the
+  // current session (a handover it already followed keeps playing). A session whose
+  // node went away may still look connected for seconds: it is checked by its packets.
+  async wake() {
+    const pc = this.pc;
+    const generation = this.generation;
+    if (pc && pc.connectionState === 'connected') {
+      try {
+        const before = await packetsReceived(pc);
+        await new Promise((resolve) => setTimeout(resolve, LIVE_CHECK_MS));
+        if (generation !== this.generation) return; // it restarted by itself meanwhile
+        if ((await packetsReceived(pc)) > before) return;
+      } catch {
+        // no stats: start again
+      }
+      if (generation !== this.generation) return;
+    }
+    this.restart();
+  }
+
   stop() {
     this.running = false;
     this.teardown();
@@ -121,6 +155,11 @@ export class WhepPlayer {
       this.pc.close();
       this.pc = null;
     }
+  }
+
+  // Soon after a connection that played (the backoff was reset), else the backoff.
+  droppedRetryMs() {
+    return this.retryMs === FIRST_RETRY_MS ? DROPPED_RETRY_MS : undefined;
   }
 
   retry(state, detail, afterMs) {
@@ -161,11 +200,14 @@ export class WhepPlayer {
       if (state === 'connected') {
         this.retryMs = FIRST_RETRY_MS;
         this.onState('playing');
+        onServerClosed(pc, () => {
+          if (current()) this.retry('retrying', this.texts.dropped, this.droppedRetryMs());
+        });
       } else if (state === 'failed' || state === 'closed') {
-        this.retry('retrying', this.texts.dropped);
+        this.retry('retrying', this.texts.dropped, this.droppedRetryMs());
       } else if (state === 'disconnected') {
         grace = setTimeout(() => {
-          if (current()) this.retry('retrying', this.texts.dropped);
+          if (current()) this.retry('retrying', this.texts.dropped, this.droppedRetryMs());
         }, DISCONNECTED_GRACE_MS);
       }
     });

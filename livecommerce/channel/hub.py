@@ -104,6 +104,23 @@ class ChannelHub:
         for session in sessions:
             await session.wait_closed()
 
+    async def drain_sessions(self, code: int, reason: str, timeout_s: float) -> None:
+        """Stop every local session reading frames; each closes with ``code`` as soon as
+        the frame it is handling has its answer written (a buy in the batcher gets its
+        ``buy_result`` before the close). Sessions still busy after ``timeout_s`` are
+        closed as they are. Returns once every session has closed."""
+        sessions = [session for room in self._rooms.values() for session in room.sessions]
+        for session in sessions:
+            session.drain(code, reason)
+        try:
+            async with asyncio.timeout(timeout_s):
+                await asyncio.gather(*(session.close_started() for session in sessions))
+        except TimeoutError:
+            for session in sessions:
+                session.close(code, reason)
+        for session in sessions:
+            await session.wait_closed()
+
     def session_counts(self) -> dict[str, int]:
         """Sessions in every room on this node, by wire format (each format listed)."""
         counts = dict.fromkeys((wire.value for wire in WireFormat), 0)

@@ -87,6 +87,11 @@ class ChannelSession:
         self._pending: list[OutgoingFrame] = []
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._close_task: asyncio.Task[None] | None = None
+        # A frame taken from the socket is being handled (its answer not yet written).
+        self._busy = False
+        # A drain's close (code, reason), waiting for the frame being handled.
+        self._drain: tuple[int, str] | None = None
+        self._close_started = asyncio.Event()
 
     def deliver(self, frame: OutgoingFrame) -> None:
         """Send a frame now, or hold it until the welcome snapshot is out."""
@@ -182,10 +187,41 @@ class ChannelSession:
         self.close(ErrorCode.slow_consumer.spec.close_code, "too slow")
         asyncio.get_running_loop().call_later(SLOW_CLOSE_GRACE_S, self.connection.abort)
 
+    def take_frame(self) -> bool:
+        """A frame came off the socket: True when this session handles it (call
+        :meth:`frame_done` after its answer), False once it is closing or draining (the
+        frame is left unanswered and nothing more is read)."""
+        if self.state is SessionState.closing or self._drain is not None:
+            return False
+        self._busy = True
+        return True
+
+    def frame_done(self) -> None:
+        """The frame taken is answered (its answer written); a drain waiting for it
+        closes the session now, behind that answer."""
+        self._busy = False
+        if self._drain is not None:
+            self.close(*self._drain)
+
+    def drain(self, code: int, reason: str) -> None:
+        """Take no more frames and close with ``code`` once the frame being handled has
+        its answer written: at once when none is (a node draining: answers of frames
+        already read go out before the close, so a buyer need not send again)."""
+        if self.state is SessionState.closing or self._drain is not None:
+            return
+        self._drain = (code, reason)
+        if not self._busy:
+            self.close(code, reason)
+
+    async def close_started(self) -> None:
+        """Wait until :meth:`close` runs (a drain waits for the frame being handled)."""
+        await self._close_started.wait()
+
     def close(self, code: int, reason: str) -> None:
         """Stop sending and close the socket with ``code`` (idempotent)."""
         if self.state is SessionState.closing:
             return
+        self._close_started.set()
         self.state = SessionState.closing
         self.close_code = code
         self._pending = []

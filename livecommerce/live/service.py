@@ -185,6 +185,11 @@ class LiveService:
         if room.status is RoomStatus.live and await self._origin_gone(room):
             await self._take_over(room)
             room = await self._rooms.get(room_id)
+        handed_over = room.status is RoomStatus.live and room.live_session is None
+        if handed_over and await self.hub.end_pull(room.id, "the origin moves to this node"):
+            # A drained origin's pull is dead or about to be: without it the anchor may
+            # publish here; the viewers here re-attach on this publication's ``live``.
+            await self._unlisten(room.id)
         elsewhere = room.origin not in (None, origin) and not self.hub.is_live(room.id)
         if room.status is RoomStatus.live and elsewhere:
             raise ApiError(
@@ -385,10 +390,27 @@ class LiveService:
 
     async def hand_over(self) -> None:
         """Drain (SIGTERM): end this node's publications and playbacks now, before the node
-        waits for its requests to finish. Each room it streamed goes offline at once
-        (``offline`` on the bus); the anchor's client reconnects through the load balancer
-        to another node, whose ``live`` makes the viewers re-attach there. :meth:`close`
+        waits for its requests to finish. Each room it streamed stays live in the store
+        without a stream for ``media.handover_s`` (no ``offline`` on the bus); the
+        anchor's client publishes again through the load balancer on another node, whose
+        ``live`` makes the viewers re-attach there. A room whose anchor is not back by the
+        deadline goes offline (any node's heartbeat sweep). With ``handover_s`` 0, or a
+        store that does not answer in time, the rooms go offline at once. :meth:`close`
         ends the rest (the heartbeat, the bus listeners) later."""
+        publications = self.hub.publications()
+        if self._settings.handover_s > 0:
+            deadline = now_ms() + int(self._settings.handover_s * 1000)
+            try:
+                async with asyncio.timeout(OFFLINE_WRITE_TIMEOUT_S):
+                    for room_id, session_id in publications.items():
+                        if await self._rooms.hand_over(room_id, session_id, deadline):
+                            log.info("room %s handed over: waiting for its anchor", room_id)
+            except STORE_UNAVAILABLE_ERRORS as exc:  # asyncio.timeout raises TimeoutError, in it
+                log.warning("handing rooms over failed (%s); they go offline", exc)
+        # The anchors first: the sooner they publish elsewhere, the shorter the gap.
+        await asyncio.gather(
+            *(self.hub.end_session(s, "the node is draining") for s in publications.values())
+        )
         await self.hub.close()
 
     async def close(self) -> None:

@@ -26,6 +26,7 @@ from livecommerce.store.replies import (
     RoomsGoOfflineReply,
     RoomsLiveHeartbeatReply,
 )
+from livecommerce.store.replies_handover import HandOver, RoomsHandOverReply
 
 ROOM_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 ROOM_ID_LENGTH = 10
@@ -182,6 +183,17 @@ class RoomService:
         await self._bus.publish(room_id, {"type": "offline", "room": room_id})
         return True
 
+    async def hand_over(self, room_id: str, session_id: str, deadline_ms: int) -> bool:
+        """A draining node gives up the room's stream: the room stays live, without a
+        session or origin, until its anchor goes live again elsewhere (:meth:`go_live`
+        replaces nothing then and tells everyone ``live``) or ``deadline_ms`` passes
+        (:meth:`expire_stale_live` takes it offline). Nothing is published: viewers see
+        no ``offline`` step. False when the room is not live with this session."""
+        reply = await self._scripts.call(
+            RoomsHandOverReply, [self._keys.room(room_id)], [session_id, deadline_ms]
+        )
+        return reply.outcome is HandOver.handed_over
+
     async def expire_stale_live(
         self, limit: int = INDEX_PAGE, session_gone: Callable[[str], bool] = lambda _: False
     ) -> tuple[str, ...]:
@@ -195,6 +207,9 @@ class RoomService:
                 await self._client.zrem(self._keys.rooms_live(), room.id)
                 continue
             if room.live_session is None:
+                # Handed over by a draining node: offline once the anchor is late.
+                if (room.live_until or 0) < now and await self.go_offline(room.id, "", now):
+                    expired += (room.id,)
                 continue
             if (room.live_until or 0) < now:
                 if await self.go_offline(room.id, room.live_session, now):

@@ -298,30 +298,48 @@ async def _serve_frames(
     async for message in ws:
         if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             continue
-        if not frames.take():
-            session.send(
-                error_frame(ApiError(ErrorCode.rate_limited, "Too many frames; slow down."))
-            )
-            continue
+        if not session.take_frame():
+            return  # closing or draining: no more frames are read
         try:
-            parsed = _parse(
-                message.data,
-                session,
-                settings.max_frame_bytes,
-                settings.max_chat_chars,
-                settings.max_likes_per_frame,
-            )
-        except ProtocolError as error:
-            session.send({"type": "error", "code": error.code, "message": str(error)})
-            if strikes.strike():
-                session.end_with(ErrorCode.too_many_bad_frames)
+            if not await _handle_frame(request, session, principal, message.data, frames, strikes):
                 return
-            continue
-        except Exception:
-            log.exception("decoding a frame in room %s failed", session.room_id)
-            session.send(error_frame(ApiError(ErrorCode.internal_error)))
-            continue
-        await _answer(request, session, principal, parsed)
+        finally:
+            session.frame_done()
+
+
+async def _handle_frame(
+    request: web.Request,
+    session: ChannelSession,
+    principal: Principal | None,
+    data: bytes | str,
+    frames: TokenBucket,
+    strikes: StrikeCounter,
+) -> bool:
+    """Answer one frame; False when the session must end (too many bad frames)."""
+    settings = request.app[SETTINGS].channel
+    if not frames.take():
+        session.send(error_frame(ApiError(ErrorCode.rate_limited, "Too many frames; slow down.")))
+        return True
+    try:
+        parsed = _parse(
+            data,
+            session,
+            settings.max_frame_bytes,
+            settings.max_chat_chars,
+            settings.max_likes_per_frame,
+        )
+    except ProtocolError as error:
+        session.send({"type": "error", "code": error.code, "message": str(error)})
+        if strikes.strike():
+            session.end_with(ErrorCode.too_many_bad_frames)
+            return False
+        return True
+    except Exception:
+        log.exception("decoding a frame in room %s failed", session.room_id)
+        session.send(error_frame(ApiError(ErrorCode.internal_error)))
+        return True
+    await _answer(request, session, principal, parsed)
+    return True
 
 
 async def _answer(

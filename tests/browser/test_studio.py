@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from livecommerce.web.state import LIVE
+from livecommerce.web.state import LIVE, ROOMS
 from tests import image_samples as samples
 from tests.browser.chrome import CHROMIUM, CHROMIUM_ARGS, RECORD_PEERS, needs_chromium, open_page
 from tests.browser.test_room_page import frames_decoded
@@ -23,6 +24,8 @@ FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-str
 # Set to a path (e.g. docs/studio.png) to keep the studio's screenshot.
 SCREENSHOT_ENV = "LIVECOMMERCE_STUDIO_SCREENSHOT"
 WAIT_MS = 30_000
+# media.handover_s by default: the studio must be back well before the room would go offline.
+HANDOVER_MS = 10_000
 
 
 @pytest.fixture
@@ -164,3 +167,34 @@ async def test_the_studio_reconnects_when_the_stream_drops_and_the_room_stays_op
 
     viewer_page = await open_page(camera_browser, f"{site.urls[0]}/rooms/{room}")
     assert await frames_decoded(viewer_page, at_least=10, timeout_s=30) >= 10
+
+
+async def test_the_studio_publishes_again_at_once_when_its_node_hands_the_room_over(
+    site: Cluster, camera_browser: Browser
+) -> None:
+    """A draining node hands the room over and ends the publication (its DTLS close):
+    Chrome may keep the connection 'connected' for seconds, yet the studio publishes
+    again at once, well within ``media.handover_s``, and the room never goes offline."""
+    room = await site.room(anchor="alice")
+    studio = await open_studio(camera_browser, site, room, site.token("anchor", "alice"))
+    await studio.click("#go-live")
+    await studio.wait_for_function(
+        "() => document.body.dataset.publisher === 'live'", timeout=WAIT_MS
+    )
+    hub = site.apps[0][LIVE].hub
+    rooms = site.apps[0][ROOMS]
+    first = hub.publications()[room]
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    # What LiveService.hand_over does for each publication (the node itself goes on here).
+    assert await rooms.hand_over(room, first, int(time.time() * 1000) + HANDOVER_MS)
+    assert await hub.end_session(first, "test: the node is draining")
+
+    while hub.publications().get(room) in (None, first):
+        assert loop.time() - began < HANDOVER_MS / 1000, "the studio did not publish again"
+        await asyncio.sleep(0.05)
+    took = loop.time() - began
+    print(f"studio handover: published again {took:.2f} s after its session ended")
+    back = await rooms.get(room)
+    assert back.live_session == hub.publications()[room]
+    assert await room_status(site, room) == "live"

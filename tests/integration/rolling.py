@@ -19,6 +19,9 @@ from tests.integration.deployment import token
 from tests.integration.media_peers import Viewer, accept
 
 RETRY_S = 0.2
+# On ``live``, a viewer without a video frame for this long attaches again (as the room
+# page restarts a player that is not playing); one that plays keeps its session.
+LIVE_STALE_S = 0.3
 # Errors after which the same frame is simply sent again.
 RETRIABLE = {"store_unavailable", "shutting_down", "internal_error"}
 
@@ -169,6 +172,7 @@ class Listener:
 
     channel: Reconnecting
     lives: list[float] = field(default_factory=list)
+    offlines: int = 0
     # Set on each ``live`` frame: the room page restarts its player then.
     live: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -180,6 +184,8 @@ class Listener:
                 if frame.get("type") == "live":
                     self.lives.append(time.monotonic())
                     self.live.set()
+                elif frame.get("type") == "offline":
+                    self.offlines += 1
             seen = len(client.frames)
             self.channel._collect()
             await asyncio.sleep(0.05)
@@ -193,7 +199,8 @@ class Listener:
 @dataclass
 class Watcher:
     """A WHEP viewer through the balancer that re-attaches when its video stops, or at
-    once when the room goes ``live`` again (as the room page's player does)."""
+    once when the room goes ``live`` again while it plays nothing (as the room page's
+    player does)."""
 
     http: aiohttp.ClientSession
     url: str
@@ -201,6 +208,10 @@ class Watcher:
     live: asyncio.Event = field(default_factory=asyncio.Event)
     frame_times: list[float] = field(default_factory=list)
     attaches: int = 0
+    # (when, why) of every session it left: "closed", "failed", "stale", "live".
+    leaves: list[tuple[float, str]] = field(default_factory=list)
+    # When each attach was answered 201.
+    attached_at: list[float] = field(default_factory=list)
 
     async def run(self, stop: asyncio.Event, stale_s: float = 1.0) -> None:
         while not stop.is_set():
@@ -224,6 +235,7 @@ class Watcher:
             self.attaches += 1
             self.live.clear()
             attached = last_change = time.monotonic()
+            self.attached_at.append(attached)
             count = 0
             while not stop.is_set():
                 await asyncio.sleep(0.05)
@@ -234,10 +246,15 @@ class Watcher:
                     last_change = now
                 state = viewer.pc.connectionState
                 waited = now - max(last_change, attached)
-                if state in ("failed", "closed") or waited > (stale_s if count else 5.0):
+                if state in ("failed", "closed"):
+                    self.leaves.append((now, state))
                     break
-                if self.live.is_set() and now - attached > 0.5:
-                    break  # live again (a new publication): play it
+                if waited > (stale_s if count else 5.0):
+                    self.leaves.append((now, "stale"))
+                    break
+                if self.live.is_set() and now - last_change > LIVE_STALE_S:
+                    self.leaves.append((now, "live"))
+                    break  # live again (a new publication) and nothing plays: play it
             await viewer.close()
 
     def longest_gap(self, since: float, until: float) -> float:

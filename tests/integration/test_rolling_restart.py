@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import socket
 import subprocess
@@ -26,10 +27,17 @@ from tests.integration.deployment import token, write_config
 from tests.integration.nodes import Node, clean_env
 from tests.integration.rolling import Buyer, Chatter, Listener, Reconnecting, Watcher
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 # Generous: a loaded 2-core machine runs two nodes, an encoder and the clients.
 PROGRESS_TIMEOUT_S = 60.0
+# Each node is restarted this many times, in turn: eight handovers of the live stream.
+ROUNDS = 4
+# The target, for every handover: video again at the viewer within 3 s. A
+# handover takes about 1 s here (the anchor back ~0.5 s after the signal, the viewer's
+# next frame ~0.3 s later), so the bound leaves room for a busy machine yet fails one
+# that falls back to an offline/live step with its retries and backoffs.
+HANDOVER_GAP_BOUND_S = 3.0
 
 
 def free_port() -> int:
@@ -150,7 +158,8 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
                 await until(lambda: len(watcher.frame_times) > 20, "video at the viewer")
                 await until(lambda: answered(buyers) >= 8, "the first buys")
                 restarts: list[tuple[float, float]] = []
-                for n, port in enumerate(ports):
+                turns = [pair for _ in range(ROUNDS) for pair in enumerate(ports)]
+                for turn, (n, port) in enumerate(turns):
                     before = (answered(buyers), len(chatter.posted))
                     began = time.monotonic()
                     running[n].signal(signal.SIGTERM)
@@ -158,7 +167,10 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
                     assert code == 0, running[n].stderr_lines[-20:]
                     failures = [e for e in running[n].stderr_lines if "Traceback" in e]
                     assert not failures, running[n].stderr_lines
-                    running[n] = start(nodes, tmp_path / f"n{n}-again", config, port)
+                    # In a thread: the clients of this loop (the viewer's frames) go on.
+                    running[n] = await asyncio.to_thread(
+                        start, nodes, tmp_path / f"n{n}-turn{turn}", config, port
+                    )
                     balancer.upstreams[n] = running[n].url
                     await until(
                         lambda b=before: (
@@ -213,13 +225,38 @@ async def test_rolling_restart_of_both_nodes_during_a_sale_and_a_live_stream(
             assert drained, listener.channel.closes
             assert all(w["resumed"] for w in listener.channel.welcomes[1:])
 
-            # Video: the viewer saw frames again after each restart; the longest gap is
-            # printed (the target is 3 s; the assertion leaves room for a loaded machine).
+            # Video: the viewer saw frames again after every handover, each time within the
+            # bound, and the room never went offline (the new publication replaced the old).
             gaps = [watcher.longest_gap(began, ended) for began, ended in restarts]
-            print(f"rolling restart: video gaps {[round(g, 2) for g in gaps]} s, "
-                  f"{len(keys)} buys ({retried} sent again), {len(chatter.posted)} chat lines, "
+            under = sum(gap < 3.0 for gap in gaps)
+            # Where the time goes: SIGTERM to the anchor live again (``live`` at a reader),
+            # and from there to the viewer's next frame.
+            for began, ended in restarts:
+                live = next((t for t in listener.lives if began < t < ended), None)
+                frame = watcher.first_frame_after(live) if live else None
+                times = [began, *(t for t in watcher.frame_times if began < t < ended)]
+                holes = [
+                    (round(a - began, 2), round(b - a, 2))
+                    for a, b in itertools.pairwise(times)
+                    if b - a > 0.5
+                ]
+                leaves = [
+                    (round(t - began, 2), why) for t, why in watcher.leaves if began < t < ended
+                ]
+                attaches = [round(t - began, 2) for t in watcher.attached_at if began < t < ended]
+                print(f"  handover: anchor live again after "
+                      f"{'-' if live is None else f'{live - began:.2f}'} s, video "
+                      f"{'-' if frame is None or live is None else f'{frame - live:.2f}'} s "
+                      f"after that; gaps (at, length) {holes}; viewer left {leaves}, "
+                      f"attached {attaches}")  # fmt: skip
+            print(f"rolling restart: {len(gaps)} handovers, video gaps "
+                  f"{[round(g, 2) for g in gaps]} s ({under} under 3 s, longest "
+                  f"{max(gaps):.2f} s), {listener.offlines} offline frames, {len(keys)} buys "
+                  f"({retried} sent again), {len(chatter.posted)} chat lines, "
                   f"{watcher.attaches} WHEP attaches")  # fmt: skip
-            assert max(gaps) < 20.0, gaps
+            assert len(gaps) == 2 * ROUNDS
+            assert listener.offlines == 0
+            assert max(gaps) < HANDOVER_GAP_BOUND_S, gaps
     finally:
         if anchor is not None:
             anchor.send_signal(signal.SIGTERM)

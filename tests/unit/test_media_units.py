@@ -235,6 +235,42 @@ async def test_a_new_source_keeps_timestamps_rising() -> None:
     await hub.close()
 
 
+async def test_a_new_sources_first_frame_if_no_keyframe_asks_the_new_publisher_at_once() -> None:
+    """A handover: the PLI that new_source sent went to the old publisher moments ago; the
+    new one is asked as soon as its first frame shows it owes a keyframe, not an
+    interval later."""
+    hub = relay()
+    old: list[int] = []
+    new: list[int] = []
+
+    async def old_pli() -> None:
+        old.append(1)
+
+    async def new_pli() -> None:
+        new.append(1)
+
+    hub.set_upstream(old_pli)
+    track = hub.subscribe()
+    track.start()
+    hub.push(VP8_KEY, 0)
+    assert (await track.recv()).pts == 0
+    hub.new_source()
+    await asyncio.sleep(0.01)
+    assert old == [1]  # the viewer now waits for a keyframe of the new source
+    hub.set_upstream(new_pli)
+    hub.push(VP8_DELTA, 0)
+    await asyncio.sleep(0.01)
+
+    assert new == [1]  # at once, inside the 0.3 s interval of the request before
+    hub.push(VP8_DELTA, 3000)
+    await asyncio.sleep(0.01)
+    assert new == [1]  # only the first frame of a source asks at once
+    hub.push(VP8_KEY, 6000)
+    assert not track.waiting_for_keyframe
+    assert track.queued == 1  # the deltas before it were skipped
+    await hub.close()
+
+
 # Keyframe requests
 
 

@@ -170,7 +170,7 @@ const handlers = {
   viewers: (f) => setViewers(f.count),
   live: () => {
     chat.notice(TEXT.live);
-    player.restart();
+    player.wake();
   },
   offline: () => chat.notice(TEXT.offline),
   product_pinned: (f) => shop.setPinned(f.product),

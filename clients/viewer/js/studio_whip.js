@@ -5,6 +5,8 @@
 // replaces the old session and viewers stay. The room is never ended from here; only
 // stop() ends the publication (DELETE on its session URL).
 
+import { onServerClosed } from './server_closed.js';
+
 const GATHER_MS = 3000;
 const DISCONNECTED_GRACE_MS = 4000;
 const FIRST_RETRY_MS = 1000;
@@ -124,6 +126,12 @@ export class WhipPublisher {
     if (state === 'connected') {
       this.retryMs = FIRST_RETRY_MS;
       this.setState('live');
+      // The server ended the session (a node draining hands the room over): again, now.
+      onServerClosed(pc, () => {
+        if (pc !== this.pc || !this.wanted) return;
+        this.onNotice('The server ended the stream; reconnecting (the room stays open).', 'bad');
+        this.retryNow();
+      });
     } else if (state === 'failed' || state === 'closed') {
       this.onNotice('The connection to the server failed; reconnecting (the room stays open).', 'bad');
       this.retryLater();
