@@ -176,6 +176,7 @@ class AuctionService:
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
+        self._money = store.money
         self._bus = store.bus
         self._settings = settings
         self._counted = store.metrics.format_actions
@@ -312,7 +313,7 @@ class AuctionService:
         it; the node whose clock removal succeeds announces, so it is announced once."""
         order_id = f"{room_id}-{secrets.token_hex(6)}"
         keys = self._keys
-        reply = await self._scripts.call(
+        reply = await self._money.call(
             AuctionCloseReply,
             [
                 keys.auction(room_id, auction_id),

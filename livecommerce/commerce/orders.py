@@ -159,6 +159,7 @@ class OrderService:
         self._bus = store.bus
         self._discovery = discovery
         self._reserve: ScriptCaller = batcher or store.scripts
+        self._money = store.money
         self._command = batcher.command if batcher else store.client.execute_command
         # Batched buys share pipelines and need no bound; one call per buy takes a pooled
         # connection each, and a cluster node's pool fails at once when exhausted.
@@ -296,7 +297,7 @@ class OrderService:
         self, room_id: str, sale_id: str, order_id: str, action: str, requester: str
     ) -> SettleReply:
         keys = self._keys
-        return await self._scripts.call(
+        return await self._money.call(
             SettleReply,
             [
                 keys.order(room_id, order_id),

@@ -61,7 +61,7 @@ class ReplayShop:
         # Before the script, so no order can exist that the sweeper or the hooks miss.
         await self._store.client.sadd(keys.outboxes(), room_id)
         await self._store.client.sadd(keys.reserving_rooms(), room_id)
-        return await self._store.scripts.call(
+        return await self._store.money.call(
             ReplayBuyReply,
             [
                 keys.products(room_id),

@@ -53,11 +53,13 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     """The formats' services and worker; stopped before the store."""
     settings = app[SETTINGS]
     store = app[STORE_CONTEXT]
-    batcher = (
+    own = (
         StoreBatcher(store.client, scripts=store.scripts, metrics=store.metrics)
-        if settings.commerce.batch_buys
+        if settings.commerce.batch_buys and store.durable is None
         else None
     )
+    # Claims are money: with store.min_replicas_ack they go through the waiting batcher.
+    batcher = store.durable or own
     vouchers = VoucherService(store=store, batcher=batcher)
     auctions = AuctionService(store=store, settings=settings.formats, batcher=batcher)
     giveaways = GiveawayService(
@@ -76,8 +78,8 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     worker.start()
     yield
     await worker.stop()
-    if batcher is not None:
-        await batcher.aclose()
+    if own is not None:
+        await own.aclose()
 
 
 async def answer_format(

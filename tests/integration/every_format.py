@@ -122,9 +122,9 @@ async def moderation(
 
 async def replays(
     cluster: Cluster, room: str, item: dict[str, Any], buyer: str, backend: str
-) -> None:
+) -> str:
     """A finished replay whose timeline pinned ``item`` (written through the index, as the
-    recorder does), and a replay buy, cancelled."""
+    recorder does), and a replay buy, cancelled; the replay's id."""
     index = cluster.apps[0][RECORDINGS].index
     replay_id = new_replay_id(room)
     started = int(time.time() * 1000) - 60_000
@@ -154,3 +154,4 @@ async def replays(
     assert status == 201, order
     cancelled = await cluster.api("POST", f"/api/orders/{order['order']}/cancel", backend)
     assert cancelled[0] == 200, cancelled
+    return replay_id
