@@ -185,6 +185,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         wait_s=settings.store.command_timeout_s,
         order_retention_s=settings.commerce.order_retention_days * 86_400,
         analytics=settings.analytics.exact_users_max if settings.analytics.enabled else None,
+        idempotency_ttl_s=settings.commerce.idempotency_ttl_s,
+        daily_buyers_ttl_s=settings.commerce.daily_buyers_retention_days * 86_400,
     )
     app[STATS] = Stats(store=store)
     yield

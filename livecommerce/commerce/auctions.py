@@ -172,7 +172,9 @@ class AuctionService:
         store: StoreContext,
         settings: FormatsSettings,
         batcher: StoreBatcher | None = None,
+        daily_buyers_ttl_s: float = DAILY_BUYERS_TTL_S,
     ) -> None:
+        self._daily_buyers_ttl_s = max(1, int(daily_buyers_ttl_s))
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -337,7 +339,7 @@ class AuctionService:
         if reply.winner:
             day_key = keys.daily_buyers(utc_day())
             if await self._client.pfadd(day_key, reply.winner):
-                await self._client.expire(day_key, DAILY_BUYERS_TTL_S)
+                await self._client.expire(day_key, self._daily_buyers_ttl_s)
         event: dict[str, object] = {
             "type": "auction_ended",
             "auction": auction_id,

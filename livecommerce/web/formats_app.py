@@ -61,7 +61,12 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     # Claims are money: with store.min_replicas_ack they go through the waiting batcher.
     batcher = store.durable or own
     vouchers = VoucherService(store=store, batcher=batcher)
-    auctions = AuctionService(store=store, settings=settings.formats, batcher=batcher)
+    auctions = AuctionService(
+        store=store,
+        settings=settings.formats,
+        batcher=batcher,
+        daily_buyers_ttl_s=settings.commerce.daily_buyers_retention_days * 86_400,
+    )
     giveaways = GiveawayService(
         store=store, order_retention_s=settings.commerce.order_retention_days * 86_400
     )
