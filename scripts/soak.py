@@ -51,7 +51,14 @@ PLACEHOLDERS = {
     "ROOM": r"[^:{}]+",
     "SALE": r"[^:{}]+",
     "ORDER": r"[^:{}]+",
+    "REPLAY": r"[^:{}]+",
+    "VOUCHER": r"[^:{}]+",
+    "AUCTION": r"[^:{}]+",
+    "GIVEAWAY": r"[^:{}]+",
     "USER": r"[^{}]+",
+    "SLOT": r"-?\d+",
+    "MSG": r"[0-9]+-[0-9]+",
+    "STEP": r"[a-z_]+",
     "YYYY-MM-DD": r"\d{4}-\d{2}-\d{2}",
 }
 
