@@ -173,8 +173,10 @@ class AuctionService:
         settings: FormatsSettings,
         batcher: StoreBatcher | None = None,
         daily_buyers_ttl_s: float = DAILY_BUYERS_TTL_S,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
         self._daily_buyers_ttl_s = max(1, int(daily_buyers_ttl_s))
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -261,7 +263,7 @@ class AuctionService:
                 keys.room_bans(room_id),
                 keys.room_counters(room_id),
             ],
-            [user, amount, maximum, keys.idempotency_field(user, key), IDEMPOTENCY_TTL_MS],
+            [user, amount, maximum, keys.idempotency_field(user, key), self._idempotency_ttl_ms],
         )
         if reply.changed:
             self._changed.add((room_id, auction_id))

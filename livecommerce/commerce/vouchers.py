@@ -140,7 +140,14 @@ class ClaimAnswer:
 class VoucherService:
     """Vouchers of rooms on the store; claims go through ``batcher`` when given."""
 
-    def __init__(self, *, store: StoreContext, batcher: StoreBatcher | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        store: StoreContext,
+        batcher: StoreBatcher | None = None,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
+    ) -> None:
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -249,7 +256,7 @@ class VoucherService:
                 user,
                 keys.idempotency_field(user, key),
                 f"c_{secrets.token_hex(6)}",
-                IDEMPOTENCY_TTL_MS,
+                self._idempotency_ttl_ms,
             ],
         )
         fresh = reply.kind is AnswerKind.new

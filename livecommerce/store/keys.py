@@ -196,7 +196,7 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{r:ROOM}:sale:SALE:buyers``       | trim: deleted with its room (``rooms_delete.lua``);       |
 |                                      | cancel and expiry remove a field                          |
 | ``P{r:ROOM}:sale:SALE:idempotency``  | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
-|                                      | sale's last buy (a replay's stock: 1 day)                 |
+|                                      | sale's last buy                                           |
 | ``P{r:ROOM}:order:ORDER``            | TTL once final: ``commerce.order_retention_days`` after   |
 |                                      | it is paid, cancelled or expired (set by                  |
 |                                      | ``orders_settle.lua``); none while reserved (the sweeper  |
@@ -221,7 +221,8 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{r:ROOM}:vouchers``               | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:voucher:VOUCHER:users``  | trim: deleted with its room (``rooms_delete.lua``); one   |
 |                                      | field per claimer                                         |
-| ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL 1 day after the voucher's last claim                  |
+| ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
+|                                      | voucher's last claim                                      |
 | ``P{r:ROOM}:claims``                 | trim: deleted with its room (``rooms_delete.lua``); one   |
 |                                      | field per claim (at most the sum of the vouchers'         |
 |                                      | quantities)                                               |
@@ -230,7 +231,8 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{r:ROOM}:vouchers:pinned``        | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:auction:AUCTION``        | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:auctions``               | trim: deleted with its room (``rooms_delete.lua``)        |
-| ``P{r:ROOM}:auction:AUCTION:keys``   | TTL 1 day after the auction's last bid                    |
+| ``P{r:ROOM}:auction:AUCTION:keys``   | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
+|                                      | auction's last bid                                        |
 | ``Pauctions:clock``                  | trim: an auction leaves it when it is closed              |
 | ``P{r:ROOM}:gw:GIVEAWAY``            | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:giveaways``              | trim: deleted with its room (``rooms_delete.lua``)        |

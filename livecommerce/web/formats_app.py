@@ -60,12 +60,14 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     )
     # Claims are money: with store.min_replicas_ack they go through the waiting batcher.
     batcher = store.durable or own
-    vouchers = VoucherService(store=store, batcher=batcher)
+    idempotency_ttl_s = settings.commerce.idempotency_ttl_s
+    vouchers = VoucherService(store=store, batcher=batcher, idempotency_ttl_s=idempotency_ttl_s)
     auctions = AuctionService(
         store=store,
         settings=settings.formats,
         batcher=batcher,
         daily_buyers_ttl_s=settings.commerce.daily_buyers_retention_days * 86_400,
+        idempotency_ttl_s=idempotency_ttl_s,
     )
     giveaways = GiveawayService(
         store=store, order_retention_s=settings.commerce.order_retention_days * 86_400

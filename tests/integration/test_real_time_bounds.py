@@ -1,5 +1,5 @@
 """The bounds that used to be fixed in code follow their settings, so a compressed soak
-can shrink them too: buy idempotency records (``commerce.idempotency_ttl_s``), chat
+can shrink them too: buy, claim and bid answers (``commerce.idempotency_ttl_s``), chat
 buckets and slow-mode times (``channel.chat_idle_ttl_s``) and daily buyer counts
 (``commerce.daily_buyers_retention_days``) expire when the settings say."""
 
@@ -19,6 +19,7 @@ from livecommerce.web.state import STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import room_with_sale
+from tests.integration.formats_helpers import auction, voucher
 
 IDEMPOTENCY_S = 2.0
 CHAT_IDLE_S = 1.5
@@ -64,6 +65,18 @@ async def test_idempotency_chat_buckets_and_daily_buyers_expire_as_configured(
     assert 0 < ttl_ms["idempotency"] <= IDEMPOTENCY_S * 1000, ttl_ms
     assert 0 < ttl_ms["buckets"] <= CHAT_IDLE_S * 1000, ttl_ms
     assert 0 < ttl_ms["last"] <= CHAT_IDLE_S * 1000, ttl_ms
+    # Voucher claims and auction bids keep their answers as long.
+    offer = await voucher(cluster, room)
+    lot = await auction(cluster, room, str(sale["product_id"]), duration_s=600)
+    await viewer.send({"type": "claim", "voucher": offer["id"], "key": "c1"})
+    assert (await viewer.wait_for("claim_result"))["ok"] is True
+    await viewer.send({"type": "bid", "auction": lot["id"], "amount_cents": 500, "key": "b1"})
+    assert (await viewer.wait_for("bid_result"))["ok"] is True
+    for answers_key in (
+        keys.voucher_idempotency(room, offer["id"]),
+        keys.auction_idempotency(room, lot["id"]),
+    ):
+        assert 0 < int(await store.pttl(answers_key)) <= IDEMPOTENCY_S * 1000, answers_key
     dab_s = int(await store.ttl(keys.daily_buyers(utc_day())))
     assert DAILY_BUYERS_DAYS * 86_400 - 60 < dab_s <= DAILY_BUYERS_DAYS * 86_400
 
