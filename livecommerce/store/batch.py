@@ -308,13 +308,20 @@ class StoreBatcher:
         as the batch's. The last redirect is the answer after ``REDIRECTS`` of them."""
         if not self._wait_for([call]):
             return await client.execute_command(*call.command)
+        nodes = client.nodes_manager
         for _ in range(REDIRECTS):
-            asking, node = False, None
-            if isinstance(answer, AskError) and not isinstance(answer, MovedError):
-                asking, node = True, client.nodes_manager.get_node(answer.host, answer.port)
-            if node is None:
-                await client.nodes_manager.initialize()  # the slot map after a move or failover
-                node = client.nodes_manager.get_node_from_slot(call.slot)
+            node = None
+            if isinstance(answer, MovedError):
+                await nodes.move_slot(answer)  # this slot's new owner, as the client does
+            elif isinstance(answer, AskError):  # the slot is moving: ask its target once
+                target = nodes.remap_host_port(answer.host, answer.port)
+                if nodes.get_node(*target) is None:
+                    await nodes.initialize()  # a node the client does not know yet
+                node = nodes.get_node(*target)
+            else:
+                await nodes.initialize()  # TRYAGAIN, CLUSTERDOWN: read the slot map again
+            asking = node is not None
+            node = node or nodes.get_node_from_slot(call.slot)
             answer = (await self._send_node(node, [call], asking=asking))[0]
             if not isinstance(answer, REDIRECTED):
                 return answer

@@ -171,8 +171,10 @@ async def redirected(nodes: Cluster, replicated: ValkeyCluster, keys: Keys) -> N
     # The batch's WAIT on the old owner, then the redirected call's on the new one.
     assert batcher.waits_sent == 3
     assert replicated.owner_of(keys.room(room)) == target
+    await reserve(batcher, keys, room, str(flash["id"]), "cid")
+    assert batcher.waits_sent == 4  # the client knows the new owner now: no redirect
     held = await nodes.apps[0][STORE].hgetall(keys.sale(room, str(flash["id"])))
-    assert int(held[b"reserved"]) == 2
+    assert int(held[b"reserved"]) == 3
     await batcher.aclose()
     await client.aclose()
 
