@@ -140,7 +140,22 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     bus = StoreRoomBus(client, keys, check=check_delivery)
     await bus.start()
     app[BUS] = bus
-    store = StoreContext(client=client, keys=keys, scripts=scripts, bus=bus, metrics=app[METRICS])
+    # The replicas' acknowledgement (store.min_replicas_ack) is waited for on the same
+    # connection as the write: every money script goes through this batcher then.
+    durable = (
+        StoreBatcher(
+            client,
+            scripts=scripts,
+            metrics=app[METRICS],
+            min_replicas_ack=settings.store.min_replicas_ack,
+            replica_ack_timeout_s=settings.store.replica_ack_timeout_s,
+        )
+        if settings.store.min_replicas_ack
+        else None
+    )
+    store = StoreContext(
+        client=client, keys=keys, scripts=scripts, bus=bus, metrics=app[METRICS], durable=durable
+    )
     app[STORE_CONTEXT] = store
     app[ROOMS] = RoomService(store=store)
     app[DISCOVERY] = Discovery(store=store, settings=settings.discovery)
@@ -157,16 +172,9 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
     )
     app[CATALOG] = Catalog(store=store)
     app[SALES] = SaleService(store=store)
-    # The replicas' acknowledgement (store.min_replicas_ack) is waited for in batches only.
-    batcher = (
-        StoreBatcher(
-            client,
-            scripts=scripts,
-            metrics=store.metrics,
-            min_replicas_ack=settings.store.min_replicas_ack,
-            replica_ack_timeout_s=settings.store.replica_ack_timeout_s,
-        )
-        if settings.commerce.batch_buys or settings.store.min_replicas_ack
+    batcher = durable or (
+        StoreBatcher(client, scripts=scripts, metrics=store.metrics)
+        if settings.commerce.batch_buys
         else None
     )
     app[ORDERS] = OrderService(
@@ -177,6 +185,8 @@ async def _store(app: web.Application) -> AsyncIterator[None]:
         wait_s=settings.store.command_timeout_s,
         order_retention_s=settings.commerce.order_retention_days * 86_400,
         analytics=settings.analytics.exact_users_max if settings.analytics.enabled else None,
+        idempotency_ttl_s=settings.commerce.idempotency_ttl_s,
+        daily_buyers_ttl_s=settings.commerce.daily_buyers_retention_days * 86_400,
     )
     app[STATS] = Stats(store=store)
     yield
@@ -305,6 +315,7 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
         data_dir=settings.store.data_dir,
         node_url=lambda: app[NODES].url,  # the port is known once the node listens
         bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
+        idempotency_ttl_s=settings.commerce.idempotency_ttl_s,
     )
     app[RECORDINGS] = recordings
     await recordings.start()

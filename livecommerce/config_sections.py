@@ -167,6 +167,7 @@ class ChannelSettings:
     sampling_chat_rate: float = _setting(40.0, rules.non_negative)
     viewer_chat_rate: int = _setting(10, rules.positive)
     exact_viewers_up_to: int = _setting(1000, rules.non_negative)
+    chat_idle_ttl_s: float = _setting(3600.0, rules.positive)
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ class CommerceSettings:
     max_sale_duration_s: int = _setting(604_800, rules.positive)
     batch_buys: bool = _setting(True)
     order_retention_days: float = _setting(30.0, rules.positive)
+    idempotency_ttl_s: float = _setting(86_400.0, rules.positive)
+    daily_buyers_retention_days: float = _setting(400.0, rules.positive)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from livecommerce.bus import RoomBus
 from livecommerce.metrics import Metrics
+from livecommerce.store.batch import StoreBatcher
 from livecommerce.store.client import StoreClient
 from livecommerce.store.keys import Keys
-from livecommerce.store.lua import ScriptRunner
+from livecommerce.store.lua import ScriptCaller, ScriptRunner
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -23,3 +24,13 @@ class StoreContext:
     scripts: ScriptRunner
     bus: RoomBus
     metrics: Metrics
+    # With store.min_replicas_ack: a batcher whose money answers come after the WAIT.
+    durable: StoreBatcher | None = None
+
+    @property
+    def money(self) -> ScriptCaller:
+        """Runs the scripts whose answers are promises about money (reserves, settles,
+        claims, the auction winner's and the giveaway winners' orders, replay buys): with
+        ``store.min_replicas_ack``, each answer is given only once that many replicas hold
+        the write; without, it is :attr:`scripts`."""
+        return self.durable or self.scripts

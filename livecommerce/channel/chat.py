@@ -134,6 +134,7 @@ class ChatService:
                 self._discovery.bucket_ms,
                 self._discovery.buckets,
                 *gate.args(),
+                int(self._settings.chat_idle_ttl_s * 1000),
             ],
         )
         if reply.refusal is not None:

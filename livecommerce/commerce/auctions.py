@@ -173,13 +173,18 @@ class AuctionService:
         settings: FormatsSettings,
         batcher: StoreBatcher | None = None,
         analytics: int | None = None,
+        daily_buyers_ttl_s: float = DAILY_BUYERS_TTL_S,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
         """``analytics``: ``analytics.exact_users_max`` when bidders and the winners'
         orders are counted, else None."""
         self._analytics = analytics_arg(analytics)
+        self._daily_buyers_ttl_s = max(1, int(daily_buyers_ttl_s))
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
+        self._money = store.money
         self._bus = store.bus
         self._settings = settings
         self._counted = store.metrics.format_actions
@@ -269,7 +274,7 @@ class AuctionService:
                 amount,
                 maximum,
                 keys.idempotency_field(user, key),
-                IDEMPOTENCY_TTL_MS,
+                self._idempotency_ttl_ms,
                 self._analytics,
             ],
         )
@@ -325,7 +330,7 @@ class AuctionService:
         it; the node whose clock removal succeeds announces, so it is announced once."""
         order_id = f"{room_id}-{secrets.token_hex(6)}"
         keys = self._keys
-        reply = await self._scripts.call(
+        reply = await self._money.call(
             AuctionCloseReply,
             [
                 keys.auction(room_id, auction_id),
@@ -352,7 +357,7 @@ class AuctionService:
         if reply.winner:
             day_key = keys.daily_buyers(utc_day())
             if await self._client.pfadd(day_key, reply.winner):
-                await self._client.expire(day_key, DAILY_BUYERS_TTL_S)
+                await self._client.expire(day_key, self._daily_buyers_ttl_s)
         event: dict[str, object] = {
             "type": "auction_ended",
             "auction": auction_id,

@@ -152,6 +152,7 @@ class GiveawayService:
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
+        self._money = store.money
         self._bus = store.bus
         self._counted = store.metrics.format_actions
         self._retention_ms = int(order_retention_s * 1000)
@@ -290,7 +291,7 @@ class GiveawayService:
             giveaway = await self.get(giveaway_id)
             winners = draw.draw(closed.seed, closed.entrants, giveaway.winners_wanted)
             order_ids = [f"{room_id}-{secrets.token_hex(6)}" for _ in winners]
-            award = await self._scripts.call(
+            award = await self._money.call(
                 GiveawayAwardReply,
                 [
                     keys.giveaway(room_id, giveaway_id),

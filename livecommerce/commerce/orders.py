@@ -89,10 +89,12 @@ def reserve_call(
     voucher_claim: str = "",
     *,
     analytics: int | None = None,
+    idempotency_ttl_ms: int = IDEMPOTENCY_TTL_MS,
 ) -> tuple[list[str], list[ScriptArg]]:
     """KEYS and ARGV of ``sales_reserve.lua`` for one buy (a fresh order id); with
     ``analytics`` (``analytics.exact_users_max``) the buy is counted in the funnel; a
-    ``voucher_claim`` ("best" or a claim id) asks for a voucher discount."""
+    ``voucher_claim`` ("best" or a claim id) asks for a voucher discount; the sale's
+    answers are kept ``idempotency_ttl_ms`` after its last buy."""
     order_id = f"{room_id}-{secrets.token_hex(6)}"
     return (
         [
@@ -119,7 +121,7 @@ def reserve_call(
             qty,
             keys.idempotency_field(user, key),
             order_id,
-            IDEMPOTENCY_TTL_MS,
+            idempotency_ttl_ms,
             discovery.bucket_ms,
             discovery.buckets,
             analytics_arg(analytics),
@@ -149,6 +151,8 @@ class OrderService:
         wait_s: float = 5.0,
         order_retention_s: float = DEFAULT_ORDER_RETENTION_S,
         analytics: int | None = None,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
+        daily_buyers_ttl_s: float = DAILY_BUYERS_TTL_S,
     ) -> None:
         self._buy_outcomes = store.metrics.buy_attempts
         self._buy_seconds = store.metrics.buy_seconds
@@ -159,12 +163,15 @@ class OrderService:
         self._bus = store.bus
         self._discovery = discovery
         self._reserve: ScriptCaller = batcher or store.scripts
+        self._money = store.money
         self._command = batcher.command if batcher else store.client.execute_command
         # Batched buys share pipelines and need no bound; one call per buy takes a pooled
         # connection each, and a cluster node's pool fails at once when exhausted.
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
         self._wait_s = wait_s
         self._order_retention_ms = int(order_retention_s * 1000)
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
+        self._daily_buyers_ttl_s = max(1, int(daily_buyers_ttl_s))
         # analytics.exact_users_max when the funnel is counted, else None.
         self._analytics = analytics
         self._sold_out: dict[tuple[str, str], float] = {}
@@ -242,6 +249,7 @@ class OrderService:
                 key,
                 voucher_claim,
                 analytics=self._analytics,
+                idempotency_ttl_ms=self._idempotency_ttl_ms,
             ),
         )
         if reply.answer.reason is BuyRefusal.sold_out:
@@ -251,7 +259,7 @@ class OrderService:
             self._stock_changed.add((room_id, sale_id))
             day_key = self._keys.daily_buyers(utc_day())
             if await self._command("PFADD", day_key, user):
-                await self._command("EXPIRE", day_key, DAILY_BUYERS_TTL_S)
+                await self._command("EXPIRE", day_key, self._daily_buyers_ttl_s)
             if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
@@ -296,7 +304,7 @@ class OrderService:
         self, room_id: str, sale_id: str, order_id: str, action: str, requester: str
     ) -> SettleReply:
         keys = self._keys
-        return await self._scripts.call(
+        return await self._money.call(
             SettleReply,
             [
                 keys.order(room_id, order_id),

@@ -147,9 +147,11 @@ class VoucherService:
         store: StoreContext,
         batcher: StoreBatcher | None = None,
         analytics: int | None = None,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
         """``analytics``: ``analytics.exact_users_max`` when claimers are counted, else None."""
         self._analytics = analytics_arg(analytics)
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -260,7 +262,7 @@ class VoucherService:
                 user,
                 keys.idempotency_field(user, key),
                 f"c_{secrets.token_hex(6)}",
-                IDEMPOTENCY_TTL_MS,
+                self._idempotency_ttl_ms,
                 self._analytics,
             ],
         )

@@ -3,9 +3,10 @@ acknowledging and counting.
 
 Each endpoint has one consumer group (``hooks:<endpoint id>``) on every
 room's outbox stream, created at id 0 (so it sees the whole stream) when the
-dispatcher first sees the room. A group's pending entries act as a lease:
-``hooks_take.lua`` gives new entries to a node only while no other node holds
-any, so one room's events reach one endpoint in order. Failed attempts are
+dispatcher first sees the room, and only while the room exists (``hooks_groups.lua``),
+so a dispatcher racing the room's deletion never brings its outbox back. A group's
+pending entries act as a lease: ``hooks_take.lua`` gives new entries to a node only
+while no other node holds any, so one room's events reach one endpoint in order. Failed attempts are
 counted in ``Keys.hook_attempts()`` under ``"ENDPOINT|ROOM|ENTRY"`` so the
 count survives a restart. Stream entries are never deleted here (``retention.py`` trims
 them once every endpoint has acknowledged them).
@@ -23,7 +24,8 @@ from livecommerce.store.client import StoreClient
 from livecommerce.store.decoding import as_text
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
-from livecommerce.store.replies import HooksTakeReply, HooksTouchReply
+from livecommerce.store.replies import HooksTakeReply, HooksTouchReply, TakeKind
+from livecommerce.store.replies_hooks import GroupsOutcome, HooksGroupsReply
 
 log = logging.getLogger("livecommerce.hooks")
 
@@ -94,14 +96,16 @@ class Outbox:
     async def rooms(self) -> set[str]:
         return {as_text(m) for m in await self._client.smembers(self._keys.outboxes())}
 
-    async def ensure_groups(self, room: str, groups: Iterable[str]) -> None:
-        """Create the groups missing on the room's stream (at id 0, creating the stream)."""
-        pipe = self._client.pipeline(transaction=False)
-        for group in groups:
-            pipe.xgroup_create(self._keys.outbox(room), group, id="0", mkstream=True)
-        for reply in await pipe.execute(raise_on_error=False):
-            if isinstance(reply, ResponseError) and "BUSYGROUP" not in str(reply):
-                self._report(room, reply)
+    async def ensure_groups(self, room: str, groups: Iterable[str]) -> bool:
+        """Create the groups missing on the room's stream (at id 0, creating the stream),
+        only while the room exists (``hooks_groups.lua``): a room deleted meanwhile gets
+        no outbox back. False when the room is gone."""
+        reply = await self._scripts.call(
+            HooksGroupsReply, [self._keys.room(room), self._keys.outbox(room)], list(groups)
+        )
+        for error in reply.errors:
+            self._report(room, ResponseError(error))
+        return reply.outcome is GroupsOutcome.ok
 
     async def status(self, rooms: Sequence[str]) -> dict[str, RoomStatus]:
         """Each room's newest entry and hook group progress, a few pipelined round trips."""
@@ -142,7 +146,8 @@ class Outbox:
         except ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
-            await self.ensure_groups(room, [group])
+            if not await self.ensure_groups(room, [group]):
+                return HooksTakeReply(TakeKind.new, [])  # the room was deleted: nothing to do
             return await self._scripts.call(HooksTakeReply, [self._keys.outbox(room)], args)
 
     async def keep(

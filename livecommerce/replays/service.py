@@ -33,7 +33,7 @@ from livecommerce.config import RecordingSettings
 from livecommerce.context import StoreContext
 from livecommerce.replays.index import DAY_MS, ReplayIndex
 from livecommerce.replays.models import CONTENT_TYPES, FILE_NAME, Replay, new_replay_id, room_of
-from livecommerce.replays.shop import ReplayShop
+from livecommerce.replays.shop import IDEMPOTENCY_TTL_MS, ReplayShop
 from livecommerce.replays.storage import ObjectStore, StorageError
 from livecommerce.replays.timeline import TimelineTap, order_counts
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
@@ -81,11 +81,14 @@ class RecordingService:
         data_dir: str,
         node_url: Callable[[], str],
         bucket: ObjectStore | None = None,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
         self.settings = settings
         self.root = Path(settings.dir) if settings.dir else Path(data_dir) / "recordings"
         self.index = ReplayIndex(store=store, keep_days=settings.keep_days)
-        self.shop = ReplayShop(store=store, index=self.index, settings=settings)
+        self.shop = ReplayShop(
+            store=store, index=self.index, settings=settings, idempotency_ttl_s=idempotency_ttl_s
+        )
         self.budget = DiskBudget(settings.max_disk_mb * 1024 * 1024)
         self._store = store
         self._node_url = node_url

@@ -40,8 +40,14 @@ def shown_products(timeline: list[dict[str, object]]) -> set[str]:
 
 class ReplayShop:
     def __init__(
-        self, *, store: StoreContext, index: ReplayIndex, settings: RecordingSettings
+        self,
+        *,
+        store: StoreContext,
+        index: ReplayIndex,
+        settings: RecordingSettings,
+        idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
+        self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
         self._store = store
         self._index = index
         self._settings = settings
@@ -61,7 +67,7 @@ class ReplayShop:
         # Before the script, so no order can exist that the sweeper or the hooks miss.
         await self._store.client.sadd(keys.outboxes(), room_id)
         await self._store.client.sadd(keys.reserving_rooms(), room_id)
-        return await self._store.scripts.call(
+        return await self._store.money.call(
             ReplayBuyReply,
             [
                 keys.products(room_id),
@@ -83,7 +89,7 @@ class ReplayShop:
                 qty,
                 keys.idempotency_field(user, key),
                 order_id,
-                IDEMPOTENCY_TTL_MS,
+                self._idempotency_ttl_ms,
                 self._settings.replay_stock,
                 self._settings.replay_per_user_limit,
                 self._settings.replay_reservation_ttl_s,

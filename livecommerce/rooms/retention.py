@@ -17,9 +17,8 @@ Guarantees:
 - Rooms reach the sweep through ``rooms:ended`` (written when a room ends). A room
   ended by a node that died before writing it, or by a release before the index
   existed, is found by a walk over ``rooms``, one page per round.
-- A hook dispatcher that listed the room's outbox just before the deletion may
-  create the stream again, empty, with its consumer groups (``XGROUP CREATE …
-  MKSTREAM``); the next round deletes such an empty outbox of a room it deleted.
+- A deleted room's outbox does not come back: the hook dispatcher creates its groups
+  (and the stream) only while the room exists (``hooks_groups.lua``).
 
 Every node sweeps; rounds on several nodes may overlap harmlessly (the script decides).
 """
@@ -151,7 +150,6 @@ class RoomRetention:
         self._interval_s = interval_s
         self._clock_ms = clock_ms
         self._walk_from = 0
-        self._deleted_last_round: list[str] = []
         self._tasks = Supervisor(logger=log)
 
     def start(self) -> None:
@@ -165,7 +163,6 @@ class RoomRetention:
     async def sweep(self) -> int:
         """One round: index ended rooms the walk finds, then delete those due; the number
         of rooms deleted."""
-        await self._delete_stray_outboxes()
         await self.walk_page()
         ended_before = self._clock_ms() - self._retention_ms
         deleted = 0
@@ -181,7 +178,6 @@ class RoomRetention:
                 outcome = await self.delete(as_text(raw), ended_before)
                 if outcome is RoomDelete.deleted:
                     deleted += 1
-                    self._deleted_last_round.append(as_text(raw))
                 if outcome not in GONE and outcome is not RoomDelete.not_ended:
                     kept += 1
             offset += kept
@@ -208,16 +204,6 @@ class RoomRetention:
         elif outcome is RoomDelete.not_ended:
             await self._client.zrem(self._keys.rooms_ended(), room_id)
         return outcome
-
-    async def _delete_stray_outboxes(self) -> None:
-        """Delete the empty outbox a dispatcher re-created for a room deleted last round."""
-        rooms, self._deleted_last_round = self._deleted_last_round, []
-        for room_id in rooms:
-            outbox = self._keys.outbox(room_id)
-            if await self._client.exists(self._keys.room(room_id)):
-                continue  # the id was taken again by a new room
-            if await self._client.exists(outbox) and int(await self._client.xlen(outbox)) == 0:
-                await self._client.delete(outbox)
 
     async def _items(self, room_id: str) -> RoomItems:
         """The ids of the room's sales, vouchers, auctions and giveaways (an ended room

@@ -19,11 +19,13 @@ On a cluster the calls go to the master owning each call's slot, one packed
 write per master.
 
 With ``min_replicas_ack`` (``store.min_replicas_ack``), a write that carries a money
-script (a reserve or a settle) ends with ``WAIT min_replicas_ack timeout`` on the same
-connection: one WAIT per batch and master. Its callers get their answers only when that
-many replicas hold every write of the batch; otherwise each gets
-:class:`ReplicasBehindError` (a store-unavailable error: the buyer sends the same buy
-again with its key and gets the answer the store recorded).
+script (``MONEY_SCRIPTS``: a reserve, a settle, a claim, an auction's or a giveaway's
+winner orders, a replay buy) ends with ``WAIT min_replicas_ack timeout`` on the same
+connection: one WAIT per batch and master; a money call the cluster redirected (MOVED,
+ASK, TRYAGAIN) is sent again to the node now serving its slot, with its own WAIT. Its
+callers get their answers only when that many replicas hold every write of the batch;
+otherwise each gets :class:`ReplicasBehindError` (a store-unavailable error: the buyer
+sends the same buy again with its key and gets the answer the store recorded).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from redis.exceptions import (
     AskError,
     ClusterDownError,
     DataError,
+    MovedError,
     NoScriptError,
     ResponseError,
     TryAgainError,
@@ -58,11 +61,24 @@ from livecommerce.store.replies import R
 DEFAULT_MAX_BATCH = 256
 # Scripts whose answers are promises about money: with min_replicas_ack, their batch
 # waits for the replicas before anyone is answered.
-MONEY_SCRIPTS = frozenset({"sales_reserve", "orders_settle"})
+MONEY_SCRIPTS = frozenset(
+    {
+        "sales_reserve",
+        "orders_settle",
+        "vouchers_claim",
+        "auctions_close",
+        "giveaways_award",
+        "replays_buy",
+    }
+)
 RETRY_AFTER_S = 0.05
 # Answers of a cluster node that did not run the call: the slot moved (MOVED is an
 # AskError), is moving (TRYAGAIN) or is not served right now.
 REDIRECTED = (AskError, TryAgainError, ClusterDownError)
+# Redirects followed for one call before its last one is its answer.
+REDIRECTS = 5
+# Sent before a call the store redirected with ASK (the slot is moving to that node).
+ASKING = hiredis.pack_command(("ASKING",))
 # Commands that answer other than once or change the connection's state: in a shared
 # pipeline they would shift every later caller's answer, so they are refused.
 NOT_BATCHABLE = frozenset(
@@ -280,12 +296,41 @@ class StoreBatcher:
         for index, result in enumerate(results):
             if isinstance(result, REDIRECTED):
                 try:
-                    results[index] = await client.execute_command(*calls[index].command)
+                    results[index] = await self._redo(client, calls[index], result)
                 except Exception as error:  # this call's own failure, not the batch's
                     results[index] = error
         return results
 
-    async def _send_node(self, node: ClusterNode, calls: list[_Call]) -> list[Any]:
+    async def _redo(self, client: RedisCluster, call: _Call, answer: Exception) -> Any:
+        """A call the store redirected, run again. Without a WAIT to send, through the
+        cluster client (it follows MOVED and ASK); with one, on the node now serving the
+        slot with the WAIT after it on the same connection, so its answer is as durable
+        as the batch's. The last redirect is the answer after ``REDIRECTS`` of them."""
+        if not self._wait_for([call]):
+            return await client.execute_command(*call.command)
+        nodes = client.nodes_manager
+        for _ in range(REDIRECTS):
+            node = None
+            if isinstance(answer, MovedError):
+                await nodes.move_slot(answer)  # this slot's new owner, as the client does
+            elif isinstance(answer, AskError):  # the slot is moving: ask its target once
+                target = nodes.remap_host_port(answer.host, answer.port)
+                if nodes.get_node(*target) is None:
+                    await nodes.initialize()  # a node the client does not know yet
+                node = nodes.get_node(*target)
+            else:
+                await nodes.initialize()  # TRYAGAIN, CLUSTERDOWN: read the slot map again
+            asking = node is not None
+            node = node or nodes.get_node_from_slot(call.slot)
+            answer = (await self._send_node(node, [call], asking=asking))[0]
+            if not isinstance(answer, REDIRECTED):
+                return answer
+            await asyncio.sleep(RETRY_AFTER_S)
+        return answer
+
+    async def _send_node(
+        self, node: ClusterNode, calls: list[_Call], *, asking: bool = False
+    ) -> list[Any]:
         packed = b"".join(call.packed for call in calls)
 
         fair = self._client if isinstance(self._client, FairRedisCluster) else None
@@ -309,10 +354,10 @@ class StoreBatcher:
 
         wait = self._wait_for(calls)
         try:
-            return await self._send_packed(acquire, release, packed, len(calls), wait)
+            return await self._send_packed(acquire, release, packed, len(calls), wait, asking)
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
-            return await self._send_packed(acquire, release, packed, len(calls), wait)
+            return await self._send_packed(acquire, release, packed, len(calls), wait, asking)
 
     async def _send_packed(
         self,
@@ -321,6 +366,7 @@ class StoreBatcher:
         packed: bytes,
         count: int,
         wait: bytes = b"",
+        asking: bool = False,
     ) -> list[Any]:
         self.pipelines_sent += 1
         self._calls_sent.inc(count)
@@ -330,7 +376,10 @@ class StoreBatcher:
         timeout_s, connection.socket_timeout = connection.socket_timeout, None
         try:
             async with asyncio.timeout(timeout_s):
-                await connection.send_packed_command(packed + wait, check_health=False)
+                prefix = ASKING if asking else b""
+                await connection.send_packed_command(prefix + packed + wait, check_health=False)
+                if asking:
+                    await connection.read_response()
                 results: list[Any] = []
                 for _ in range(count):
                     try:

@@ -163,8 +163,10 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 |                                      | beat lapses                                               |
 | ``Prooms:ended``                     | trim: a room leaves it when the room is deleted           |
 | ``P{r:ROOM}:chat``                   | MAXLEN ~ ``channel.history_size``                         |
-| ``P{r:ROOM}:chat:bucket``            | TTL 1 h after the last message                            |
-| ``P{r:ROOM}:chat:last``              | TTL 1 h after the last message                            |
+| ``P{r:ROOM}:chat:bucket``            | TTL ``channel.chat_idle_ttl_s`` (1 h) after the last      |
+|                                      | message                                                   |
+| ``P{r:ROOM}:chat:last``              | TTL ``channel.chat_idle_ttl_s`` (1 h) after the last      |
+|                                      | message                                                   |
 | ``P{r:ROOM}:counters``               | trim: deleted with its room (``rooms_delete.lua``) (fixed |
 |                                      | fields)                                                   |
 | ``P{r:ROOM}:engagement``             | TTL the discovery window; slots past it removed when a    |
@@ -199,7 +201,8 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{r:ROOM}:sales``                  | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:sale:SALE:buyers``       | trim: deleted with its room (``rooms_delete.lua``);       |
 |                                      | cancel and expiry remove a field                          |
-| ``P{r:ROOM}:sale:SALE:idempotency``  | TTL 1 day after the sale's last buy                       |
+| ``P{r:ROOM}:sale:SALE:idempotency``  | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
+|                                      | sale's last buy                                           |
 | ``P{r:ROOM}:order:ORDER``            | TTL once final: ``commerce.order_retention_days`` after   |
 |                                      | it is paid, cancelled or expired (set by                  |
 |                                      | ``orders_settle.lua``); none while reserved (the sweeper  |
@@ -218,12 +221,14 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``Phooks:attempts``                  | trim: a field goes when its entry is acknowledged or      |
 |                                      | dead-lettered, or its endpoint is no longer configured    |
 |                                      | (the dispatcher, every ``hooks.trim_interval_s``)         |
-| ``Pdab:YYYY-MM-DD``                  | TTL 400 days after its last new buyer                     |
+| ``Pdab:YYYY-MM-DD``                  | TTL ``commerce.daily_buyers_retention_days`` (400) after  |
+|                                      | its last new buyer                                        |
 | ``P{r:ROOM}:voucher:VOUCHER``        | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:vouchers``               | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:voucher:VOUCHER:users``  | trim: deleted with its room (``rooms_delete.lua``); one   |
 |                                      | field per claimer                                         |
-| ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL 1 day after the voucher's last claim                  |
+| ``P{r:ROOM}:voucher:VOUCHER:keys``   | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
+|                                      | voucher's last claim                                      |
 | ``P{r:ROOM}:claims``                 | trim: deleted with its room (``rooms_delete.lua``); one   |
 |                                      | field per claim (at most the sum of the vouchers'         |
 |                                      | quantities)                                               |
@@ -232,7 +237,8 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{r:ROOM}:vouchers:pinned``        | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:auction:AUCTION``        | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:auctions``               | trim: deleted with its room (``rooms_delete.lua``)        |
-| ``P{r:ROOM}:auction:AUCTION:keys``   | TTL 1 day after the auction's last bid                    |
+| ``P{r:ROOM}:auction:AUCTION:keys``   | TTL ``commerce.idempotency_ttl_s`` (1 day) after the      |
+|                                      | auction's last bid                                        |
 | ``Pauctions:clock``                  | trim: an auction leaves it when it is closed              |
 | ``P{r:ROOM}:gw:GIVEAWAY``            | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:giveaways``              | trim: deleted with its room (``rooms_delete.lua``)        |

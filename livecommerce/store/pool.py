@@ -20,13 +20,20 @@ store-unavailable error rather than holding them forever.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import redis.asyncio as redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as StoreConnectionError
+from redis.exceptions import RedisClusterException
+
+# Set while a task holds a turn of a FairRedisCluster: what it runs meanwhile (a
+# pipeline's redirected commands) uses that turn instead of waiting for another.
+_HOLDING_TURN: ContextVar[bool] = ContextVar("livecommerce_store_turn", default=False)
 
 
 class FairConnectionPool(redis.BlockingConnectionPool):
@@ -70,15 +77,18 @@ class FairConnectionPool(redis.BlockingConnectionPool):
 
 
 class FairRedisCluster(RedisCluster):
-    """A cluster client whose commands wait their turn instead of failing at once.
+    """A cluster client whose commands and pipelines wait their turn instead of failing
+    at once.
 
     redis-py gives each cluster node a pool of ``max_connections`` that raises
     ``MaxConnectionsError`` the moment it is exhausted. Here at most
-    ``max_connections`` commands are in flight at once over the whole client (so no
-    node's pool runs out through this client's commands), and a command past that
-    waits in arrival order, up to ``wait_s``, then gets
-    ``ConnectionError("No connection available.")`` — the same error, after the same
-    bounded wait, as :class:`FairConnectionPool` gives on a single server.
+    ``max_connections`` commands or pipelines are in flight at once over the whole
+    client (a pipeline uses at most one connection per node, so no node's pool runs
+    out through this client), and one past that waits in arrival order, up to
+    ``wait_s``, then gets ``ConnectionError("No connection available.")`` — the same
+    error, after the same bounded wait, as :class:`FairConnectionPool` gives on a
+    single server. (Pub/sub connections come from pools of their own, one
+    connection per node: ``store/pubsub.py``.)
     """
 
     def __init__(self, *args: Any, wait_s: float, **options: Any) -> None:
@@ -99,9 +109,40 @@ class FairRedisCluster(RedisCluster):
     def end_turn(self) -> None:
         self._turns.release()
 
-    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold a turn for the block (the caller's own turn if it holds one already)."""
+        if _HOLDING_TURN.get():
+            yield
+            return
         await self.take_turn()
+        holding = _HOLDING_TURN.set(True)
         try:
-            return await super().execute_command(*args, **kwargs)
+            yield
         finally:
+            _HOLDING_TURN.reset(holding)
             self.end_turn()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.turn():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> ClusterPipeline:
+        """A pipeline that takes one turn for its whole execution."""
+        if shard_hint:
+            raise RedisClusterException("shard_hint is deprecated in cluster mode")
+        # redis-py builds its own ClusterPipeline the same way (mypy sees an abstract attribute).
+        return FairClusterPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class FairClusterPipeline(ClusterPipeline):
+    """A cluster pipeline of a :class:`FairRedisCluster`: ``execute`` waits its turn."""
+
+    async def execute(
+        self, raise_on_error: bool = True, allow_redirections: bool = True
+    ) -> list[Any]:
+        client = self.cluster_client
+        if not isinstance(client, FairRedisCluster):
+            return await super().execute(raise_on_error, allow_redirections)
+        async with client.turn():
+            return await super().execute(raise_on_error, allow_redirections)

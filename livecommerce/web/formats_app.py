@@ -53,15 +53,25 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     """The formats' services and worker; stopped before the store."""
     settings = app[SETTINGS]
     store = app[STORE_CONTEXT]
-    batcher = (
+    own = (
         StoreBatcher(store.client, scripts=store.scripts, metrics=store.metrics)
-        if settings.commerce.batch_buys
+        if settings.commerce.batch_buys and store.durable is None
         else None
     )
+    # Claims are money: with store.min_replicas_ack they go through the waiting batcher.
+    batcher = store.durable or own
+    idempotency_ttl_s = settings.commerce.idempotency_ttl_s
     analytics = settings.analytics.exact_users_max if settings.analytics.enabled else None
-    vouchers = VoucherService(store=store, batcher=batcher, analytics=analytics)
+    vouchers = VoucherService(
+        store=store, batcher=batcher, analytics=analytics, idempotency_ttl_s=idempotency_ttl_s
+    )
     auctions = AuctionService(
-        store=store, settings=settings.formats, batcher=batcher, analytics=analytics
+        store=store,
+        settings=settings.formats,
+        batcher=batcher,
+        analytics=analytics,
+        daily_buyers_ttl_s=settings.commerce.daily_buyers_retention_days * 86_400,
+        idempotency_ttl_s=idempotency_ttl_s,
     )
     giveaways = GiveawayService(
         store=store,
@@ -82,8 +92,8 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
     worker.start()
     yield
     await worker.stop()
-    if batcher is not None:
-        await batcher.aclose()
+    if own is not None:
+        await own.aclose()
 
 
 async def answer_format(

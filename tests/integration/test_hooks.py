@@ -113,6 +113,9 @@ async def add_event(
     order = f"{room}-{n}"
     event_id = f"evt_{order}_{kind.split('.')[1]}"
     data = {"id": order, "room": room, "user": f"u{n}", "qty": 1, "amount_cents": 1999}
+    # The room exists, as it does whenever a script writes its outbox (hooks_groups.lua
+    # makes no group for a deleted room).
+    await store.hsetnx(keys.room(room), "id", room)
     await store.xadd(
         keys.outbox(room),
         {"id": event_id, "type": kind, "timestamp": BASE_TS + n, "data": json.dumps(data)},
@@ -516,6 +519,8 @@ async def test_garbage_in_the_outbox_is_dead_lettered_and_delivery_goes_on(
         ({**good, "id": "evt 6"}, "field 'id' must be"),
         ({"junk": "\xff"}, "field 'id' is missing"),
     ]
+    for room in ("r1", "not-a-stream"):
+        await store.hsetnx(keys.room(room), "id", room)
     await store.xadd(keys.outbox("r1"), good)
     for fields, _ in garbage:
         await store.xadd(keys.outbox("r1"), fields)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from livecommerce.app import STORE_CONTEXT
+from livecommerce.hooks.outbox import Outbox
 from livecommerce.rooms.retention import DAY_MS, RoomRetention
 from livecommerce.store.decoding import as_text
 from livecommerce.store.embedded import EmbeddedValkey
@@ -178,14 +179,45 @@ async def test_an_ended_room_goes_at_once_after_its_retention_once_nothing_is_pe
     assert room not in {r["id"] for r in listed[1]["rooms"]}
     # The orders can still be read, until they expire.
     assert (await cluster.api("GET", f"/api/orders/{orders[0]}", backend))[1]["status"] == "paid"
-    # A dispatcher that listed the outbox just before the deletion re-creates it, empty,
-    # with its group; the next round deletes it.
-    store = cluster.apps[0][STORE]
-    await store.xgroup_create(keys.outbox(room), "hooks:late", id="0", mkstream=True)
-    assert await sweep.sweep() == 0
-    assert await store.exists(keys.outbox(room)) == 0
     # Again: nothing left to do.
     assert await sweep.sweep() == 0
+
+
+async def test_a_dispatcher_reading_while_the_room_is_deleted_never_brings_its_outbox_back(
+    cluster: Cluster,
+) -> None:
+    clock = Clock()
+    sweep = sweeper(cluster, clock)
+    room, orders = await busy_room(cluster)
+    backend = cluster.token("backend", "shop")
+    assert (await cluster.api("POST", f"/api/orders/{orders[2]}/cancel", backend))[0] == 200
+    await outbox_trimmed(cluster, room)
+    context = cluster.apps[0][STORE_CONTEXT]
+    outbox = Outbox(client=context.client, keys=context.keys, scripts=context.scripts)
+    keys, store = context.keys, context.client
+    assert await outbox.ensure_groups(room, ["hooks:late"]) is True
+    deleted = asyncio.Event()
+    takes_after = 0
+
+    async def dispatcher() -> None:
+        # A lane's loop, as hooks/dispatcher.py runs it: take, (deliver), again.
+        nonlocal takes_after
+        while takes_after < 20:
+            taken = await outbox.take(room, "hooks:late", "node-x", 10, 60_000)
+            assert taken.entries == []
+            takes_after += deleted.is_set()
+            await asyncio.sleep(0)
+
+    reading = asyncio.create_task(dispatcher())
+    clock.ahead_ms = int(RETENTION_DAYS * DAY_MS) + 60_000
+    assert await sweep.sweep() == 1
+    deleted.set()
+    await asyncio.wait_for(reading, 15)
+
+    assert await store.exists(keys.outbox(room)) == 0
+    assert await outbox.ensure_groups(room, ["hooks:late"]) is False
+    assert await store.exists(keys.outbox(room)) == 0
+    assert not await store.sismember(keys.outboxes(), room)
 
 
 async def test_a_room_with_order_events_still_in_its_outbox_is_kept(cluster: Cluster) -> None:

@@ -91,3 +91,49 @@ async def test_buy_batches_in_flight_wait_their_turn_for_a_connection_too(
     finally:
         await batcher.aclose()
         await client.aclose()
+
+
+async def test_pipelines_wait_their_turn_like_commands(
+    valkey_cluster: ValkeyCluster, key_prefix: str
+) -> None:
+    """Pipelines (over two nodes each) and commands on a one-connection pool: all run, in
+    turn, none fails at once with MaxConnectionsError; a wait past the bound answers the
+    same clear error as a command."""
+    client = connect(
+        valkey_cluster.url, connect_timeout_s=2.0, command_timeout_s=10.0, retries=0,
+        max_connections=1,
+    )  # fmt: skip
+
+    async def piped(n: int) -> list[object]:
+        pipe = client.pipeline(transaction=False)
+        pipe.blpop([f"{key_prefix}{{q}}:empty"], timeout=BLOCK_S)
+        pipe.set(f"{key_prefix}{{other}}:{n}", n)  # another slot (and node) in the same pipeline
+        pipe.get(f"{key_prefix}{{other}}:{n}")
+        return list(await pipe.execute())
+
+    try:
+        began = time.monotonic()
+        mixed = await asyncio.gather(
+            *(piped(n) for n in range(5)),
+            *(client.blpop([f"{key_prefix}{{q}}:empty"], timeout=BLOCK_S) for _ in range(3)),
+        )
+        assert mixed[:5] == [[None, True, str(n).encode()] for n in range(5)]
+        assert mixed[5:] == [None] * 3
+        assert time.monotonic() - began >= 7 * BLOCK_S  # one at a time
+    finally:
+        await client.aclose()
+
+    bounded = connect(
+        valkey_cluster.url, connect_timeout_s=2.0, command_timeout_s=1.0, retries=0,
+        max_connections=1,
+    )  # fmt: skip
+    client = bounded
+    try:
+        results = await asyncio.gather(*(piped(n) for n in range(CALLS)), return_exceptions=True)
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert refused, "every pipeline got a turn: the wait was not bounded"
+        assert len(refused) < CALLS, "no pipeline got a turn"
+        assert {str(error) for error in refused} == {"No connection available."}
+        assert all(isinstance(error, StoreConnectionError) for error in refused)
+    finally:
+        await bounded.aclose()

@@ -12,7 +12,8 @@
 --       history max length, engagement slot length (ms), engagement slots in the window;
 --       hold rule ('' = none), fingerprint ('' = no spam rules), repeat limit, copy-paste
 --       limit (0 = off), spam slot length (ms), hold first-time chatters ("1"), buyers
---       only ("1"), review queue time to live (ms), review queue size, audit log size.
+--       only ("1"), review queue time to live (ms), review queue size, audit log size,
+--       idle expiry (ms) of the buckets and slow-mode times.
 -- Returns {"ok", id, ts_ms}, {"held", id, ts_ms, rule} or {"err", code, until_ms}.
 local history_key = KEYS[1]
 local buckets_key = KEYS[2]
@@ -48,12 +49,12 @@ local buyers_only = ARGV[16] == '1'
 local review_ttl_ms = tonumber(ARGV[17])
 local review_max = tonumber(ARGV[18])
 local audit_max = ARGV[19]
+local idle_expiry_ms = tonumber(ARGV[20])
 
 --! include engagement
 --! include review
 --! include automod
 
-local IDLE_EXPIRY_MS = 3600000
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
@@ -95,9 +96,9 @@ if not privileged then
     return {'err', 'rate_limited', tostring(now + math.ceil((1 - tokens) / refill_per_ms))}
   end
   redis.call('HSET', buckets_key, user, string.format('%.4f', tokens - 1) .. ':' .. now)
-  redis.call('PEXPIRE', buckets_key, IDLE_EXPIRY_MS)
+  redis.call('PEXPIRE', buckets_key, idle_expiry_ms)
   redis.call('HSET', last_post_key, user, now)
-  redis.call('PEXPIRE', last_post_key, IDLE_EXPIRY_MS)
+  redis.call('PEXPIRE', last_post_key, idle_expiry_ms)
 end
 
 if not privileged then
