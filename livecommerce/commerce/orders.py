@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from livecommerce.bus import Delivery
+from livecommerce.bus import Delivery, Event
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
 from livecommerce.context import StoreContext
@@ -46,6 +46,8 @@ EXPIRE_BATCH = 200
 DAILY_BUYERS_TTL_S = 400 * 86_400
 # commerce.order_retention_days' default, for services built without the settings.
 DEFAULT_ORDER_RETENTION_S = 30 * 86_400.0
+# The order hash's fields the staff's feed shows (read after a reservation).
+ORDER_FEED = ("product_id", "amount_cents", "currency", "source")
 SETTLE_ERRORS = {
     SettleOutcome.order_not_found: ErrorCode.order_not_found,
     SettleOutcome.not_your_order: ErrorCode.not_your_order,
@@ -250,8 +252,18 @@ class OrderService:
         if fresh:
             self._stock_changed.add((room_id, sale_id))
             day_key = self._keys.daily_buyers(utc_day())
-            if await self._command("PFADD", day_key, user):
+            # Both go in the tick's next pipeline with the other buyers' (when batched).
+            counted, reserved = await asyncio.gather(
+                self._command("PFADD", day_key, user),
+                self._command(
+                    "HMGET", self._keys.order(room_id, reply.answer.order or ""), *ORDER_FEED
+                ),
+            )
+            if counted:
                 await self._command("EXPIRE", day_key, DAILY_BUYERS_TTL_S)
+            await self._tell_staff(
+                room_id, reserved_frame(reply.answer.order or "", user, qty, reserved)
+            )
             if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
@@ -283,13 +295,11 @@ class OrderService:
         if reply.outcome in SETTLE_ERRORS:
             if reply.outcome is SettleOutcome.reservation_expired:
                 self._settled.inc(reply.status)
-                await self._announce(
-                    room_id, sale_id, order_id, reply.user, reply.status, reply.left
-                )
+                await self._announce(order, reply)
             raise ApiError(SETTLE_ERRORS[reply.outcome])
         if reply.outcome is SettleOutcome.done:
             self._settled.inc(reply.status)
-            await self._announce(room_id, sale_id, order_id, reply.user, reply.status, reply.left)
+            await self._announce(order, reply)
         return await self.get(order_id)
 
     async def _run_settle(
@@ -313,15 +323,20 @@ class OrderService:
             [action, requester, self._order_retention_ms, analytics_arg(self._analytics)],
         )
 
-    async def _announce(
-        self, room_id: str, sale_id: str, order_id: str, user: str, status: str, left: int
-    ) -> None:
+    async def _announce(self, order: Order, reply: SettleReply) -> None:
+        """The buyer's ``order`` frame and the staff's ``room_order``, after the settle."""
+        room_id, sale_id = order.room, order.sale
         await self._bus.publish(
-            room_id, Delivery({"type": "order", "id": order_id, "status": status}, to=user)
+            room_id,
+            Delivery({"type": "order", "id": order.id, "status": reply.status}, to=reply.user),
         )
-        if left >= 0:
+        await self._tell_staff(room_id, settled_frame(order, reply.status))
+        if reply.left >= 0:
             self._sold_out.pop((room_id, sale_id), None)
             self._stock_changed.add((room_id, sale_id))
+
+    async def _tell_staff(self, room_id: str, frame: Event) -> None:
+        await self._command(*self._bus.publish_command(room_id, Delivery(frame, staff=True)))
 
     async def expire_due(self) -> int:
         """Expire every reservation past its time (safe to run on several nodes at once)."""
@@ -341,9 +356,7 @@ class OrderService:
                 if reply.outcome is SettleOutcome.done:
                     expired += 1
                     self._settled.inc(reply.status)
-                    await self._announce(
-                        room_id, order.sale, order.id, reply.user, reply.status, reply.left
-                    )
+                    await self._announce(order, reply)
         return expired
 
     async def stock_changes(self) -> list[tuple[str, str, int]]:
@@ -355,6 +368,38 @@ class OrderService:
             if left is not None:
                 result.append((room_id, sale_id, int(left)))
         return result
+
+
+def reserved_frame(order_id: str, user: str, qty: int, fields: list[object]) -> Event:
+    """The staff's ``room_order`` for a reservation made now; ``fields`` are the order
+    hash's :data:`ORDER_FEED` as read right after the reserve script."""
+    product, amount, currency, source = (as_text(value) if value else "" for value in fields)
+    return {
+        "type": "room_order",
+        "id": order_id,
+        "status": "reserved",
+        "user": user,
+        "product": product,
+        "qty": qty,
+        "amount_cents": int(amount or 0),
+        "currency": currency,
+        "source": source or "sale",
+    }
+
+
+def settled_frame(order: Order, status: str) -> Event:
+    """The staff's ``room_order`` for an order that left ``reserved`` now."""
+    return {
+        "type": "room_order",
+        "id": order.id,
+        "status": status,
+        "user": order.user,
+        "product": order.product_id,
+        "qty": order.qty,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "source": order.source,
+    }
 
 
 def _buy_outcome(reply: ReserveReply) -> str:
