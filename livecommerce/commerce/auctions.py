@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.commerce.models import Product, now_ms
-from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, utc_day
+from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, tell_staff_of_orders, utc_day
 from livecommerce.config import FormatsSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
@@ -173,6 +173,7 @@ class AuctionService:
         settings: FormatsSettings,
         batcher: StoreBatcher | None = None,
     ) -> None:
+        self._store = store
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -347,6 +348,8 @@ class AuctionService:
         if reply.no_sale:
             event["reason"] = reply.no_sale
         await self._bus.publish(room_id, event)
+        if reply.order:
+            await tell_staff_of_orders(self._store, room_id, [reply.order])
 
     async def close_due(self) -> int:
         """Close every auction whose end has passed; the number looked at."""

@@ -23,6 +23,7 @@ from typing import Any
 from livecommerce.auth import valid_identifier
 from livecommerce.commerce import draw
 from livecommerce.commerce.models import now_ms
+from livecommerce.commerce.orders import tell_staff_of_orders
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.decoding import as_text
@@ -138,6 +139,7 @@ class Giveaway:
 
 class GiveawayService:
     def __init__(self, *, store: StoreContext, order_retention_s: float) -> None:
+        self._store = store
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -305,6 +307,7 @@ class GiveawayService:
                 "entrants": int(count),
             },
         )
+        await tell_staff_of_orders(self._store, room_id, giveaway.orders)
 
     async def finish_due(self) -> int:
         due = await self._client.zrangebyscore(

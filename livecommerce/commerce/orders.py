@@ -330,7 +330,7 @@ class OrderService:
             room_id,
             Delivery({"type": "order", "id": order.id, "status": reply.status}, to=reply.user),
         )
-        await self._tell_staff(room_id, settled_frame(order, reply.status))
+        await self._tell_staff(room_id, order_frame(order, reply.status))
         if reply.left >= 0:
             self._sold_out.pop((room_id, sale_id), None)
             self._stock_changed.add((room_id, sale_id))
@@ -387,12 +387,12 @@ def reserved_frame(order_id: str, user: str, qty: int, fields: list[object]) -> 
     }
 
 
-def settled_frame(order: Order, status: str) -> Event:
-    """The staff's ``room_order`` for an order that left ``reserved`` now."""
+def order_frame(order: Order, status: str | None = None) -> Event:
+    """The staff's ``room_order`` for ``order``, in ``status`` (default: the order's own)."""
     return {
         "type": "room_order",
         "id": order.id,
-        "status": status,
+        "status": status or order.status.value,
         "user": order.user,
         "product": order.product_id,
         "qty": order.qty,
@@ -400,6 +400,16 @@ def settled_frame(order: Order, status: str) -> Event:
         "currency": order.currency,
         "source": order.source,
     }
+
+
+async def tell_staff_of_orders(store: StoreContext, room_id: str, order_ids: list[str]) -> None:
+    """One ``room_order`` each for orders a format's script just made (an auction's winner,
+    a giveaway's winners), read back from their hashes."""
+    for order_id in order_ids:
+        raw = await store.client.hgetall(store.keys.order(room_id, order_id))
+        if raw:
+            frame = order_frame(Order.from_hash(raw))
+            await store.bus.publish(room_id, Delivery(frame, staff=True))
 
 
 def _buy_outcome(reply: ReserveReply) -> str:

@@ -14,6 +14,7 @@ from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
+from tests.integration.formats_helpers import auction, giveaway
 
 BUYERS = 60
 STOCK = 40
@@ -118,3 +119,47 @@ async def test_an_expired_reservation_reaches_the_feed(cluster: Cluster) -> None
         1980,
     )
     assert not buyer.of_type("room_order")
+
+
+async def test_an_auctions_winner_and_a_giveaways_winners_reach_the_feed(
+    cluster: Cluster,
+) -> None:
+    room = await cluster.room(anchor="alice")
+    item = await product(cluster, room, price_cents=1800)
+    anchor = await cluster.join(room, "alice", role="anchor", node=1)
+    bidder = await cluster.join(room, "bob")
+    won = await auction(cluster, room, item["id"], start_price_cents=500)
+    await bidder.send({"type": "bid", "auction": won["id"], "amount_cents": 700, "key": "b"})
+    assert (await bidder.wait_for("bid_result"))["ok"]
+    alice = cluster.token("anchor", "alice")
+    status, _ = await cluster.api("POST", f"/api/rooms/{room}/auctions/{won['id']}/end", alice)
+    assert status == 200
+    ended = await bidder.wait_for("auction_ended")
+    frame = await anchor.wait_for("room_order", timeout_s=15)
+    assert frame == {
+        "type": "room_order",
+        "id": ended["order"],
+        "status": "reserved",
+        "user": "bob",
+        "product": item["id"],
+        "qty": 1,
+        "amount_cents": 700,
+        "currency": "EUR",
+        "source": "auction",
+    }
+
+    mark = len(anchor.frames)
+    gift = await giveaway(cluster, room, product_id=item["id"], winners=2)
+    for name in ("bob", "mia", "kenji"):
+        entrant = bidder if name == "bob" else await cluster.join(room, name)
+        await entrant.send({"type": "enter", "giveaway": gift["id"]})
+        assert (await entrant.wait_for("enter_result"))["ok"]
+    status, _ = await cluster.api("POST", f"/api/giveaways/{gift['id']}/end", alice)
+    assert status == 200
+    drawn = await bidder.wait_for("giveaway_ended", timeout_s=15)
+    frames = await anchor.wait_count("room_order", 2, timeout_s=15, after=mark)
+    assert [f["user"] for f in frames] == drawn["winners"]
+    assert {(f["source"], f["amount_cents"], f["product"]) for f in frames} == {
+        ("giveaway", 0, item["id"])
+    }
+    assert not bidder.of_type("room_order")
