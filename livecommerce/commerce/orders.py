@@ -27,6 +27,7 @@ from livecommerce.store.lua import ScriptArg, ScriptCaller
 from livecommerce.store.replies import (
     BuyRefusal,
     BuyResult,
+    ReservedOrder,
     ReserveKind,
     ReserveReply,
     SettleOutcome,
@@ -46,8 +47,6 @@ EXPIRE_BATCH = 200
 DAILY_BUYERS_TTL_S = 400 * 86_400
 # commerce.order_retention_days' default, for services built without the settings.
 DEFAULT_ORDER_RETENTION_S = 30 * 86_400.0
-# The order hash's fields the staff's feed shows (read after a reservation).
-ORDER_FEED = ("product_id", "amount_cents", "currency", "source")
 SETTLE_ERRORS = {
     SettleOutcome.order_not_found: ErrorCode.order_not_found,
     SettleOutcome.not_your_order: ErrorCode.not_your_order,
@@ -162,6 +161,7 @@ class OrderService:
         self._discovery = discovery
         self._reserve: ScriptCaller = batcher or store.scripts
         self._command = batcher.command if batcher else store.client.execute_command
+        self._queue = batcher.queue if batcher else None
         # Batched buys share pipelines and need no bound; one call per buy takes a pooled
         # connection each, and a cluster node's pool fails at once when exhausted.
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
@@ -252,18 +252,19 @@ class OrderService:
         if fresh:
             self._stock_changed.add((room_id, sale_id))
             day_key = self._keys.daily_buyers(utc_day())
-            # Both go in the tick's next pipeline with the other buyers' (when batched).
-            counted, reserved = await asyncio.gather(
-                self._command("PFADD", day_key, user),
-                self._command(
-                    "HMGET", self._keys.order(room_id, reply.answer.order or ""), *ORDER_FEED
-                ),
-            )
+            # The day's buyer and the staff's feed go in the tick's next pipeline with the
+            # other buyers' (when batched): no round trip of their own.
+            staff = self._bus.publish_command(room_id, reserved_frame(reply, user, qty))
+            if self._queue is not None:  # both in this tick's pipeline, no task per buy
+                day, published = self._queue("PFADD", day_key, user), self._queue(*staff)
+                counted, _ = await asyncio.gather(day, published)
+            else:  # one round trip on one pooled connection, as the PFADD alone took
+                pipe = self._client.pipeline(transaction=False)
+                pipe.execute_command("PFADD", day_key, user)
+                pipe.execute_command(*staff)
+                counted, _ = await pipe.execute()
             if counted:
                 await self._command("EXPIRE", day_key, DAILY_BUYERS_TTL_S)
-            await self._tell_staff(
-                room_id, reserved_frame(reply.answer.order or "", user, qty, reserved)
-            )
             if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
                 await self._bus.publish(room_id, {"type": "sold_out", "sale": sale_id})
@@ -370,21 +371,21 @@ class OrderService:
         return result
 
 
-def reserved_frame(order_id: str, user: str, qty: int, fields: list[object]) -> Event:
-    """The staff's ``room_order`` for a reservation made now; ``fields`` are the order
-    hash's :data:`ORDER_FEED` as read right after the reserve script."""
-    product, amount, currency, source = (as_text(value) if value else "" for value in fields)
-    return {
+def reserved_frame(reply: ReserveReply, user: str, qty: int) -> Delivery:
+    """The staff's ``room_order`` for a reservation made now (``reply`` is ``new``)."""
+    order = reply.order or ReservedOrder("", 0, "")
+    event: Event = {
         "type": "room_order",
-        "id": order_id,
+        "id": reply.answer.order or "",
         "status": "reserved",
         "user": user,
-        "product": product,
+        "product": order.product_id,
         "qty": qty,
-        "amount_cents": int(amount or 0),
-        "currency": currency,
-        "source": source or "sale",
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "source": "sale",
     }
+    return Delivery(event, staff=True)
 
 
 def order_frame(order: Order, status: str | None = None) -> Event:

@@ -21,14 +21,21 @@ STOCK = 40
 
 
 @pytest.fixture
+def batch_buys() -> bool:
+    return True
+
+
+@pytest.fixture
 async def cluster(
     aiohttp_server: ServerFactory,
     valkey: EmbeddedValkey,
     tmp_path: Path,
     key_prefix: str,
     token: TokenFactory,
+    batch_buys: bool,
 ) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
+    sections = {"commerce": {"batch_buys": batch_buys}}
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
         yield value
 
 
@@ -36,6 +43,7 @@ def orders_of(frames: list[dict[str, object]], status: str) -> list[dict[str, ob
     return [f for f in frames if f.get("type") == "room_order" and f["status"] == status]
 
 
+@pytest.mark.parametrize("batch_buys", [True, False], ids=["batched", "one-call-per-buy"])
 async def test_the_staff_get_one_frame_per_reservation_and_per_payment_under_a_burst(
     cluster: Cluster,
 ) -> None:

@@ -150,4 +150,4 @@ redis.call('HSET', idempotency_key, idempotency_field, answer)
 redis.call('PEXPIRE', idempotency_key, idempotency_ttl_ms)
 local took_last = 0
 if left == 0 then took_last = 1 end
-return {'new', answer, left, took_last}
+return {'new', answer, left, took_last, product_id, amount, currency}
