@@ -48,7 +48,7 @@ from clients.anchor.cockpit_panes import (
     StatusBar,
 )
 from clients.anchor.commands import AddProduct, StartSale
-from clients.anchor.format_commands import FormatCall, describe, parse_format_command
+from clients.anchor.format_commands import FormatCall, parse_format_command
 from clients.anchor.line_console import sale_terms
 
 MUTE_FOR_S = 600
@@ -386,7 +386,9 @@ class CockpitApp(App[int]):
         if call.path.endswith("/pin"):
             board.pinned_voucher = str(answer["id"])
         self.link.model.version += 1
-        return describe(call, answer)
+        winners = answer.get("winners")
+        won = f", won by {', '.join(winners) or 'nobody'}" if isinstance(winners, list) else ""
+        return f"{call.kind} {answer.get('id')}: {answer.get('status')}{won}"
 
     def action_refresh(self) -> None:
         self._call(self._refresh())

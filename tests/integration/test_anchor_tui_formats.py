@@ -4,12 +4,15 @@ viewers claim, bid and enter, and ended from the keyboard; who reserved and who 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from textual.widgets import DataTable, RichLog, Static
 
 from clients.anchor.cockpit_format_forms import AuctionScreen, GiveawayScreen, VoucherScreen
 from tests.integration.cluster import Cluster
 from tests.integration.cockpit_helpers import (  # noqa: F401 (fixtures)
+    SCREENSHOT_ENV,
     Cockpit,
     cockpit_fixture,
     fill,
@@ -17,7 +20,9 @@ from tests.integration.cockpit_helpers import (  # noqa: F401 (fixtures)
 )
 from tests.integration.commerce_helpers import product, sale
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.parametrize("publish", [False])]
+# Without a screenshot to take, nothing is published: the pilot waits for an idle loop.
+SCREENSHOT = os.environ.get(SCREENSHOT_ENV)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.parametrize("publish", [bool(SCREENSHOT)])]
 
 
 def rows(cockpit: Cockpit) -> list[str]:
@@ -89,6 +94,31 @@ async def test_each_format_started_seen_live_and_ended_from_the_console(
     ended = await viewer.wait_for("auction_ended")
     assert (ended["winner"], ended["amount_cents"]) == ("bob", 1200)
     await cockpit.until("the winner", lambda: row_with(cockpit, auction, "won by bob"))
+
+    if SCREENSHOT:  # a live auction, a voucher and the feed: the docs' screenshot
+        await viewer.send({"type": "chat", "text": "is the oolong first flush?"})
+        await pilot.press("w")
+        await fill(pilot, title="Tea for two", winners="2", duration="10m", buyers="n")
+        await pilot.press("b")
+        await fill(pilot, start="1000", duration="5m", snipe="10s", sudden="n")
+        shown = await viewer.wait_for(
+            lambda f: f.get("type") == "auction_started" and f["auction"]["id"] != auction
+        )
+        await viewer.send(
+            {"type": "bid", "auction": shown["auction"]["id"], "amount_cents": 1500, "key": "b2"}
+        )
+        await cockpit.until("the bid", lambda: row_with(cockpit, "bob leads at EUR 15.00"))
+        flash = await sale(cluster, cockpit.room, item["id"], price_cents=990)
+        await viewer.send({"type": "buy", "sale": flash["id"], "qty": 2, "key": "k"})
+        bought = await viewer.wait_for("buy_result")
+        backend = cluster.token("backend", "shop")
+        await cluster.api("POST", f"/api/orders/{bought['order']}/paid", backend, {})
+        feed = app.query_one("#orders", RichLog)
+        await cockpit.until("the payment", lambda: any("paid" in x.text for x in feed.lines))
+        await pilot.press("escape")
+        await pilot.pause(0.5)
+        app.save_screenshot(SCREENSHOT)
+        return
 
     # Giveaway: started, a viewer enters, ended early: the winners and the seed.
     await pilot.press("w")
