@@ -215,6 +215,10 @@ class RoomBus(Protocol):
         with a ``type``) goes to everyone in the room. Raises ValueError, before
         sending anything, for a delivery the bus's check refuses."""
 
+    def publish_command(self, room_id: str, delivery: Delivery) -> tuple[str, str, bytes]:
+        """The store command that publishes ``delivery``, for a caller that sends it in a
+        pipeline of its own (the buys of one tick); checked as :meth:`publish` checks."""
+
     async def listen(self, listener: Listener) -> None:
         """Start delivering the room's events to ``listener``."""
 
@@ -252,6 +256,10 @@ class StoreRoomBus:
             delivery = Delivery(delivery)
         self._check(delivery)
         await self._client.spublish(self._keys.room_events(room_id), encode_delivery(delivery))
+
+    def publish_command(self, room_id: str, delivery: Delivery) -> tuple[str, str, bytes]:
+        self._check(delivery)
+        return ("SPUBLISH", self._keys.room_events(room_id), encode_delivery(delivery))
 
     async def listen(self, listener: Listener) -> None:
         async with self._lock:

@@ -27,6 +27,7 @@ from textual.widgets import Footer, Input
 
 from clients.anchor.api import AnchorApiError
 from clients.anchor.channel import NotConnectedError
+from clients.anchor.cockpit_format_forms import AuctionScreen, GiveawayScreen, VoucherScreen
 from clients.anchor.cockpit_forms import (
     AddProductScreen,
     HelpScreen,
@@ -39,6 +40,7 @@ from clients.anchor.cockpit_forms import (
 from clients.anchor.cockpit_link import CockpitLink
 from clients.anchor.cockpit_panes import (
     ChatPane,
+    FormatsPane,
     HealthPane,
     OrdersPane,
     ProductsPane,
@@ -46,6 +48,7 @@ from clients.anchor.cockpit_panes import (
     StatusBar,
 )
 from clients.anchor.commands import AddProduct, StartSale
+from clients.anchor.format_commands import FormatCall, parse_format_command
 from clients.anchor.line_console import sale_terms
 
 MUTE_FOR_S = 600
@@ -64,6 +67,11 @@ ACTIONS = (
     ("g", "product_image", "Give the picked product an image"),
     ("s", "start_sale", "Start a flash sale"),
     ("x", "stop_sale", "Stop the running sale"),
+    ("v", "drop_voucher", "Drop a voucher"),
+    ("b", "start_auction", "Start an auction of the picked product"),
+    ("w", "start_giveaway", "Start a giveaway"),
+    ("n", "pin_voucher", "Pin the picked voucher for every viewer"),
+    ("e", "end_format", "End the picked voucher, auction or giveaway"),
     ("u", "refresh", "Refresh stats and products"),
     ("q", "quit_console", "Quit (ends the stream)"),
 )
@@ -96,6 +104,7 @@ class CockpitApp(App[int]):
     ChatPane { width: 2fr; }
     #right { width: 3fr; }
     ProductsPane { height: 1fr; }
+    FormatsPane { height: 1fr; min-height: 4; }
     #bottom { height: 1fr; }
     OrdersPane { width: 3fr; }
     HealthPane { width: 2fr; }
@@ -103,6 +112,8 @@ class CockpitApp(App[int]):
     .-narrow ChatPane, .-narrow #right { width: 1fr; height: 1fr; }
     .-short #bottom { display: none; }
     .-short SalePane { height: 1fr; max-height: 5; }
+    .-short FormatsPane { min-height: 0; max-height: 5; }
+    .-short.-narrow FormatsPane { display: none; }
     .-short Footer { display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,6 +136,7 @@ class CockpitApp(App[int]):
             with Vertical(id="right"):
                 yield ProductsPane(id="products-pane")
                 yield SalePane(id="sale-pane")
+                yield FormatsPane(id="formats-pane")
                 with Horizontal(id="bottom"):
                     yield OrdersPane(id="orders-pane")
                     yield HealthPane(id="health")
@@ -166,6 +178,7 @@ class CockpitApp(App[int]):
             panes.query_one(ChatPane).show(model)
             panes.query_one(ProductsPane).show(model)
             panes.query_one(SalePane).show(model)
+            panes.query_one(FormatsPane).show(model)
             panes.query_one(OrdersPane).show(model)
             panes.query_one(HealthPane).show(model)
 
@@ -174,6 +187,7 @@ class CockpitApp(App[int]):
             panes = self._panes()
             panes.query_one(StatusBar).show(self.link.model)
             panes.query_one(SalePane).show(self.link.model)
+            panes.query_one(FormatsPane).show(self.link.model)
 
     def _panes(self) -> Screen[Any]:
         """The screen the panes are on, under any dialog, help or palette on top of it;
@@ -322,6 +336,59 @@ class CockpitApp(App[int]):
     async def _stop_sale(self, sale_id: str) -> str:
         await self.link.api.stop_sale(sale_id)
         return f"sale {sale_id} stopped"
+
+    # Vouchers, auctions, giveaways
+
+    def action_drop_voucher(self) -> None:
+        values = {"quantity": "100", "limit": "1", "expires": "30m"}
+        self.push_screen(VoucherScreen(values), self._format_given)
+
+    def action_start_auction(self) -> None:
+        product_id = self.query_one(ProductsPane).picked() or ""
+        product = self.link.model.products.get(product_id, {})
+        values = {
+            "product": product_id,
+            "start": str(product.get("price_cents", "")),
+            "duration": "30s",
+            "snipe": "10s",
+            "sudden": "n",
+        }
+        self.push_screen(AuctionScreen(values), self._format_given)
+
+    def action_start_giveaway(self) -> None:
+        values = {"winners": "1", "duration": "2m", "buyers": "n"}
+        self.push_screen(GiveawayScreen(values), self._format_given)
+
+    def action_pin_voucher(self) -> None:
+        picked = self.query_one(FormatsPane).picked() or ""
+        kind, _, ident = picked.partition(":")
+        if kind != "voucher":
+            self.tell("pick a voucher first (the formats pane, ↑/↓)", True)
+            return
+        self._call(self._run_format(parse_format_command("voucher", ["pin", ident])))
+
+    def action_end_format(self) -> None:
+        picked = self.query_one(FormatsPane).picked()
+        if picked is None:
+            self.tell("no voucher, auction or giveaway yet: press v, b or w", True)
+            return
+        kind, _, ident = picked.partition(":")
+        self._call(self._run_format(parse_format_command(kind, ["end", ident])))
+
+    def _format_given(self, call: object) -> None:
+        if isinstance(call, FormatCall):
+            self._call(self._run_format(call))
+
+    async def _run_format(self, call: FormatCall) -> str:
+        answer = await self.link.api.format_call(call.method, call.path, call.body)
+        board = self.link.model.formats
+        board.put(call.kind, answer)
+        if call.path.endswith("/pin"):
+            board.pinned_voucher = str(answer["id"])
+        self.link.model.version += 1
+        winners = answer.get("winners")
+        won = f", won by {', '.join(winners) or 'nobody'}" if isinstance(winners, list) else ""
+        return f"{call.kind} {answer.get('id')}: {answer.get('status')}{won}"
 
     def action_refresh(self) -> None:
         self._call(self._refresh())

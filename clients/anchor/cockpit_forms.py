@@ -45,6 +45,9 @@ HELP_TEXT = """\
            [b]g[/b] give the picked product an image (a file on this machine)
   [b]Sale[/b]     [b]s[/b] start a flash sale of the picked product
            [b]x[/b] stop the running sale   [b]u[/b] refresh stats now
+  [b]Formats[/b]  [b]v[/b] drop a voucher        [b]b[/b] auction the picked product
+           [b]w[/b] start a giveaway      ↑/↓ in the formats pane picks one:
+           [b]n[/b] pin the picked voucher  [b]e[/b] end the picked voucher, auction, giveaway
 
 A server's refusal shows as a toast in the corner; the health pane says
 whether the stream and the room channel are connected.

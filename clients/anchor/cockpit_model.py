@@ -14,12 +14,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from clients.anchor.cockpit_formats import FormatsBoard
 from clients.anchor.room_view import ConsoleState, Frame, SaleView, money
 
 # The chat pane keeps this many messages (older ones scroll away for good).
 CHAT_KEEP = 500
 ORDERS_KEEP = 200
 LIKES_WINDOW_S = 60.0
+# The formats' broadcasts that get a line in the orders feed (not every bid).
+FEED_FORMATS = frozenset({"voucher_dropped", "voucher_ended", "auction_ended", "giveaway_ended"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,10 @@ class CockpitModel:
     state: ConsoleState = field(default_factory=ConsoleState)
     chat: deque[ChatLine] = field(default_factory=lambda: deque(maxlen=CHAT_KEEP))
     orders_feed: deque[str] = field(default_factory=lambda: deque(maxlen=ORDERS_KEEP))
+    formats: FormatsBoard = field(default_factory=FormatsBoard)
+    # Whether the server sends the staff's orders feed (``room_order``): then the feed
+    # says who reserved and who paid, and stock moves and stats polls need no line.
+    order_frames: bool = False
     products: dict[str, Frame] = field(default_factory=dict)
     media: MediaRates = field(default_factory=MediaRates)
     channel_up: bool = False
@@ -75,6 +82,7 @@ class CockpitModel:
             pinned = frame.get("pinned_product")
             if pinned:
                 self.products[str(pinned["id"])] = dict(pinned)
+            self.formats.welcome(frame.get("formats") or {})
         elif kind == "chat" and lines:
             self._add_chat(frame)
         elif kind == "chat_deleted":
@@ -91,13 +99,21 @@ class CockpitModel:
             for tag, text in lines:
                 if tag == "sale":
                     self.feed(f"{_clock()} {text}")
+        elif kind == "room_order":
+            self.order_frames = True
+            for _, text in lines:
+                self.feed(f"{_clock()} {text}")
+        elif self.formats.apply(frame) and kind in FEED_FORMATS:
+            for _, text in lines:
+                self.feed(f"{_clock()} {text}")
         self.version += 1
         return lines
 
     def apply_stats(self, stats: Frame) -> None:
         """Take ``GET /api/rooms/ROOM/stats``: orders, payments and GMV."""
         for _, text in self.state.apply_stats(stats):
-            self.feed(f"{_clock()} {text}")
+            if not self.order_frames:
+                self.feed(f"{_clock()} {text}")
         self.version += 1
 
     def apply_media(self, stats: Frame, now: float | None = None) -> None:
@@ -182,7 +198,7 @@ class CockpitModel:
 
     def _stock_moved(self, sale_id: str, before: dict[str, int]) -> None:
         sale = self.state.sales.get(sale_id)
-        if sale is None or sale_id not in before:
+        if sale is None or sale_id not in before or self.order_frames:
             return
         taken = before[sale_id] - sale.left
         name = self.state.product_name(sale.product_id)

@@ -180,6 +180,43 @@ def countdown(ends_at_ms: int, status: str) -> str:
     return f"ends in {left // 60}:{left % 60:02d}"
 
 
+class FormatsPane(Vertical):
+    """Vouchers, auctions and giveaways, live ones first; pick one with ↑/↓ to pin or end it."""
+
+    DEFAULT_CSS = "FormatsPane { border: round $primary; } FormatsPane DataTable { height: 1fr; }"
+    _rows: list[tuple[str, str]] | None = None
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[Text] = DataTable(id="formats", cursor_type="row", show_header=False)
+        yield table
+
+    def on_mount(self) -> None:
+        self.border_title = "Vouchers · auctions · giveaways  (v b w start · n pin · e end)"
+        self.query_one("#formats", DataTable).add_column("format", key="format")
+
+    def show(self, model: CockpitModel) -> None:
+        board = model.formats.rows(model.state.product_titles)
+        rows = [(row.key, row.text) for row in board]
+        if rows == self._rows:
+            return
+        self._rows = rows
+        table: DataTable[Text] = self.query_one("#formats", DataTable)
+        picked = self.picked()
+        table.clear()
+        for row in board:
+            table.add_row(Text(row.text, style="" if row.live else "dim"), key=row.key)
+        keys = [key for key, _ in rows]
+        if picked in keys:
+            table.move_cursor(row=keys.index(picked))
+
+    def picked(self) -> str | None:
+        """``KIND:ID`` of the picked format, None when there is none."""
+        table: DataTable[Text] = self.query_one("#formats", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+
 class OrdersPane(Vertical):
     DEFAULT_CSS = "OrdersPane { border: round $primary; } OrdersPane RichLog { height: 1fr; }"
 

@@ -232,6 +232,9 @@ class ConsoleState:
         }
         return [("room", texts[kind])]
 
+    def _room_order(self, frame: Frame) -> list[Line]:
+        return [("order", order_line(frame, self.product_name(str(frame["product"]))))]
+
     def _error(self, frame: Frame) -> list[Line]:
         return [("error", f"{frame.get('code')}: {frame.get('message')}")]
 
@@ -253,5 +256,15 @@ _HANDLERS = {
     "room_unmuted": ConsoleState._room_event,
     "slow_mode": ConsoleState._room_event,
     "chat_deleted": ConsoleState._room_event,
+    "room_order": ConsoleState._room_order,
     "error": ConsoleState._error,
 }
+
+
+def order_line(frame: Frame, product_name: str) -> str:
+    """Who reserved or paid what (a ``room_order`` frame): ``bob: 2 × Oolong reserved ·
+    EUR 19.80``, with the source when it is not a flash sale."""
+    source = str(frame.get("source", "sale"))
+    price = money(int(frame["amount_cents"]), str(frame["currency"]))
+    via = "" if source == "sale" else f" ({source})"
+    return f"{frame['user']}: {frame['qty']} × {product_name} {frame['status']} · {price}{via}"

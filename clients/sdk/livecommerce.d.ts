@@ -267,6 +267,17 @@ export interface ServerFrames {
     entrants?: number;
     reason?: string;
   };
+  room_order: {
+    type: 'room_order';
+    id: string;
+    status: string;
+    user: string;
+    product: string;
+    qty: number;
+    amount_cents: number;
+    currency: string;
+    source: string;
+  };
 }
 export type ServerFrame = ServerFrames[keyof ServerFrames];
 /** Every client → server frame by type (docs/channel.md). */

@@ -28,9 +28,9 @@ from livecommerce.channel.frame_types import Field as Field
 from livecommerce.channel.frame_types import FrameSpec as FrameSpec
 from livecommerce.channel.frame_types import Kind as Kind
 from livecommerce.channel.frame_types import ServerFrame as ServerFrame
-from livecommerce.channel.frames import analytics, core, formats, moderation
+from livecommerce.channel.frames import analytics, core, formats, moderation, orders
 
-AREAS = (core, analytics, moderation, formats)
+AREAS = (core, analytics, moderation, formats, orders)
 
 SERVER_FRAMES: tuple[ServerFrame, ...] = tuple(
     frame for area in AREAS for frame in area.SERVER_FRAMES

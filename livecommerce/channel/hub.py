@@ -203,8 +203,8 @@ class ChannelHub:
 
     def _on_event(self, room_id: str, delivery: Delivery) -> None:
         room = self._rooms.get(room_id)
-        if room is None:
-            return
+        if room is None or (delivery.staff and not room.privileged):
+            return  # a staff event on a node where none of the room's staff is connected
         event = delivery.event
         if delivery.type == "likes":
             total = event.get("total")

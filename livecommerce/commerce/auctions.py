@@ -22,7 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from livecommerce.commerce.models import Product, now_ms
-from livecommerce.commerce.orders import DAILY_BUYERS_TTL_S, analytics_arg, utc_day
+from livecommerce.commerce.orders import (
+    DAILY_BUYERS_TTL_S,
+    analytics_arg,
+    tell_staff_of_orders,
+    utc_day,
+)
 from livecommerce.config import FormatsSettings
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
@@ -181,6 +186,7 @@ class AuctionService:
         self._analytics = analytics_arg(analytics)
         self._daily_buyers_ttl_s = max(1, int(daily_buyers_ttl_s))
         self._idempotency_ttl_ms = max(1, int(idempotency_ttl_s * 1000))
+        self._store = store
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -368,6 +374,8 @@ class AuctionService:
         if reply.no_sale:
             event["reason"] = reply.no_sale
         await self._bus.publish(room_id, event)
+        if reply.order:
+            await tell_staff_of_orders(self._store, room_id, [reply.order])
 
     async def close_due(self) -> int:
         """Close every auction whose end has passed; the number looked at."""

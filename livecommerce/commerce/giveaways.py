@@ -23,7 +23,7 @@ from typing import Any
 from livecommerce.auth import valid_identifier
 from livecommerce.commerce import draw
 from livecommerce.commerce.models import now_ms
-from livecommerce.commerce.orders import analytics_arg
+from livecommerce.commerce.orders import analytics_arg, tell_staff_of_orders
 from livecommerce.context import StoreContext
 from livecommerce.errors import ApiError, ErrorCode
 from livecommerce.store.decoding import as_text
@@ -149,6 +149,7 @@ class GiveawayService:
         """``analytics``: ``analytics.exact_users_max`` when entrants and the winners'
         orders are counted, else None."""
         self._analytics = analytics_arg(analytics)
+        self._store = store
         self._client = store.client
         self._keys = store.keys
         self._scripts = store.scripts
@@ -316,6 +317,7 @@ class GiveawayService:
         if giveaway.state != "drawn":
             return
         await self._bus.publish(room_id, await self._ended_frame(giveaway))
+        await tell_staff_of_orders(self._store, room_id, giveaway.orders)
 
     async def _ended_frame(self, giveaway: Giveaway) -> dict[str, object]:
         """``giveaway_ended``: the entrants' sorted list (the draw's pool) when there are at

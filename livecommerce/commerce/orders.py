@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from livecommerce.bus import Delivery
+from livecommerce.bus import Delivery, Event
 from livecommerce.commerce.models import Order, now_ms
 from livecommerce.config import DiscoverySettings
 from livecommerce.context import StoreContext
@@ -27,6 +27,7 @@ from livecommerce.store.lua import ScriptArg, ScriptCaller
 from livecommerce.store.replies import (
     BuyRefusal,
     BuyResult,
+    ReservedOrder,
     ReserveKind,
     ReserveReply,
     SettleOutcome,
@@ -165,6 +166,7 @@ class OrderService:
         self._reserve: ScriptCaller = batcher or store.scripts
         self._money = store.money
         self._command = batcher.command if batcher else store.client.execute_command
+        self._queue = batcher.queue if batcher else None
         # Batched buys share pipelines and need no bound; one call per buy takes a pooled
         # connection each, and a cluster node's pool fails at once when exhausted.
         self._turns = asyncio.Semaphore(max_in_flight) if not batcher and max_in_flight else None
@@ -258,7 +260,18 @@ class OrderService:
         if fresh:
             self._stock_changed.add((room_id, sale_id))
             day_key = self._keys.daily_buyers(utc_day())
-            if await self._command("PFADD", day_key, user):
+            # The day's buyer and the staff's feed go in the tick's next pipeline with the
+            # other buyers' (when batched): no round trip of their own.
+            staff = self._bus.publish_command(room_id, reserved_frame(reply, user, qty))
+            if self._queue is not None:  # both in this tick's pipeline, no task per buy
+                day, published = self._queue("PFADD", day_key, user), self._queue(*staff)
+                counted, _ = await asyncio.gather(day, published)
+            else:  # one round trip on one pooled connection, as the PFADD alone took
+                pipe = self._client.pipeline(transaction=False)
+                pipe.execute_command("PFADD", day_key, user)
+                pipe.execute_command(*staff)
+                counted, _ = await pipe.execute()
+            if counted:
                 await self._command("EXPIRE", day_key, self._daily_buyers_ttl_s)
             if reply.took_last:
                 self._sold_out[(room_id, sale_id)] = time.monotonic()
@@ -291,13 +304,11 @@ class OrderService:
         if reply.outcome in SETTLE_ERRORS:
             if reply.outcome is SettleOutcome.reservation_expired:
                 self._settled.inc(reply.status)
-                await self._announce(
-                    room_id, sale_id, order_id, reply.user, reply.status, reply.left
-                )
+                await self._announce(order, reply)
             raise ApiError(SETTLE_ERRORS[reply.outcome])
         if reply.outcome is SettleOutcome.done:
             self._settled.inc(reply.status)
-            await self._announce(room_id, sale_id, order_id, reply.user, reply.status, reply.left)
+            await self._announce(order, reply)
         return await self.get(order_id)
 
     async def _run_settle(
@@ -321,15 +332,20 @@ class OrderService:
             [action, requester, self._order_retention_ms, analytics_arg(self._analytics)],
         )
 
-    async def _announce(
-        self, room_id: str, sale_id: str, order_id: str, user: str, status: str, left: int
-    ) -> None:
+    async def _announce(self, order: Order, reply: SettleReply) -> None:
+        """The buyer's ``order`` frame and the staff's ``room_order``, after the settle."""
+        room_id, sale_id = order.room, order.sale
         await self._bus.publish(
-            room_id, Delivery({"type": "order", "id": order_id, "status": status}, to=user)
+            room_id,
+            Delivery({"type": "order", "id": order.id, "status": reply.status}, to=reply.user),
         )
-        if left >= 0:
+        await self._tell_staff(room_id, order_frame(order, reply.status))
+        if reply.left >= 0:
             self._sold_out.pop((room_id, sale_id), None)
             self._stock_changed.add((room_id, sale_id))
+
+    async def _tell_staff(self, room_id: str, frame: Event) -> None:
+        await self._command(*self._bus.publish_command(room_id, Delivery(frame, staff=True)))
 
     async def expire_due(self) -> int:
         """Expire every reservation past its time (safe to run on several nodes at once)."""
@@ -349,9 +365,7 @@ class OrderService:
                 if reply.outcome is SettleOutcome.done:
                     expired += 1
                     self._settled.inc(reply.status)
-                    await self._announce(
-                        room_id, order.sale, order.id, reply.user, reply.status, reply.left
-                    )
+                    await self._announce(order, reply)
         return expired
 
     async def stock_changes(self) -> list[tuple[str, str, int]]:
@@ -363,6 +377,48 @@ class OrderService:
             if left is not None:
                 result.append((room_id, sale_id, int(left)))
         return result
+
+
+def reserved_frame(reply: ReserveReply, user: str, qty: int) -> Delivery:
+    """The staff's ``room_order`` for a reservation made now (``reply`` is ``new``)."""
+    order = reply.order or ReservedOrder("", 0, "")
+    event: Event = {
+        "type": "room_order",
+        "id": reply.answer.order or "",
+        "status": "reserved",
+        "user": user,
+        "product": order.product_id,
+        "qty": qty,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "source": "sale",
+    }
+    return Delivery(event, staff=True)
+
+
+def order_frame(order: Order, status: str | None = None) -> Event:
+    """The staff's ``room_order`` for ``order``, in ``status`` (default: the order's own)."""
+    return {
+        "type": "room_order",
+        "id": order.id,
+        "status": status or order.status.value,
+        "user": order.user,
+        "product": order.product_id,
+        "qty": order.qty,
+        "amount_cents": order.amount_cents,
+        "currency": order.currency,
+        "source": order.source,
+    }
+
+
+async def tell_staff_of_orders(store: StoreContext, room_id: str, order_ids: list[str]) -> None:
+    """One ``room_order`` each for orders a format's script just made (an auction's winner,
+    a giveaway's winners), read back from their hashes."""
+    for order_id in order_ids:
+        raw = await store.client.hgetall(store.keys.order(room_id, order_id))
+        if raw:
+            frame = order_frame(Order.from_hash(raw))
+            await store.bus.publish(room_id, Delivery(frame, staff=True))
 
 
 def _buy_outcome(reply: ReserveReply) -> str:

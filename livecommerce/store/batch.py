@@ -158,6 +158,12 @@ class StoreBatcher:
         """
         return await self._enqueue(None, args, args[1] if len(args) > 1 else None)
 
+    def queue(self, *args: Any) -> asyncio.Future[Any]:
+        """:meth:`command`, queued now (in the pipeline of the calls queued this tick):
+        await the future for its answer. Raises ``DataError`` as :meth:`command` does."""
+        answer: asyncio.Future[Any] = self._enqueue(None, args, args[1] if len(args) > 1 else None)
+        return answer
+
     async def aclose(self) -> None:
         """Wait for the pipelines in flight (their callers are waiting for them too)."""
         while self._in_flight or self._queue:

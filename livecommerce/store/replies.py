@@ -298,24 +298,45 @@ class ReserveKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class ReservedOrder:
+    """What the staff's orders feed shows of an order reserved now."""
+
+    product_id: str
+    amount_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
 class ReserveReply:
     """``sales_reserve``: whether units were reserved now, the answer, the stock left (-1
-    unless reserved now) and whether this buy took the last unit."""
+    unless reserved now), whether this buy took the last unit and, when reserved now, the
+    order's product, amount and currency (3 more items)."""
 
     script: ClassVar[str] = "sales_reserve"
     kind: ReserveKind
     answer: BuyResult
     left: int
     took_last: bool
+    order: ReservedOrder | None = None
 
     @classmethod
     def parse(cls, raw: object) -> Self:
+        order = None
+        if isinstance(raw, list) and len(raw) == 7:
+            product, amount, currency = raw[4:]
+            raw = raw[:4]
+            order = ReservedOrder(
+                _text(cls.script, "product", product),
+                _int(cls.script, "amount", amount),
+                _text(cls.script, "currency", currency),
+            )
         kind, answer, left, took_last = _items(cls.script, raw, 4)
         return cls(
             _choice(cls.script, "kind", kind, ReserveKind),
             BuyResult.from_json(answer, cls.script),
             _int(cls.script, "stock left", left),
             _int(cls.script, "took_last", took_last) == 1,
+            order,
         )
 
 

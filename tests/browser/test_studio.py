@@ -18,6 +18,7 @@ from tests import image_samples as samples
 from tests.browser.chrome import CHROMIUM, CHROMIUM_ARGS, RECORD_PEERS, needs_chromium, open_page
 from tests.browser.test_room_page import frames_decoded
 from tests.integration.cluster import Cluster
+from tests.integration.formats_helpers import auction, voucher
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.timeout(180)]
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -117,8 +118,14 @@ async def test_going_live_from_the_studio_and_running_a_sale(
     answer = await buyer.wait_for(lambda f: f.get("type") == "chat" and f["user"] == "alice")
     assert answer["text"] == "yes, first flush"
 
-    if path := os.environ.get(SCREENSHOT_ENV):
-        await studio.screenshot(path=str(Path(path)))
+    if path := os.environ.get(SCREENSHOT_ENV):  # with a voucher and an auction on the board
+        await voucher(site, room, quantity=50)
+        bidding = await auction(site, room, started["sale"]["product_id"], duration_s=300)
+        await buyer.send(
+            {"type": "bid", "auction": bidding["id"], "amount_cents": 1500, "key": "b1"}
+        )
+        await expect(studio.locator("#formats")).to_contain_text("bob leads", timeout=WAIT_MS)
+        await studio.screenshot(path=str(Path(path)), full_page=True)
 
     await studio.click("#sale-stop")
     ended = await buyer.wait_for("sale_ended")

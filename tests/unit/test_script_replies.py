@@ -187,3 +187,13 @@ def test_an_order_is_typed_and_answers_the_same_json() -> None:
         "discount_cents": 0,
     }
     assert type(order.to_json()["status"]) is str
+
+
+def test_a_reservation_made_now_carries_what_the_staff_feed_shows() -> None:
+    answer = b'{"expires_at":1764092025123,"ok":true,"order":"r1-ab"}'
+    reply = ReserveReply.parse([b"new", answer, 4, 0, b"p_1", 1980, b"EUR"])
+
+    assert reply.order == replies.ReservedOrder("p_1", 1980, "EUR")
+    assert ReserveReply.parse([b"new", answer, 4, 0]).order is None
+    with pytest.raises(ReplyError, match="sales_reserve: amount must be an integer"):
+        ReserveReply.parse([b"new", answer, 4, 0, b"p_1", b"lots", b"EUR"])

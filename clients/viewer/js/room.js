@@ -212,6 +212,7 @@ const handlers = {
   giveaway_started: onFormat,
   giveaway_ended: onFormat,
   enter_result: onFormat,
+  room_order: () => {}, // the staff's orders feed (the studio shows it)
   error: (f) => {
     const text = errorText(f);
     if (f.code === 'sign_in_required' || f.code === 'banned') shop.failPending(text);

@@ -6,6 +6,7 @@ import { currentUser, signIn, signOut, takeTokenFromFragment, token } from './au
 import { Channel } from './channel.js';
 import { ChatView } from './chat.js';
 import { el, money } from './format.js';
+import { FormatsPane, orderLine } from './studio_formats.js';
 import { HealthPane, OrdersFeed, ProductsPane, SalePane, StatusBar } from './studio_panes.js';
 import { WhipPublisher } from './studio_whip.js';
 import { TEXT } from './texts.js';
@@ -26,6 +27,7 @@ let lastStats = null;
 let lastMedia = null;
 let lastLocal = null;
 let imageFor = null;
+let orderFrames = false; // the server sends room_order: the feed says who reserved and paid
 
 const status = new StatusBar();
 const feed = new OrdersFeed();
@@ -57,12 +59,20 @@ const products = new ProductsPane({
     $('sale-price').value = String(product.price_cents);
     $('sale-price').focus();
   },
+  auction: (product) => formats.open('auction', product),
   image: (id) => {
     imageFor = id;
     $('image-file').click();
   },
 });
 const sales = new SalePane((id) => products.title(id));
+const formats = new FormatsPane({
+  call: (method, path, body) =>
+    path.startsWith('/api/') ? api(method, path, { token: token(), body }) : call(method, path, body),
+  titleOf: (id) => products.title(id),
+  feed: (text) => feed.add(text),
+  note: shopNote,
+});
 const chat = new ChatView($('messages'), $('chat-note'), {
   allowed: () => true,
   me: () => currentUser()?.user || null,
@@ -154,6 +164,7 @@ const handlers = {
     chat.reset(f.messages || []);
     if (f.pinned_product) products.pin(f.pinned_product);
     sales.set(f.sales || []);
+    formats.welcome(f.formats);
     status.viewers(f.viewers || 0);
     likesTotal = f.likes || 0;
   },
@@ -172,7 +183,7 @@ const handlers = {
   sale_stock: (f) => {
     const before = sales.update(f.sale, { left: f.left });
     const sale = sales.get(f.sale);
-    if (before === null || before === f.left || !sale) return;
+    if (before === null || before === f.left || !sale || orderFrames) return;
     const what = products.title(sale.product_id);
     const moved = before > f.left ? `${before - f.left} × ${what} reserved` : `${f.left - before} × ${what} back in stock`;
     feed.add(`${moved} (${f.left}/${sale.quantity} left)`);
@@ -185,6 +196,10 @@ const handlers = {
     sales.set([f.sale]);
     feed.add(`Sale ended: ${f.sale.sold} paid, ${f.sale.reserved} awaiting payment`);
   },
+  room_order: (f) => {
+    orderFrames = true;
+    feed.add(orderLine(f, products.title(f.product)));
+  },
   live: () => health.add('The server sees you live.'),
   offline: () => health.add('The stream is offline.'),
   room_ended: () => {
@@ -193,6 +208,11 @@ const handlers = {
   },
   error: (f) => shopNote(f.message, 'bad'),
 };
+
+for (const type of ['voucher_dropped', 'voucher_pinned', 'voucher_ended', 'voucher_stock', 'auction_started',
+  'auction_bid', 'auction_ended', 'giveaway_started', 'giveaway_ended']) {
+  handlers[type] = (f) => formats.apply(f);
+}
 
 function onFrame(frame) {
   const handler = handlers[frame.type];
@@ -206,8 +226,8 @@ async function poll() {
   const stats = await call('GET', '/stats').catch(() => null);
   if (stats) {
     status.stats(stats);
-    if (lastStats && stats.orders > lastStats.orders) feed.add(`${stats.orders - lastStats.orders} new order(s)`);
-    if (lastStats && stats.paid_orders > lastStats.paid_orders) {
+    if (lastStats && !orderFrames && stats.orders > lastStats.orders) feed.add(`${stats.orders - lastStats.orders} new order(s)`);
+    if (lastStats && !orderFrames && stats.paid_orders > lastStats.paid_orders) {
       const gmv = Object.entries(stats.gmv_cents || {}).map(([c, v]) => money(v, c)).join(', ');
       feed.add(`${stats.paid_orders - lastStats.paid_orders} paid · GMV ${gmv}`);
     }
@@ -394,6 +414,7 @@ async function main() {
   if (!user || user.role !== 'anchor') return;
   $('studio').hidden = false;
   wire();
+  formats.wire();
   onPublisherState('offline');
   await fillDevices().catch(() => {});
   await fillRooms().catch((e) => shopNote(e.message, 'bad'));

@@ -50,7 +50,7 @@ export class StatusBar {
 }
 
 export class ProductsPane {
-  // actions: {pin(id), sale(product), image(id)}
+  // actions: {pin(id), sale(product), auction(product), image(id)}
   constructor(actions) {
     this.actions = actions;
     this.products = new Map();
@@ -92,6 +92,7 @@ export class ProductsPane {
       for (const [label, run] of [
         ['Pin', () => this.actions.pin(product.id)],
         ['Sale', () => this.actions.sale(product)],
+        ['Auction', () => this.actions.auction(product)],
         ['Image', () => this.actions.image(product.id)],
       ]) {
         const button = el('button', `product-${label.toLowerCase()}`, label);

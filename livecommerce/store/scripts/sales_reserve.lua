@@ -16,7 +16,8 @@
 --       idempotency expiry (ms), engagement slot length (ms), engagement slots in the window,
 --       analytics (lib/analytics.lua's exact_max; '' = off),
 --       voucher claim ("" none, "best" the user's best usable claim, or a claim id).
--- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused".
+-- Returns {kind, answer_json, stock_left, took_last}: kind is "new", "repeat" or "refused";
+-- "new" adds {product_id, amount_cents, currency} of the order (the staff's orders feed).
 local sale_key = KEYS[1]
 local buyers_key = KEYS[2]
 local idempotency_key = KEYS[3]
@@ -150,4 +151,4 @@ redis.call('HSET', idempotency_key, idempotency_field, answer)
 redis.call('PEXPIRE', idempotency_key, idempotency_ttl_ms)
 local took_last = 0
 if left == 0 then took_last = 1 end
-return {'new', answer, left, took_last}
+return {'new', answer, left, took_last, product_id, amount, currency}
