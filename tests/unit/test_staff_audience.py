@@ -15,7 +15,7 @@ REVIEW = {"type": "review", "message": {}}
 
 def test_the_staff_frames_are_registered_for_staff() -> None:
     staff = {name for name, spec in SERVER.items() if spec.audience is Audience.staff}
-    assert staff == {"review", "review_resolved", "automod"}
+    assert staff == {"review", "review_resolved", "automod", "room_order"}
 
 
 def test_a_staff_frame_goes_only_with_the_staff_routing() -> None:
