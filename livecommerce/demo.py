@@ -114,8 +114,8 @@ class DemoRoom:
         return [
             f"demo: a live room is ready, open {self.room_url}",
             *self.anchor_lines(),
-            f"demo: its analytics dashboard is {self.dashboard_url} (sign in "
-            f"with: livecommerce token --role anchor --user {DEMO_ANCHOR})",
+            f"demo: its analytics dashboard is {self.dashboard_url} (sign in with the "
+            f"anchor token in {self._person_token_file})",
         ]
 
     async def _run_rooms(self, products: list[dict[str, Any]]) -> None:
@@ -133,10 +133,14 @@ class DemoRoom:
             finally:
                 await loops.stop()
                 await self._stop_publisher()
-            ended = self.room_id
+            ended_room = self.room_id
             products = await self._seed_retrying()
-            log.info("demo: room %s ended; its replay is listed at /rooms/%s", ended, ended)
-            self._announce(f"demo: room {ended} ended (its replay: {self._base_url}/rooms/{ended})")
+            log.info(
+                "demo: room %s ended; its replay is listed at /rooms/%s", ended_room, ended_room
+            )
+            self._announce(
+                f"demo: room {ended_room} ended (its replay: {self._base_url}/rooms/{ended_room})"
+            )
             for line in self.intro_lines():
                 self._announce(line)
 
