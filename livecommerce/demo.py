@@ -114,8 +114,8 @@ class DemoRoom:
         return [
             f"demo: a live room is ready, open {self.room_url}",
             *self.anchor_lines(),
-            f"demo: its analytics dashboard is {self.dashboard_url} (sign in "
-            f"with: livecommerce token --role anchor --user {DEMO_ANCHOR})",
+            f"demo: its analytics dashboard is {self.dashboard_url} (sign in with the "
+            f"anchor token in {self._person_token_file})",
         ]
 
     async def _run_rooms(self, products: list[dict[str, Any]]) -> None:

@@ -30,7 +30,8 @@ def report_csv(report: dict[str, Any]) -> str:
         writer.writerow(("funnel", step, "", "total", counts["total"]))
         writer.writerow(("funnel", step, "", "users", counts["users"]))
     for metric in SUMMARY:
-        writer.writerow(("summary", "", "", metric, report[metric] or ""))
+        value = report[metric]
+        writer.writerow(("summary", "", "", metric, "" if value is None else value))
     writer.writerow(("summary", "", "", "watch_avg_s", report["watch"]["avg_s"]))
     writer.writerow(("summary", "", "", "watch_median_s", report["watch"]["median_s"]))
     for row in report["retention"]:

@@ -166,4 +166,12 @@ class Order:
         )
 
     def to_json(self) -> dict[str, object]:
-        return {**asdict(self), "status": self.status.value}
+        """The order as ``GET /api/orders/{id}`` shows it: what the order does not have
+        (an auction's or giveaway's sale, a giveaway's product) is null, and the auction,
+        giveaway or replay that made it is named under its source, as in the webhooks."""
+        shown: dict[str, object] = {**asdict(self), "status": self.status.value}
+        for name in ("sale", "product_id", "currency"):
+            shown[name] = shown[name] or None
+        if self.source != "sale" and self.ref:
+            shown[self.source] = self.ref
+        return shown

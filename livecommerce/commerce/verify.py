@@ -45,6 +45,15 @@ def _get(url: str) -> Any:
         return json.loads(response.read())
 
 
+def _refusal(error: urllib.error.HTTPError) -> str:
+    """The server's ``code: message`` when it answered with its JSON error, else the status."""
+    try:
+        body = json.loads(error.read())
+        return f"{body['error']['code']}: {body['error']['message']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"HTTP {error.code} {error.reason}"
+
+
 def run_giveaway_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     server = args.server.rstrip("/")
     if not server.startswith(("http://", "https://")):
@@ -54,6 +63,9 @@ def run_giveaway_command(args: argparse.Namespace, out: TextIO = sys.stdout) -> 
     try:
         giveaway = _get(base)
         entrants = _get(f"{base}/entrants")["entrants"]
+    except urllib.error.HTTPError as error:
+        print(f"livecommerce: could not read the giveaway: {_refusal(error)}", file=out)
+        return EXIT_UNREADABLE
     except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as error:
         print(f"livecommerce: could not read the giveaway: {error}", file=out)
         return EXIT_UNREADABLE

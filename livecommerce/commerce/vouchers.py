@@ -274,13 +274,14 @@ class VoucherService:
         return ClaimAnswer(reply.answer, fresh)
 
     async def claims_of(self, room_id: str, user: str) -> list[dict[str, object]]:
-        """The user's claims in the room, as recorded (unused, used or void)."""
+        """The user's claims in the room (unused, used or void), their terms shown as the
+        voucher shows them: no expiry, and the discount kind it does not use, are null."""
         raw = await self._client.hget(self._keys.voucher_wallets(room_id), user)
         ids = json.loads(raw) if raw else []
         if not ids:
             return []
         claims = await self._client.hmget(self._keys.voucher_claims(room_id), ids)
-        return [json.loads(claim) for claim in claims if claim]
+        return [_claim_view(json.loads(claim)) for claim in claims if claim]
 
     async def stock_changes(self) -> list[tuple[str, str, int]]:
         """(room, voucher, units left) for each voucher this node's claims changed."""
@@ -291,3 +292,11 @@ class VoucherService:
             if left is not None:
                 result.append((room_id, voucher_id, int(left)))
         return result
+
+
+def _claim_view(claim: dict[str, object]) -> dict[str, object]:
+    """A claim as recorded by ``vouchers_claim.lua`` (0 for "none") with null for "none"."""
+    for name in ("expires_at", "percent_off", "discount_cents"):
+        if claim.get(name) == 0:
+            claim[name] = None
+    return claim

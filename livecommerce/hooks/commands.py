@@ -36,22 +36,41 @@ def add_hooks_parser(commands: Any) -> argparse.ArgumentParser:
     hooks: argparse.ArgumentParser = commands.add_parser(
         "hooks", help="webhook dead letters: list them, replay them"
     )
-    hooks.add_argument("--config", metavar="FILE", help="TOML file overlaid on the defaults")
-    hooks.add_argument("--redis-url", metavar="URL", help="store URL (default store.url)")
-    hooks.add_argument(
-        "--data-dir", metavar="DIR", help="the embedded store's data dir (store.data_dir)"
-    )
+    _store_options(hooks, None)
+    # The same options after the action too; there they default to nothing, so a value
+    # given before the action stays.
+    after = argparse.ArgumentParser(add_help=False)
+    _store_options(after, argparse.SUPPRESS)
     actions = hooks.add_subparsers(dest="hooks_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("dead-letters", help="list deliveries that gave up")
+    listing = actions.add_parser(
+        "dead-letters", parents=[after], help="list deliveries that gave up"
+    )
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     replay = actions.add_parser(
-        "replay", help="deliver dead letters again (all of them when no ID is given)"
+        "replay",
+        parents=[after],
+        help="deliver dead letters again (all of them when no ID is given)",
     )
     replay.add_argument(
         "ids", nargs="*", metavar="ID", help="dead-letter id, or event id (every endpoint)"
     )
     replay.add_argument("--json", action="store_true", help="print JSON instead of text")
     return hooks
+
+
+def _store_options(parser: argparse.ArgumentParser, default: str | None) -> None:
+    parser.add_argument(
+        "--config", metavar="FILE", default=default, help="TOML file overlaid on the defaults"
+    )
+    parser.add_argument(
+        "--redis-url", metavar="URL", default=default, help="store URL (default store.url)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help="the embedded store's data dir (store.data_dir)",
+    )
 
 
 def run_hooks_command(args: argparse.Namespace, settings: Settings) -> int:

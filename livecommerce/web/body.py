@@ -120,9 +120,10 @@ async def read_json_object(request: web.Request, *, allow_empty: bool = False) -
 def reject_unknown(body: dict[str, Any], allowed: set[str]) -> None:
     extra = sorted(set(body) - allowed)
     if extra:
+        takes = f"takes: {', '.join(sorted(allowed))}" if allowed else "takes no fields"
         raise ApiError(
             ErrorCode.unknown_field,
-            f"Unknown field {extra[0]!r}; this endpoint takes: {', '.join(sorted(allowed))}.",
+            f"Unknown field {extra[0]!r}; this endpoint {takes}.",
             field=extra[0],
         )
 

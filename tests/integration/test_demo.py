@@ -76,6 +76,14 @@ async def test_the_demo_room_is_live_with_video_chat_products_and_a_sale(
     dashboard = [node.lines.get(timeout=5) for _ in range(3)][-1]
     assert dashboard.startswith("demo: its analytics dashboard is http://"), dashboard
     assert f"/studio/rooms/{room} " in dashboard
+    # Its sign-in hint works whatever the data dir: the anchor token's file, which opens
+    # the dashboard's analytics (a `livecommerce token` line without the node's data dir
+    # would sign with another secret).
+    hint = re.search(r"sign in with the anchor token in (\S+)\)$", dashboard)
+    assert hint, dashboard
+    token_file = Path(hint.group(1))
+    assert token_file.parent == data_dir
+    hinted = (data_dir / token_file.name).read_text().strip()
     secret = (data_dir / "auth_secret").read_text().strip()
     anchor = issue_token(secret, Role.anchor, "demo-anchor")
     async with aiohttp.ClientSession() as session:
@@ -126,7 +134,7 @@ async def test_the_demo_room_is_live_with_video_chat_products_and_a_sale(
         result = await buyer.wait_for("buy_result", timeout_s=10)
         assert result["ok"], result
         # The anchor's dashboard sees the buy.
-        report = await get(session, f"{node.url}/api/rooms/{room}/analytics", anchor)
+        report = await get(session, f"{node.url}/api/rooms/{room}/analytics", hinted)
         assert report["funnel"]["reserved"]["total"] >= 1
         assert report["funnel"]["entries"]["users"] >= 2
 

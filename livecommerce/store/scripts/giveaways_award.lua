@@ -41,9 +41,12 @@ for i, user in ipairs(winners) do
     'status', 'paid', 'created_at', now, 'expires_at', now, 'paid_at', now,
     'source', 'giveaway', 'ref', g[4], 'discount_cents', 0)
   redis.call('PEXPIRE', order_key, retention_ms)
+  -- A giveaway without a product has neither product nor currency: null, as for a sale.
   local fields = {
-    id = order_id, room = room_id, sale = cjson.null, giveaway = g[4], product_id = g[5],
-    user = user, qty = 1, unit_price_cents = 0, amount_cents = 0, currency = g[6],
+    id = order_id, room = room_id, sale = cjson.null, giveaway = g[4],
+    product_id = (g[5] ~= '' and g[5]) or cjson.null,
+    user = user, qty = 1, unit_price_cents = 0, amount_cents = 0,
+    currency = (g[6] ~= '' and g[6]) or cjson.null,
     status = 'reserved', created_at = now, expires_at = now, source = 'giveaway',
     voucher = cjson.null, discount_cents = 0}
   redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',

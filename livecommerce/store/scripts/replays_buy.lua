@@ -103,7 +103,7 @@ local data = cjson.encode({
   id = order_id, room = room_id, sale = stock_id, product_id = product_id, user = user,
   qty = qty, unit_price_cents = price_cents, amount_cents = amount, currency = currency,
   status = 'reserved', created_at = now, expires_at = expires_at,
-  source = 'replay', replay = replay_id})
+  source = 'replay', replay = replay_id, voucher = cjson.null, discount_cents = 0})
 redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
 redis.call('SADD', room_buyers_key, user)
