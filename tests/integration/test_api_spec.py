@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
@@ -18,6 +19,7 @@ from livecommerce.web.access import ADMITS_ATTRIBUTE, ANYONE
 from livecommerce.web.api_docs import CHANNEL_DOCS_POLICY, DOCS_POLICY
 from livecommerce.web.openapi import OPERATIONS, UNDOCUMENTED, openapi_document, route_key
 from livecommerce.web.openapi_schemas import CHANNEL_ONLY
+from tests.openapi_check import breaches, check_answers
 
 METHODS = {"get", "head", "post", "put", "patch", "delete", "options"}
 
@@ -144,3 +146,18 @@ def test_the_asyncapi_document_names_every_frame_of_the_registry_both_ways() -> 
     operations = document["operations"]
     assert len(operations["receiveServerFrames"]["messages"]) == len(SERVER_FRAMES)
     assert len(operations["sendClientFrames"]["messages"]) == len(CLIENT_FRAMES)
+
+
+async def test_an_answer_that_breaks_the_spec_is_caught(aiohttp_client: Any) -> None:
+    """The check the ``client`` fixture runs fails a test on an answer off the spec."""
+
+    async def wrong_health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "fine"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", wrong_health)
+    client = await aiohttp_client(check_answers(app))
+    assert (await client.get("/healthz")).status == 200
+    assert (await client.get("/nothing")).status == 404
+    (breach,) = breaches(app)
+    assert breach.startswith("GET /healthz → 200")
