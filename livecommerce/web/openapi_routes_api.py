@@ -268,23 +268,37 @@ OPERATIONS: dict[str, Op] = {
         tag="formats",
         who="its anchor",
         body=json_body(VOUCHER_BODY),
-        replies=created(OBJECT),
+        replies=created(ref("Voucher"), Location="/api/rooms/{room}/vouchers/{id}"),
         errors=(409,),
     ),
     "GET /api/rooms/{room}/vouchers": Op(
         summary=f"The room's vouchers ({LIST_50})",
         tag="formats",
-        replies=ok(obj({"room": ID, "vouchers": array(OBJECT)})),
+        replies=ok(obj({"room": ID, "vouchers": array(ref("Voucher"))})),
     ),
-    "GET /api/rooms/{room}/vouchers/{voucher}": Op(summary="A voucher", tag="formats"),
+    "GET /api/rooms/{room}/vouchers/{voucher}": Op(
+        summary="A voucher", tag="formats", replies=ok(ref("Voucher"))
+    ),
     "POST /api/rooms/{room}/vouchers/{voucher}/drop": Op(
-        summary="Open a voucher for claims", tag="formats", who="its anchor", body=EMPTY
+        summary="Open a voucher for claims",
+        tag="formats",
+        who="its anchor",
+        body=EMPTY,
+        replies=ok(ref("Voucher")),
     ),
     "POST /api/rooms/{room}/vouchers/{voucher}/pin": Op(
-        summary="Pin a voucher", tag="formats", who="its anchor", body=EMPTY
+        summary="Pin a voucher",
+        tag="formats",
+        who="its anchor",
+        body=EMPTY,
+        replies=ok(ref("Voucher")),
     ),
     "POST /api/rooms/{room}/vouchers/{voucher}/end": Op(
-        summary="No more claims", tag="formats", who="its anchor, moderator", body=EMPTY
+        summary="No more claims",
+        tag="formats",
+        who="its anchor, moderator",
+        body=EMPTY,
+        replies=ok(ref("Voucher")),
     ),
     "GET /api/rooms/{room}/claims": Op(
         summary="The caller's voucher claims",
@@ -297,32 +311,40 @@ OPERATIONS: dict[str, Op] = {
         tag="formats",
         who="its anchor",
         body=json_body(AUCTION_BODY),
-        replies=created(OBJECT),
+        replies=created(ref("Auction"), Location="/api/rooms/{room}/auctions/{id}"),
         errors=(409,),
     ),
     "GET /api/rooms/{room}/auctions": Op(
         summary=f"The room's auctions ({LIST_50})",
         tag="formats",
-        replies=ok(obj({"room": ID, "auctions": array(OBJECT)})),
+        replies=ok(obj({"room": ID, "auctions": array(ref("Auction"))})),
     ),
-    "GET /api/rooms/{room}/auctions/{auction}": Op(summary="An auction", tag="formats"),
+    "GET /api/rooms/{room}/auctions/{auction}": Op(
+        summary="An auction", tag="formats", replies=ok(ref("Auction"))
+    ),
     "POST /api/rooms/{room}/auctions/{auction}/end": Op(
-        summary="Close an auction now", tag="formats", who="its anchor, moderator", body=EMPTY
+        summary="Close an auction now",
+        tag="formats",
+        who="its anchor, moderator",
+        body=EMPTY,
+        replies=ok(ref("Auction")),
     ),
     "POST /api/rooms/{room}/giveaways": Op(
         summary="Start a giveaway (with its commitment)",
         tag="formats",
         who="its anchor",
         body=json_body(GIVEAWAY_BODY),
-        replies=created(OBJECT),
+        replies=created(ref("Giveaway"), Location="/api/giveaways/{id}"),
         errors=(409,),
     ),
     "GET /api/rooms/{room}/giveaways": Op(
         summary=f"The room's giveaways ({LIST_50})",
         tag="formats",
-        replies=ok(obj({"room": ID, "giveaways": array(OBJECT)})),
+        replies=ok(obj({"room": ID, "giveaways": array(ref("Giveaway"))})),
     ),
-    "GET /api/giveaways/{giveaway}": Op(summary="A giveaway", tag="formats"),
+    "GET /api/giveaways/{giveaway}": Op(
+        summary="A giveaway", tag="formats", replies=ok(ref("Giveaway"))
+    ),
     "GET /api/giveaways/{giveaway}/entrants": Op(
         summary="A giveaway's entrants, sorted as the draw sorts them",
         tag="formats",
@@ -333,6 +355,7 @@ OPERATIONS: dict[str, Op] = {
         tag="formats",
         who="its room's anchor, moderator",
         body=EMPTY,
+        replies=ok(ref("Giveaway")),
     ),
     "POST /api/rooms/{room}/impressions": Op(
         summary="A room card was shown",

@@ -169,6 +169,56 @@ REPLAY = obj(
         "video_codec": STRING,
     },
 )
+NUMBER_OR_NULL: Schema = {"type": ["integer", "null"]}
+VOUCHER = obj(
+    {
+        "id": STRING,
+        "room": ID,
+        "title": STRING,
+        "discount_cents": NUMBER_OR_NULL,
+        "percent_off": NUMBER_OR_NULL,
+        "quantity": INTEGER,
+        "left": INTEGER,
+        "claimed": INTEGER,
+        "per_user_limit": INTEGER,
+        "status": {"type": "string", "enum": ["ready", "live", "claimed_out", "ended"]},
+        "created_at": MS,
+    }
+)
+AUCTION = obj(
+    {
+        "id": STRING,
+        "room": ID,
+        "product_id": STRING,
+        "currency": STRING,
+        "start_price_cents": INTEGER,
+        "has_reserve": BOOLEAN,
+        "reserve_met": BOOLEAN,
+        "starts_at": MS,
+        "ends_at": MS,
+        "status": STRING,
+        "amount_cents": NUMBER_OR_NULL,
+        "leader": STRING_OR_NULL,
+        "bids": INTEGER,
+        "min_next_cents": INTEGER,
+    }
+)
+GIVEAWAY = obj(
+    {
+        "id": STRING,
+        "room": ID,
+        "title": STRING,
+        "winners_wanted": INTEGER,
+        "eligibility": OBJECT,
+        "commitment": STRING,
+        "algorithm": STRING,
+        "status": STRING,
+        "created_at": MS,
+        "ends_at": MS,
+        "seed": STRING_OR_NULL,
+        "winners": {"type": ["array", "null"]},
+    }
+)
 NODE = obj({"id": STRING, "url": STRING, "started_at": MS, "seen_at": MS, "expires_at": MS})
 
 COMPONENTS: dict[str, Schema] = {
@@ -180,4 +230,7 @@ COMPONENTS: dict[str, Schema] = {
     "AuditEntry": AUDIT_ENTRY,
     "Replay": REPLAY,
     "Node": NODE,
+    "Voucher": VOUCHER,
+    "Auction": AUCTION,
+    "Giveaway": GIVEAWAY,
 }
