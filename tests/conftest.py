@@ -101,4 +101,5 @@ async def client(aiohttp_client: ClientFactory, settings: Settings) -> AsyncIter
     it gives must match its /openapi.json (tests/openapi_check.py), or the test fails."""
     app = check_answers(create_app(settings))
     yield await aiohttp_client(app)
-    assert breaches(app) == [], "answers that break /openapi.json"
+    found = breaches(app)
+    assert not found, "answers that break /openapi.json:\n" + "\n".join(found)

@@ -3,8 +3,9 @@
 ``check_answers(app)`` puts a middleware outside all others (it sees the final answer,
 errors included) that validates each JSON, text or SDP answer with openapi-core: its
 status must be documented for the operation, its media type and body must match the
-schema. Files, streams and WebSocket upgrades are not buffered and are left out, as are
-HEAD answers (no body), the 404/405 of paths no route answers, and paths whose parameter
+schema; and each JSON request the server took (2xx) must match the request schema.
+Files, streams and WebSocket upgrades are not buffered and are left out, as are HEAD
+answers (no body), the 404/405 of paths no route answers, and paths whose parameter
 holds a "/" (``/static/{path}``; OpenAPI templates cannot match them). Breaches are
 collected on the app; :func:`breaches` hands them to the fixture that fails the test.
 """
@@ -48,6 +49,8 @@ def check_answers(app: web.Application) -> web.Application:
     @web.middleware
     async def checked(request: web.Request, handler: Handler) -> web.StreamResponse:
         response = await handler(request)
+        if request.content_type == "application/json" and response.status < 300:
+            await _check_request(request)
         routed = request.match_info.http_exception is None  # not a 404/405 of no route
         # OpenAPI's path templates cannot match a parameter holding "/" (/static/{path}).
         templated = not any("/" in value for value in request.match_info.values())
@@ -67,6 +70,18 @@ def check_answers(app: web.Application) -> web.Application:
 
     app.middlewares.insert(0, checked)
     return app
+
+
+async def _check_request(request: web.Request) -> None:
+    """A JSON request the server took (2xx) must be one the document allows: a document
+    stricter than the server would make generated clients refuse good requests."""
+    try:
+        body = await request.read()
+        _spec(request.app).validate_request(AIOHTTPOpenAPIWebRequest(request, body=body))
+    except Exception as breach:  # openapi-core raises one of many error types
+        causes = getattr(breach, "__cause__", None)
+        detail = f"{breach}: {causes}" if causes else str(breach)
+        request.app[BREACHES].append(f"request {request.method} {request.path}: {detail[:600]}")
 
 
 def breaches(app: web.Application) -> list[str]:

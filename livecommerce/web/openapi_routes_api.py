@@ -57,7 +57,14 @@ AUCTION_BODY = closed(
     {"product_id": TEXT, "start_price_cents": CENTS, "duration_s": COUNT},
     {
         "reserve_price_cents": CENTS,
-        "increment_table": array(OBJECT),
+        "increment_table": array(
+            {
+                **array(INTEGER),
+                "minItems": 2,
+                "maxItems": 2,
+                "description": "[from_cents, step_cents]",
+            }
+        ),
         "anti_snipe_s": SECONDS,
         "sudden_death": BOOLEAN,
     },

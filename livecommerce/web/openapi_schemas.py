@@ -59,9 +59,19 @@ def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) 
     }
 
 
+def nullable(schema: Schema) -> Schema:
+    """``schema`` or null (the server reads an optional field sent as null as left out)."""
+    kind = schema.get("type")
+    if isinstance(kind, str):
+        return {**schema, "type": [kind, "null"]}
+    return schema
+
+
 def closed(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
-    """A request body: these fields and no others (the server refuses unknown fields)."""
-    return {**obj(required, optional), "additionalProperties": False}
+    """A request body: these fields and no others (the server refuses unknown fields);
+    optional ones may be null."""
+    loose = {name: nullable(schema) for name, schema in (optional or {}).items()}
+    return {**obj(required, loose), "additionalProperties": False}
 
 
 def array(items: Schema) -> Schema:
