@@ -93,9 +93,47 @@ AUTOMOD_BODY = closed(
         "buyers_only": BOOLEAN,
     },
 )
+NUMBER = {"type": "number"}
+DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+STATS = obj(
+    {
+        "room": ID,
+        "viewers": INTEGER,
+        "peak_viewers": INTEGER,
+        "likes": INTEGER,
+        "chat_messages": INTEGER,
+        "orders": INTEGER,
+        "paid_orders": INTEGER,
+        "buyers": INTEGER,
+        "gmv_cents": {"type": "object", "additionalProperties": INTEGER},
+        "conversion": NUMBER,
+    }
+)
+ANALYTICS = obj(
+    {
+        "room": ID,
+        "status": STRING,
+        "generated_at": MS,
+        "frozen": BOOLEAN,
+        "funnel": OBJECT,
+        "conversion": array(OBJECT),
+        "watch": OBJECT,
+        "retention": array(OBJECT),
+        "orders": array(OBJECT),
+        "peak_viewers": INTEGER,
+        "gmv_cents": INTEGER,
+        "products": array(OBJECT),
+        "markers": array(OBJECT),
+    }
+)
+DAB = {
+    "anyOf": [
+        obj({"date": DATE, "daily_active_buyers": INTEGER}),
+        obj({"from": DATE, "to": DATE, "days": array(OBJECT)}),
+    ]
+}
 EMPTY = json_body(closed({}), required=False)
 ROOM_STATUS = Query("status", {"type": "string", "enum": ["scheduled", "live", "ended"]})
-DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 IDEMPOTENT = "Idempotent: settling an order twice answers as the first time."
 
 OPERATIONS: dict[str, Op] = {
@@ -145,7 +183,10 @@ OPERATIONS: dict[str, Op] = {
         replies=ok(ref("Room")),
     ),
     "GET /api/rooms/{room}/media": Op(
-        summary="The stream's counters on this node", tag="media", who=STAFF
+        summary="The stream's counters on this node",
+        tag="media",
+        who=STAFF,
+        replies=ok(obj({"room": ID, "live_here": BOOLEAN})),
     ),
     "GET /api/rooms/{room}/moderation/log": Op(
         summary="The room's audit log, newest first",
@@ -239,11 +280,14 @@ OPERATIONS: dict[str, Op] = {
         who="its anchor, moderator",
         body=EMPTY,
     ),
-    "GET /api/rooms/{room}/stats": Op(summary="The room's counters", tag="commerce", who=ITS_STAFF),
+    "GET /api/rooms/{room}/stats": Op(
+        summary="The room's counters", tag="commerce", who=ITS_STAFF, replies=ok(STATS)
+    ),
     "GET /api/stats/dab": Op(
         summary="Daily active buyers of a UTC day, or of a range of days",
         tag="commerce",
         who="admin",
+        replies=ok(DAB),
         query=(Query("date", DATE), Query("from", DATE), Query("to", DATE)),
     ),
     "POST /api/orders/{order}/paid": Op(
@@ -376,6 +420,7 @@ OPERATIONS: dict[str, Op] = {
         summary="The room's funnel, watch time, retention and products",
         tag="analytics",
         who=ITS_STAFF,
+        replies=ok(ANALYTICS),
     ),
     "GET /api/rooms/{room}/analytics.csv": Op(
         summary="The room's analytics as CSV",
