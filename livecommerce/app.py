@@ -44,6 +44,7 @@ from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.schema import SchemaGate, ensure_schema
 from livecommerce.web import (
     analytics,
+    api_docs,
     channel,
     commerce,
     cors,
@@ -413,4 +414,5 @@ def create_app(settings: Settings) -> web.Application:
     product_images.add_routes(app)
     replays.add_routes(app)
     hls.add_routes(app)
+    api_docs.add_routes(app)
     return app

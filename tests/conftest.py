@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from livecommerce.app import create_app
 from livecommerce.auth import Role, issue_token
 from livecommerce.config import Settings, build_settings
 from livecommerce.store.embedded import EmbeddedValkey
+from tests.openapi_check import breaches, check_answers
 from tests.store_cluster import ValkeyCluster
 
 TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop"
@@ -95,6 +96,10 @@ def token() -> TokenFactory:
 
 
 @pytest.fixture
-async def client(aiohttp_client: ClientFactory, settings: Settings) -> TestClient:
-    """A real server on loopback running the app against the shared store."""
-    return await aiohttp_client(create_app(settings))
+async def client(aiohttp_client: ClientFactory, settings: Settings) -> AsyncIterator[TestClient]:
+    """A real server on loopback running the app against the shared store; every answer
+    it gives must match its /openapi.json (tests/openapi_check.py), or the test fails."""
+    app = check_answers(create_app(settings))
+    yield await aiohttp_client(app)
+    found = breaches(app)
+    assert not found, "answers that break /openapi.json:\n" + "\n".join(found)

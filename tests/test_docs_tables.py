@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from livecommerce.errors import ErrorCode
+from livecommerce.web.openapi_schemas import CHANNEL_ONLY as CHANNEL_ONLY_CODES
 from tests.markdown_tables import code_spans, table_under, tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,20 +18,9 @@ API = ROOT / "docs" / "api.md"
 # Tables whose first column groups rows (one row per code of a status, per frame type of
 # a direction): there a row is named by its first two cells.
 GROUPING_HEADERS = {("status", "code"), ("direction", "type")}
-# Codes only the room channel answers (error frames and close codes, docs/channel.md).
-CHANNEL_ONLY = {
-    "sign_in_required",
-    "slow_mode",
-    "banned",
-    "room_muted",
-    "muted",
-    "blocked_term",
-    "message_too_long",
-    "bad_frame",
-    "unknown_type",
-    "too_many_bad_frames",
-    "slow_consumer",
-}
+# Codes only the room channel answers (error frames and close codes, docs/channel.md): the
+# same list the OpenAPI document leaves out.
+CHANNEL_ONLY = {code.name for code in CHANNEL_ONLY_CODES}
 CODE_NAME = re.compile(r"[a-z][a-z_]*")
 
 each_doc = pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])

@@ -15,6 +15,7 @@ from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory, make_settings
 from tests.integration.channel_client import ChannelClient
+from tests.openapi_check import breaches, check_answers
 
 FAST_COMMERCE = {"sweep_interval_s": 0.1, "stock_interval_s": 0.05}
 FAST_CHANNEL = {"viewers_interval_s": 0.1, "likes_interval_s": 0.05, "presence_ttl_s": 1.0}
@@ -74,7 +75,10 @@ async def start_cluster(
     extra["channel"] = {**FAST_CHANNEL, **extra.get("channel", {}), **channel}
     extra["commerce"] = {**FAST_COMMERCE, **extra.get("commerce", {})}
     settings = make_settings(valkey.url, tmp_path, key_prefix, **extra)
-    apps = [create_app(settings), create_app(settings)]
+    # Every answer of both nodes must match /openapi.json (tests/openapi_check.py).
+    apps = [check_answers(create_app(settings)), check_answers(create_app(settings))]
     servers = [await aiohttp_server(app) for app in apps]
     async with aiohttp.ClientSession() as http:
         yield Cluster([str(s.make_url("")).rstrip("/") for s in servers], apps, http, token)
+    found = [breach for app in apps for breach in breaches(app)]
+    assert not found, "answers that break /openapi.json:\n" + "\n".join(found)

@@ -1,5 +1,6 @@
 """Which roles each HTTP route admits: the set its handler's ``@admits`` declares, route by
-route, against a table written here, and that table against docs/api.md's "who" column.
+route, against a table written here, and that table against the OpenAPI document's "who"
+(the rows of ``livecommerce/web/openapi_routes_*.py``, shown by ``/openapi.json`` and /docs).
 
 ``test_every_route_declares_the_roles_it_admits`` (tests/integration/test_handlers.py) only
 checks that a route declares something; this checks what. A route's room (``not_your_room``)
@@ -9,22 +10,17 @@ and the per-order and per-room checks inside handlers have tests of their own
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 from livecommerce.app import create_app
 from livecommerce.auth import Role
 from livecommerce.config import Settings
 from livecommerce.web.access import ADMITS_ATTRIBUTE, ANYONE
-from tests.markdown_tables import tables
-
-API_MD = Path(__file__).resolve().parents[2] / "docs" / "api.md"
+from livecommerce.web.openapi import OPERATIONS, route_key
 
 A, M, ADM, V, B = Role.anchor, Role.moderator, Role.admin, Role.viewer, Role.backend
 STAFF_OR_ANCHOR = frozenset({A, M, ADM})
-# route → (the roles it admits, or ANYONE for anonymous callers too; api.md's "who" for it,
-# or None where api.md has no "who" column: moderation — "Moderators and admins act on every
-# room; an anchor on its own rooms" — WHIP/WHEP in media.md, pages in web.md).
+# route → (the roles it admits, or ANYONE for anonymous callers too; the spec's "who" for it,
+# or None where the words are not checked here: moderation ("moderators and admins on every
+# room; an anchor on its own rooms"), WHIP/WHEP, pages).
 ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "GET /healthz": (ANYONE, "anyone"),
     "GET /readyz": (ANYONE, "anyone"),
@@ -112,6 +108,10 @@ ROUTES: dict[str, tuple[frozenset[Role] | str, str | None]] = {
     "POST /api/replays/{replay}/orders": (frozenset({V, A, M, ADM}), "a signed-in buyer"),
     "GET /replays/{replay}/{name}": (ANYONE, "anyone"),
     "GET /hls/{room}/{name}": (ANYONE, "anyone"),
+    "GET /openapi.json": (ANYONE, "anyone"),
+    "GET /asyncapi.json": (ANYONE, "anyone"),
+    "GET /docs": (ANYONE, "anyone"),
+    "GET /docs/{file}": (ANYONE, "anyone"),
 }
 
 
@@ -146,28 +146,10 @@ def test_every_route_admits_exactly_the_roles_of_the_table(settings: Settings) -
     assert wrong == {}
 
 
-def documented_who() -> dict[str, str]:
-    """api.md's rows with a "who" column: "METHOD /path" → who."""
-    who: dict[str, str] = {}
-    for table in tables(API_MD):
-        if table.header[:2] != ("method and path", "who"):
-            continue
-        for row in table.rows:
-            route = re.split(r"[\[?]", row[0].strip("`"))[0]
-            assert route not in who, f"{route} has two rows in api.md"
-            who[route] = row[1]
-    return who
-
-
-def test_api_md_says_who_as_the_table_does() -> None:
-    documented = documented_who()
-    assert len(documented) >= 20
-    assert sorted(set(documented) - set(ROUTES)) == [], "api.md names routes the app lacks"
+def test_the_spec_says_who_as_the_table_does() -> None:
     differing = {
-        route: (who, ROUTES[route][1])
-        for route, who in documented.items()
-        if who != ROUTES[route][1]
+        route: (OPERATIONS[route_key(*route.split(" ", 1))].who, who)
+        for route, (_, who) in ROUTES.items()
+        if who is not None and OPERATIONS[route_key(*route.split(" ", 1))].who != who
     }
     assert differing == {}
-    undocumented = [r for r, (_, who) in ROUTES.items() if who and r not in documented]
-    assert undocumented == []
