@@ -148,19 +148,30 @@ ORDER = obj(
     {
         "id": STRING,
         "room": ID,
-        "product_id": STRING,
+        "product_id": STRING_OR_NULL,
         "user": ID,
         "qty": INTEGER,
         "unit_price_cents": INTEGER,
         "amount_cents": INTEGER,
-        "currency": STRING,
+        "currency": STRING_OR_NULL,
         "status": {"type": "string", "enum": ["reserved", "paid", "cancelled", "expired"]},
         "created_at": MS,
         "expires_at": MS,
         "paid_at": MS_OR_NULL,
         "cancelled_at": MS_OR_NULL,
         "expired_at": MS_OR_NULL,
-    }
+    },
+    {
+        "sale": STRING_OR_NULL,
+        "source": {"type": "string", "enum": ["sale", "auction", "giveaway", "replay"]},
+        "ref": STRING_OR_NULL,
+        "voucher": STRING_OR_NULL,
+        "voucher_claim": STRING_OR_NULL,
+        "discount_cents": INTEGER,
+        "auction": STRING,
+        "giveaway": STRING,
+        "replay": STRING,
+    },
 )
 AUDIT_ENTRY = obj(
     {"id": STRING, "ts": MS, "actor": ID, "action": STRING},
