@@ -95,7 +95,7 @@ class FormatsBoard:
                 status="ended",
                 winners=list(frame["winners"]),
                 seed=frame["seed"],
-                entrants=int(frame["entrants"]),
+                entrants=int(frame["entrants_count"]),
             )
         return False
 

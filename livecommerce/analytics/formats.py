@@ -160,7 +160,7 @@ def _winners(giveaway: dict[str, str]) -> list[str]:
 def source_rows(counters: dict[str, int], currency: str | None) -> list[dict[str, Any]]:
     """Orders, payments and GMV (in ``currency``) per order source. Other sources are
     counted by their scripts; a flash sale's are the room's totals less the others'. A
-    giveaway's orders are paid at price 0 when drawn."""
+    giveaway's orders are counted paid (at price 0) when drawn."""
     per: dict[str, dict[str, int]] = {}
     for name, value in counters.items():
         if not name.startswith(SOURCE_PREFIX):
@@ -171,13 +171,10 @@ def source_rows(counters: dict[str, int], currency: str | None) -> list[dict[str
             row[metric] += value
         elif currency and metric == f"gmv_cents:{currency}":
             row["gmv_cents"] += value
-    if "giveaway" in per:
-        per["giveaway"]["paid"] = per["giveaway"]["orders"]
     gmv = counters.get(f"gmv_cents:{currency}", 0) if currency else 0
     per["sale"] = {
         "orders": counters.get("orders", 0) - sum(r["orders"] for r in per.values()),
-        "paid": counters.get("paid_orders", 0)
-        - sum(r["paid"] for s, r in per.items() if s != "giveaway"),
+        "paid": counters.get("paid_orders", 0) - sum(r["paid"] for r in per.values()),
         "gmv_cents": gmv - sum(r["gmv_cents"] for r in per.values()),
     }
     names = [*SOURCES, *sorted(set(per) - set(SOURCES))]

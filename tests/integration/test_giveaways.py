@@ -96,6 +96,9 @@ async def test_the_draw_reveals_a_seed_that_matches_and_anyone_can_check_it(
         "GET", f"/api/orders/{ended['orders'][0]}", cluster.token("backend", "shop")
     )
     assert (status, order["status"], order["amount_cents"]) == (200, "paid", 0)
+    # The room's stats count the winners' orders as orders and as paid ones.
+    status, stats = await cluster.api("GET", f"/api/rooms/{room}/stats", anchor)
+    assert (status, stats["orders"], stats["paid_orders"]) == (200, 3, 3)
 
     out = io.StringIO()
     args = argparse.Namespace(giveaway=prize["id"], server=cluster.urls[1])

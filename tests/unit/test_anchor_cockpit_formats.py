@@ -84,7 +84,8 @@ def test_broadcasts_move_stock_leader_and_end_each_format() -> None:
             "winners": ["mia", "kenji"],
             "seed": "ab" * 32,
             "commitment": "cd" * 32,
-            "entrants": 40,
+            "entrants_count": 40,
+            "entrants_truncated": True,
         },
     ]
     assert all(value.apply(frame) for frame in frames)

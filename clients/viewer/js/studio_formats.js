@@ -80,8 +80,8 @@ export class FormatsPane {
         this.update('giveaway', f.giveaway.id, f.giveaway);
         break;
       case 'giveaway_ended':
-        this.update('giveaway', f.giveaway, { status: 'ended', winners: f.winners, seed: f.seed, entrants: f.entrants });
-        this.feed(`Giveaway: ${f.winners.join(', ') || 'nobody'} won, of ${f.entrants} entrants`);
+        this.update('giveaway', f.giveaway, { status: 'ended', winners: f.winners, seed: f.seed, entrants: f.entrants_count });
+        this.feed(`Giveaway: ${f.winners.join(', ') || 'nobody'} won, of ${f.entrants_count} entrants`);
         break;
       default:
         break;

@@ -55,7 +55,9 @@ for i, user in ipairs(winners) do
   redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_paid',
     'type', 'order.paid', 'timestamp', now, 'data', cjson.encode(fields))
   redis.call('HINCRBY', counters_key, 'orders', 1)
+  redis.call('HINCRBY', counters_key, 'paid_orders', 1)
   redis.call('HINCRBY', counters_key, 'source:giveaway:orders', 1)
+  redis.call('HINCRBY', counters_key, 'source:giveaway:paid', 1)
   analytics_given(analytics_key, analytics, g[5] or '', now)
   table.insert(orders, order_id)
 end
