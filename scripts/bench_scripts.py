@@ -11,8 +11,9 @@ One embedded store (``EmbeddedValkey``, AOF fsync ``always`` as served). Each sc
 price), ``vouchers_claim.lua`` — runs as ``--ref`` had it and as the working tree has it,
 each version on keys of its own room, in pipelines of ``--pipeline`` calls for
 ``--seconds``, the two versions alternating first from round to round. Measured per round:
-the store process's CPU time per call (user + system, what the script costs the store)
-and ``INFO commandstats``' time per EVALSHA. Reported: medians, and new / ref as the
+the store process's CPU time per call (user + system, what the script costs the store),
+``INFO commandstats``' time per EVALSHA, and the commands the script ran per call (the
+one figure a busy machine does not move). Reported: medians, and new / ref as the
 median of the paired rounds' ratios (below 1: the working tree is cheaper). Figures on a
 shared machine are provisional; the paired ratios are what to read.
 """
@@ -39,6 +40,8 @@ from livecommerce.store.lua import include_libraries, load_script
 
 SCRIPTS_DIR = "livecommerce/store/scripts"
 BIG = 10**9
+# What the bench itself sends, not a script's own commands.
+NOT_INNER = {"cmdstat_evalsha", "cmdstat_config|resetstat", "cmdstat_info"}
 Call = tuple[list[str], list[Any]]
 
 
@@ -115,8 +118,9 @@ def calls_of(kind: str, keys: Keys, room: str) -> Callable[[int], Call]:
 
 async def measure(
     client: Any, store: psutil.Process, sha: str, call: Callable[[int], Call], options: Any
-) -> tuple[float, float, float]:
-    """One round: (calls/s, store CPU µs per call, commandstats µs per EVALSHA)."""
+) -> tuple[float, float, float, float]:
+    """One round: (calls/s, store CPU µs per call, commandstats µs per EVALSHA, commands
+    run inside the script per call)."""
     await client.config_resetstat()
     cpu = store.cpu_times()
     began = time.perf_counter()
@@ -132,8 +136,15 @@ async def measure(
     seconds = time.perf_counter() - began
     after = store.cpu_times()
     used = (after.user - cpu.user) + (after.system - cpu.system)
-    stats = (await client.info("commandstats")).get("cmdstat_evalsha", {})
-    return done / seconds, used / done * 1e6, float(stats.get("usec_per_call", "nan"))
+    stats = await client.info("commandstats")
+    evalsha = stats.get("cmdstat_evalsha", {})
+    inner = sum(int(row["calls"]) for name, row in stats.items() if name not in NOT_INNER)
+    return (
+        done / seconds,
+        used / done * 1e6,
+        float(evalsha.get("usec_per_call", "nan")),
+        inner / done,
+    )
 
 
 async def compare(url: str, pid: int, options: Any) -> None:
@@ -148,7 +159,7 @@ async def compare(url: str, pid: int, options: Any) -> None:
             "ref": await client.script_load(ref_source(options.ref, name)),
             "new": await client.script_load(load_script(name).source),
         }
-        rounds: dict[str, list[tuple[float, float, float]]] = {"ref": [], "new": []}
+        rounds: dict[str, list[tuple[float, float, float, float]]] = {"ref": [], "new": []}
         for round_ in range(options.rounds):
             for version in ("ref", "new") if round_ % 2 == 0 else ("new", "ref"):
                 call = calls_of(kind, keys, f"bench-{version}")
@@ -157,7 +168,8 @@ async def compare(url: str, pid: int, options: Any) -> None:
             say(
                 f"{kind:26s} {version}: {median(r[0] for r in rows):7.0f} calls/s  "
                 f"store CPU {median(r[1] for r in rows):6.1f} us/call  "
-                f"EVALSHA {median(r[2] for r in rows):6.1f} us/call"
+                f"EVALSHA {median(r[2] for r in rows):6.1f} us/call  "
+                f"{median(r[3] for r in rows):5.2f} commands/call"
             )
         cpu = median(n[1] / r[1] for n, r in zip(rounds["new"], rounds["ref"], strict=True))
         usec = median(n[2] / r[2] for n, r in zip(rounds["new"], rounds["ref"], strict=True))
