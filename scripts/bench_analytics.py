@@ -17,8 +17,9 @@ One node (``livecommerce serve``, its own embedded store, AOF fsync as served), 
    Reported: purchases/s and p50/p99 per mode, and on/off overall and as the median
    of the rounds' ratios (the target: at most 5 % slower).
 2. **Store only**: the same ``sales_reserve.lua`` called directly in pipelines of 100,
-   on vs off in paired rounds: throughput, and the store's own time per call
-   (``INFO commandstats`` after a ``CONFIG RESETSTAT``), without Python around it.
+   on vs off in paired rounds: throughput, the store's own time per call
+   (``INFO commandstats`` after a ``CONFIG RESETSTAT``: wall time, so a busy machine
+   inflates it) and the store process's CPU time per call, without Python around it.
 3. **Impressions/s**: ``--concurrency`` HTTP clients POST
    ``/api/rooms/{room}/impressions`` to the node (per-address limit off) for
    ``--duration`` seconds; the node's count must equal the answers.
@@ -36,6 +37,7 @@ from statistics import median
 from typing import Any
 
 import aiohttp
+import psutil
 import redis.asyncio as aioredis
 from benchkit import LivecommerceNode, bucket_ms, percentile, run_loop, say
 
@@ -118,7 +120,9 @@ async def buy_round(
     return done, latencies
 
 
-async def buy_path(store_url: str, room: str, sale: str, options: argparse.Namespace) -> None:
+async def buy_path(
+    store_url: str, store_pids: list[int], room: str, sale: str, options: argparse.Namespace
+) -> None:
     client = aioredis.Redis.from_url(store_url, max_connections=64)
     keys, metrics = Keys("lc:"), Metrics()
     scripts = ScriptRunner(client, metrics=metrics)
@@ -162,7 +166,7 @@ async def buy_path(store_url: str, room: str, sale: str, options: argparse.Names
         f"{median(ratios):.3f} median of {len(ratios)} paired rounds "
         f"({', '.join(f'{r:.2f}' for r in ratios)}) (target >= 0.95)"
     )
-    await store_only(client, scripts, keys, discovery, room, sale, options)
+    await store_only(client, scripts, keys, discovery, room, sale, options, store_pids)
     await batcher.aclose()
     await client.aclose()
 
@@ -175,10 +179,12 @@ async def store_only(
     room: str,
     sale: str,
     options: argparse.Namespace,
+    store_pids: list[int],
 ) -> None:
     """``sales_reserve.lua`` in pipelines, on vs off, interleaved rounds."""
     rates: dict[str, list[float]] = {"off": [0, 0.0], "on": [0, 0.0]}
     server_us: dict[str, list[float]] = {"off": [], "on": []}
+    cpu_us: dict[str, list[float]] = {"off": [], "on": []}
     n = 0
     for round_ in range(options.rounds):
         for mode in order_of(round_):
@@ -186,7 +192,8 @@ async def store_only(
             await client.config_resetstat()
             deadline = time.monotonic() + options.duration / 2
             began = time.monotonic()
-            done = 0
+            cpu_before = cpu_seconds(store_pids)
+            done = calls_sent = 0
             while time.monotonic() < deadline:
                 calls = []
                 for _ in range(PIPELINE):
@@ -197,16 +204,18 @@ async def store_only(
                     )
                 replies = await scripts.call_many(ReserveReply, calls)
                 done += sum(1 for reply in replies if reply.answer.ok)
+                calls_sent += len(calls)
+            cpu_us[mode].append((cpu_seconds(store_pids) - cpu_before) / calls_sent * 1e6)
             rates[mode][0] += done
             rates[mode][1] += time.monotonic() - began
             stats = (await client.info("commandstats")).get("cmdstat_evalsha", {})
             server_us[mode].append(float(stats.get("usec_per_call", "nan")))
     per_s = {mode: done / seconds for mode, (done, seconds) in rates.items()}
     for mode, rate in per_s.items():
-        us = median(server_us[mode])
+        us, cpu = median(server_us[mode]), median(cpu_us[mode])
         say(
             f"store only (sales_reserve.lua), analytics {mode:>3}: {rate:8.0f} reserves/s, "
-            f"median {us:.1f} us of store time per call"
+            f"median {us:.1f} us of store time and {cpu:.1f} us of store CPU per call"
         )
     say(f"store only: analytics on / off = {per_s['on'] / per_s['off']:.3f} (throughput)")
     paired = [on / off for on, off in zip(server_us["on"], server_us["off"], strict=True)]
@@ -214,6 +223,20 @@ async def store_only(
         f"store only: store time per call, on / off = {median(paired):.3f} median of "
         f"{len(paired)} paired rounds ({', '.join(f'{r:.2f}' for r in paired)})"
     )
+    paired = [on / off for on, off in zip(cpu_us["on"], cpu_us["off"], strict=True)]
+    say(
+        f"store only: store CPU per call, on / off = {median(paired):.3f} median of "
+        f"{len(paired)} paired rounds ({', '.join(f'{r:.2f}' for r in paired)})"
+    )
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU seconds of the store's processes so far."""
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
 
 
 async def impressions(node: LivecommerceNode, room: str, options: argparse.Namespace) -> None:
@@ -253,7 +276,7 @@ def main() -> None:
     node = LivecommerceNode({"LIVECOMMERCE_ANALYTICS_IMPRESSIONS_BURST": "0"})
     try:
         room, sale = setup(node)
-        run_loop(buy_path(node.store_url, room, sale, options))
+        run_loop(buy_path(node.store_url, node.store_pids(), room, sale, options))
         run_loop(impressions(node, room, options))
     finally:
         node.stop()

@@ -46,6 +46,23 @@ class EventError(ValueError):
 
 SERVER: dict[str, ServerFrame] = {frame.name: frame for frame in SERVER_FRAMES}
 CLIENT: dict[str, ClientFrame] = {frame.name: frame for frame in CLIENT_FRAMES}
+# Every server frame is checked before it is sent, answers too: what to check is worked
+# out once per registered spec (by identity: the registry's specs live as long as the
+# module), not per send.
+_Checks = tuple[frozenset[str], tuple[tuple[Field, type, bool], ...]]
+
+
+def _checks_of(spec: FrameSpec) -> _Checks:
+    """The spec's field names (and "type"), and per field its type and whether it must
+    be an integer that is not a boolean."""
+    names = frozenset(field.name for field in spec.fields) | {"type"}
+    per_field = tuple(
+        (field, KIND_TYPES[field.kind], field.kind is Kind.integer) for field in spec.fields
+    )
+    return names, per_field
+
+
+_CHECKS: dict[int, _Checks] = {id(frame): _checks_of(frame) for frame in SERVER_FRAMES}
 
 
 def check_frame(message: Mapping[str, object]) -> ServerFrame:
@@ -84,11 +101,11 @@ def _check_routed(spec: ServerFrame, to: str | None, staff: bool) -> None:
 
 
 def _check_fields(spec: FrameSpec, message: Event) -> None:
-    names = {field.name for field in spec.fields}
-    extra = sorted(set(message) - names - {"type"})
-    if extra:
+    names, per_field = _CHECKS.get(id(spec)) or _checks_of(spec)
+    if not names.issuperset(message):
+        extra = sorted(set(message) - names)
         raise EventError(f"{spec.name!r} has no field {extra[0][:40]!r}")
-    for field in spec.fields:
+    for field, kind_type, integer in per_field:
         if field.name not in message:
             if field.optional:
                 continue
@@ -96,7 +113,7 @@ def _check_fields(spec: FrameSpec, message: Event) -> None:
         value = message[field.name]
         if value is None and field.nullable:
             continue
-        if not field.kind.admits(value):
+        if not isinstance(value, kind_type) or (integer and isinstance(value, bool)):
             article = "an" if field.kind.value[0] in "aeiou" else "a"
             raise EventError(
                 f"{field.name!r} of {spec.name!r} must be {article} {field.kind.value}"

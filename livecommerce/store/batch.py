@@ -18,6 +18,11 @@ Pipelines are not transactions: each script is still its own atomic step.
 On a cluster the calls go to the master owning each call's slot, one packed
 write per master.
 
+Each caller is answered as soon as its own answer is read, not when its whole batch
+is: in a burst the first buyers' answers go out while the store still runs the later
+calls. (A call the store must see again — a script it forgot, a slot that moved — waits
+for its retry; with ``min_replicas_ack`` every caller of a money batch waits for the WAIT.)
+
 With ``min_replicas_ack`` (``store.min_replicas_ack``), a write that carries a money
 script (``MONEY_SCRIPTS``: a reserve, a settle, a claim, an auction's or a giveaway's
 winner orders, a replay buy) ends with ``WAIT min_replicas_ack timeout`` on the same
@@ -253,14 +258,15 @@ class StoreBatcher:
         packed = b"".join(call.packed for call in calls)
         pool = self._client.connection_pool
         wait = self._wait_for(calls)
+        early = None if wait else _answer_early(calls)
         try:
             return await self._send_packed(
-                pool.get_connection, pool.release, packed, len(calls), wait
+                pool.get_connection, pool.release, packed, len(calls), wait, early=early
             )
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
             return await self._send_packed(
-                pool.get_connection, pool.release, packed, len(calls), wait
+                pool.get_connection, pool.release, packed, len(calls), wait, early=early
             )
 
     def _wait_for(self, calls: list[_Call]) -> bytes:
@@ -359,11 +365,16 @@ class StoreBatcher:
                 fair.end_turn()
 
         wait = self._wait_for(calls)
+        early = None if wait else _answer_early(calls)
         try:
-            return await self._send_packed(acquire, release, packed, len(calls), wait, asking)
+            return await self._send_packed(
+                acquire, release, packed, len(calls), wait, asking=asking, early=early
+            )
         except StoreConnectionError:
             await asyncio.sleep(RETRY_AFTER_S)
-            return await self._send_packed(acquire, release, packed, len(calls), wait, asking)
+            return await self._send_packed(
+                acquire, release, packed, len(calls), wait, asking=asking, early=early
+            )
 
     async def _send_packed(
         self,
@@ -373,6 +384,7 @@ class StoreBatcher:
         count: int,
         wait: bytes = b"",
         asking: bool = False,
+        early: Callable[[int, Any], None] | None = None,
     ) -> list[Any]:
         self.pipelines_sent += 1
         self._calls_sent.inc(count)
@@ -387,11 +399,14 @@ class StoreBatcher:
                 if asking:
                     await connection.read_response()
                 results: list[Any] = []
-                for _ in range(count):
+                for index in range(count):
                     try:
-                        results.append(await connection.read_response())
+                        result = await connection.read_response()
                     except ResponseError as error:
-                        results.append(error)
+                        result = error
+                    results.append(result)
+                    if early is not None:
+                        early(index, result)
                 if wait:
                     self.waits_sent += 1
                     acked = int(await connection.read_response())
@@ -408,6 +423,23 @@ class StoreBatcher:
             connection.socket_timeout = timeout_s
             await release(connection)
             self._seconds.observe(time.perf_counter() - started)
+
+
+def _answer_early(calls: list[_Call]) -> Callable[[int, Any], None]:
+    """Answers the caller of ``calls[index]`` at once with its result, unless the store
+    must see the call again (a forgotten script, a moved slot): that one waits for its
+    retry, as do the callers of a batch that ends in a WAIT (never given this)."""
+
+    def answer(index: int, result: Any) -> None:
+        future = calls[index].answer
+        if future.done() or isinstance(result, (NoScriptError, *REDIRECTED)):
+            return
+        if isinstance(result, Exception):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
+
+    return answer
 
 
 def _as_bytes(value: Any) -> bytes:

@@ -55,7 +55,7 @@ if redis.call('HEXISTS', bans_key, user) == 1 then
   return refuse('banned', false)
 end
 local a = redis.call('HMGET', auction_key, 'state', 'ends_at', 'start_price_cents', 'price',
-  'leader', 'leader_max', 'increments', 'anti_snipe_s', 'sudden_death')
+  'leader', 'leader_max', 'increments', 'anti_snipe_s', 'sudden_death', 'bids', 'version')
 if not a[1] then
   return refuse('auction_not_found', false)
 end
@@ -113,12 +113,12 @@ end
 if not sudden_death and anti_snipe_ms > 0 and ends_at - now < anti_snipe_ms then
   ends_at = now + anti_snipe_ms
 end
+-- The counts in the same write (read above, in this atomic step): each call costs the
+-- store more than the command itself.
 redis.call('HSET', auction_key, 'price', price, 'leader', leader, 'leader_max', leader_max,
-  'ends_at', ends_at)
-redis.call('HINCRBY', auction_key, 'bids', 1)
+  'ends_at', ends_at, 'bids', tonumber(a[10] or '0') + 1, 'version', tonumber(a[11] or '0') + 1)
 redis.call('HINCRBY', counters_key, 'bids', 1)
 analytics_visitor(bidders_set_key, bidders_hll_key, user, analytics)
-redis.call('HINCRBY', auction_key, 'version', 1)
 local answer = {ok = true, leading = leading, amount_cents = price}
 if not leading then
   answer.reason = 'outbid'

@@ -57,9 +57,11 @@ end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 
-local function refuse(reason, remember)
+-- `holder`: the user holds units of this sale, so their first reservation in it counted
+-- them among the attempts' visitors already (only this script adds to the sale's buyers).
+local function refuse(reason, remember, holder)
   analytics_refused(analytics_key, attempts_set_key, attempts_hll_key, analytics, user, sale_id,
-    reason)
+    reason, holder)
   local answer = cjson.encode({ok = false, reason = reason})
   if remember then
     redis.call('HSET', idempotency_key, idempotency_field, answer)
@@ -72,7 +74,7 @@ if redis.call('HEXISTS', bans_key, user) == 1 then
   return refuse('banned', false)
 end
 local sale = redis.call('HMGET', sale_key, 'stock', 'starts_at', 'ends_at', 'stopped_at',
-  'per_user_limit', 'price_cents', 'currency', 'product_id', 'reservation_ttl_s')
+  'per_user_limit', 'price_cents', 'currency', 'product_id', 'reservation_ttl_s', 'reserved')
 if not sale[1] then
   return refuse('sale_not_found', false)
 end
@@ -85,6 +87,7 @@ local price_cents = tonumber(sale[6])
 local currency = sale[7]
 local product_id = sale[8]
 local ttl_ms = tonumber(sale[9]) * 1000
+local reserved = tonumber(sale[10] or '0')
 
 if now < starts_at then
   return refuse('sale_not_started', false)
@@ -94,13 +97,13 @@ if stopped_at > 0 or now >= ends_at then
 end
 local held = tonumber(redis.call('HGET', buyers_key, user) or '0')
 if held + qty > per_user_limit then
-  return refuse('limit_reached', true)
+  return refuse('limit_reached', true, held > 0)
 end
 if stock <= 0 then
-  return refuse('sold_out', true)
+  return refuse('sold_out', true, held > 0)
 end
 if stock < qty then
-  return refuse('not_enough_stock', true)
+  return refuse('not_enough_stock', true, held > 0)
 end
 
 local amount = price_cents * qty
@@ -109,7 +112,7 @@ if wanted_claim ~= '' then
   local refusal
   claim, discount, refusal = pick_claim(claims_key, wallets_key, wanted_claim, user, amount, now)
   if refusal then
-    return refuse(refusal, false)
+    return refuse(refusal, false, held > 0)
   end
 end
 local voucher_id, claim_id = cjson.null, ''
@@ -120,8 +123,10 @@ if claim then
   amount = amount - discount
 end
 
-local left = redis.call('HINCRBY', sale_key, 'stock', -qty)
-redis.call('HINCRBY', sale_key, 'reserved', qty)
+-- One write for both (read above, in this same atomic step): each call costs the store
+-- more than the command itself.
+local left = stock - qty
+redis.call('HSET', sale_key, 'stock', left, 'reserved', reserved + qty)
 redis.call('HINCRBY', buyers_key, user, qty)
 local expires_at = now + ttl_ms
 redis.call('HSET', order_key,
@@ -144,7 +149,7 @@ redis.call('SADD', room_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
 count_engagement(engagement_key, 'orders', 1, now, slot_ms, slots)
 analytics_reserved(analytics_key, attempts_set_key, attempts_hll_key, analytics, user,
-  product_id, now)
+  product_id, now, held > 0)
 
 local answer = cjson.encode({ok = true, order = order_id, expires_at = expires_at})
 redis.call('HSET', idempotency_key, idempotency_field, answer)

@@ -52,7 +52,7 @@ if redis.call('HEXISTS', bans_key, user) == 1 then
   return refuse('banned', false)
 end
 local v = redis.call('HMGET', voucher_key, 'state', 'left', 'per_user_limit', 'expires_at',
-  'watch_s_required', 'discount_cents', 'percent_off', 'min_spend_cents', 'title')
+  'watch_s_required', 'discount_cents', 'percent_off', 'min_spend_cents', 'title', 'claimed')
 if not v[1] then
   return refuse('voucher_not_found', false)
 end
@@ -81,8 +81,10 @@ if left <= 0 then
   return refuse('sold_out', true)
 end
 
-left = redis.call('HINCRBY', voucher_key, 'left', -1)
-redis.call('HINCRBY', voucher_key, 'claimed', 1)
+-- One write for both (read above, in this atomic step): each call costs the store more
+-- than the command itself.
+left = left - 1
+redis.call('HSET', voucher_key, 'left', left, 'claimed', tonumber(v[10] or '0') + 1)
 redis.call('HINCRBY', users_key, user, 1)
 redis.call('HINCRBY', counters_key, 'voucher_claims', 1)
 analytics_visitor(claimers_set_key, claimers_hll_key, user, analytics)

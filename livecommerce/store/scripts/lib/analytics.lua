@@ -49,24 +49,30 @@ local function analytics_count(counts_key, set_key, hll_key, exact_max, step, vi
 end
 
 -- A buy attempt refused by the sale's rules (not a ban, not a sale that does not exist).
+-- `counted`: the caller knows the visitor is counted already (nothing more to write).
 local function analytics_refused(counts_key, set_key, hll_key, exact_max, visitor, sale,
-                                 reason)
+                                 reason, counted)
   if exact_max == '' or reason == 'banned' or reason == 'sale_not_found' then
     return
   end
   redis.call('HINCRBY', counts_key, 's:' .. sale .. ':refused', 1)
-  analytics_visitor(set_key, hll_key, visitor, exact_max)
+  if not counted then
+    analytics_visitor(set_key, hll_key, visitor, exact_max)
+  end
 end
 
 -- A buy attempt that reserved: the product's reservations in the slot (the total is the
--- counters hash's "orders"), and the attempt's visitor.
+-- counters hash's "orders"), and the attempt's visitor unless `counted` (see above): a
+-- returning buyer costs the buy one command.
 local function analytics_reserved(counts_key, set_key, hll_key, exact_max, visitor, product,
-                                  now)
+                                  now, counted)
   if exact_max == '' then
     return
   end
   redis.call('HINCRBY', counts_key, analytics_field(product, now, 'reserved'), 1)
-  analytics_visitor(set_key, hll_key, visitor, exact_max)
+  if not counted then
+    analytics_visitor(set_key, hll_key, visitor, exact_max)
+  end
 end
 
 -- A payment: the product's payments in the slot and its GMV (the totals are the counters
