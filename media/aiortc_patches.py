@@ -22,7 +22,7 @@ complete on their RTP marker bit),
 :func:`route_keyframe_requests` (a viewer's PLI/FIR reach the relay).
 
 Reads: :func:`send_rtcp_pli`, :func:`negotiated_codecs`, :func:`sender_state`,
-:func:`sender_enabled`, :func:`record_sent`, :func:`send_datagrams`.
+:func:`sender_enabled`, :func:`record_sent`, :func:`rtp_route`.
 
 ``tests/unit/test_media_aiortc_patches.py`` has a test per patch and accessor
 that fails when it stops taking effect; ``tests/integration/test_media_hub.py``
@@ -54,7 +54,7 @@ from OpenSSL import SSL
 
 from media.codecs import OPUS_PARAMETERS, missing_video_codecs
 from media.nat import IceNetwork, host_candidate, with_public_address
-from media.udp_gso import DatagramSender, send_batch
+from media.udp_gso import DatagramSender
 
 # The versions this module was written and tested for (pyproject.toml pins them exactly).
 EXPECTED_VERSIONS: Final = {"aiortc": "1.16.0", "aioice": "0.13.0"}
@@ -424,18 +424,25 @@ def record_sent(
 ICE_COMPONENT: Final = 1
 
 
-def send_datagrams(dtls: RTCDtlsTransport, datagrams: list[bytes]) -> None:
-    """SRTP-protect and send RTP packets on the nominated ICE pair without yielding to the
-    loop (aiortc awaits four coroutine layers per packet), in as few system calls as
-    :func:`media.udp_gso.send_batch` can. Raises ``ConnectionError`` when not connected,
-    as aiortc does."""
+@dataclass(frozen=True, slots=True)
+class RtpRoute:
+    """Where a connected sender's RTP goes: SRTP protection, the socket, the peer."""
+
+    protect: Callable[[bytes], bytes]
+    transport: DatagramSender
+    address: tuple[str, int]
+
+
+def rtp_route(dtls: RTCDtlsTransport) -> RtpRoute:
+    """How to SRTP-protect and send RTP on the nominated ICE pair without yielding to the
+    loop (aiortc awaits four coroutine layers per packet). Raises ``ConnectionError`` when
+    not connected, as aiortc does."""
     if dtls._state != State.CONNECTED:
         raise ConnectionError("Cannot send encrypted RTP, not connected")
     pair = dtls.transport._connection._nominated.get(ICE_COMPONENT)
     if pair is None:
         raise ConnectionError("Cannot send data, not connected")
-    protect = dtls._tx_srtp.protect
     # Relies on: aioice's protocol transport being asyncio's (or uvloop's) datagram
     # transport, which has get_write_buffer_size() though typeshed's class does not say so.
     transport = cast(DatagramSender, pair.protocol.transport)
-    send_batch(transport, [protect(datagram) for datagram in datagrams], pair.remote_addr)
+    return RtpRoute(dtls._tx_srtp.protect, transport, pair.remote_addr)

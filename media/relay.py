@@ -19,8 +19,10 @@ from fractions import Fraction
 from typing import Final, Protocol
 
 from media.codecs import is_keyframe
+from media.fanout import FanOut
 from media.frames import EncodedFrame
 from media.keyframes import KeyframeRequester
+from media.packetize import Packetizer
 from media.stats import MediaCounters, TrackInStats
 from media.track import PacketTrack
 
@@ -75,6 +77,8 @@ class TrackRelay:
         self._gop: list[EncodedFrame] = []
         self._gop_valid = False
         self._viewers: set[PacketTrack] = set()
+        self._packetizer = Packetizer(mime_type, clock_rate)
+        self._fanout = FanOut(self._viewers)
         self._consumers: list[FrameConsumer] = []
         self._upstream: Callable[[], Awaitable[None]] = _no_upstream
         self._offset = 0
@@ -124,7 +128,7 @@ class TrackRelay:
         pts = timestamp + self._offset
         self._last_pts = pts
         keyframe = is_keyframe(self.mime_type, data)
-        frame = EncodedFrame.build(data, pts, self._time_base, keyframe)
+        frame = EncodedFrame.build(data, pts, self._time_base, keyframe, self._packetizer.payloads)
         self.stats.frames_in += 1
         self.stats.bytes_in += frame.size
         if keyframe and self.kind == "video":
@@ -133,6 +137,8 @@ class TrackRelay:
             self._cache(frame)
         for track in self._viewers:
             track.offer(frame)
+        if self._viewers:
+            self._fanout.schedule()
         for consumer in self._consumers:
             consumer.push(self.kind, frame)
 
@@ -166,6 +172,7 @@ class TrackRelay:
             return
         if self._gop_valid and self._gop:
             track.preload(self._catch_up(self._gop))
+            self._fanout.schedule()
         else:
             self._keyframes.request()
 

@@ -50,7 +50,7 @@ from media.aiortc_patches import (
     record_sent,
     replace_send_loop,
     route_keyframe_requests,
-    send_datagrams,
+    rtp_route,
     sender_state,
 )
 from media.codecs import capability_of, choose_codec, h264_profile
@@ -365,7 +365,7 @@ async def test_the_frame_sender_is_installed_and_ends_cleanly_when_not_connected
     install_frame_sender(sender)
     assert getattr(sender, RUN_RTP).__func__ is run_frame_sender
     with pytest.raises(ConnectionError, match="not connected"):
-        send_datagrams(sender.transport, [b"rtp"])
+        rtp_route(sender.transport)
     await pc.close()
 
 
