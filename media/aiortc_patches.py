@@ -22,7 +22,8 @@ complete on their RTP marker bit),
 :func:`route_keyframe_requests` (a viewer's PLI/FIR reach the relay).
 
 Reads: :func:`send_rtcp_pli`, :func:`negotiated_codecs`, :func:`sender_state`,
-:func:`sender_enabled`, :func:`record_sent`, :func:`rtp_route`.
+:func:`sender_enabled`, :func:`record_sent`, :func:`rtp_route`; and
+:func:`replace_history` (the NACK history a viewer's sender reads).
 
 ``tests/unit/test_media_aiortc_patches.py`` has a test per patch and accessor
 that fails when it stops taking effect; ``tests/integration/test_media_hub.py``
@@ -399,6 +400,12 @@ def sender_state(sender: RTCRtpSender) -> SenderState:
         mid=getattr(sender, SENDER_PRIVATE + "mid"),
         ssrc=sender._ssrc,
     )
+
+
+def replace_history(sender: RTCRtpSender, history: dict[int, RtpPacket]) -> None:
+    """Make ``history`` what ``sender`` retransmits from on a NACK (aiortc calls only its
+    ``get(sequence_number % RTP_HISTORY_SIZE)``)."""
+    setattr(sender, SENDER_PRIVATE + "rtp_history", history)
 
 
 def sender_enabled(sender: RTCRtpSender) -> bool:

@@ -30,7 +30,13 @@ from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, HeaderExtensions, HeaderExtensionsMap, RtpPacket
 from aiortc.utils import random32
 
-from media.aiortc_patches import SenderState, record_sent, rtp_route, sender_enabled
+from media.aiortc_patches import (
+    SenderState,
+    record_sent,
+    replace_history,
+    rtp_route,
+    sender_enabled,
+)
 from media.udp_gso import send_batch
 
 if TYPE_CHECKING:
@@ -68,6 +74,22 @@ class SentPacket(RtpPacket):
         return parsed.serialize(extensions_map or HeaderExtensionsMap())
 
 
+class SentHistory(dict[int, RtpPacket]):
+    """A viewer's retransmission history as its sender reads it on a NACK (``get``), kept
+    as the sent packets' bytes: a packet object is built only for the few asked for."""
+
+    def __init__(self, extensions_map: HeaderExtensionsMap) -> None:
+        super().__init__()
+        self._map = extensions_map
+        self.sent: list[bytes | None] = [None] * RTP_HISTORY_SIZE
+
+    def get(self, key: int, default: Any = None) -> Any:
+        data = self.sent[key] if 0 <= key < RTP_HISTORY_SIZE else None
+        if data is None:
+            return default
+        return SentPacket(int.from_bytes(data[2:4], "big"), data, self._map)
+
+
 class ViewerSink:
     """One viewer's RTP sender state, written to by :meth:`FanOut.flush`."""
 
@@ -76,8 +98,9 @@ class ViewerSink:
         self._sender = sender
         self._payload_type = codec.payloadType
         self._ssrc = state.ssrc
-        self._history = state.history
         self._map = state.extensions_map
+        self._history = SentHistory(self._map)
+        replace_history(sender, self._history)
         self._mid = state.mid
         self._sequence_number = random_sequence_number()
         self._timestamp_origin = random32()
@@ -103,7 +126,7 @@ class ViewerSink:
             return
         route = rtp_route(self._sender.transport)
         first = 0x90 if extension else 0x80
-        protect, history, extensions_map = route.protect, self._history, self._map
+        protect, sent = route.protect, self._history.sent
         pack, payload_type, ssrc = RTP_HEADER.pack, self._payload_type, self._ssrc
         sequence_number = self._sequence_number
         datagrams: list[bytes] = []
@@ -116,9 +139,7 @@ class ViewerSink:
             for index, payload in enumerate(payloads):
                 marked = payload_type | 0x80 if index == last else payload_type
                 data = pack(first, marked, sequence_number, timestamp, ssrc) + extension + payload
-                history[sequence_number % RTP_HISTORY_SIZE] = SentPacket(
-                    sequence_number, data, extensions_map
-                )
+                sent[sequence_number % RTP_HISTORY_SIZE] = data
                 datagrams.append(protect(data))
                 octets += len(payload)
                 sequence_number = (sequence_number + 1) & 0xFFFF

@@ -9,7 +9,7 @@ import itertools
 import pytest
 from aiortc import RTCRtpSender
 from aiortc.codecs.vpx import VpxPayloadDescriptor
-from aiortc.rtp import RtpPacket, wrap_rtx
+from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, wrap_rtx
 
 from media.aiortc_patches import sender_state
 from media.fanout import SentPacket
@@ -27,9 +27,13 @@ def video_sender(hub: MediaHub, index: int) -> RTCRtpSender:
 
 
 def history(sender: RTCRtpSender) -> list[SentPacket]:
-    packets = sender_state(sender).history.values()
-    assert all(isinstance(p, SentPacket) for p in packets)
-    return sorted(packets, key=lambda p: p.sequence_number)  # type: ignore[return-value]
+    """The sent packets as aiortc's NACK handling finds them, oldest first."""
+    kept = sender_state(sender).history
+    packets = [kept.get(i) for i in range(RTP_HISTORY_SIZE)]
+    sent = [p for p in packets if p is not None]
+    assert all(isinstance(p, SentPacket) for p in sent)
+    newest = max(sent, key=lambda p: p.timestamp).sequence_number  # no wrap within a test
+    return sorted(sent, key=lambda p: (p.sequence_number - newest - 1) % (1 << 16))
 
 
 async def test_each_viewers_packets_are_byte_for_byte_what_aiortc_would_serialize() -> None:
