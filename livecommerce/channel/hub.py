@@ -36,6 +36,7 @@ from livecommerce.channel.presence import Presence, shown_count
 from livecommerce.channel.sampling import ChatSampler
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.window import (
+    MAX_PASSES_BEHIND,
     WRITES_PER_SLICE,
     Entry,
     WindowPass,
@@ -263,6 +264,8 @@ class ChannelHub:
             named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
             sessions = list(dict.fromkeys([*room.privileged, *named]))
         room.passes.append(WindowPass(writer, sessions, notice))
+        while len(room.passes) > MAX_PASSES_BEHIND:
+            room.passes.popleft().finish()
         if len(room.passes) == 1:
             self._write_slices(room)
 

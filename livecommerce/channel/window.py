@@ -26,6 +26,9 @@ from livecommerce.channel.wire import FrameBatch, OutgoingFrame
 # Sessions written per slice of a window's pass: ~5-10 ms of the loop at ~5-9 µs a write,
 # so a 10,000-socket room's pass (~60-90 ms) never holds the loop in one piece.
 WRITES_PER_SLICE: Final = 1000
+# Windows a room may have waiting for their slices; past it the oldest are written at once
+# (the loop then stalls as it did without slices, instead of piling windows up in memory).
+MAX_PASSES_BEHIND: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,10 @@ class WindowPass:
     @property
     def done(self) -> bool:
         return self._next >= len(self._sessions)
+
+    def finish(self) -> None:
+        """Write to every session left, now."""
+        self.write(len(self._sessions))
 
     def write(self, budget: int) -> int:
         """Write to at most ``budget`` more sessions; how many it wrote to."""
