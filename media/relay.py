@@ -2,8 +2,10 @@
 
 The publisher's receiver hands each encoded frame to :meth:`TrackRelay.push`
 (see :func:`media.aiortc_patches.install_tap`); the relay wraps it once in an
-``av.Packet`` and offers that same packet to every viewer's bounded
-:class:`~media.track.PacketTrack`.
+``av.Packet``, cuts it into RTP payloads once (:mod:`media.packetize`), offers
+that same frame to every viewer's bounded :class:`~media.track.PacketTrack`
+and schedules its :class:`~media.fanout.FanOut`, which sends every viewer's
+queued frames in one pass at the end of the tick.
 
 Late joiners (video): the relay keeps the current group of pictures — the last
 keyframe and every frame since — and a new viewer starts with it at once, its
