@@ -40,7 +40,7 @@ import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 import aioice.ice
 from aioice import turn
@@ -419,10 +419,16 @@ def record_sent(
 ) -> None:
     """What the sender's RTCP sender reports and stats read: the last packet's NTP and RTP
     times and the totals sent."""
-    setattr(sender, SENDER_PRIVATE + "ntp_timestamp", ntp_time)
-    setattr(sender, SENDER_PRIVATE + "rtp_timestamp", rtp_timestamp)
-    setattr(sender, SENDER_PRIVATE + "octet_count", octets)
-    setattr(sender, SENDER_PRIVATE + "packet_count", packets)
+    setattr(sender, _NTP_TIMESTAMP, ntp_time)
+    setattr(sender, _RTP_TIMESTAMP, rtp_timestamp)
+    setattr(sender, _OCTET_COUNT, octets)
+    setattr(sender, _PACKET_COUNT, packets)
+
+
+_NTP_TIMESTAMP: Final = SENDER_PRIVATE + "ntp_timestamp"
+_RTP_TIMESTAMP: Final = SENDER_PRIVATE + "rtp_timestamp"
+_OCTET_COUNT: Final = SENDER_PRIVATE + "octet_count"
+_PACKET_COUNT: Final = SENDER_PRIVATE + "packet_count"
 
 
 # Relies on: RTCDtlsTransport._state and ._tx_srtp (the SRTP session, set once connected),
@@ -431,9 +437,9 @@ def record_sent(
 ICE_COMPONENT: Final = 1
 
 
-@dataclass(frozen=True, slots=True)
-class RtpRoute:
-    """Where a connected sender's RTP goes: SRTP protection, the socket, the peer."""
+class RtpRoute(NamedTuple):
+    """Where a connected sender's RTP goes: SRTP protection, the socket, the peer (a
+    tuple: one is built per viewer per pass)."""
 
     protect: Callable[[bytes], bytes]
     transport: DatagramSender
