@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from dataclasses import dataclass, field
 
 from livecommerce.bus import Delivery, Event, Listener, RoomBus
@@ -35,15 +34,7 @@ from livecommerce.channel.events import check_frame
 from livecommerce.channel.presence import Presence, shown_count
 from livecommerce.channel.sampling import ChatSampler
 from livecommerce.channel.session import ChannelSession
-from livecommerce.channel.window import (
-    MAX_PASSES_BEHIND,
-    WRITES_PER_SLICE,
-    Entry,
-    WindowPass,
-    WindowWriter,
-    held,
-    sample,
-)
+from livecommerce.channel.window import Entry, WindowWriter, held, sample
 from livecommerce.channel.wire import OutgoingFrame, WireFormat
 from livecommerce.config import ChannelSettings
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
@@ -68,8 +59,6 @@ class RoomChannel:
     likes: int = 0
     # Events of the current write window, not yet written.
     window: list[Entry] = field(default_factory=list)
-    # Windows being written, oldest first, a slice of sessions per loop tick.
-    passes: deque[WindowPass] = field(default_factory=deque)
 
 
 class ChannelHub:
@@ -82,10 +71,8 @@ class ChannelHub:
         viewers_interval_s: float,
         *,
         settings: ChannelSettings = UNHELD,
-        writes_per_slice: int = WRITES_PER_SLICE,
     ) -> None:
         self._bus = bus
-        self._writes_per_slice = writes_per_slice
         self._presence = presence
         self._viewers_interval_s = viewers_interval_s
         self._settings = settings
@@ -256,33 +243,17 @@ class ChannelHub:
         was_sampling = room.sampler.active
         entries = sample(entries, room.sampler)
         sessions = list(room.sessions)
-        notice = None
         if room.sampler.active != was_sampling:
-            notice = self._sampling_frame(room.sampler.active)
+            frame = self._sampling_frame(room.sampler.active)
+            for session in sessions:
+                if not session.privileged:
+                    session.deliver(frame)
         writer = WindowWriter(entries)
-        if notice is None and not writer.reaches_viewers():
+        if not writer.reaches_viewers():
             named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
             sessions = list(dict.fromkeys([*room.privileged, *named]))
-        room.passes.append(WindowPass(writer, sessions, notice))
-        while len(room.passes) > MAX_PASSES_BEHIND:
-            room.passes.popleft().finish()
-        if len(room.passes) == 1:
-            self._write_slices(room)
-
-    def _write_slices(self, room: RoomChannel) -> None:
-        """Write the room's pending windows, in order, to at most ``writes_per_slice``
-        sessions now; the rest on the next loop ticks."""
-        if self._rooms.get(room.room_id) is not room:
-            room.passes.clear()
-            return
-        budget = self._writes_per_slice
-        while room.passes and budget > 0:
-            current = room.passes[0]
-            budget -= current.write(budget)
-            if current.done:
-                room.passes.popleft()
-        if room.passes:
-            asyncio.get_running_loop().call_soon(self._write_slices, room)
+        for session in sessions:
+            writer.write(session)
 
     def _sampling_frame(self, on: bool) -> OutgoingFrame:
         message = {"type": "chat_sampling", "on": on, "per_s": self._settings.viewer_chat_rate}

@@ -16,19 +16,11 @@ sessions ends their list: nothing after it in the window is written to them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 from livecommerce.bus import Delivery
 from livecommerce.channel.sampling import ChatSampler, is_viewer_chat
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import FrameBatch, OutgoingFrame
-
-# Sessions written per slice of a window's pass: ~5-10 ms of the loop at ~5-9 µs a write,
-# so a 10,000-socket room's pass (~60-90 ms) never holds the loop in one piece.
-WRITES_PER_SLICE: Final = 1000
-# Windows a room may have waiting for their slices; past it the oldest are written at once
-# (the loop then stalls as it did without slices, instead of piling windows up in memory).
-MAX_PASSES_BEHIND: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,43 +140,3 @@ def _act(session: ChannelSession, entry: Entry) -> None:
             session.schedule(timer.name, timer.at_ms, entry.later)
     if delivery.close_code is not None:
         session.close(delivery.close_code, delivery.type)
-
-
-class WindowPass:
-    """One window being written to a room's sessions, a slice at a time.
-
-    A room's passes run one after another (the hub keeps them in order), so each
-    session still sees windows in bus order; between slices the loop reads sockets
-    and runs timers. ``notice`` (the ``chat_sampling`` change, if any) goes to each
-    viewer before the window's frames."""
-
-    def __init__(
-        self,
-        writer: WindowWriter,
-        sessions: list[ChannelSession],
-        notice: OutgoingFrame | None = None,
-    ) -> None:
-        self._writer = writer
-        self._sessions = sessions
-        self._notice = notice
-        self._next = 0
-
-    @property
-    def done(self) -> bool:
-        return self._next >= len(self._sessions)
-
-    def finish(self) -> None:
-        """Write to every session left, now."""
-        self.write(len(self._sessions))
-
-    def write(self, budget: int) -> int:
-        """Write to at most ``budget`` more sessions; how many it wrote to."""
-        start = self._next
-        end = min(len(self._sessions), start + budget)
-        writer, notice = self._writer, self._notice
-        for session in self._sessions[start:end]:
-            if notice is not None and not session.privileged:
-                session.deliver(notice)
-            writer.write(session)
-        self._next = end
-        return end - start
