@@ -22,7 +22,8 @@ complete on their RTP marker bit),
 :func:`route_keyframe_requests` (a viewer's PLI/FIR reach the relay).
 
 Reads: :func:`send_rtcp_pli`, :func:`negotiated_codecs`, :func:`sender_state`,
-:func:`sender_enabled`, :func:`record_sent`, :func:`send_datagrams`.
+:func:`sender_enabled`, :func:`record_sent`, :func:`rtp_route`; and
+:func:`replace_history` (the NACK history a viewer's sender reads).
 
 ``tests/unit/test_media_aiortc_patches.py`` has a test per patch and accessor
 that fails when it stops taking effect; ``tests/integration/test_media_hub.py``
@@ -39,7 +40,7 @@ import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Final, cast
+from typing import Final, NamedTuple, cast
 
 import aioice.ice
 from aioice import turn
@@ -54,7 +55,7 @@ from OpenSSL import SSL
 
 from media.codecs import OPUS_PARAMETERS, missing_video_codecs
 from media.nat import IceNetwork, host_candidate, with_public_address
-from media.udp_gso import DatagramSender, send_batch
+from media.udp_gso import DatagramSender
 
 # The versions this module was written and tested for (pyproject.toml pins them exactly).
 EXPECTED_VERSIONS: Final = {"aiortc": "1.16.0", "aioice": "0.13.0"}
@@ -401,6 +402,12 @@ def sender_state(sender: RTCRtpSender) -> SenderState:
     )
 
 
+def replace_history(sender: RTCRtpSender, history: dict[int, RtpPacket]) -> None:
+    """Make ``history`` what ``sender`` retransmits from on a NACK (aiortc calls only its
+    ``get(sequence_number % RTP_HISTORY_SIZE)``)."""
+    setattr(sender, SENDER_PRIVATE + "rtp_history", history)
+
+
 def sender_enabled(sender: RTCRtpSender) -> bool:
     """Whether ``sender`` sends (aiortc's loop drops the frames of a disabled sender)."""
     # Relies on: RTCRtpSender._enabled.
@@ -412,10 +419,16 @@ def record_sent(
 ) -> None:
     """What the sender's RTCP sender reports and stats read: the last packet's NTP and RTP
     times and the totals sent."""
-    setattr(sender, SENDER_PRIVATE + "ntp_timestamp", ntp_time)
-    setattr(sender, SENDER_PRIVATE + "rtp_timestamp", rtp_timestamp)
-    setattr(sender, SENDER_PRIVATE + "octet_count", octets)
-    setattr(sender, SENDER_PRIVATE + "packet_count", packets)
+    setattr(sender, _NTP_TIMESTAMP, ntp_time)
+    setattr(sender, _RTP_TIMESTAMP, rtp_timestamp)
+    setattr(sender, _OCTET_COUNT, octets)
+    setattr(sender, _PACKET_COUNT, packets)
+
+
+_NTP_TIMESTAMP: Final = SENDER_PRIVATE + "ntp_timestamp"
+_RTP_TIMESTAMP: Final = SENDER_PRIVATE + "rtp_timestamp"
+_OCTET_COUNT: Final = SENDER_PRIVATE + "octet_count"
+_PACKET_COUNT: Final = SENDER_PRIVATE + "packet_count"
 
 
 # Relies on: RTCDtlsTransport._state and ._tx_srtp (the SRTP session, set once connected),
@@ -424,18 +437,25 @@ def record_sent(
 ICE_COMPONENT: Final = 1
 
 
-def send_datagrams(dtls: RTCDtlsTransport, datagrams: list[bytes]) -> None:
-    """SRTP-protect and send RTP packets on the nominated ICE pair without yielding to the
-    loop (aiortc awaits four coroutine layers per packet), in as few system calls as
-    :func:`media.udp_gso.send_batch` can. Raises ``ConnectionError`` when not connected,
-    as aiortc does."""
+class RtpRoute(NamedTuple):
+    """Where a connected sender's RTP goes: SRTP protection, the socket, the peer (a
+    tuple: one is built per viewer per pass)."""
+
+    protect: Callable[[bytes], bytes]
+    transport: DatagramSender
+    address: tuple[str, int]
+
+
+def rtp_route(dtls: RTCDtlsTransport) -> RtpRoute:
+    """How to SRTP-protect and send RTP on the nominated ICE pair without yielding to the
+    loop (aiortc awaits four coroutine layers per packet). Raises ``ConnectionError`` when
+    not connected, as aiortc does."""
     if dtls._state != State.CONNECTED:
         raise ConnectionError("Cannot send encrypted RTP, not connected")
     pair = dtls.transport._connection._nominated.get(ICE_COMPONENT)
     if pair is None:
         raise ConnectionError("Cannot send data, not connected")
-    protect = dtls._tx_srtp.protect
     # Relies on: aioice's protocol transport being asyncio's (or uvloop's) datagram
     # transport, which has get_write_buffer_size() though typeshed's class does not say so.
     transport = cast(DatagramSender, pair.protocol.transport)
-    send_batch(transport, [protect(datagram) for datagram in datagrams], pair.remote_addr)
+    return RtpRoute(dtls._tx_srtp.protect, transport, pair.remote_addr)

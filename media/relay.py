@@ -2,8 +2,10 @@
 
 The publisher's receiver hands each encoded frame to :meth:`TrackRelay.push`
 (see :func:`media.aiortc_patches.install_tap`); the relay wraps it once in an
-``av.Packet`` and offers that same packet to every viewer's bounded
-:class:`~media.track.PacketTrack`.
+``av.Packet``, cuts it into RTP payloads once (:mod:`media.packetize`), offers
+that same frame to every viewer's bounded :class:`~media.track.PacketTrack`
+and schedules its :class:`~media.fanout.FanOut`, which sends every viewer's
+queued frames in one pass at the end of the tick.
 
 Late joiners (video): the relay keeps the current group of pictures — the last
 keyframe and every frame since — and a new viewer starts with it at once, its
@@ -19,8 +21,10 @@ from fractions import Fraction
 from typing import Final, Protocol
 
 from media.codecs import is_keyframe
+from media.fanout import FanOut
 from media.frames import EncodedFrame
 from media.keyframes import KeyframeRequester
+from media.packetize import Packetizer
 from media.stats import MediaCounters, TrackInStats
 from media.track import PacketTrack
 
@@ -75,6 +79,8 @@ class TrackRelay:
         self._gop: list[EncodedFrame] = []
         self._gop_valid = False
         self._viewers: set[PacketTrack] = set()
+        self._packetizer = Packetizer(mime_type, clock_rate)
+        self._fanout = FanOut(self._viewers)
         self._consumers: list[FrameConsumer] = []
         self._upstream: Callable[[], Awaitable[None]] = _no_upstream
         self._offset = 0
@@ -131,7 +137,7 @@ class TrackRelay:
             self._fresh_source = False
             if not keyframe and self._anyone_waiting():
                 self._keyframes.request_now()
-        frame = EncodedFrame.build(data, pts, self._time_base, keyframe)
+        frame = EncodedFrame.build(data, pts, self._time_base, keyframe, self._packetizer.payloads)
         self.stats.frames_in += 1
         self.stats.bytes_in += frame.size
         if keyframe and self.kind == "video":
@@ -140,6 +146,8 @@ class TrackRelay:
             self._cache(frame)
         for track in self._viewers:
             track.offer(frame)
+        if self._viewers:
+            self._fanout.schedule()
         for consumer in self._consumers:
             consumer.push(self.kind, frame)
 
@@ -173,6 +181,7 @@ class TrackRelay:
             return
         if self._gop_valid and self._gop:
             track.preload(self._catch_up(self._gop))
+            self._fanout.schedule()
         else:
             self._keyframes.request()
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.frames import EncodedFrame
 from media.stats import MediaCounters, TrackOutStats
+
+if TYPE_CHECKING:
+    from media.fanout import ViewerSink
 
 
 class PacketTrack(MediaStreamTrack):
@@ -49,6 +52,10 @@ class PacketTrack(MediaStreamTrack):
         self._on_keyframe_wanted = on_keyframe_wanted
         self._on_start = on_start
         self.started = False
+        # Set when the relay's fan-out sends this track's frames (media/fanout.py);
+        # None when aiortc's sender reads them with recv().
+        self.sink: ViewerSink | None = None
+        self._ended = asyncio.Event()
         # A video viewer starts waiting: its first frame must be a keyframe.
         self.waiting_for_keyframe = kind == "video"
 
@@ -83,6 +90,25 @@ class PacketTrack(MediaStreamTrack):
         if not self.started:
             self.started = True
             self._on_start(self)
+
+    def attach(self, sink: ViewerSink) -> None:
+        """From now on the relay's fan-out sends this track's frames through ``sink``;
+        starts the track (its catch-up burst is queued and flushed at once)."""
+        self.sink = sink
+        self.start()
+
+    def take_all(self) -> list[EncodedFrame]:
+        """Every queued frame, oldest first, for the fan-out to send."""
+        frames = list(self._frames)
+        self._frames.clear()
+        self._limit = self._max_frames
+        self.stats.frames_out += len(frames)
+        self.stats.bytes_out += sum(frame.size for frame in frames)
+        return frames
+
+    async def wait_ended(self) -> None:
+        """Return once the track is stopped."""
+        await self._ended.wait()
 
     def preload(self, frames: list[EncodedFrame]) -> None:
         """Start with a catch-up burst (a keyframe first); the bound grows until it drains."""
@@ -121,6 +147,8 @@ class PacketTrack(MediaStreamTrack):
 
     def stop(self) -> None:
         super().stop()
+        self.sink = None
+        self._ended.set()
         self._frames.clear()
         if self._counters is not None:
             self._counters.retire_out(self.stats)

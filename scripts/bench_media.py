@@ -629,6 +629,9 @@ def main() -> None:
         help="cpu (fan-out CPU), first-frame (late joiners), send (the send path alone)",
     )
     parser.add_argument("--joins", type=int, default=0, help="late joiners timed (default 10)")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="server modes measured (ratios need them all)"
+    )
     args = parser.parse_args()
     if args.command == "server":
         import uvloop  # as `livecommerce serve` runs
@@ -647,8 +650,9 @@ def main() -> None:
         if "send" in parts:
             send_path()
         if parts - {"send"}:
+            modes = tuple(m for m in MODES if m in args.modes.split(","))
             orchestrate(
-                args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins
+                args.profiles.split(","), steps, args.seconds, args.profile_at, parts, joins, modes
             )
 
 
@@ -659,6 +663,7 @@ def orchestrate(
     profile_at: int = 0,
     parts: frozenset[str] | set[str] = frozenset({"cpu", "first-frame"}),
     joins: int = 10,
+    modes: tuple[str, ...] = MODES,
 ) -> None:
     print(f"bench_media: {os.cpu_count()} cores, {seconds:g} s per step")
     with tempfile.TemporaryDirectory() as tmp:
@@ -682,6 +687,7 @@ def orchestrate(
                     profile_at if mode == "passthrough" else 0,
                 )
                 for i, mode in enumerate(MODES)
+                if mode in modes
             }
             per_viewer = {
                 m: max(slope([x for x in s if x.sustained] or s), 1e-6) for m, s in found.items()
@@ -693,6 +699,8 @@ def orchestrate(
                     f" (~{1 / per_viewer[mode]:.0f} viewers per core);"
                     f" largest N sustained here: {best[mode]}"
                 )
+            if set(found) != set(MODES):
+                continue
             ratio = per_viewer["mediarelay"] / per_viewer["passthrough"]
             gain = per_viewer["passthrough-aiortc-sender"] / per_viewer["passthrough"]
             gso = per_viewer["passthrough-no-gso"] / per_viewer["passthrough"]

@@ -25,7 +25,7 @@ from aiortc.rtcrtpparameters import (
     RTCRtpReceiveParameters,
     RTCRtpSendParameters,
 )
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTP_HISTORY_SIZE, RtcpPsfbPacket, RtpPacket
 from OpenSSL import SSL
 
 from media import aiortc_patches
@@ -48,9 +48,10 @@ from media.aiortc_patches import (
     installed_versions,
     negotiated_codecs,
     record_sent,
+    replace_history,
     replace_send_loop,
     route_keyframe_requests,
-    send_datagrams,
+    rtp_route,
     sender_state,
 )
 from media.codecs import capability_of, choose_codec, h264_profile
@@ -365,7 +366,27 @@ async def test_the_frame_sender_is_installed_and_ends_cleanly_when_not_connected
     install_frame_sender(sender)
     assert getattr(sender, RUN_RTP).__func__ is run_frame_sender
     with pytest.raises(ConnectionError, match="not connected"):
-        send_datagrams(sender.transport, [b"rtp"])
+        rtp_route(sender.transport)
+    await pc.close()
+
+
+async def test_a_replaced_history_is_what_the_sender_retransmits_from() -> None:
+    pc = RTCPeerConnection()
+    sender = pc.addTransceiver(VideoStreamTrack(), direction="sendonly").sender
+    history: dict[int, RtpPacket] = {}
+    replace_history(sender, history)
+    assert sender_state(sender).history is history
+    asked: list[int] = []
+    history_get = history.get
+
+    class Watched(dict[int, RtpPacket]):
+        def get(self, key: int, default: object = None) -> object:
+            asked.append(key)
+            return history_get(key)
+
+    replace_history(sender, Watched())
+    await sender._retransmit(1000)  # what a NACK for sequence number 1000 runs
+    assert asked == [1000 % RTP_HISTORY_SIZE]
     await pc.close()
 
 
