@@ -9,6 +9,7 @@ marked ``x-undocumented`` (a test refuses that), so the document never hides a r
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -145,7 +146,12 @@ def _error_responses() -> dict[str, Any]:
 
 
 def openapi_document(app: web.Application) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route in ``app``'s router."""
+    """The OpenAPI 3.1 document of every route in ``app``'s router: a structure of its
+    own, so a caller may change it without changing the shared schemas it is built from."""
+    return copy.deepcopy(_document(app))
+
+
+def _document(app: web.Application) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for method, path, handler in router_routes(app):
         paths.setdefault(path, {})[method.lower()] = operation(method, path, handler)

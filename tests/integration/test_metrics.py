@@ -260,8 +260,9 @@ async def test_a_scrape_counts_what_the_node_did(
     assert value(samples, scripts, script="moderation_act") == 2
     assert value(samples, scripts, script="orders_settle") == 2
     # Five buys (a reserve script each, or one read once sold out), and two new buyers' PFADD,
-    # each followed by the day's EXPIRE (the count changed).
-    assert value(samples, "livecommerce_store_pipeline_calls_total") == 5 + 2 + 2
+    # each followed by the day's EXPIRE (the count changed); the staff's orders feed: one
+    # room_order publish per reservation (in the buys' pipeline) and per settle.
+    assert value(samples, "livecommerce_store_pipeline_calls_total") == 5 + 2 + 2 + 2 + 2
     assert value(samples, "livecommerce_store_pipeline_duration_seconds_count") >= 1
     assert by_label(samples, "livecommerce_store_errors_total") == {}
     assert by_label(samples, "livecommerce_store_unavailable_total") == {}
