@@ -61,8 +61,7 @@ def check_answers(app: web.Application) -> web.Application:
                     AIOHTTPOpenAPIWebResponse(response),
                 )
             except Exception as breach:  # openapi-core raises one of many error types
-                causes = getattr(breach, "__cause__", None)
-                detail = f"{breach}: {causes}" if causes else str(breach)
+                detail = _describe(breach)
                 request.app[BREACHES].append(
                     f"{request.method} {request.path} → {response.status}: {detail[:600]}"
                 )
@@ -79,9 +78,22 @@ async def _check_request(request: web.Request) -> None:
         body = await request.read()
         _spec(request.app).validate_request(AIOHTTPOpenAPIWebRequest(request, body=body))
     except Exception as breach:  # openapi-core raises one of many error types
-        causes = getattr(breach, "__cause__", None)
-        detail = f"{breach}: {causes}" if causes else str(breach)
+        detail = _describe(breach)
         request.app[BREACHES].append(f"request {request.method} {request.path}: {detail[:600]}")
+
+
+def _describe(breach: Exception) -> str:
+    """The breach and its cause in words; some of openapi-core's errors cannot say
+    themselves (a body that is not UTF-8 fails inside their ``__str__``)."""
+    parts = []
+    for error in (breach, getattr(breach, "__cause__", None)):
+        if error is None:
+            continue
+        try:
+            parts.append(str(error))
+        except Exception:  # its own __str__ failed
+            parts.append(type(error).__name__)
+    return ": ".join(parts)
 
 
 def breaches(app: web.Application) -> list[str]:

@@ -120,6 +120,7 @@ async def get_sale(request: web.Request) -> web.Response:
 async def stop_sale(request: web.Request) -> web.Response:
     room = await request.app[ROOMS].get(room_id_of(request))
     require_room_authority(caller(request), room, Role.moderator)
+    reject_unknown(await read_json_object(request, allow_empty=True), set())
     sale = await request.app[SALES].stop(room.id, request.match_info["sale"])
     return web.json_response(sale.to_json())
 
