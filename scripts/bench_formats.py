@@ -58,6 +58,7 @@ from benchkit import (
 )
 
 from livecommerce.auth import Role, issue_token
+from livecommerce.config_sections import AnalyticsSettings
 from livecommerce.metrics import Metrics
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
@@ -66,6 +67,9 @@ CONNECT_CONCURRENCY = 64
 CONNECT_TIMEOUT_S = 120.0
 ANSWER_TIMEOUT_S = 30.0
 SPACING = 5000
+# The scripts' analytics argument as the node passes it (analytics on, the default exact
+# set limit), so the ceiling runs the same script work as the node's calls.
+COUNTED = str(AnalyticsSettings().exact_users_max)
 BIG = 1_000_000  # formats.max_voucher_quantity
 
 
@@ -313,8 +317,10 @@ async def ceiling(node: FormatsNode, options: Options, kind: str) -> float:
                     keys.auction_idempotency(room, target),
                     keys.room_bans(room),
                     keys.room_counters(room),
+                    keys.analytics_users(room, "bids"),
+                    keys.analytics_hll(room, "bids"),
                 ],
-                [user, 100 + SPACING * n, 0, field, 86_400_000],
+                [user, 100 + SPACING * n, 0, field, 86_400_000, COUNTED],
             )
         return (
             [
@@ -326,8 +332,10 @@ async def ceiling(node: FormatsNode, options: Options, kind: str) -> float:
                 keys.room_watch(room),
                 keys.room_bans(room),
                 keys.room_counters(room),
+                keys.analytics_users(room, "voucher_claims"),
+                keys.analytics_hll(room, "voucher_claims"),
             ],
-            [target, user, field, f"c_{n}", 86_400_000],
+            [target, user, field, f"c_{n}", 86_400_000, COUNTED],
         )
 
     async def worker() -> None:
