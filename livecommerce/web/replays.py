@@ -34,7 +34,7 @@ from livecommerce.web.node_calls import own_url
 from livecommerce.web.query import int_param
 from livecommerce.web.rate import KeyedBuckets
 from livecommerce.web.rooms import room_id_of
-from livecommerce.web.state import PRINCIPAL, RECORDINGS, SETTINGS
+from livecommerce.web.state import PRINCIPAL, RECORDINGS, ROOMS, SETTINGS
 
 MAX_LIST: Final = 100
 MAX_ID_CHARS: Final = 128
@@ -58,10 +58,13 @@ async def replay_of(request: web.Request) -> Replay:
 @admits_anyone
 async def room_replays(request: web.Request) -> web.Response:
     """The room's replays, newest first (``?limit=``, 1-100): a JSON array, as the
-    contract names it."""
+    contract names it; 404 for a room that never existed (a deleted room's replays
+    stay listed while they are kept)."""
     room_id = room_id_of(request)
     limit = int_param(request, "limit", 1, MAX_LIST, 20)
     replays = await request.app[RECORDINGS].index.of_room(room_id, limit)
+    if not replays and await request.app[ROOMS].find(room_id) is None:
+        raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
     return web.json_response([r.to_json() for r in replays])
 
 

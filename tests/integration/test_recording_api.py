@@ -237,3 +237,13 @@ async def test_a_publication_that_never_sends_media_leaves_no_replay(
         return not replays
 
     await until(nothing_recording, what="the empty recording to be dropped")
+
+
+async def test_the_replays_of_an_unknown_room_are_a_404_and_of_a_new_room_an_empty_list(
+    node: TestClient, token: TokenFactory
+) -> None:
+    await assert_error(await node.get("/api/rooms/nosuchroom/replays"), 404, "room_not_found")
+    room = await create_room(node, token)
+    response = await node.get(f"/api/rooms/{room['id']}/replays")
+    assert response.status == 200
+    assert await response.json() == []
