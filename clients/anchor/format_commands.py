@@ -67,10 +67,18 @@ def describe(call: FormatCall, answer: dict[str, Any]) -> str:
         return f"voucher {ident} {answer.get('title')!r}: {status}, {answer.get('left')} left"
     if call.kind == "auction":
         extra = f", winner {answer['winner']}" if answer.get("winner") else ""
-        return f"auction {ident}: {status}, ends_at {answer.get('ends_at')}{extra}"
+        return f"auction {ident}: {status}{_ends_in(answer.get('ends_at'), status)}{extra}"
     extra = f", winners {', '.join(answer['winners'])}" if answer.get("winners") else ""
     commitment = str(answer.get("commitment", ""))[:16]
     return f"giveaway {ident}: {status}, commitment {commitment}…{extra}"
+
+
+def _ends_in(ends_at: object, status: object, now_ms: float | None = None) -> str:
+    """ ", ends in 29 s" for an open auction (``ends_at`` is the store's ms), else ""."""
+    if status != "open" or not isinstance(ends_at, int):
+        return ""
+    now = time.time() * 1000 if now_ms is None else now_ms
+    return f", ends in {max(0, round((ends_at - now) / 1000))} s"
 
 
 def _id(words: list[str], usage: str) -> str:

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from clients.anchor.commands import parse_command
-from clients.anchor.format_commands import FormatCall
+from clients.anchor.format_commands import FormatCall, describe
 
 
 def test_each_command_becomes_one_call() -> None:
@@ -63,3 +63,13 @@ def test_each_command_becomes_one_call() -> None:
 def test_bad_lines_say_what_is_wrong(line: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         parse_command(line)
+
+
+def test_the_line_console_says_how_long_an_open_auction_has_left_not_its_timestamp() -> None:
+    call = parse_command("auction start p_1 100")
+    assert isinstance(call, FormatCall)
+    open_line = describe(call, {"id": "a_1", "status": "open", "ends_at": 2**62})
+    assert "ends in " in open_line
+    assert str(2**62) not in open_line
+    ended = describe(call, {"id": "a_1", "status": "ended", "ends_at": 1, "winner": "bob"})
+    assert ended == "auction a_1: ended, winner bob"
