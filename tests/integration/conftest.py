@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.store_cluster import ValkeyCluster
 
 
 @pytest.fixture
@@ -22,3 +23,15 @@ async def cluster(
 ) -> AsyncIterator[Cluster]:
     async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
         yield value
+
+
+@pytest.fixture
+def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
+    """A local cluster of 3 masters with a replica each and a short node timeout, for the
+    failover drills."""
+    cluster = ValkeyCluster(
+        tmp_path_factory.mktemp("replicated"), masters=3, replicas=3, node_timeout_ms=1000
+    )
+    cluster.start()
+    yield cluster
+    cluster.stop()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +32,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 BUYERS = 12
 STOCK = 5000
 RETRY_S = 0.2
-
-
-@pytest.fixture
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
-    cluster = ValkeyCluster(
-        tmp_path_factory.mktemp("replicated"), masters=3, replicas=3, node_timeout_ms=1000
-    )
-    cluster.start()
-    yield cluster
-    cluster.stop()
 
 
 async def nodes_on(

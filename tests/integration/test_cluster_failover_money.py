@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,41 +24,17 @@ from livecommerce.store.lua import ScriptRunner
 from livecommerce.store.replies import ReserveReply
 from livecommerce.web.state import STORE
 from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory
 from tests.integration.commerce_helpers import product, room_with_sale, sale
 from tests.integration.every_format import replays
 from tests.integration.formats_helpers import auction, giveaway, voucher
+from tests.integration.test_cluster_failover import nodes_on
 from tests.store_cluster import ValkeyCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 ORDERS = 150
 RETRY_S = 0.2
-
-
-@pytest.fixture
-def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
-    cluster = ValkeyCluster(
-        tmp_path_factory.mktemp("replicated"), masters=3, replicas=3, node_timeout_ms=1000
-    )
-    cluster.start()
-    yield cluster
-    cluster.stop()
-
-
-async def nodes_on(
-    aiohttp_server: ServerFactory,
-    replicated: ValkeyCluster,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-    store: dict[str, Any],
-) -> AsyncIterator[Cluster]:
-    sections = {"store": {"command_timeout_s": 2.0, "retries": 2, **store}}
-    async for value in start_cluster(
-        aiohttp_server, replicated, tmp_path, key_prefix, token, sections
-    ):
-        yield value
 
 
 async def test_every_money_path_waits_for_its_replicas(
