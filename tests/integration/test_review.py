@@ -133,7 +133,8 @@ async def test_two_moderators_deciding_at_once_exactly_one_wins(cluster: Cluster
         return frame.get("type") == "chat" and str(frame.get("text")).startswith("call me 555")
 
     await reader.wait_count(is_published, approved, timeout_s=15)
-    await pass_marker(senders[0], reader, text="after the race")
+    # A sender may have just been timed out by a deny, so the reader posts the marker.
+    await pass_marker(reader, text="after the race")
     assert len([f for f in reader.frames if is_published(f)]) == approved
     status, log = await cluster.api(
         "GET", f"/api/rooms/{room}/moderation/log?limit=100", cluster.token(*MOD)
