@@ -248,6 +248,10 @@ class FormatsNode:
         return str(self.post("/vouchers", body)["id"])
 
 
+def new_target(node: FormatsNode, kind: str) -> str:
+    return node.new_auction() if kind == "bid" else node.new_voucher()
+
+
 @dataclass
 class Result:
     name: str
@@ -391,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds not counted")
     parser.add_argument("--pipeline", type=int, default=256, help="calls per ceiling pipeline")
     parser.add_argument("--concurrency", type=int, default=4, help="ceiling pipelines in flight")
+    parser.add_argument(
+        "--burst-only", action="store_true", help="measure the bid burst only (for profiling)"
+    )
     args = parser.parse_args(argv)
     options = Options(
         args.bidders, args.processes, args.duration, args.warmup, args.pipeline, args.concurrency
@@ -429,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         best = max(accepted, key=lambda user: accepted[user]) if accepted else None
         exact = (closed["winner"], closed["amount_cents"]) == (best, accepted.get(best or ""))
         loops = []
-        for kind, target in (("bid", node.new_auction()), ("claim", node.new_voucher())):
+        kinds = () if args.burst_only else ("bid", "claim")
+        for kind, target in ((kind, new_target(node, kind)) for kind in kinds):
             loops.append(
                 run_phase(
                     node,
@@ -447,9 +455,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         for pipe in pipes:
             pipe.send(None)
-        say("store ceilings: the same scripts pipelined through redis-py")
-        bid_ceiling = run_loop(ceiling(node, options, "bid"))
-        claim_ceiling = run_loop(ceiling(node, options, "claim"))
+        if not args.burst_only:
+            say("store ceilings: the same scripts pipelined through redis-py")
+            bid_ceiling = run_loop(ceiling(node, options, "bid"))
+            claim_ceiling = run_loop(ceiling(node, options, "claim"))
     finally:
         for process in processes:
             process.join(10)
@@ -462,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
         f"    one winner, the highest accepted bid: {'yes' if exact else 'NO'} "
         f"({closed['winner']} at {closed['amount_cents']})"
     )
+    if args.burst_only:
+        return 0 if exact else 1
     for result in loops:
         describe(result, loop=True)
     say(f"  store ceiling: {bid_ceiling:,.0f} bids/s, {claim_ceiling:,.0f} claims/s")
