@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiortc import RTCPeerConnection
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from livecommerce.web.state import LIVE, ROOMS
@@ -19,6 +20,7 @@ from tests.browser.chrome import CHROMIUM, CHROMIUM_ARGS, RECORD_PEERS, needs_ch
 from tests.browser.test_room_page import frames_decoded
 from tests.integration.cluster import Cluster
 from tests.integration.formats_helpers import auction, voucher
+from tests.integration.media_peers import accept, publisher_offer, synthetic_tracks
 
 pytestmark = [needs_chromium, pytest.mark.browser, pytest.mark.timeout(180)]
 FAKE_MEDIA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
@@ -205,3 +207,42 @@ async def test_the_studio_publishes_again_at_once_when_its_node_hands_the_room_o
     back = await rooms.get(room)
     assert back.live_session == hub.publications()[room]
     assert await room_status(site, room) == "live"
+
+
+async def test_the_studio_says_the_room_is_live_from_another_source(
+    site: Cluster, browser: Browser
+) -> None:
+    """OBS (here an aiortc peer over WHIP) is live in the room: the studio's badge says the
+    room is live from another source, not OFFLINE, and OFFLINE once that stream stops."""
+    room = await site.room(anchor="alice")
+    studio = await open_studio(browser, site, room, site.token("anchor", "alice"))
+    badge = studio.locator("#live-badge")
+    await expect(badge).to_have_text("OFFLINE")
+    obs = await publisher_offer(synthetic_tracks())
+    headers = {
+        "Content-Type": "application/sdp",
+        "Authorization": f"Bearer {site.token('anchor', 'alice')}",
+    }
+    async with site.http.post(
+        f"{site.urls[0]}/whip/{room}", data=offer_sdp(obs), headers=headers
+    ) as reply:
+        assert reply.status == 201, await reply.text()
+        session = reply.headers["Location"]
+        await accept(obs, await reply.text())
+    try:
+        await expect(badge).to_have_attribute("data-state", "elsewhere", timeout=WAIT_MS)
+        await expect(badge).to_have_text("LIVE · OTHER SOURCE")
+        await expect(studio.locator("#health")).to_contain_text("live from another source")
+        reload = await open_studio(browser, site, room, site.token("anchor", "alice"))
+        await expect(reload.locator("#live-badge")).to_have_attribute("data-state", "elsewhere")
+        async with site.http.delete(f"{site.urls[0]}{session}", headers=headers) as reply:
+            assert reply.status == 200, await reply.text()
+        await expect(badge).to_have_attribute("data-state", "offline", timeout=WAIT_MS)
+        await expect(badge).to_have_text("OFFLINE")
+    finally:
+        await obs.close()
+
+
+def offer_sdp(pc: RTCPeerConnection) -> str:
+    assert pc.localDescription is not None
+    return pc.localDescription.sdp

@@ -145,6 +145,7 @@ async function openRoom(id) {
   if (id === room) return;
   if (channel) channel.close();
   room = id;
+  status.room(false);
   likesTotal = lastStats = lastMedia = null;
   history.replaceState(null, '', `/studio?room=${encodeURIComponent(id)}`);
   Object.assign($('dashboard-link'), { href: `/studio/rooms/${encodeURIComponent(id)}`, hidden: false });
@@ -166,6 +167,7 @@ const handlers = {
     sales.set(f.sales || []);
     formats.welcome(f.formats);
     status.viewers(f.viewers || 0);
+    status.room(Boolean(f.room && f.room.status === 'live'));
     likesTotal = f.likes || 0;
   },
   chat: (f) => chat.add(f),
@@ -200,9 +202,16 @@ const handlers = {
     orderFrames = true;
     feed.add(orderLine(f, products.title(f.product)));
   },
-  live: () => health.add('The server sees you live.'),
-  offline: () => health.add('The stream is offline.'),
+  live: () => {
+    status.room(true);
+    health.add(publisher && publisher.wanted ? 'The server sees you live.' : TEXT.liveElsewhere);
+  },
+  offline: () => {
+    status.room(false);
+    health.add('The stream is offline.');
+  },
   room_ended: () => {
+    status.room(false);
     health.add(TEXT.roomEnded, 'bad');
     if (publisher) publisher.stop();
   },

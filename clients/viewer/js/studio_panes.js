@@ -13,12 +13,28 @@ const $ = (id) => document.getElementById(id);
 export class StatusBar {
   constructor() {
     this.likes = []; // [time, count]
+    this.publisher = 'offline'; // this studio's stream: connecting, live, reconnecting, offline
+    this.roomLive = false; // the room is live, from this studio or another source (OBS …)
   }
 
   state(state) {
+    this.publisher = state;
+    this.drawBadge();
+  }
+
+  room(live) {
+    this.roomLive = live;
+    this.drawBadge();
+  }
+
+  // The studio's own stream state first; when it is not streaming, the room's.
+  drawBadge() {
     const badge = $('live-badge');
+    const own = this.publisher !== 'offline';
+    const state = own ? this.publisher : this.roomLive ? 'elsewhere' : 'offline';
     badge.dataset.state = state;
-    badge.textContent = { live: 'LIVE', reconnecting: 'RECONNECTING', connecting: 'CONNECTING' }[state] || 'OFFLINE';
+    badge.textContent = TEXT.studioBadge[state] || TEXT.studioBadge.offline;
+    badge.title = state === 'elsewhere' ? TEXT.liveElsewhere : '';
   }
 
   viewers(count) {

@@ -39,4 +39,12 @@ export const TEXT = {
   endsIn: (ms) => `ends in ${countdown(ms)}`,
   pair: (first, second) => `${first} · ${second}`,
   replayOf: (room) => `Replay of ${room}`,
+  studioBadge: {
+    live: 'LIVE',
+    connecting: 'CONNECTING',
+    reconnecting: 'RECONNECTING',
+    elsewhere: 'LIVE · OTHER SOURCE',
+    offline: 'OFFLINE',
+  },
+  liveElsewhere: 'The room is live from another source (OBS, the demo clip…). Going live here replaces it.',
 };
