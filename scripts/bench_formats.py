@@ -33,12 +33,15 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import os
+import shutil
+import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -248,6 +251,11 @@ class FormatsNode:
         return str(self.post("/vouchers", body)["id"])
 
 
+def py_spy() -> str:
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else (shutil.which("py-spy") or "py-spy")
+
+
 def new_target(node: FormatsNode, kind: str) -> str:
     return node.new_auction() if kind == "bid" else node.new_voucher()
 
@@ -277,13 +285,26 @@ def run_phase(
     pipes: list[Connection],
     pids: list[int],
     name: str,
+    profile: Path | None,
     phase_of: Callable[[float], Phase],
 ) -> Result:
     phase = phase_of(time.time() + 0.5)
     cpu = CpuMeter({"server": [node.node.pid], "store": node.node.store_pids(), "clients": pids})
     for pipe in pipes:
         pipe.send(phase)
-    time.sleep(max(0.0, phase.window[0] - time.time()))
+    time.sleep(max(0.0, max(phase.window[0], phase.start) - time.time()))
+    spy = None
+    if profile is not None:
+        # Sampling with the node paused at each sample (not --nonblocking): a stack read
+        # while Python runs is otherwise often torn and dropped, which overweights the
+        # time spent in system calls.
+        seconds = str(max(1, int(min(phase.end, phase.window[1]) - time.time())))
+        command = [py_spy(), "record", "-r", "200", "-f", "raw", "-d", seconds]
+        spy = subprocess.Popen(
+            [*command, "-p", str(node.node.pid), "-o", str(profile)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     cpu.start()
     metered_from = time.monotonic()
     report = Report()
@@ -293,6 +314,8 @@ def run_phase(
         report.merge(pipe.recv())
     used = cpu.stop()
     metered_s = time.monotonic() - metered_from
+    if spy is not None:
+        spy.wait(30)
     window_s = phase.window[1] - phase.window[0] if phase.end > phase.start else 1.0
     return Result(name, report, window_s, used, metered_s)
 
@@ -398,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--burst-only", action="store_true", help="measure the bid burst only (for profiling)"
     )
+    parser.add_argument(
+        "--profile", type=Path, metavar="FILE", help="py-spy the node during bids/s into FILE"
+    )
     args = parser.parse_args(argv)
     options = Options(
         args.bidders, args.processes, args.duration, args.warmup, args.pipeline, args.concurrency
@@ -429,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
             pipes,
             pids,
             "bid burst",
+            args.profile if args.burst_only else None,
             lambda at: Phase("bid", burst_auction, at, (0.0, float("inf")), at),
         )
         closed = node.post(f"/auctions/{burst_auction}/end")
@@ -444,6 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                     pipes,
                     pids,
                     f"{kind}s/s",
+                    args.profile if kind == "bid" else None,
                     lambda at, kind=kind, target=target: Phase(
                         kind,
                         target,

@@ -110,9 +110,13 @@ def decode_client_frame(data: bytes | str, wire: WireFormat) -> dict[str, object
         if not isinstance(data, bytes):
             raise ProtocolError("bad_frame", "This connection speaks msgpack: send binary frames.")
         try:
+            # Strings are decoded as strict UTF-8, which refuses encoded surrogates: every
+            # string of the result is valid Unicode text without a further pass.
             value = msgpack.unpackb(data, raw=False, strict_map_key=True)
         except Exception as exc:  # msgpack raises several unrelated kinds on garbage
             raise ProtocolError("bad_frame", f"The frame is not valid msgpack: {exc}.") from None
+        if not isinstance(value, dict):
+            raise ProtocolError("bad_frame", "A frame must be a map with a 'type'.")
     else:
         if not isinstance(data, str):
             raise ProtocolError("bad_frame", "This connection speaks JSON: send text frames.")
@@ -121,9 +125,9 @@ def decode_client_frame(data: bytes | str, wire: WireFormat) -> dict[str, object
             value = json.loads(data, parse_int=_bounded_int)
         except (ValueError, RecursionError) as exc:
             raise ProtocolError("bad_frame", f"The frame is not valid JSON: {exc}.") from None
-    if not isinstance(value, dict):
-        raise ProtocolError("bad_frame", "A frame must be a map with a 'type'.")
-    _check_text(value)
+        if not isinstance(value, dict):
+            raise ProtocolError("bad_frame", "A frame must be a map with a 'type'.")
+        _check_text(value)  # a JSON escape may name a lone surrogate
     kind = value.get("type")
     if not isinstance(kind, str):
         raise ProtocolError("bad_frame", "A frame must have a string 'type'.")

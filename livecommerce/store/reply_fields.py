@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from enum import IntEnum, StrEnum
-from typing import ClassVar, Protocol, Self, TypeVar
+from typing import ClassVar, Protocol, Self, TypeVar, cast
 
 INTEGER = re.compile(r"-?[0-9]{1,20}")
 
@@ -67,10 +67,16 @@ def integer(script: str, what: str, value: object) -> int:
 
 def choice(script: str, what: str, value: object, choices: type[E]) -> E:
     name = text(script, what, value)
-    try:
-        return choices(name)
-    except ValueError:
-        raise ReplyError(f"{script}: unknown {what} {name!r}") from None
+    members = _MEMBERS.get(choices)
+    if members is None:  # a dict lookup per reply from then on, not the enum's call
+        members = _MEMBERS[choices] = {member.value: member for member in choices}
+    member = members.get(name)
+    if member is None:
+        raise ReplyError(f"{script}: unknown {what} {name!r}")
+    return cast(E, member)
+
+
+_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 
 
 def code(script: str, value: object, codes: type[N]) -> N:
