@@ -373,7 +373,17 @@ def runs(options: argparse.Namespace) -> list[Run]:
         "mega2x": Run("mega2x", 1, big, 2 * options.rate, {}),
         "two-nodes": Run("two-nodes", 2, big, options.rate, {}),
     }
-    return [table[name] for name in options.runs.split(",")]
+    chosen = [table[name] for name in options.runs.split(",")]
+    extra = dict(setting(item) for item in options.set)
+    return [Run(r.name, r.nodes, r.clients, r.rate, {**r.env, **extra}) for r in chosen]
+
+
+def setting(item: str) -> tuple[str, str]:
+    """``channel_viewer_chat_rate=5`` as the node's environment variable and value."""
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise SystemExit(f"--set wants SECTION_KEY=VALUE, not {item!r}")
+    return f"LIVECOMMERCE_{name.upper()}", value
 
 
 def report(results: list[Result]) -> None:
@@ -429,6 +439,13 @@ def main() -> None:
         "--publishers", type=int, default=20, help="chatting viewers (each posts in turn)"
     )
     parser.add_argument("--runs", default=",".join(RUNS))
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION_KEY=VALUE",
+        help="a node setting for every run, e.g. channel_viewer_chat_rate=5 (repeatable)",
+    )
     options = parser.parse_args()
     raise_nofile_limit()
     context = mp.get_context("spawn")
