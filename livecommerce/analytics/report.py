@@ -299,21 +299,30 @@ def _products(raw: RoomData) -> list[dict[str, Any]]:
 
 
 def _markers(raw: RoomData, base_ms: int) -> list[dict[str, Any]]:
-    """Pins and sale starts and ends, ``t`` in seconds from the first slot."""
+    """Pins, sale starts and ends and the formats' markers, ``t`` in seconds from the
+    first slot: those that happened by now and by the room's end. A sale still running
+    at the room's end (ended with it) is marked ended there."""
+    room_end = int(raw.room.get("ended_at") or 0)
+    until = min(raw.now_ms, room_end or raw.now_ms)
     marks: list[dict[str, Any]] = []
     for member, at in raw.pins:
         kind, _, rest = member.partition(":")
         product = rest.rsplit(":", 1)[0]
         marks.append({"t": (at - base_ms) / 1000, "at": at, "type": kind, "product": product})
     for sale in raw.sales:
-        if sale["starts_at"] and int(sale["starts_at"]) <= raw.now_ms:
-            at = int(sale["starts_at"])
-            marks.append(_sale_mark("sale_started", sale, at, base_ms))
-        ended = [int(sale[f]) for f in ("ends_at", "stopped_at") if sale[f] and int(sale[f]) > 0]
-        if ended and min(ended) <= raw.now_ms:
-            marks.append(_sale_mark("sale_ended", sale, min(ended), base_ms))
-    marks += format_markers(raw.formats, base_ms, raw.now_ms)
-    return sorted(marks, key=lambda mark: (mark["at"], mark["type"]))
+        starts = int(sale["starts_at"] or 0)
+        ends = [int(sale[f]) for f in ("ends_at", "stopped_at") if sale[f] and int(sale[f]) > 0]
+        end = min([*ends, room_end] if room_end else ends, default=raw.now_ms + 1)
+        if not starts or starts > min(end, raw.now_ms):
+            continue  # not open yet, or it never opened (stopped first, or the room ended)
+        marks.append(_sale_mark("sale_started", sale, starts, base_ms))
+        if end <= raw.now_ms:
+            marks.append(_sale_mark("sale_ended", sale, end, base_ms))
+    marks += format_markers(raw.formats, base_ms, until)
+    return sorted(
+        (mark for mark in marks if mark["at"] <= until),
+        key=lambda mark: (mark["at"], mark["type"]),
+    )
 
 
 def _sale_mark(kind: str, sale: dict[str, str], at: int, base_ms: int) -> dict[str, Any]:

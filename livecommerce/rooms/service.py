@@ -221,10 +221,23 @@ class RoomService:
         return expired
 
     async def end(self, room_id: str) -> Room:
-        """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
-        reply = await self._scripts.call(
-            RoomsEndReply, [self._keys.room(room_id)], [self._clock_ms()]
-        )
+        """End the room (idempotent) and tell every node; ApiError room_not_found if none.
+        Its sales that have not ended end in the same atomic step, at the room's end."""
+        keys = self._keys
+        # Another pass only follows a sale created meanwhile (by the room's anchor).
+        while True:
+            sale_ids = [as_text(s) for s in await self._client.zrange(keys.sales(room_id), 0, -1)]
+            reply = await self._scripts.call(
+                RoomsEndReply,
+                [
+                    keys.room(room_id),
+                    keys.sales(room_id),
+                    *(keys.sale(room_id, s) for s in sale_ids),
+                ],
+                [self._clock_ms(), len(sale_ids)],
+            )
+            if reply.outcome is not RoomEnd.sales_changed:
+                break
         if reply.outcome is RoomEnd.no_room:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
         await self._client.zrem(self._keys.rooms_live(), room_id)
