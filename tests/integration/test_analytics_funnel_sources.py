@@ -1,8 +1,8 @@
 """The funnel's buy steps describe one population when the selling formats are used: the
 flash sales' buyers, in totals and unique users alike, while auction, giveaway and replay
 orders stay in their own rows (``formats.orders``); the frozen report and the CSV say the
-same; and everyone who placed an order is still a buyer for the room's stats and the
-buyers-only giveaway."""
+same; and everyone who placed an order is still a buyer for the room's stats, the
+buyers-only giveaway and the moderator's user card."""
 
 from __future__ import annotations
 
@@ -185,6 +185,12 @@ async def test_auction_winners_and_replay_buyers_may_enter_a_buyers_only_giveawa
     assert answers["bob"]["ok"] is True, answers
     assert answers["dan"]["ok"] is True, answers
     assert (answers["eve"]["ok"], answers["eve"]["reason"]) == (False, "buyers_only")
+    # The moderator's user card says so too.
+    moderator = cluster.token("moderator", "mo")
+    for user, bought in (("bob", True), ("dan", True), ("eve", False)):
+        status, card = await cluster.api("GET", f"/api/rooms/{room}/users/{user}", moderator)
+        assert status == 200, card
+        assert card["buyer"] is bought, card
 
 
 async def csv_rows(cluster: Cluster, room: str, token: str) -> list[list[str]]:
