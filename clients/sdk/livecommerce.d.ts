@@ -50,6 +50,8 @@ export interface Sale {
   starts_at: number;
   ends_at: number;
   status: string;
+  /** ms: when it was stopped, or ended with its room; null otherwise */
+  stopped_at: number | null;
   [field: string]: unknown;
 }
 export interface ChatMessage {

@@ -10,6 +10,12 @@ from typing import Any
 
 HEADER = ("section", "name", "t", "metric", "value")
 SUMMARY = ("peak_viewers", "gmv_cents", "currency", "gpm_cents")
+# The report's click_through fields and their summary rows.
+CLICK_THROUGH = {
+    "rate": "click_through",
+    "from_impressions": "entries_from_impressions",
+    "direct": "direct_entries",
+}
 PRODUCT_METRICS = ("views", "attempts", "reserved", "paid", "gmv_cents")
 FORMAT_STEPS = ("voucher_claims", "bids", "giveaway_entries")
 SOURCE_METRICS = ("orders", "paid", "gmv_cents")
@@ -34,6 +40,10 @@ def report_csv(report: dict[str, Any]) -> str:
         writer.writerow(("summary", "", "", metric, "" if value is None else value))
     writer.writerow(("summary", "", "", "watch_avg_s", report["watch"]["avg_s"]))
     writer.writerow(("summary", "", "", "watch_median_s", report["watch"]["median_s"]))
+    through = report.get("click_through")  # absent from reports frozen before it was kept
+    if through:
+        for metric in CLICK_THROUGH:
+            writer.writerow(("summary", "", "", CLICK_THROUGH[metric], through[metric]))
     for row in report["retention"]:
         writer.writerow(("retention", "", row["t"], "viewers", row["viewers"]))
     for row in report["orders"]:

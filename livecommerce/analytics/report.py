@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from livecommerce.analytics.click_through import Clicked, click_through, read_clicked
 from livecommerce.analytics.formats import (
     FormatsData,
     format_markers,
     formats_report,
     read_formats,
+    source_rows,
 )
 from livecommerce.analytics.funnel import Step
 from livecommerce.context import StoreContext
@@ -32,6 +34,8 @@ GMV_PREFIX = "gmv_cents:"
 # A room's charts stop after this many 10 s slots (a day), whatever the store holds.
 MAX_SLOTS = 8640
 SALE_FIELDS = ("product_id", "starts_at", "ends_at", "stopped_at")
+# Steps whose visitors hold the next step's: a reserver attempted, a payer reserved.
+BUY_STEPS = (Step.buy_attempts, Step.reserved)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class RoomData:
     products: dict[str, dict[str, Any]]
     now_ms: int
     formats: FormatsData = dataclasses.field(default_factory=FormatsData)
+    clicked: Clicked = dataclasses.field(default_factory=lambda: Clicked(0, True))
 
 
 class ReportReader:
@@ -103,6 +108,7 @@ class ReportReader:
         spans_raw, counters_raw, pins_raw, sale_ids, products_raw = rest[2 * len(Step) :]
         sales = await self._sales(room_id, [as_text(s) for s in sale_ids])
         formats = await read_formats(self._client, keys, room_id)
+        clicked = await read_clicked(self._client, keys, room_id, users)
         return RoomData(
             room={as_text(k): as_text(v) for k, v in room_raw.items()},
             counts=spread_slots({as_text(k): int(v) for k, v in counts_raw.items()}),
@@ -114,6 +120,7 @@ class ReportReader:
             products={as_text(k): json.loads(v) for k, v in products_raw.items()},
             now_ms=int(time.time() * 1000),
             formats=formats,
+            clicked=clicked,
         )
 
     async def _sales(self, room_id: str, sale_ids: list[str]) -> list[dict[str, str]]:
@@ -171,6 +178,7 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
         }
         for step in Step
     }
+    through = click_through(funnel, raw.clicked)
     gmv_by_currency = {
         name.removeprefix(GMV_PREFIX): value
         for name, value in raw.counters.items()
@@ -189,7 +197,8 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
         "generated_at": raw.now_ms,
         "frozen": False,
         "funnel": funnel,
-        "conversion": _conversion(funnel),
+        "conversion": _conversion(funnel, through["rate"]),
+        "click_through": through,
         "watch": {
             "viewers": len(watched),
             "avg_s": round(sum(watched) / len(watched) / 1000, 1) if watched else 0.0,
@@ -210,18 +219,20 @@ def compose(room_id: str, raw: RoomData) -> dict[str, Any]:
 
 
 def _totals(raw: RoomData) -> dict[Step, int]:
-    """Each step's total. Reservations, payments and GMV are the room's counters (kept
-    there already); a buy attempt is a reservation or a refusal by a sale's rules."""
+    """Each step's total. The buy steps are the flash sales' (the buy path's), like their
+    users: reservations and payments are the room's counters less the other order sources'
+    (``formats.orders`` lists each source); a buy attempt is a flash sale's reservation or
+    a refusal by a sale's rules."""
     counts = raw.counts
-    reserved = raw.counters.get("orders", 0)
+    sale = next(row for row in source_rows(raw.counters, None) if row["source"] == "sale")
     refused = sum(value for name, value in counts.items() if _is_refusals(name))
     return {
         Step.impressions: counts.get(Step.impressions.value, 0),
         Step.entries: counts.get(Step.entries.value, 0),
         Step.product_views: counts.get(Step.product_views.value, 0),
-        Step.buy_attempts: reserved + refused,
-        Step.reserved: reserved,
-        Step.paid: raw.counters.get("paid_orders", 0),
+        Step.buy_attempts: sale["orders"] + refused,
+        Step.reserved: sale["orders"],
+        Step.paid: sale["paid"],
     }
 
 
@@ -229,13 +240,17 @@ def _is_refusals(field: str) -> bool:
     return field.startswith("s:") and field.endswith(":refused")
 
 
-def _conversion(funnel: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each step's visitors over the previous step's (unique users), as a fraction."""
-    steps = list(Step)
-    result = []
-    for before, after in itertools.pairwise(steps):
+def _conversion(funnel: dict[str, dict[str, Any]], through: float) -> list[dict[str, Any]]:
+    """Each step's visitors over the previous step's (unique users), as a fraction; from
+    impressions to entries the click-through (``through``). Between the buy steps the
+    visitors are nested (a payer reserved, a reserver attempted), so a rate is at most 1
+    there (only the HyperLogLogs' estimates could say more)."""
+    result = [{"from": Step.impressions.value, "to": Step.entries.value, "rate": through}]
+    for before, after in itertools.pairwise(list(Step)[1:]):
         previous = funnel[before.value]["users"]
         rate = funnel[after.value]["users"] / previous if previous else 0.0
+        if before in BUY_STEPS:
+            rate = min(rate, 1.0)
         result.append({"from": before.value, "to": after.value, "rate": round(rate, 4)})
     return result
 
@@ -284,21 +299,30 @@ def _products(raw: RoomData) -> list[dict[str, Any]]:
 
 
 def _markers(raw: RoomData, base_ms: int) -> list[dict[str, Any]]:
-    """Pins and sale starts and ends, ``t`` in seconds from the first slot."""
+    """Pins, sale starts and ends and the formats' markers, ``t`` in seconds from the
+    first slot: those that happened by now and by the room's end. A sale still running
+    at the room's end (ended with it) is marked ended there."""
+    room_end = int(raw.room.get("ended_at") or 0)
+    until = min(raw.now_ms, room_end or raw.now_ms)
     marks: list[dict[str, Any]] = []
     for member, at in raw.pins:
         kind, _, rest = member.partition(":")
         product = rest.rsplit(":", 1)[0]
         marks.append({"t": (at - base_ms) / 1000, "at": at, "type": kind, "product": product})
     for sale in raw.sales:
-        if sale["starts_at"] and int(sale["starts_at"]) <= raw.now_ms:
-            at = int(sale["starts_at"])
-            marks.append(_sale_mark("sale_started", sale, at, base_ms))
-        ended = [int(sale[f]) for f in ("ends_at", "stopped_at") if sale[f] and int(sale[f]) > 0]
-        if ended and min(ended) <= raw.now_ms:
-            marks.append(_sale_mark("sale_ended", sale, min(ended), base_ms))
-    marks += format_markers(raw.formats, base_ms, raw.now_ms)
-    return sorted(marks, key=lambda mark: (mark["at"], mark["type"]))
+        starts = int(sale["starts_at"] or 0)
+        ends = [int(sale[f]) for f in ("ends_at", "stopped_at") if sale[f] and int(sale[f]) > 0]
+        end = min([*ends, room_end] if room_end else ends, default=raw.now_ms + 1)
+        if not starts or starts > min(end, raw.now_ms):
+            continue  # not open yet, or it never opened (stopped first, or the room ended)
+        marks.append(_sale_mark("sale_started", sale, starts, base_ms))
+        if end <= raw.now_ms:
+            marks.append(_sale_mark("sale_ended", sale, end, base_ms))
+    marks += format_markers(raw.formats, base_ms, until)
+    return sorted(
+        (mark for mark in marks if mark["at"] <= until),
+        key=lambda mark: (mark["at"], mark["type"]),
+    )
 
 
 def _sale_mark(kind: str, sale: dict[str, str], at: int, base_ms: int) -> dict[str, Any]:

@@ -343,11 +343,9 @@ class AuctionService:
                 keys.order(room_id, order_id),
                 keys.reservations(room_id),
                 keys.outbox(room_id),
-                keys.room_buyers(room_id),
+                keys.room_other_buyers(room_id),
                 keys.room_counters(room_id),
                 keys.analytics(room_id),
-                keys.analytics_users(room_id, "buy_attempts"),
-                keys.analytics_hll(room_id, "buy_attempts"),
             ],
             [room_id, order_id, "1" if force else "0", self._analytics],
         )

@@ -239,6 +239,7 @@ class GiveawayService:
                 keys.room_counters(room_id),
                 keys.analytics_users(room_id, "giveaway_entries"),
                 keys.analytics_hll(room_id, "giveaway_entries"),
+                keys.room_other_buyers(room_id),
             ],
             [user, self._analytics],
         )

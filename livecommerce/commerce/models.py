@@ -99,6 +99,7 @@ class Sale:
             "left": self.stock,
             "reserved": self.reserved,
             "sold": self.sold,
+            "stopped_at": self.stopped_at,
         }
 
 

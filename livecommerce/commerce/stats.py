@@ -16,11 +16,17 @@ class Stats:
         self._keys = store.keys
 
     async def room(self, room_id: str, viewers_now: int) -> dict[str, Any]:
-        """Counters of one room; conversion is distinct buyers over peak viewers."""
+        """Counters of one room; buyers are distinct users with an order of any source
+        but a giveaway's; conversion is buyers over peak viewers."""
+        sale_buyers = self._keys.room_buyers(room_id)
+        other_buyers = self._keys.room_other_buyers(room_id)
         pipe = self._client.pipeline(transaction=False)
         pipe.hgetall(self._keys.room_counters(room_id))
-        pipe.scard(self._keys.room_buyers(room_id))
-        counters_raw, buyers = await pipe.execute()
+        pipe.scard(sale_buyers)
+        pipe.scard(other_buyers)
+        pipe.sintercard(2, [sale_buyers, other_buyers])
+        counters_raw, in_sales, in_others, in_both = await pipe.execute()
+        buyers = int(in_sales) + int(in_others) - int(in_both)
         counters = {as_text(k): int(v) for k, v in counters_raw.items()}
         peak = max(counters.get("peak_viewers", 0), viewers_now)
         gmv = {

@@ -69,6 +69,7 @@ class AutomodService:
             keys.review_index(room_id),
             keys.review_items(room_id),
             keys.moderation_log(room_id),
+            keys.room_other_buyers(room_id),
         )
 
     async def gate(self, room_id: str, user: str, text: str, privileged: bool) -> ChatGate:

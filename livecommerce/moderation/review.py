@@ -169,12 +169,14 @@ class ReviewService:
         sales = [_text(raw) for raw in await self._client.zrange(keys.sales(room_id), 0, -1)]
         pipe = self._client.pipeline(transaction=False)
         pipe.sismember(keys.room_buyers(room_id), user)
+        pipe.sismember(keys.room_other_buyers(room_id), user)
         pipe.sismember(keys.chatters(room_id), user)
         pipe.hget(keys.room_mutes(room_id), user)
         pipe.hexists(keys.room_bans(room_id), user)
         for sale in sales:
             pipe.hget(keys.sale_buyers(room_id, sale), user)
-        buyer, chatter, muted, banned, *units = await pipe.execute()
+        sale_buyer, other_buyer, chatter, muted, banned, *units = await pipe.execute()
+        buyer = sale_buyer or other_buyer
         held = [int(value) for value in units if value is not None and int(value) > 0]
         muted_until = int(muted) if muted is not None and int(muted) > _now_ms() else None
         return {

@@ -77,7 +77,7 @@ class ReplayShop:
                 keys.reservations(room_id),
                 keys.order(room_id, order_id),
                 keys.outbox(room_id),
-                keys.room_buyers(room_id),
+                keys.room_other_buyers(room_id),
                 keys.room_counters(room_id),
                 keys.room_bans(room_id),
             ],

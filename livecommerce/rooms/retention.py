@@ -86,6 +86,7 @@ def room_keys(keys: Keys, room_id: str, items: RoomItems) -> list[str]:
         keys.products(room_id),
         keys.pinned_product(room_id),
         keys.room_buyers(room_id),
+        keys.room_other_buyers(room_id),
         keys.room_watch(room_id),
         keys.watch_spans(room_id),
         keys.analytics(room_id),

@@ -33,6 +33,9 @@ ROOM_ID_LENGTH = 10
 # Each index page read while filtering a listing; bounds the work of one request.
 INDEX_PAGE = 200
 MAX_INDEX_PAGES = 10
+# Ending a room lists its sales, then ends it with them unless one was created meanwhile;
+# a pass is one round trip, so more than a few in a row means sales keep being created.
+END_PASSES = 5
 
 
 def new_room_id() -> str:
@@ -221,10 +224,25 @@ class RoomService:
         return expired
 
     async def end(self, room_id: str) -> Room:
-        """End the room (idempotent) and tell every node; ApiError room_not_found if none."""
-        reply = await self._scripts.call(
-            RoomsEndReply, [self._keys.room(room_id)], [self._clock_ms()]
-        )
+        """End the room (idempotent) and tell every node; ApiError room_not_found if none.
+        Its sales that have not ended end in the same atomic step, at the room's end."""
+        keys = self._keys
+        # Another pass only follows a sale created meanwhile (by the room's anchor).
+        for _ in range(END_PASSES):
+            sale_ids = [as_text(s) for s in await self._client.zrange(keys.sales(room_id), 0, -1)]
+            reply = await self._scripts.call(
+                RoomsEndReply,
+                [
+                    keys.room(room_id),
+                    keys.sales(room_id),
+                    *(keys.sale(room_id, s) for s in sale_ids),
+                ],
+                [self._clock_ms(), len(sale_ids)],
+            )
+            if reply.outcome is not RoomEnd.sales_changed:
+                break
+        else:
+            raise ApiError(ErrorCode.conflict, "Sales were being created; end the room again.")
         if reply.outcome is RoomEnd.no_room:
             raise ApiError(ErrorCode.room_not_found, f"No room with id {room_id!r}.")
         await self._client.zrem(self._keys.rooms_live(), room_id)

@@ -73,7 +73,10 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:order:ORDER``            | hash        | an order: sale, user, qty, amounts, status, |
 |                                      |             | created_at, expires_at, paid_at, …          |
 | ``P{r:ROOM}:reservations``           | zset        | reserved order ids by expiry (ms)           |
-| ``P{r:ROOM}:buyers``                 | set         | users who placed an order in the room       |
+| ``P{r:ROOM}:buyers``                 | set         | users who reserved in a flash sale of the   |
+|                                      |             | room (the funnel's ``reserved`` users)      |
+| ``P{r:ROOM}:buyers:other``           | set         | users who won an auction of the room or     |
+|                                      |             | bought from its replays                     |
 | ``P{r:ROOM}:outbox``                 | stream      | order events for the hooks: id, type,       |
 |                                      |             | timestamp (ms), data (JSON); one consumer   |
 |                                      |             | group per webhook endpoint                  |
@@ -209,6 +212,7 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 |                                      | settles it)                                               |
 | ``P{r:ROOM}:reservations``           | trim: settling an order removes it; gone when empty       |
 | ``P{r:ROOM}:buyers``                 | trim: deleted with its room (``rooms_delete.lua``)        |
+| ``P{r:ROOM}:buyers:other``           | trim: deleted with its room (``rooms_delete.lua``)        |
 | ``P{r:ROOM}:outbox``                 | trim: ``XTRIM MINID`` of entries every endpoint's group   |
 |                                      | acknowledged and older than ``hooks.retention_days`` (the |
 |                                      | dispatcher, every ``hooks.trim_interval_s``)              |
@@ -446,8 +450,13 @@ class Keys:
         return f"{self.prefix}{self.room_tag(room_id)}:reservations"
 
     def room_buyers(self, room_id: str) -> str:
-        """Set of users who placed an order in the room."""
+        """Set of users who reserved in one of the room's flash sales; with
+        :meth:`room_other_buyers`, everyone who placed an order in the room."""
         return f"{self.prefix}{self.room_tag(room_id)}:buyers"
+
+    def room_other_buyers(self, room_id: str) -> str:
+        """Set of users who won one of the room's auctions or bought from its replays."""
+        return f"{self.prefix}{self.room_tag(room_id)}:buyers:other"
 
     def outbox(self, room_id: str) -> str:
         """Stream of the room's order events, read by the hook dispatcher."""

@@ -94,6 +94,7 @@ class RoomEnd(IntEnum):
     ended = 1
     already_ended = 0
     no_room = -1
+    sales_changed = -2  # a sale was created since the caller listed them: list again
 
 
 @dataclass(frozen=True)

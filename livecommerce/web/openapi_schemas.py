@@ -142,6 +142,7 @@ SALE = obj(
         "left": INTEGER,
         "reserved": INTEGER,
         "sold": INTEGER,
+        "stopped_at": MS_OR_NULL,
     }
 )
 ORDER = obj(

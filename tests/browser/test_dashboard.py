@@ -27,6 +27,12 @@ async def expect_users(page: Page, step: str, users: int) -> None:
     )
 
 
+async def expect_tile(page: Page, tile: str, value: str) -> None:
+    await expect(page.locator(f'.tile[data-tile="{tile}"] .value')).to_have_text(
+        value, timeout=15_000
+    )
+
+
 async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_buys(
     site: Cluster, browser: Browser
 ) -> None:
@@ -36,6 +42,10 @@ async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_
     pinned = await site.api("POST", f"/api/rooms/{room}/pin", anchor, {"product_id": item["id"]})
     assert pinned[0] == 200
     offer = await sale(site, room, item["id"], quantity=5, per_user_limit=1, price_cents=990)
+    # The room's card was shown to carol and dave; carol entered, bob will come by a link.
+    for user in ("carol", "dave"):
+        shown = await site.api("POST", f"/api/rooms/{room}/impressions", site.token("viewer", user))
+        assert shown[0] == 200, shown
     onlooker = await site.join(room, "carol", node=1)
 
     dashboard = await open_page(browser, dashboard_url(site, room, anchor))
@@ -52,6 +62,8 @@ async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_
     row = dashboard.locator(f'#products tr[data-product="{item["id"]}"]')
     await expect(row.locator("td").first).to_have_text("Oolong 100 g")
     await expect(dashboard.locator("#dash-status")).to_have_text("scheduled")
+    await expect_tile(dashboard, "click-through", "50.0 %")
+    await expect_tile(dashboard, "direct-entries", "0")
 
     bob = site.token("viewer", "bob")
     buyer = await open_page(browser, f"{site.urls[0]}/rooms/{room}#token={bob}")
@@ -65,6 +77,12 @@ async def test_the_dashboard_renders_the_funnel_and_moves_when_a_browser_viewer_
     await expect_users(dashboard, "reserved", 1)
     await expect(row.locator("td.reserved")).to_have_text("1")
     await expect(dashboard.locator("#timeline svg rect.orders")).to_have_count(1)
+    # Entries by a direct link are not clicks: the click-through stays a share of the
+    # impressions (entries / impressions would read 100 %, more with more such viewers).
+    await expect_tile(dashboard, "direct-entries", "1")
+    await expect_tile(dashboard, "click-through", "50.0 %")
+    entries_rate = dashboard.locator('.step[data-step="entries"] .rate')
+    await expect(entries_rate).to_have_text("50.0 % of impressions")
     # The phone layout fits the screen: nothing scrolls sideways.
     overflow = await dashboard.evaluate(
         "() => document.documentElement.scrollWidth - window.innerWidth"

@@ -145,11 +145,15 @@ async def test_shield_can_limit_chat_to_the_rooms_buyers(
     cluster = buyers_only
     room = await cluster.room(anchor="alice")
     await cluster.apps[0][STORE].sadd(Keys(key_prefix).room_buyers(room), "buyer")
+    # An auction's winner or a replay's buyer is a buyer too (the room's other buyers).
+    await cluster.apps[0][STORE].sadd(Keys(key_prefix).room_other_buyers(room), "winner")
     buyer = await cluster.join(room, "buyer")
+    winner = await cluster.join(room, "winner")
     browser = await cluster.join(room, "browser", node=1)
-    for client in (buyer, browser):
+    for client in (buyer, winner, browser):
         await client.send({"type": "chat", "text": f"hi from {client.frames[0]['you']['user']}"})
     await browser.wait_for(lambda f: f.get("text") == "hi from browser")
+    await browser.wait_for(lambda f: f.get("text") == "hi from winner")
     body = await shield(cluster, room, True)
     assert body["settings"]["buyers_only"] is True
     await asyncio.sleep(1.0)
@@ -157,5 +161,7 @@ async def test_shield_can_limit_chat_to_the_rooms_buyers(
     assert (await browser.wait_for("error"))["code"] == "buyers_only"
     await buyer.send({"type": "chat", "text": "I bought it"})
     await browser.wait_for(lambda f: f.get("text") == "I bought it")
-    for client in (buyer, browser):
+    await winner.send({"type": "chat", "text": "I won it"})
+    await browser.wait_for(lambda f: f.get("text") == "I won it")
+    for client in (buyer, winner, browser):
         await client.close()

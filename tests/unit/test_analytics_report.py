@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 
+from livecommerce.analytics.click_through import Clicked
 from livecommerce.analytics.export import HEADER, report_csv
 from livecommerce.analytics.formats import (
     FormatsData,
@@ -227,3 +228,86 @@ def test_the_formats_rows_and_markers_come_from_their_records() -> None:
         ("auction_started", 0.0),
         ("giveaway_started", 2.0),
     ]
+
+
+def test_the_buy_steps_leave_the_other_sources_out_and_never_convert_above_one() -> None:
+    users = {step: (0, True) for step in Step}
+    # Past the exact sets the attempts' visitors are an estimate (here below the exact
+    # reservers): the rate is capped, the counts are shown as they are.
+    users[Step.buy_attempts] = (1980, False)
+    users[Step.reserved] = (2000, True)
+    users[Step.paid] = (2000, False)
+    counters = {
+        "orders": 2010,
+        "paid_orders": 2004,
+        "source:auction:orders": 3,
+        "source:auction:paid": 2,
+        "source:giveaway:orders": 2,
+        "source:giveaway:paid": 2,
+        "source:replay:orders": 5,
+    }
+
+    report = compose("r", raw(counters=counters, users=users))
+
+    funnel = report["funnel"]
+    assert (funnel["reserved"]["total"], funnel["paid"]["total"]) == (2000, 2000)
+    assert funnel["buy_attempts"]["total"] == 2000
+    sale_row = next(r for r in report["formats"]["orders"] if r["source"] == "sale")
+    assert (sale_row["orders"], sale_row["paid"]) == (2000, 2000)
+    rates = {(c["from"], c["to"]): c["rate"] for c in report["conversion"]}
+    assert rates[("buy_attempts", "reserved")] == 1.0
+    assert rates[("reserved", "paid")] == 1.0
+
+
+def test_sales_of_an_ended_room_are_marked_ended_by_its_end_at_the_latest() -> None:
+    # A room ended before its sales' planned ends (as a store written before ending a
+    # room stopped its sales holds it): nothing is marked after the end.
+    ended = START_MS + 30_000
+    room = {"status": "ended", "started_at": str(START_MS), "ended_at": str(ended)}
+    sales = [
+        {
+            "sale": "s_1",
+            "product": "p_a",
+            "starts_at": str(START_MS + 12_000),
+            "ends_at": str(START_MS + 600_000),
+            "stopped_at": "",
+        },
+        {
+            "sale": "s_2",
+            "product": "p_b",
+            "starts_at": str(START_MS + 60_000),  # planned after the end: never opened
+            "ends_at": str(START_MS + 120_000),
+            "stopped_at": "",
+        },
+    ]
+    pins = [(f"pin:p_a:{START_MS + 5_000}", START_MS + 5_000)]
+
+    report = compose("r", raw(room=room, pins=pins, sales=sales, now_ms=START_MS + 900_000))
+
+    assert [(m["type"], m["at"]) for m in report["markers"]] == [
+        ("pin", START_MS + 5_000),
+        ("sale_started", START_MS + 12_000),
+        ("sale_ended", ended),
+    ]
+
+
+def test_click_through_is_a_share_of_the_impressions_with_direct_entries_apart() -> None:
+    users = {step: (0, True) for step in Step}
+    users[Step.impressions] = (3, True)
+    users[Step.entries] = (4, True)
+
+    report = compose("r", raw(users=users, clicked=Clicked(2, True)))
+
+    assert report["click_through"] == {
+        "impressions": 3,
+        "entries": 4,
+        "from_impressions": 2,
+        "direct": 2,
+        "rate": 0.6667,
+        "exact": True,
+    }
+    assert report["conversion"][0]["rate"] == 0.6667
+    rows = list(csv.reader(io.StringIO(report_csv(report))))
+    summary = {r[3]: r[4] for r in rows if r[0] == "summary"}
+    assert summary["click_through"] == "0.6667"
+    assert (summary["entries_from_impressions"], summary["direct_entries"]) == ("2", "2")

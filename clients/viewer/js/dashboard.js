@@ -22,16 +22,33 @@ const $ = (id) => document.getElementById(id);
 const room = decodeURIComponent(location.pathname.split('/').filter(Boolean)[2] || '');
 let timer = null;
 
-function tile(label, value) {
+function tile(label, value, key = '') {
   const item = el('div', 'tile');
+  if (key) item.dataset.tile = key;
   item.append(el('span', 'value', String(value)), el('span', 'label', label));
   return item;
+}
+
+// Click-through is the share of the visitors shown the room's card who entered; entries
+// by a direct link are shown apart (report.click_through; a report frozen before it was
+// kept has only the steps' users, capped at 100 % then).
+function clickThrough(report) {
+  const through = report.click_through;
+  if (through) return { rate: ratio(through.rate), direct: String(through.direct) };
+  const { entries, impressions } = report.funnel;
+  const rate = impressions.users ? Math.min(1, entries.users / impressions.users) : null;
+  return { rate: rate === null ? '–' : ratio(rate), direct: '–' };
+}
+
+function ratio(rate) {
+  return `${(100 * rate).toFixed(1)} %`;
 }
 
 function renderTiles(report) {
   const funnel = report.funnel;
   const gmv = report.currency ? money(report.gmv_cents, report.currency) : '0';
   const gpm = report.currency ? money(report.gpm_cents, report.currency) : '0';
+  const through = clickThrough(report);
   $('tiles').replaceChildren(
     tile('unique viewers', funnel.entries.users),
     tile('peak concurrency', report.peak_viewers),
@@ -39,7 +56,8 @@ function renderTiles(report) {
     tile('median watch', mmss(report.watch.median_s)),
     tile('GMV', gmv),
     tile('GPM (per 1,000 entries)', gpm),
-    tile('click-through', percent(funnel.entries.users, funnel.impressions.users)),
+    tile('click-through', through.rate, 'click-through'),
+    tile('direct entries', through.direct, 'direct-entries'),
     tile('click-to-order', percent(funnel.reserved.users, funnel.product_views.users)),
   );
 }
@@ -63,7 +81,9 @@ function renderFunnel(report) {
     row.append(el('span', 'name', label), track);
     if (n > 0) {
       const before = report.funnel[STEPS[n - 1][0]].users;
-      row.append(el('span', 'rate', `${percent(counts.users, before)} of ${STEPS[n - 1][1].toLowerCase()}`));
+      const step = (report.conversion || []).find((c) => c.to === key);
+      const share = step && before ? ratio(step.rate) : percent(counts.users, before);
+      row.append(el('span', 'rate', `${share} of ${STEPS[n - 1][1].toLowerCase()}`));
     }
     return row;
   });

@@ -2,8 +2,10 @@
 -- anchor ends it): the leader wins when the price reaches the reserve, and gets a
 -- reserved order (source "auction") with order.created in the room's outbox, in the
 -- same step. Exactly one close happens, whichever nodes try.
--- KEYS: auction hash, new order hash, reservations zset, outbox stream, room buyers set,
---       counters hash, analytics hash, buy attempts' visitor set and HyperLogLog.
+-- The winner joins the room's other buyers (not the flash sales' buyers, whose funnel
+-- this is not: the order counts in the product rows and the orders series only).
+-- KEYS: auction hash, new order hash, reservations zset, outbox stream, room's other
+--       buyers set, counters hash, analytics hash.
 -- ARGV: room id, new order id, force ("1": end now), analytics (lib/analytics.lua's
 --       exact_max; '' = off).
 -- Returns {outcome, ends_at, winner, amount, order, reason}: outcome is "closed" (now),
@@ -13,11 +15,9 @@ local auction_key = KEYS[1]
 local order_key = KEYS[2]
 local reservations_key = KEYS[3]
 local outbox_key = KEYS[4]
-local room_buyers_key = KEYS[5]
+local other_buyers_key = KEYS[5]
 local counters_key = KEYS[6]
 local analytics_key = KEYS[7]
-local attempts_set_key = KEYS[8]
-local attempts_hll_key = KEYS[9]
 local room_id = ARGV[1]
 local order_id = ARGV[2]
 local force = ARGV[3] == '1'
@@ -71,10 +71,9 @@ local data = cjson.encode({
   voucher = cjson.null, discount_cents = 0})
 redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
-redis.call('SADD', room_buyers_key, leader)
+redis.call('SADD', other_buyers_key, leader)
 redis.call('HINCRBY', counters_key, 'orders', 1)
 redis.call('HINCRBY', counters_key, 'source:auction:orders', 1)
-analytics_reserved(analytics_key, attempts_set_key, attempts_hll_key, analytics, leader, a[6],
-  now)
+analytics_reserved(analytics_key, nil, nil, analytics, leader, a[6], now, true)
 redis.call('HSET', auction_key, 'winner', leader, 'order', order_id)
 return {'closed', ends_at, leader, price, order_id, ''}

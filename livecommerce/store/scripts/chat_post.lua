@@ -6,7 +6,8 @@
 -- checks above, and a held message goes to the review queue instead of the history.
 -- KEYS: history stream, buckets hash, last-post hash, counters hash, moderation hash,
 --       mutes hash, bans hash, engagement hash; spam hashes of this and the previous
---       slot, chatters set, buyers set, review index zset, review items hash, audit stream.
+--       slot, chatters set, buyers set, review index zset, review items hash, audit stream,
+--       other buyers set (auction winners, replay buyers: buyers too).
 -- ARGV: user, role, text, privileged ("1": the room's anchor or staff, exempt from
 --       mutes, slow mode and the rate limit), bucket burst, bucket refill per second,
 --       history max length, engagement slot length (ms), engagement slots in the window;
@@ -30,6 +31,7 @@ local buyers_key = KEYS[12]
 local review_index_key = KEYS[13]
 local review_items_key = KEYS[14]
 local audit_key = KEYS[15]
+local other_buyers_key = KEYS[16]
 local user = ARGV[1]
 local role = ARGV[2]
 local text = ARGV[3]
@@ -79,7 +81,8 @@ if not privileged then
   end
 end
 
-if buyers_only and not privileged and redis.call('SISMEMBER', buyers_key, user) == 0 then
+if buyers_only and not privileged and redis.call('SISMEMBER', buyers_key, user) == 0 and
+   redis.call('SISMEMBER', other_buyers_key, user) == 0 then
   return {'err', 'buyers_only', '0'}
 end
 

@@ -3,7 +3,7 @@
 -- server's measure), placed an order in the room, typed the keyword in chat.
 -- KEYS: giveaway hash, entrants set, keyword typers set, watch hash, room buyers set,
 --       bans hash, room counters hash, the room's entrants' visitor set and HyperLogLog
---       (analytics).
+--       (analytics), room's other buyers set (auction winners, replay buyers).
 -- ARGV: user, analytics (lib/analytics.lua's exact_max; '' = off).
 -- Returns {outcome, entrants}: outcome is "entered", "repeat" (entered before) or the
 -- refusal; entrants is the number of entrants.
@@ -16,6 +16,7 @@ local bans_key = KEYS[6]
 local counters_key = KEYS[7]
 local entrants_set_key = KEYS[8]
 local entrants_hll_key = KEYS[9]
+local other_buyers_key = KEYS[10]
 local user = ARGV[1]
 local analytics = ARGV[2]
 
@@ -41,7 +42,8 @@ local watch_s = tonumber(g[3])
 if watch_s > 0 and tonumber(redis.call('HGET', watch_key, user) or '0') < watch_s then
   return {'watch_time_short', 0}
 end
-if g[4] == '1' and redis.call('SISMEMBER', buyers_key, user) == 0 then
+if g[4] == '1' and redis.call('SISMEMBER', buyers_key, user) == 0 and
+   redis.call('SISMEMBER', other_buyers_key, user) == 0 then
   return {'buyers_only', 0}
 end
 if g[5] ~= '' and redis.call('SISMEMBER', said_key, user) == 0 then

@@ -137,7 +137,11 @@ if source ~= 'sale' then
   redis.call('HINCRBY', counters_key, 'source:' .. source .. ':paid', 1)
   redis.call('HINCRBY', counters_key, 'source:' .. source .. ':gmv_cents:' .. currency, amount)
 end
-analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],
-  amount, now)
+-- A replay's order is a sale of the recording, not of the live: its reservation was not
+-- counted in the product rows and series, so neither is its payment (formats count it).
+if source ~= 'replay' then
+  analytics_paid(analytics_key, payers_set_key, payers_hll_key, analytics, user, order[10],
+    amount, now, source == 'sale')
+end
 event('paid', 'order.paid', 'paid_at', now)
 return {'done', 'paid', user, -1}

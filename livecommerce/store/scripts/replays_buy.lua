@@ -7,8 +7,8 @@
 -- reservation recorded with its expiry (orders_settle.lua pays, cancels and expires it
 -- like any other), and order.created with source "replay" appended to the outbox.
 -- KEYS: products hash, replay stock hash, its buyers hash, its idempotency hash,
---       reservations zset, new order hash, outbox stream, room buyers set, counters hash,
---       bans hash.
+--       reservations zset, new order hash, outbox stream, room's other buyers set (the
+--       buyers set is the flash sales'), counters hash, bans hash.
 -- ARGV: room id, product id, stock id ("replay_" .. product id), user, quantity,
 --       idempotency field, new order id, idempotency expiry (ms), initial stock,
 --       per-user limit, reservation ttl (s), replay id.
@@ -20,7 +20,7 @@ local idempotency_key = KEYS[4]
 local reservations_key = KEYS[5]
 local order_key = KEYS[6]
 local outbox_key = KEYS[7]
-local room_buyers_key = KEYS[8]
+local other_buyers_key = KEYS[8]
 local counters_key = KEYS[9]
 local bans_key = KEYS[10]
 local room_id = ARGV[1]
@@ -106,7 +106,7 @@ local data = cjson.encode({
   source = 'replay', replay = replay_id, voucher = cjson.null, discount_cents = 0})
 redis.call('XADD', outbox_key, '*', 'id', 'evt_' .. order_id .. '_created',
   'type', 'order.created', 'timestamp', now, 'data', data)
-redis.call('SADD', room_buyers_key, user)
+redis.call('SADD', other_buyers_key, user)
 redis.call('HINCRBY', counters_key, 'orders', 1)
 redis.call('HINCRBY', counters_key, 'source:replay:orders', 1)
 

@@ -76,15 +76,18 @@ local function analytics_reserved(counts_key, set_key, hll_key, exact_max, visit
 end
 
 -- A payment: the product's payments in the slot and its GMV (the totals are the counters
--- hash's "paid_orders" and "gmv_cents:CURRENCY"), and the payer.
+-- hash's "paid_orders" and "gmv_cents:CURRENCY"), and the payer when `funnel` (a flash
+-- sale's order: the funnel's `paid` users are the buy path's).
 local function analytics_paid(counts_key, set_key, hll_key, exact_max, visitor, product,
-                              amount, now)
+                              amount, now, funnel)
   if exact_max == '' then
     return
   end
   redis.call('HINCRBY', counts_key, analytics_field(product, now, 'paid'), 1)
   redis.call('HINCRBY', counts_key, 'p:' .. product .. ':gmv_cents', amount)
-  analytics_visitor(set_key, hll_key, visitor, exact_max)
+  if funnel then
+    analytics_visitor(set_key, hll_key, visitor, exact_max)
+  end
 end
 
 -- An order of a giveaway (paid at price 0 when drawn): the product's reservations and
