@@ -214,6 +214,7 @@ async def _rooms(app: web.Application) -> AsyncIterator[None]:
         store=app[STORE_CONTEXT],
         retention_days=settings.retention_days,
         interval_s=settings.sweep_interval_s,
+        before_delete=app[ANALYTICS].freeze_if_missing,
     )
     retention.start()
     yield

@@ -113,6 +113,13 @@ class Analytics:
         frozen: dict[str, Any] = json.loads(stored)
         return frozen
 
+    async def freeze_if_missing(self, room_id: str) -> None:
+        """Freeze the ended room's report unless it is frozen already: the retention sweep
+        calls this before deleting a room, so a report survives a node that died (or a
+        sweep that ran) between the room's end and its freezing."""
+        if not await self._client.exists(self._keys.analytics_report(room_id)):
+            await self.freeze(room_id)
+
     async def freeze(self, room_id: str) -> None:
         """Freeze the ended room's report (kept ``report_retention_days``) and give its
         live data an expiry (``live_retention_days``)."""

@@ -14,6 +14,8 @@ Guarantees:
   ``outboxes``, ``reserving``, ``sales:clock``) are cleaned after the room's keys are
   gone, so a reader that finds an index entry without its room skips it (the room
   service already does).
+- ``before_delete`` (the node's wiring freezes the analytics report there, when the
+  room's end did not get to it) runs before each deletion attempt.
 - Rooms reach the sweep through ``rooms:ended`` (written when a room ends). A room
   ended by a node that died before writing it, or by a release before the index
   existed, is found by a walk over ``rooms``, one page per round.
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from livecommerce.context import StoreContext
@@ -143,8 +145,10 @@ class RoomRetention:
         retention_days: float,
         interval_s: float,
         clock_ms: Callable[[], int] = now_ms_default,
+        before_delete: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self._client = store.client
+        self._before_delete = before_delete
         self._keys = store.keys
         self._scripts = store.scripts
         self._retention_ms = int(retention_days * DAY_MS)
@@ -190,6 +194,8 @@ class RoomRetention:
         """Delete the room if it is due (see the module's guarantees); the script's outcome."""
         outcome = RoomDelete.sales_changed
         items = RoomItems()
+        if self._before_delete is not None:
+            await self._before_delete(room_id)
         for _ in range(3):
             items = await self._items(room_id)
             reply = await self._scripts.call(

@@ -18,7 +18,7 @@ from livecommerce.store.decoding import as_text
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.store.replies_rooms import RoomDelete
-from livecommerce.web.state import SETTINGS, STORE
+from livecommerce.web.state import ANALYTICS, ROOMS, SETTINGS, STORE
 from tests.conftest import TokenFactory
 from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
@@ -247,7 +247,6 @@ async def test_live_and_scheduled_rooms_are_never_deleted(cluster: Cluster) -> N
     scheduled = await cluster.room()
     live = await cluster.room()
     app = cluster.apps[0]
-    from livecommerce.web.state import ROOMS
 
     await app[ROOMS].go_live(live, "session-1", cluster.urls[0], ttl_ms=60_000)
     clock.ahead_ms = int(100 * RETENTION_DAYS * DAY_MS)
@@ -277,3 +276,31 @@ async def test_a_room_missing_from_the_ended_index_is_found_by_the_walk(
     assert await indexed(cluster, room) == dict.fromkeys(
         ("rooms", "rooms:ended", "outboxes", "reserving"), False
     )
+
+
+async def test_a_room_ended_without_its_report_frozen_gets_it_frozen_before_deletion(
+    cluster: Cluster,
+) -> None:
+    """A node that dies between ending a room and freezing its report (or a sweep that runs
+    in between) must not lose the report: the sweep freezes it before deleting the room."""
+    app = cluster.apps[0]
+    room = await cluster.room(anchor="alice")
+    await app[ROOMS].end(room)  # the room's end without the route's freeze
+    keys = Keys(app[SETTINGS].store.key_prefix)
+    assert not await app[STORE].exists(keys.analytics_report(room))
+    clock = Clock()
+    clock.ahead_ms = int((RETENTION_DAYS + 1) * DAY_MS)
+    sweep = RoomRetention(
+        store=app[STORE_CONTEXT],
+        retention_days=RETENTION_DAYS,
+        interval_s=3600,
+        clock_ms=clock,
+        before_delete=app[ANALYTICS].freeze_if_missing,
+    )
+    assert await sweep.delete(room, clock() - int(RETENTION_DAYS * DAY_MS)) is RoomDelete.deleted
+    status, report = await cluster.api(
+        "GET", f"/api/rooms/{room}/analytics", cluster.token("anchor", "alice")
+    )
+    assert status == 200, report
+    assert report["frozen"] is True
+    assert report["status"] == "ended"
