@@ -96,6 +96,20 @@ async def formats_context(app: web.Application) -> AsyncIterator[None]:
         await own.aclose()
 
 
+async def end_running_formats(app: web.Application, room_id: str) -> None:
+    """What still runs of a room's selling formats ends as its own end would: auctions
+    close (the leader wins if the reserve is met), giveaways draw, dropped vouchers stop
+    taking claims; each announced to the room. Called when the room ends, before its
+    ``room_ended``, so viewers see the outcomes."""
+    auctions, giveaways, vouchers = app[AUCTIONS], app[GIVEAWAYS], app[VOUCHERS]
+    for auction in await auctions.active(room_id):
+        await auctions.close(room_id, auction.id, force=True)
+    for giveaway in await giveaways.active(room_id):
+        await giveaways.finish(room_id, giveaway.id, force=True)
+    for voucher in await vouchers.active(room_id):
+        await vouchers.change(room_id, voucher.id, "end")
+
+
 async def answer_format(
     request: web.Request, session: ChannelSession, principal: Principal, message: FormatMessage
 ) -> None:

@@ -12,6 +12,7 @@ from livecommerce.rooms.discovery import RankedRoom
 from livecommerce.rooms.models import Room, RoomStatus
 from livecommerce.web.access import admits, admits_anyone, caller, require_room_authority
 from livecommerce.web.body import read_json_object, reject_unknown, text_field, web_url_field
+from livecommerce.web.formats_app import end_running_formats
 from livecommerce.web.query import int_param
 from livecommerce.web.state import (
     ANALYTICS,
@@ -133,6 +134,8 @@ async def end_room(request: web.Request) -> web.Response:
     room = await service.get(room_id_of(request))
     require_room_authority(caller(request), room, Role.moderator, Role.admin)
     await read_json_object(request, allow_empty=True)
+    if room.status is not RoomStatus.ended:
+        await end_running_formats(request.app, room.id)
     ended = await service.end(room.id)
     await request.app[ANALYTICS].freeze(room.id)
     return web.json_response(await _room_view(request, ended))

@@ -250,8 +250,14 @@ async def test_the_frozen_report_outlives_the_room_deleted_by_retention(
     assert kept["frozen"] is True
     assert kept["status"] == "ended"
     assert kept["anchor"] == "alice"
-    for part in ("funnel", "formats", "products", "gmv_cents", "gpm_cents", "peak_viewers"):
+    for part in ("funnel", "products", "gmv_cents", "gpm_cents", "peak_viewers"):
         assert kept[part] == live[part], part
+    # The voucher still dropped when the room ended ended with it; nothing else moved.
+    ended_at = [v["ended_at"] for v in kept["formats"]["vouchers"]]
+    assert len(ended_at) == 1 and kept["ended_at"] - 10_000 <= ended_at[0] <= kept["ended_at"]
+    for row in (*kept["formats"]["vouchers"], *live["formats"]["vouchers"]):
+        row.pop("ended_at")
+    assert kept["formats"] == live["formats"]
     # The sale still running when the room ended ended with it, at its end.
     ended = [m for m in kept["markers"] if m["type"] == "sale_ended"]
     assert [m["at"] for m in ended] == [kept["ended_at"]]
