@@ -316,6 +316,7 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
         data_dir=settings.store.data_dir,
         node_url=lambda: app[NODES].url,  # the port is known once the node listens
         bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
+        sales=app[SALES],
         idempotency_ttl_s=settings.commerce.idempotency_ttl_s,
     )
     app[RECORDINGS] = recordings
