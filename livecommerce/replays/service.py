@@ -26,7 +26,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -95,6 +95,7 @@ class RecordingService:
         settings: RecordingSettings,
         data_dir: str,
         node_url: Callable[[], str],
+        node_urls: Callable[[], Awaitable[set[str]]] | None = None,
         bucket: ObjectStore | None = None,
         sales: ActiveSales | None = None,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
@@ -108,6 +109,7 @@ class RecordingService:
         self.budget = DiskBudget(settings.max_disk_mb * 1024 * 1024)
         self._store = store
         self._node_url = node_url
+        self._node_urls = node_urls  # the URLs of the nodes alive now
         self._metrics = store.metrics
         self._packager = PackagerSettings(target_segment_s=settings.segment_s)
         self._active: dict[str, Recording] = {}
@@ -432,8 +434,11 @@ class RecordingService:
 
     async def _stopped_elsewhere(self, replay: Replay) -> None:
         """Mark the replay for deletion and wait until its recording node has removed it
-        (or the recording ended there meanwhile)."""
+        (or the recording ended there meanwhile); a node that is not alive is not waited
+        for (it removes the files at its next start)."""
         await self.index.mark_deleting(replay)
+        if self._node_urls is not None and replay.node_url not in await self._node_urls():
+            return
         deadline = asyncio.get_running_loop().time() + DELETE_WAIT_S
         while asyncio.get_running_loop().time() < deadline:
             current = await self.index.get(replay.id, deleting=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -208,3 +210,28 @@ async def recording_id(cluster: Cluster, room: str) -> str | None:
     """The id of the room's recording in progress, as the other node lists it."""
     _, replays = await cluster.api("GET", f"/api/rooms/{room}/replays", node=1)
     return str(replays[0]["id"]) if replays and replays[0]["status"] == "recording" else None
+
+
+async def test_deleting_a_recording_of_a_node_that_is_gone_does_not_wait_for_it(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A recording left by a node no longer alive is forgotten at once; that node's files
+    go at its next start (recovery finds no replay, the sweep removes them)."""
+    room = await cluster.room()
+    recordings = cluster.apps[1][RECORDINGS]
+    replay_id = f"{room}-0123456789ab"
+    await recordings.index.create(
+        replay_id,
+        room,
+        anchor="alice",
+        node_url="http://127.0.0.1:9",
+        started_at=int(time.time() * 1000),
+        video_codec="h264",
+        fmt="hls",
+    )
+    anchor = cluster.token("anchor", "alice")
+    with caplog.at_level(logging.WARNING, logger="livecommerce.replays"):
+        status, answer = await cluster.api("DELETE", f"/api/replays/{replay_id}", anchor, node=1)
+    assert (status, answer) == (200, {"deleted": replay_id})
+    assert await recordings.index.get(replay_id, deleting=True) is None
+    assert "did not stop it" not in caplog.text
