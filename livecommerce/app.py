@@ -306,8 +306,8 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
     await app[NODE_HTTP].close()
 
 
-async def _alive_urls(registry: NodeRegistry) -> set[str]:
-    return {node.url for node in await registry.alive()}
+async def _alive(registry: NodeRegistry, node_id: str) -> bool:
+    return await registry.find(node_id) is not None
 
 
 async def _recording(app: web.Application) -> AsyncIterator[None]:
@@ -319,7 +319,8 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
         settings=settings.recording,
         data_dir=settings.store.data_dir,
         node_url=lambda: app[NODES].url,  # the port is known once the node listens
-        node_urls=lambda: _alive_urls(app[NODES]),
+        node_id=app[NODE_ID],
+        node_alive=lambda node_id: _alive(app[NODES], node_id),
         bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
         sales=app[SALES],
         idempotency_ttl_s=settings.commerce.idempotency_ttl_s,

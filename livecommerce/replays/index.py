@@ -40,6 +40,7 @@ class ReplayIndex:
         started_at: int,
         video_codec: str,
         fmt: str,
+        node_id: str = "",
     ) -> None:
         key = self._keys.replay(room_id, replay_id)
         room_list = self._keys.replays(room_id)
@@ -51,6 +52,7 @@ class ReplayIndex:
                     "room": room_id,
                     "anchor": anchor,
                     "node_url": node_url,
+                    "node": node_id,
                     "started_at": started_at,
                     "video_codec": video_codec,
                     "format": fmt,

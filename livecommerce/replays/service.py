@@ -95,7 +95,8 @@ class RecordingService:
         settings: RecordingSettings,
         data_dir: str,
         node_url: Callable[[], str],
-        node_urls: Callable[[], Awaitable[set[str]]] | None = None,
+        node_id: str = "",
+        node_alive: Callable[[str], Awaitable[bool]] | None = None,
         bucket: ObjectStore | None = None,
         sales: ActiveSales | None = None,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
@@ -109,7 +110,8 @@ class RecordingService:
         self.budget = DiskBudget(settings.max_disk_mb * 1024 * 1024)
         self._store = store
         self._node_url = node_url
-        self._node_urls = node_urls  # the URLs of the nodes alive now
+        self._node_id = node_id
+        self._node_alive = node_alive  # whether the node of that registry id is alive
         self._metrics = store.metrics
         self._packager = PackagerSettings(target_segment_s=settings.segment_s)
         self._active: dict[str, Recording] = {}
@@ -202,6 +204,7 @@ class RecordingService:
             recording.room_id,
             anchor=recording.anchor,
             node_url=self._node_url(),
+            node_id=self._node_id,
             started_at=recording.started_at,
             video_codec=recording.codec,
             fmt=recording.recorder.format,
@@ -409,9 +412,14 @@ class RecordingService:
         recording = self._active.get(replay.id)
         if recording is not None:
             await self._stop_deleted(recording)
-        elif replay.status is ReplayStatus.recording and replay.node_url != self._node_url():
+        elif replay.status is ReplayStatus.recording and not self._records_here(replay):
             await self._stopped_elsewhere(replay)
         await self._discard(replay.room, replay.id, replay)
+
+    def _records_here(self, replay: Replay) -> bool:
+        if replay.node_id and self._node_id:
+            return replay.node_id == self._node_id
+        return replay.node_url == self._node_url()
 
     async def _discard(self, room_id: str, replay_id: str, replay: Replay | None) -> None:
         """Forget the replay in the index, delete its objects and its files here."""
@@ -437,7 +445,8 @@ class RecordingService:
         (or the recording ended there meanwhile); a node that is not alive is not waited
         for (it removes the files at its next start)."""
         await self.index.mark_deleting(replay)
-        if self._node_urls is not None and replay.node_url not in await self._node_urls():
+        alive = self._node_alive
+        if replay.node_id and alive is not None and not await alive(replay.node_id):
             return
         deadline = asyncio.get_running_loop().time() + DELETE_WAIT_S
         while asyncio.get_running_loop().time() < deadline:

@@ -139,7 +139,8 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{r:ROOM}:replay:REPLAY``          | hash        | a recording: id, room, anchor, node_url,    |
 |                                      |             | started_at, ended_at (ms), duration_s,      |
 |                                      |             | video_codec, format, status, stopped,       |
-|                                      |             | storage, files; deleting (1: deleted        |
+|                                      |             | storage, files, node (the recording node's  |
+|                                      |             | registry id); deleting (1: deleted          |
 |                                      |             | through another node, hidden until its      |
 |                                      |             | recording node has stopped it)              |
 | ``P{r:ROOM}:replays``                | zset        | the room's replay ids by started_at (ms)    |

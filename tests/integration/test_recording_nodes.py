@@ -225,6 +225,7 @@ async def test_deleting_a_recording_of_a_node_that_is_gone_does_not_wait_for_it(
         room,
         anchor="alice",
         node_url="http://127.0.0.1:9",
+        node_id="a-node-long-gone",
         started_at=int(time.time() * 1000),
         video_codec="h264",
         fmt="hls",
