@@ -26,13 +26,14 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from livecommerce.config import RecordingSettings
 from livecommerce.context import StoreContext
+from livecommerce.replays.deletion import DELETION_CHECK_S, NodeAlive, stop_elsewhere
 from livecommerce.replays.index import DAY_MS, ReplayIndex
 from livecommerce.replays.models import (
     CONTENT_TYPES,
@@ -59,11 +60,6 @@ RECORDED_CODECS: Final = {"video/h264": "h264", "video/vp8": "vp8"}
 TIMELINE_FLUSH_S: Final = 2.0
 # A node shutting down waits this long for its recorders to close their files.
 CLOSE_TIMEOUT_S: Final = 10.0
-# How often a node looks for its recordings deleted through another node, and how long
-# that other node waits for the recording to stop before it answers anyway.
-DELETION_CHECK_S: Final = 1.0
-DELETE_WAIT_S: Final = 10.0
-DELETE_POLL_S: Final = 0.1
 
 
 @dataclass
@@ -82,6 +78,14 @@ class Recording:
     live_write: asyncio.Task[None] | None = None  # the last renewal of the live HLS pointer
     deleted: bool = False  # stopping because the replay was deleted
 
+    @property
+    def indexed(self) -> bool:
+        """Whether the replay was written to the index (so its absence means deletion)."""
+        opened = self.opened
+        if opened is None or not opened.done() or opened.cancelled():
+            return False
+        return opened.exception() is None
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -96,7 +100,7 @@ class RecordingService:
         data_dir: str,
         node_url: Callable[[], str],
         node_id: str = "",
-        node_alive: Callable[[str], Awaitable[bool]] | None = None,
+        node_alive: NodeAlive | None = None,
         bucket: ObjectStore | None = None,
         sales: ActiveSales | None = None,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
@@ -413,7 +417,7 @@ class RecordingService:
         if recording is not None:
             await self._stop_deleted(recording)
         elif replay.status is ReplayStatus.recording and not self._records_here(replay):
-            await self._stopped_elsewhere(replay)
+            await stop_elsewhere(self.index, replay, self._node_alive)
         await self._discard(replay.room, replay.id, replay)
 
     def _records_here(self, replay: Replay) -> bool:
@@ -440,38 +444,17 @@ class RecordingService:
             with contextlib.suppress(Exception):  # logged by the supervisor
                 await recording.live_write
 
-    async def _stopped_elsewhere(self, replay: Replay) -> None:
-        """Mark the replay for deletion and wait until its recording node has removed it
-        (or the recording ended there meanwhile); a node that is not alive is not waited
-        for (it removes the files at its next start)."""
-        await self.index.mark_deleting(replay)
-        alive = self._node_alive
-        if replay.node_id and alive is not None and not await alive(replay.node_id):
-            return
-        deadline = asyncio.get_running_loop().time() + DELETE_WAIT_S
-        while asyncio.get_running_loop().time() < deadline:
-            current = await self.index.get(replay.id, deleting=True)
-            if current is None or current.status is not ReplayStatus.recording:
-                return
-            await asyncio.sleep(DELETE_POLL_S)
-        log.warning(
-            "replay %s: its recording node %s did not stop it within %.0f s; the index "
-            "forgets it now, that node removes the files at its next start or sweep",
-            replay.id,
-            replay.node_url,
-            DELETE_WAIT_S,
-        )
-
     async def _watch_deletions(self) -> None:
         """Stop this node's recordings whose replay was deleted through another node
         (marked for deletion, or no longer indexed)."""
-        watched = [r for r in self._active.values() if not r.deleted and _indexed(r)]
+        watched = [r for r in self._active.values() if not r.deleted and r.indexed]
         if not watched:
             return
         deleted = await self.index.deleted([(r.room_id, r.replay_id) for r in watched])
         for recording, gone in zip(watched, deleted, strict=True):
             if gone and not recording.deleted:
                 log.info("replay %s was deleted: its recording stops", recording.replay_id)
+                recording.deleted = True  # spawned once
                 self._work.spawn(
                     f"replay-delete-{recording.replay_id}", self._delete_stopped(recording)
                 )
@@ -479,12 +462,3 @@ class RecordingService:
     async def _delete_stopped(self, recording: Recording) -> None:
         await self._stop_deleted(recording)
         await self._discard(recording.room_id, recording.replay_id, None)
-
-
-def _indexed(recording: Recording) -> bool:
-    """Whether the recording's replay was written to the index (so its absence means
-    it was deleted)."""
-    opened = recording.opened
-    if opened is None or not opened.done() or opened.cancelled():
-        return False
-    return opened.exception() is None
