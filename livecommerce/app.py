@@ -307,6 +307,10 @@ async def _nodes(app: web.Application) -> AsyncIterator[None]:
     await app[NODE_HTTP].close()
 
 
+async def _alive(registry: NodeRegistry, node_id: str) -> bool:
+    return await registry.find(node_id) is not None
+
+
 async def _recording(app: web.Application) -> AsyncIterator[None]:
     """Recordings and replays; stopped after the media plane, so recordings finish."""
     settings = app[SETTINGS]
@@ -316,7 +320,10 @@ async def _recording(app: web.Application) -> AsyncIterator[None]:
         settings=settings.recording,
         data_dir=settings.store.data_dir,
         node_url=lambda: app[NODES].url,  # the port is known once the node listens
+        node_id=app[NODE_ID],
+        node_alive=lambda node_id: _alive(app[NODES], node_id),
         bucket=S3Bucket(s3_config(settings.recording), http) if http is not None else None,
+        sales=app[SALES],
         idempotency_ttl_s=settings.commerce.idempotency_ttl_s,
     )
     app[RECORDINGS] = recordings

@@ -19,6 +19,9 @@ LIVE_HLS_TTL_S: Final = 3600
 DAY_MS: Final = 86_400_000
 # Pins, sales and order counts are few; chat is capped before it gets here.
 TIMELINE_MAXLEN: Final = 10_000
+# A replay marked for deletion is gone once its recording node stops it; should nobody
+# finish the job (both nodes died), the mark expires on its own.
+DELETING_TTL_MS: Final = 3_600_000
 
 
 class ReplayIndex:
@@ -37,6 +40,7 @@ class ReplayIndex:
         started_at: int,
         video_codec: str,
         fmt: str,
+        node_id: str = "",
     ) -> None:
         key = self._keys.replay(room_id, replay_id)
         room_list = self._keys.replays(room_id)
@@ -48,6 +52,7 @@ class ReplayIndex:
                     "room": room_id,
                     "anchor": anchor,
                     "node_url": node_url,
+                    "node": node_id,
                     "started_at": started_at,
                     "video_codec": video_codec,
                     "format": fmt,
@@ -97,12 +102,16 @@ class ReplayIndex:
             mapping={"storage": storage, "files": json.dumps(files)},
         )
 
-    async def get(self, replay_id: str) -> Replay | None:
+    async def get(self, replay_id: str, *, deleting: bool = False) -> Replay | None:
+        """The replay; None when unknown, or marked for deletion unless ``deleting``."""
         room_id = room_of(replay_id)
         if room_id is None:
             return None
         fields = await self._client.hgetall(self._keys.replay(room_id, replay_id))
-        return Replay.from_hash(_text_map(fields)) if fields else None
+        replay = Replay.from_hash(_text_map(fields)) if fields else None
+        if replay is not None and replay.deleting and not deleting:
+            return None
+        return replay
 
     async def of_room(self, room_id: str, limit: int = 50) -> list[Replay]:
         """The room's replays, newest first."""
@@ -122,15 +131,40 @@ class ReplayIndex:
             for room_id, replay_id in pairs:
                 pipe.hgetall(self._keys.replay(room_id, replay_id))
             rows: list[Any] = await pipe.execute()
-        return [Replay.from_hash(_text_map(row)) for row in rows if row]
+        replays = [Replay.from_hash(_text_map(row)) for row in rows if row]
+        return [r for r in replays if not r.deleting]
 
     async def delete(self, replay: Replay) -> None:
+        await self.forget(replay.room, replay.id)
+
+    async def forget(self, room_id: str, replay_id: str) -> None:
+        """Remove the replay's entry, timeline, list places and live HLS pointer."""
         async with self._client.pipeline(transaction=False) as pipe:
-            pipe.delete(self._keys.replay(replay.room, replay.id))
-            pipe.delete(self._keys.replay_timeline(replay.room, replay.id))
-            pipe.zrem(self._keys.replays(replay.room), replay.id)
-            pipe.zrem(self._keys.recent_replays(), f"{replay.room} {replay.id}")
+            pipe.delete(self._keys.replay(room_id, replay_id))
+            pipe.delete(self._keys.replay_timeline(room_id, replay_id))
+            pipe.zrem(self._keys.replays(room_id), replay_id)
+            pipe.zrem(self._keys.recent_replays(), f"{room_id} {replay_id}")
             await pipe.execute()
+        await self.clear_live(room_id, replay_id)
+
+    async def mark_deleting(self, replay: Replay) -> None:
+        """Hide the replay and tell its recording node to stop it (:meth:`states`)."""
+        key = self._keys.replay(replay.room, replay.id)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "deleting", "1")
+            pipe.pexpire(key, DELETING_TTL_MS)
+            await pipe.execute()
+
+    async def exists(self, replay: Replay) -> bool:
+        return bool(await self._client.exists(self._keys.replay(replay.room, replay.id)))
+
+    async def deleted(self, pairs: list[tuple[str, str]]) -> list[bool]:
+        """For each (room, replay): whether it is no longer indexed or marked for deletion."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for room_id, replay_id in pairs:
+                pipe.hmget(self._keys.replay(room_id, replay_id), ["id", "deleting"])
+            rows: list[Any] = await pipe.execute()
+        return [not row[0] or _str(row[1] or b"") == "1" for row in rows]
 
     # Timeline
 

@@ -62,6 +62,10 @@ class Replay:
     stopped: str | None
     storage: str = "local"  # or "s3": uploaded to the configured bucket
     files: tuple[str, ...] = ()  # what was uploaded
+    node_id: str = ""  # the node recording it (its registry id)
+    # Deleted through a node that does not record it: hidden at once, gone once the
+    # recording node has stopped it (never shown by the API).
+    deleting: bool = False
 
     @classmethod
     def from_hash(cls, fields: dict[str, str]) -> Replay:
@@ -80,6 +84,8 @@ class Replay:
             stopped=_text(fields, "stopped") or None,
             storage=_text(fields, "storage") or "local",
             files=tuple(json.loads(_text(fields, "files") or "[]")),
+            node_id=_text(fields, "node"),
+            deleting=_text(fields, "deleting") == "1",
         )
 
     @property

@@ -13,14 +13,16 @@ cap, disk full, writer behind) keeps what it wrote, counts
 ``livecommerce_recordings_stopped_total{reason}`` and logs one line, and the live
 stream goes on; recordings a killed node left are finalised by :meth:`start` of the
 next node on the same directory; replays older than ``keep_days`` are deleted by
-the sweep, files and index alike.
+the sweep, files and index alike. A replay deleted while it records stops recording
+first, whichever node is asked: another node marks it in the index and waits for this
+one, which checks its recordings every ``DELETION_CHECK_S``; a node that was down
+then removes the files at its start or sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import shutil
 import time
@@ -31,13 +33,20 @@ from typing import Final
 
 from livecommerce.config import RecordingSettings
 from livecommerce.context import StoreContext
+from livecommerce.replays.deletion import DELETION_CHECK_S, NodeAlive, stop_elsewhere
 from livecommerce.replays.index import DAY_MS, ReplayIndex
-from livecommerce.replays.models import CONTENT_TYPES, FILE_NAME, Replay, new_replay_id, room_of
+from livecommerce.replays.models import (
+    CONTENT_TYPES,
+    FILE_NAME,
+    Replay,
+    ReplayStatus,
+    new_replay_id,
+    room_of,
+)
 from livecommerce.replays.shop import IDEMPOTENCY_TTL_MS, ReplayShop
 from livecommerce.replays.storage import ObjectStore, StorageError
-from livecommerce.replays.timeline import TimelineTap, order_counts
+from livecommerce.replays.timeline import ActiveSales, TimelineTap, order_counts, pinned_product
 from livecommerce.store.client import STORE_UNAVAILABLE_ERRORS
-from livecommerce.store.decoding import as_text
 from livecommerce.tasks import Supervisor
 from media.disk import DiskBudget, tree_size
 from media.playlist import Segment
@@ -66,6 +75,16 @@ class Recording:
     started_at: int
     live: bool = False
     opened: asyncio.Task[None] | None = None
+    live_write: asyncio.Task[None] | None = None  # the last renewal of the live HLS pointer
+    deleted: bool = False  # stopping because the replay was deleted
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the replay was written to the index (so its absence means deletion)."""
+        opened = self.opened
+        if opened is None or not opened.done() or opened.cancelled():
+            return False
+        return opened.exception() is None
 
 
 def now_ms() -> int:
@@ -80,7 +99,10 @@ class RecordingService:
         settings: RecordingSettings,
         data_dir: str,
         node_url: Callable[[], str],
+        node_id: str = "",
+        node_alive: NodeAlive | None = None,
         bucket: ObjectStore | None = None,
+        sales: ActiveSales | None = None,
         idempotency_ttl_s: float = IDEMPOTENCY_TTL_MS / 1000,
     ) -> None:
         self.settings = settings
@@ -92,10 +114,13 @@ class RecordingService:
         self.budget = DiskBudget(settings.max_disk_mb * 1024 * 1024)
         self._store = store
         self._node_url = node_url
+        self._node_id = node_id
+        self._node_alive = node_alive  # whether the node of that registry id is alive
         self._metrics = store.metrics
         self._packager = PackagerSettings(target_segment_s=settings.segment_s)
         self._active: dict[str, Recording] = {}
         self.bucket = bucket
+        self._sales = sales
         self._tasks = Supervisor(logger=log)  # the loops
         self._work = Supervisor(logger=log)  # one-off store writes of recordings
 
@@ -110,6 +135,13 @@ class RecordingService:
             "replays-timeline",
             TIMELINE_FLUSH_S,
             self._flush_timelines,
+            quiet=STORE_UNAVAILABLE_ERRORS,
+            wait_first=True,
+        )
+        self._tasks.every(
+            "replays-deletions",
+            DELETION_CHECK_S,
+            self._watch_deletions,
             quiet=STORE_UNAVAILABLE_ERRORS,
             wait_first=True,
         )
@@ -176,34 +208,26 @@ class RecordingService:
             recording.room_id,
             anchor=recording.anchor,
             node_url=self._node_url(),
+            node_id=self._node_id,
             started_at=recording.started_at,
             video_codec=recording.codec,
             fmt=recording.recorder.format,
         )
         await self._store.bus.listen(recording.tap.listener)
-        pinned = await self._pinned_product(recording.room_id)
-        if pinned is not None:
-            entry = {"at": recording.started_at, "type": "product_pinned", "product": pinned}
-            await self.index.append_timeline(recording.room_id, recording.replay_id, [entry])
-
-    async def _pinned_product(self, room_id: str) -> dict[str, object] | None:
-        """The product pinned when the recording starts (it opens the timeline at 0 s)."""
-        keys, client = self._store.keys, self._store.client
-        product_id = await client.get(keys.pinned_product(room_id))
-        if not product_id:
-            return None
-        raw = await client.hget(keys.products(room_id), as_text(product_id))
-        if not raw:
-            return None
-        product = json.loads(raw)
-        return product if isinstance(product, dict) else None
+        # Read after listening, so that nothing falls between the two (the tap drops repeats).
+        pinned = await pinned_product(self._store, recording.room_id)
+        sales = await self._sales.active(recording.room_id) if self._sales else []
+        entries = recording.tap.opening(
+            recording.started_at, pinned, [sale.to_json() for sale in sales]
+        )
+        await self.index.append_timeline(recording.room_id, recording.replay_id, entries)
 
     def _on_segment(self, replay_id: str, segment: Segment) -> None:
         recording = self._active.get(replay_id)
-        if recording is None:
+        if recording is None or recording.deleted:
             return
         # Every segment renews the live HLS pointer (its TTL outlives a killed node by 1 h).
-        self._work.spawn(
+        recording.live_write = self._work.spawn(
             f"replay-live-{recording.replay_id}",
             self.index.set_live(recording.room_id, recording.replay_id),
         )
@@ -228,14 +252,18 @@ class RecordingService:
             with contextlib.suppress(Exception):  # logged by the supervisor
                 await recording.opened  # indexed and listening first, whatever came first
         await self._store.bus.unlisten(recording.tap.listener)
+        if recording.deleted:
+            return  # the deletion removes the rest
         ended_at = now_ms()
-        replay = await self.index.get(recording.replay_id)
-        if replay is None:
-            return  # deleted meanwhile
+        replay = await self.index.get(recording.replay_id, deleting=True)
+        if replay is None or replay.deleting:
+            # Deleted (through another node) while it ended here.
+            await self._discard(recording.room_id, recording.replay_id, replay)
+            return
         if result.bytes_written == 0:
             # Nothing recorded (the publisher never connected, or no keyframe came): no replay.
             log.info("recording %s of room %s is empty; dropped", replay.id, replay.room)
-            await self.delete(replay)
+            await self._discard(replay.room, replay.id, replay)
             return
         first_frame = recording.recorder.started_wall  # the media's 0 s, on the wall clock
         started_at = int(first_frame * 1000) if first_frame else recording.started_at
@@ -250,10 +278,15 @@ class RecordingService:
             duration_s=result.duration_s,
             stopped=result.stopped,
         )
+        if await self.index.deleted([(replay.room, replay.id)]) == [True]:
+            await self._discard(replay.room, replay.id, replay)  # deleted as it finished
+            return
         await self._upload(replay)
 
     async def _flush_timelines(self) -> None:
         for recording in list(self._active.values()):
+            if recording.deleted:
+                continue
             entries = recording.tap.take()
             if entries:
                 await self.index.append_timeline(recording.room_id, recording.replay_id, entries)
@@ -310,7 +343,8 @@ class RecordingService:
             if replay is None:
                 continue  # the sweep removes files no replay names
             if result.duration_s <= 0:
-                await self.delete(replay)  # killed before its first segment: nothing to keep
+                # Killed before its first segment: nothing to keep.
+                await self._discard(replay.room, replay.id, replay)
                 continue
             ended_at = replay.started_at + int(result.duration_s * 1000)
             entries = await order_counts(self._store, replay.room, replay.started_at, ended_at)
@@ -362,7 +396,7 @@ class RecordingService:
     def live_directory(self, room_id: str) -> Path | None:
         """The HLS files of the room's recording in progress here (None: not here)."""
         for recording in self._active.values():
-            if recording.room_id == room_id and recording.live:
+            if recording.room_id == room_id and recording.live and not recording.deleted:
                 return self.root / recording.replay_id
         return None
 
@@ -373,14 +407,58 @@ class RecordingService:
         return f"/hls/{room_id}/index.m3u8"
 
     async def delete(self, replay: Replay) -> None:
-        """Remove the replay from the index and, when they are here, its files (another
-        node's sweep removes its own files once the index no longer names them)."""
+        """Delete the replay. A recording in progress stops first: here, or on the node
+        recording it, which is waited for (``DELETE_WAIT_S`` at most: a node that does not
+        answer by then removes its files at its next start or sweep). Then the index
+        entry, timeline and live HLS pointer go, the bucket's objects, and the files
+        when they are here (another node's sweep removes its own once the index no
+        longer names them)."""
         recording = self._active.get(replay.id)
         if recording is not None:
-            recording.recorder.close()
-            await recording.recorder.wait()
-        await self.index.delete(replay)
-        await self._delete_objects(replay)
-        directory = self.local_directory(replay.id)
+            await self._stop_deleted(recording)
+        elif replay.status is ReplayStatus.recording and not self._records_here(replay):
+            await stop_elsewhere(self.index, replay, self._node_alive)
+        await self._discard(replay.room, replay.id, replay)
+
+    def _records_here(self, replay: Replay) -> bool:
+        if replay.node_id and self._node_id:
+            return replay.node_id == self._node_id
+        return replay.node_url == self._node_url()
+
+    async def _discard(self, room_id: str, replay_id: str, replay: Replay | None) -> None:
+        """Forget the replay in the index, delete its objects and its files here."""
+        await self.index.forget(room_id, replay_id)
+        if replay is not None:
+            await self._delete_objects(replay)
+        directory = self.local_directory(replay_id)
         if directory is not None:
             await self._remove_files(directory)
+
+    async def _stop_deleted(self, recording: Recording) -> None:
+        """Stop a deleted recording: its live HLS ends here at once, its files complete."""
+        recording.deleted = True
+        recording.recorder.close()
+        await recording.recorder.wait()
+        if recording.live_write is not None:
+            # A renewal landing after the deletion would announce live HLS for an hour.
+            with contextlib.suppress(Exception):  # logged by the supervisor
+                await recording.live_write
+
+    async def _watch_deletions(self) -> None:
+        """Stop this node's recordings whose replay was deleted through another node
+        (marked for deletion, or no longer indexed)."""
+        watched = [r for r in self._active.values() if not r.deleted and r.indexed]
+        if not watched:
+            return
+        deleted = await self.index.deleted([(r.room_id, r.replay_id) for r in watched])
+        for recording, gone in zip(watched, deleted, strict=True):
+            if gone and not recording.deleted:
+                log.info("replay %s was deleted: its recording stops", recording.replay_id)
+                recording.deleted = True  # spawned once
+                self._work.spawn(
+                    f"replay-delete-{recording.replay_id}", self._delete_stopped(recording)
+                )
+
+    async def _delete_stopped(self, recording: Recording) -> None:
+        await self._stop_deleted(recording)
+        await self._discard(recording.room_id, recording.replay_id, None)

@@ -141,7 +141,11 @@ touches a room's keys runs unchanged on a cluster (one slot per room).
 | ``P{schema}:lock``                   | string      | the token of the node migrating the schema  |
 | ``P{r:ROOM}:replay:REPLAY``          | hash        | a recording: id, room, anchor, node_url,    |
 |                                      |             | started_at, ended_at (ms), duration_s,      |
-|                                      |             | video_codec, format, status, stopped        |
+|                                      |             | video_codec, format, status, stopped,       |
+|                                      |             | storage, files, node (the recording node's  |
+|                                      |             | registry id); deleting (1: deleted          |
+|                                      |             | through another node, hidden until its      |
+|                                      |             | recording node has stopped it)              |
 | ``P{r:ROOM}:replays``                | zset        | the room's replay ids by started_at (ms)    |
 | ``P{r:ROOM}:replay:REPLAY:timeline`` | stream      | timeline entries: e (JSON, ``at`` in ms),   |
 |                                      |             | as they happened while recording            |
@@ -272,13 +276,13 @@ with the room, ``rooms.retention_days`` after it ended (``livecommerce/rooms/ret
 | ``P{schema}:lock``                   | TTL ``store.schema_lock_s`` (deleted when the migration   |
 |                                      | ends)                                                     |
 | ``P{r:ROOM}:replay:REPLAY``          | TTL ``recording.keep_days`` after it starts, renewed when |
-|                                      | it ends                                                   |
+|                                      | it ends; 1 h once marked ``deleting``                     |
 | ``P{r:ROOM}:replays``                | TTL ``recording.keep_days`` after the last replay; older  |
 |                                      | members trimmed when a replay is added                    |
 | ``P{r:ROOM}:replay:REPLAY:timeline`` | TTL ``recording.keep_days``; MAXLEN ~ 10,000 (chat is     |
 |                                      | capped at ``recording.timeline_chat_max`` before)         |
 | ``P{r:ROOM}:hls``                    | TTL 1 h, renewed by each segment; removed when the        |
-|                                      | recording ends                                            |
+|                                      | recording ends or its replay is deleted                   |
 | ``Preplays:recent``                  | trim: members older than ``recording.keep_days`` and all  |
 |                                      | but the newest 1,000 removed when a replay ends           |
 

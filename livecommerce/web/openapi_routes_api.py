@@ -460,6 +460,8 @@ OPERATIONS: dict[str, Op] = {
         summary="Delete a replay and its files",
         tag="replays",
         who="its anchor, admin",
+        description="A recording in progress stops first, on whichever node records it "
+        "(this answer waits for it, 10 s at most): its live HLS ends, the live goes on.",
         replies=ok(obj({"deleted": STRING})),
     ),
     "POST /api/replays/{replay}/orders": Op(

@@ -14,6 +14,7 @@ from aiortc import RTCPeerConnection
 from clients.anchor.testsrc import ToneAudioTrack
 from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
+from livecommerce.web.state import RECORDINGS
 from tests.conftest import ClientFactory, TokenFactory, make_settings
 from tests.integration.channel_client import ChannelClient
 from tests.integration.encoded_source import EncodedVideoTrack
@@ -247,3 +248,89 @@ async def test_the_replays_of_an_unknown_room_are_a_404_and_of_a_new_room_an_emp
     response = await node.get(f"/api/rooms/{room['id']}/replays")
     assert response.status == 200
     assert await response.json() == []
+
+
+async def test_deleting_a_replay_while_it_records_stops_the_recording_first(
+    node: TestClient, token: TokenFactory
+) -> None:
+    room = (await create_room(node, token))["id"]
+    anchor = bearer(token("anchor", "alice"))
+    pc, location = await go_live(node, token, room, "video/h264")
+    try:
+        hls_url = await until(lambda: _hls_url(node, room), what="hls_url in the room state")
+        replays = await get_json(node, f"/api/rooms/{room}/replays")
+        assert [r["status"] for r in replays] == ["recording"]
+        replay_id = replays[0]["id"]
+        directory = node.app[RECORDINGS].root / replay_id
+        assert directory.is_dir()
+
+        deleted = await node.delete(f"/api/replays/{replay_id}", headers=anchor)
+        assert deleted.status == 200
+        assert await deleted.json() == {"deleted": replay_id}
+        assert not directory.exists()
+        await assert_error(await node.get(hls_url), 404, "hls_not_available")
+        state = await get_json(node, f"/api/rooms/{room}")
+        assert (state["status"], state["hls_url"]) == ("live", None)
+        await asyncio.sleep(2.5)  # segments would have come meanwhile
+        assert not directory.exists()
+        assert await get_json(node, f"/api/rooms/{room}/replays") == []
+    finally:
+        await node.delete(location, headers=anchor)
+        await pc.close()
+
+
+async def test_a_sale_open_when_recording_starts_opens_the_timeline(
+    node: TestClient, token: TokenFactory
+) -> None:
+    """The pinned product and the sale already open are at 0 s, each once; a sale that
+    opens later is at its time."""
+    room = (await create_room(node, token))["id"]
+    anchor = bearer(token("anchor", "alice"))
+    product = await (
+        await node.post(
+            f"/api/rooms/{room}/products",
+            json={"sku": "T", "title": "Tea", "price_cents": 900, "currency": "EUR"},
+            headers=anchor,
+        )
+    ).json()
+    assert (
+        await node.post(
+            f"/api/rooms/{room}/pin", json={"product_id": product["id"]}, headers=anchor
+        )
+    ).status == 200
+    terms = {
+        "product_id": product["id"],
+        "price_cents": 500,
+        "quantity": 5,
+        "per_user_limit": 1,
+        "duration_s": 600,
+        "reservation_ttl_s": 300,
+    }
+    created = await node.post(f"/api/rooms/{room}/sales", json=terms, headers=anchor)
+    assert created.status == 201, await created.text()
+    early = await created.json()
+    pc, location = await go_live(node, token, room, "video/h264")
+    try:
+        await until(lambda: _hls_url(node, room), what="the recording's first segment")
+        later = await (
+            await node.post(f"/api/rooms/{room}/sales", json=terms, headers=anchor)
+        ).json()
+        await asyncio.sleep(2.5)
+        for sale in (early, later):
+            stop = await node.post(f"/api/rooms/{room}/sales/{sale['id']}/stop", headers=anchor)
+            assert stop.status == 200, await stop.text()
+        await asyncio.sleep(1.0)
+    finally:
+        await node.delete(location, headers=anchor)
+        await pc.close()
+    replay = await ready_replay(node, room)
+    timeline = (await get_json(node, f"/api/replays/{replay['id']}"))["timeline"]
+    started = [e for e in timeline if e["type"] == "sale_started"]
+    ended = [e for e in timeline if e["type"] == "sale_ended"]
+    assert [e["sale"]["id"] for e in started] == [early["id"], later["id"]]
+    assert started[0]["t"] == 0
+    assert started[0]["sale"]["status"] == "open"
+    assert started[1]["t"] > 0
+    assert sorted(e["sale"]["id"] for e in ended) == sorted([early["id"], later["id"]])
+    pins = [e for e in timeline if e["type"] == "product_pinned"]
+    assert [(e["t"], e["product"]["id"]) for e in pins] == [(0, product["id"])]

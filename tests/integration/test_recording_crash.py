@@ -13,9 +13,19 @@ import av
 import pytest
 
 from clients.anchor.testsrc import ToneAudioTrack
+from livecommerce.app import create_app
 from livecommerce.store.embedded import EmbeddedValkey
 from media.playlist import PLAYLIST_NAME, parse
-from tests.integration.deployment import api, bearer, eventually, start_node, token, write_config
+from tests.conftest import ClientFactory, make_settings
+from tests.integration.deployment import (
+    SECRET,
+    api,
+    bearer,
+    eventually,
+    start_node,
+    token,
+    write_config,
+)
 from tests.integration.encoded_source import EncodedVideoTrack
 from tests.integration.media_peers import accept, publisher_offer
 from tests.integration.nodes import Node
@@ -166,3 +176,45 @@ async def test_over_the_disk_cap_recording_stops_and_the_live_stream_goes_on(
             assert size <= 1024 * 1024 + 4096  # the cap (and the small state file)
         finally:
             await pc.close()
+
+
+async def test_a_recording_deleted_while_its_node_was_down_is_removed_at_its_next_start(
+    nodes: list[Node],
+    tmp_path: Path,
+    valkey: EmbeddedValkey,
+    key_prefix: str,
+    aiohttp_client: ClientFactory,
+) -> None:
+    """The recording node never saw the deletion (killed): the other node answers once it
+    has waited, and the files go when the recording node starts again."""
+    config = write_config(tmp_path / "node.toml", valkey.url, key_prefix)
+    data_dir = tmp_path / "node"
+    node = start_node(nodes, data_dir, config)
+    settings = make_settings(valkey.url, tmp_path / "b", key_prefix, auth={"secret": SECRET})
+    other = await aiohttp_client(create_app(settings))
+    async with aiohttp.ClientSession() as http:
+        _, room = await api(
+            http, node, "POST", "/api/rooms", token("anchor", "alice"), {"title": "t"}
+        )
+        pc = await publish(http, node, room["id"])
+        try:
+            await eventually(lambda: _segments_at_least(data_dir, 1), "a finished segment", 40)
+            node.process.kill()
+            node.process.wait()
+        finally:
+            await pc.close()
+        (directory,) = recordings(data_dir)
+        deleted = await other.delete(
+            f"/api/replays/{directory.name}", headers=bearer("anchor", "alice")
+        )
+        assert deleted.status == 200, await deleted.text()
+        assert directory.is_dir()  # nobody there to remove it
+
+        again = start_node(nodes, data_dir, config)
+
+        async def removed() -> bool:
+            return not directory.exists()
+
+        await eventually(removed, "the files of the deleted replay to go", 30)
+        _, answer = await api(http, again, "GET", f"/api/rooms/{room['id']}/replays")
+        assert answer == []
