@@ -9,6 +9,11 @@ leader a reserved order (``source: "auction"``) with its ``order.created`` outbo
 in the same step when the price reaches the reserve. Nodes announce price changes at
 most once per ``formats.bid_broadcast_interval_s`` per auction, over all nodes
 (``auctions_announce.lua``); every bidder gets their own ``bid_result`` at once.
+
+Answers first: while bids of an auction wait for their answers on this node, its
+announcement waits too (at most ``ANSWERS_FIRST_MAX_INTERVALS`` intervals), so in a
+burst of bids the broadcast to every socket of the room goes out after the bidders'
+answers instead of between them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import json
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -168,6 +174,11 @@ class BidAnswer:
         return {"type": "bid_result", "key": key, "auction": self.auction, **self.result.to_json()}
 
 
+# How long (in broadcast intervals) an announcement may wait for the answers of bids in
+# flight on this node (see the module docstring).
+ANSWERS_FIRST_MAX_INTERVALS = 5
+
+
 class AuctionService:
     """Auctions of rooms on the store; bids go through ``batcher`` when given."""
 
@@ -197,6 +208,9 @@ class AuctionService:
         self._bid_seconds = store.metrics.bid_seconds
         self._bid: ScriptCaller = batcher or store.scripts
         self._changed: set[tuple[str, str]] = set()
+        self._bidding: Counter[tuple[str, str]] = Counter()  # bids awaiting their answer
+        # Since when an announcement waits for the answers of bids in flight (monotonic).
+        self._deferred_since: dict[tuple[str, str], float] = {}
 
     async def create(self, room_id: str, terms: AuctionTerms) -> Auction:
         auction_id = f"a_{secrets.token_hex(5)}"
@@ -264,8 +278,32 @@ class AuctionService:
             self._counted.inc("bid_auction_not_found")
             refused = BidResult(ok=False, leading=False, reason=BidRefusal.auction_not_found)
             return BidAnswer(auction_id, refused)
+        bidding = (room_id, auction_id)
+        self._bidding[bidding] += 1
+        try:
+            reply = await self._call_bid(room_id, auction_id, user, amount, maximum, key)
+        finally:
+            self._bidding[bidding] -= 1
+            if not self._bidding[bidding]:
+                del self._bidding[bidding]
+        if reply.changed:
+            self._changed.add((room_id, auction_id))
+        answer = reply.answer
+        if reply.kind is AnswerKind.repeat:
+            outcome = "repeat"
+        elif answer.ok:
+            outcome = "leading" if answer.leading else "outbid"
+        else:
+            outcome = str(answer.reason)
+        self._counted.inc(f"bid_{outcome}")
+        self._bid_seconds.observe(time.perf_counter() - started)
+        return BidAnswer(auction_id, answer)
+
+    async def _call_bid(
+        self, room_id: str, auction_id: str, user: str, amount: int, maximum: int, key: str
+    ) -> AuctionBidReply:
         keys = self._keys
-        reply = await self._bid.call(
+        return await self._bid.call(
             AuctionBidReply,
             [
                 keys.auction(room_id, auction_id),
@@ -284,25 +322,22 @@ class AuctionService:
                 self._analytics,
             ],
         )
-        if reply.changed:
-            self._changed.add((room_id, auction_id))
-        answer = reply.answer
-        if reply.kind is AnswerKind.repeat:
-            outcome = "repeat"
-        elif answer.ok:
-            outcome = "leading" if answer.leading else "outbid"
-        else:
-            outcome = str(answer.reason)
-        self._counted.inc(f"bid_{outcome}")
-        self._bid_seconds.observe(time.perf_counter() - started)
-        return BidAnswer(auction_id, answer)
 
     async def announce_changes(self) -> None:
         """Broadcast ``auction_bid`` for the auctions this node's bids changed, each at
         most once per interval over all nodes; those refused for now wait a tick."""
         changed, self._changed = self._changed, set()
-        interval_ms = int(self._settings.bid_broadcast_interval_s * 1000)
+        interval_s = self._settings.bid_broadcast_interval_s
+        interval_ms = int(interval_s * 1000)
+        now = time.monotonic()
         for room_id, auction_id in changed:
+            key = (room_id, auction_id)
+            if key in self._bidding:
+                since = self._deferred_since.setdefault(key, now)
+                if now - since < ANSWERS_FIRST_MAX_INTERVALS * interval_s:
+                    self._changed.add(key)  # answers first
+                    continue
+            self._deferred_since.pop(key, None)
             reply = await self._scripts.call(
                 AuctionAnnounceReply, [self._keys.auction(room_id, auction_id)], [interval_ms]
             )

@@ -7,6 +7,10 @@ import asyncio
 import time
 from typing import Any
 
+from livecommerce.commerce.auctions import ANSWERS_FIRST_MAX_INTERVALS, AuctionService
+from livecommerce.config import FormatsSettings
+from livecommerce.store.batch import StoreBatcher
+from livecommerce.web.state import STORE_CONTEXT
 from tests.integration.channel_client import ChannelClient
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import product
@@ -227,3 +231,61 @@ async def test_the_winner_may_cancel_and_nothing_returns_to_a_sale(cluster: Clus
     assert all(
         (d["auction"], d["sale"], d["amount_cents"]) == (lot["id"], None, 700) for _, d in events
     )
+
+
+async def test_an_announcement_waits_for_the_answers_of_bids_in_flight(cluster: Cluster) -> None:
+    """Answers first: the price broadcast waits while this node's bids of the auction wait
+    for their answers, then announces the price they left."""
+    room = await cluster.room()
+    item = await product(cluster, room)
+    lot = await auction(cluster, room, item["id"], duration_s=600)
+    watcher = await cluster.join(room, "wes")
+    app = cluster.apps[0]
+    store = app[STORE_CONTEXT]
+    batcher = StoreBatcher(store.client, scripts=store.scripts, metrics=store.metrics)
+    # A service of its own: the node's worker never announces what this one's bids change.
+    settings = FormatsSettings(bid_broadcast_interval_s=0.001)
+    service = AuctionService(store=store, settings=settings, batcher=batcher)
+    assert (await service.bid(room, lot["id"], "bob", 100, 0, "k1")).result.leading
+    second = asyncio.create_task(service.bid(room, lot["id"], "carl", 200, 0, "k2"))
+    await asyncio.sleep(0)  # the second bid waits in the batcher for the store
+    assert not second.done()
+    await service.announce_changes()  # waits for the second bid's answer
+    assert (await second).result.leading
+    await asyncio.sleep(0.01)
+    await service.announce_changes()
+    announced = await watcher.wait_for("auction_bid")
+    assert (announced["leader"], announced["amount_cents"]) == ("carl", 200)
+    await asyncio.sleep(0.2)
+    assert len(watcher.of_type("auction_bid")) == 1
+    await watcher.close()
+    await batcher.aclose()
+
+
+async def test_bids_always_in_flight_delay_an_announcement_a_few_intervals_at_most(
+    cluster: Cluster,
+) -> None:
+    room = await cluster.room()
+    item = await product(cluster, room)
+    lot = await auction(cluster, room, item["id"], duration_s=600)
+    watcher = await cluster.join(room, "wes")
+    store = cluster.apps[0][STORE_CONTEXT]
+    batcher = StoreBatcher(store.client, scripts=store.scripts, metrics=store.metrics)
+    interval_s = 0.01
+    settings = FormatsSettings(bid_broadcast_interval_s=interval_s)
+    service = AuctionService(store=store, settings=settings, batcher=batcher)
+    assert (await service.bid(room, lot["id"], "bob", 100, 0, "k1")).result.leading
+    in_flight = asyncio.create_task(service.bid(room, lot["id"], "carl", 200, 0, "k2"))
+    await asyncio.sleep(0)
+    await service.announce_changes()  # waits: a bid is in flight
+    await in_flight
+    await asyncio.sleep(ANSWERS_FIRST_MAX_INTERVALS * interval_s)
+    still = asyncio.create_task(service.bid(room, lot["id"], "dan", 300, 0, "k3"))
+    await asyncio.sleep(0)
+    assert not still.done()
+    await service.announce_changes()  # waited long enough: announces although one is in flight
+    announced = await watcher.wait_for("auction_bid")
+    assert announced["leader"] in ("carl", "dan")
+    await still
+    await watcher.close()
+    await batcher.aclose()
