@@ -38,8 +38,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import hiredis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -98,8 +97,7 @@ class ReplicasBehindError(StoreTimeoutError):
     the writes may or may not survive a failover, so no caller is told they happened."""
 
 
-@dataclass(frozen=True)
-class _Call:
+class _Call(NamedTuple):  # a tuple: built once per call on the hot path
     script: str | None  # None: a plain command
     command: tuple[Any, ...]  # EVALSHA … for a script
     packed: bytes  # the command as sent
