@@ -7,31 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import SETTINGS, STORE
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
 
 
 async def report_of(cluster: Cluster, room: str) -> dict[str, Any]:

@@ -6,34 +6,18 @@ report's markers never fall after the room's end."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from livecommerce.metrics import Metrics
-from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.store.lua import ScriptRunner
 from livecommerce.web.state import SETTINGS, STORE
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import product, sale
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
 
 
 async def get_sale(cluster: Cluster, room: str, sale_id: str) -> dict[str, Any]:
