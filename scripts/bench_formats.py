@@ -54,6 +54,7 @@ from benchkit import (
     bucket_ms,
     handshake_request,
     percentile,
+    pin,
     raise_nofile_limit,
     run_loop,
     say,
@@ -424,6 +425,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, metavar="FILE", help="py-spy the node during bids/s into FILE"
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the node alone on CPU 0; its store, the clients and this script on the others",
+    )
     args = parser.parse_args(argv)
     options = Options(
         args.bidders, args.processes, args.duration, args.warmup, args.pipeline, args.concurrency
@@ -449,6 +455,11 @@ def main(argv: list[str] | None = None) -> int:
         opened = sum(pipe.recv() for pipe in pipes)
         say(f"{opened} viewers connected in {time.monotonic() - began:.1f} s")
         pids = [process.pid for process in processes]
+        if args.pin:
+            others = set(range(1, os.cpu_count() or 2)) or {0}
+            pin([node.node.pid], {0})
+            pin([*node.node.store_pids(), *pids, os.getpid()], others)
+            say(f"pinned: the node on CPU 0, its store and the clients on {sorted(others)}")
         burst_auction = node.new_auction()
         burst = run_phase(
             node,

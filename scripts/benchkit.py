@@ -376,3 +376,17 @@ class CpuMeter:
         busy = sum(end) - sum(start) - (end.idle - start.idle) - (end.iowait - start.iowait)
         used["machine"] = 100 * busy / (sum(end) - sum(start))
         return used
+
+
+def pin(pids: list[int], cpus: set[int]) -> None:
+    """Keep every thread of these processes on ``cpus`` (Linux; elsewhere nothing)."""
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    for pid in pids:
+        try:
+            threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            threads = [pid]
+        for tid in threads:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(tid, cpus)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -82,3 +83,24 @@ async def start_cluster(
         yield Cluster([str(s.make_url("")).rstrip("/") for s in servers], apps, http, token)
     found = [breach for app in apps for breach in breaches(app)]
     assert not found, "answers that break /openapi.json:\n" + "\n".join(found)
+
+
+def cluster_with(sections: dict[str, dict[str, Any]] | None = None) -> Any:
+    """A ``cluster`` fixture: two nodes on the session's store with these settings
+    sections. A test module that needs other settings assigns it:
+    ``cluster = cluster_with({"analytics": {"watch_interval_s": 0.2}})``."""
+
+    @pytest.fixture
+    async def cluster(
+        aiohttp_server: ServerFactory,
+        valkey: EmbeddedValkey,
+        tmp_path: Path,
+        key_prefix: str,
+        token: TokenFactory,
+    ) -> AsyncIterator[Cluster]:
+        async for value in start_cluster(
+            aiohttp_server, valkey, tmp_path, key_prefix, token, sections
+        ):
+            yield value
+
+    return cluster

@@ -16,24 +16,14 @@ from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import SETTINGS, STORE
 from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway, voucher
 
 PRICE = 990
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"watch_interval_s": 0.2}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"watch_interval_s": 0.2}})
 
 
 async def scripted_audience(cluster: Cluster) -> tuple[str, dict[str, Any], list[str]]:

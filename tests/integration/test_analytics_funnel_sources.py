@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway
 from tests.integration.test_recording_replay_buy import replay_showing
@@ -25,17 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 BUY_STEPS = ("buy_attempts", "reserved", "paid")
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"watch_interval_s": 0.2}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"watch_interval_s": 0.2}})
 
 
 async def win_auction(cluster: Cluster, room: str, product_id: str, user: str) -> str:

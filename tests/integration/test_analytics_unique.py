@@ -5,36 +5,19 @@ then a HyperLogLog whose count stays within three standard errors (0.81 % each) 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from livecommerce.analytics.funnel import Step
 from livecommerce.analytics.report import HLL_STANDARD_ERROR
 from livecommerce.app import STORE_CONTEXT
-from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.lua import ScriptCall
 from livecommerce.store.replies_analytics import AnalyticsCountReply, CountOutcome
 from livecommerce.web.state import SETTINGS
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 
 EXACT_MAX = 1000
 CHUNK = 5000
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"exact_users_max": EXACT_MAX}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"exact_users_max": EXACT_MAX}})
 
 
 async def count_entries(cluster: Cluster, room: str, visitors: list[str]) -> None:

@@ -6,34 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from livecommerce.store.decoding import as_text
-from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import SETTINGS, STORE
-from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 
 INTERVAL_S = 0.2
 TOLERANCE_S = 2.0
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"watch_interval_s": INTERVAL_S}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"watch_interval_s": INTERVAL_S}})
 
 
 class Stopwatch:

@@ -7,29 +7,15 @@ the catalogue's errors — and nothing is counted for any of them."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 
 BURST = 5
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"impressions_burst": BURST, "impressions_per_s": 0.01}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"impressions_burst": BURST, "impressions_per_s": 0.01}})
 
 
 async def impressions(cluster: Cluster, room: str) -> int:

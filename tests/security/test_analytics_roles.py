@@ -7,32 +7,19 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from livecommerce.rooms.retention import RoomRetention
-from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.replies_rooms import RoomDelete
 from livecommerce.web.state import STORE_CONTEXT
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.commerce_helpers import room_with_sale
 
 PATHS = ("analytics", "analytics.csv")
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
+cluster = cluster_with()
 
 
 async def status_of(cluster: Cluster, path: str, token: str | None) -> tuple[int, str]:

@@ -6,31 +6,17 @@ and the sender's socket (and every other) stays open."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.commerce_helpers import product
 
 BURST = 4
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"analytics": {"views_burst": BURST, "views_per_s": 0.01}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+cluster = cluster_with({"analytics": {"views_burst": BURST, "views_per_s": 0.01}})
 
 
 async def views(cluster: Cluster, room: str) -> dict[str, Any]:

@@ -5,29 +5,15 @@ never asked about ids the server could not have made."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.commerce_helpers import product
 from tests.integration.formats_helpers import auction, giveaway, voucher
 
-
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
+cluster = cluster_with()
 
 
 BAD_FRAMES: list[tuple[dict[str, Any], str]] = [

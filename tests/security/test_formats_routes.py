@@ -3,29 +3,15 @@ JSON error from the catalogue every time, role and room checks on every write.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.commerce_helpers import product
 from tests.integration.formats_helpers import auction, giveaway, voucher
 
-
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
+cluster = cluster_with()
 
 
 VOUCHER = {"title": "3 off", "discount_cents": 300, "quantity": 10, "per_user_limit": 1}

@@ -6,30 +6,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import jwt
 import pytest
 
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient, pass_marker
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 
 TTL_S = 2
 
 
-@pytest.fixture
-async def cluster(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
-        yield value
+cluster = cluster_with()
 
 
 @pytest.mark.parametrize("wire", ["json", "msgpack"])
