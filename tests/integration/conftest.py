@@ -26,6 +26,19 @@ async def cluster(
 
 
 @pytest.fixture
+async def on_cluster(
+    aiohttp_server: ServerFactory,
+    valkey_cluster: ValkeyCluster,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    """Two app nodes on the Valkey cluster."""
+    async for value in start_cluster(aiohttp_server, valkey_cluster, tmp_path, key_prefix, token):
+        yield value
+
+
+@pytest.fixture
 def replicated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ValkeyCluster]:
     """A local cluster of 3 masters with a replica each and a short node timeout, for the
     failover drills."""

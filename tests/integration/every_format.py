@@ -8,16 +8,14 @@ It leaves no reservation open, so the room can be deleted once its outbox is don
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from livecommerce.replays.models import new_replay_id
-from livecommerce.web.state import RECORDINGS
 from tests import image_samples
 from tests.integration.channel_client import ChannelClient
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway, voucher
+from tests.integration.test_recording_replay_buy import replay_showing
 
 MOD = ("moderator", "mia")
 
@@ -125,26 +123,7 @@ async def replays(
 ) -> str:
     """A finished replay whose timeline pinned ``item`` (written through the index, as the
     recorder does), and a replay buy, cancelled; the replay's id."""
-    index = cluster.apps[0][RECORDINGS].index
-    replay_id = new_replay_id(room)
-    started = int(time.time() * 1000) - 60_000
-    await index.create(
-        replay_id,
-        room,
-        anchor="alice",
-        node_url=cluster.urls[0],
-        started_at=started,
-        video_codec="h264",
-        fmt="hls",
-    )
-    await index.append_timeline(
-        room, replay_id, [{"at": started + 5_000, "type": "product_pinned", "product": item}]
-    )
-    replay = await index.get(replay_id)
-    assert replay is not None
-    await index.finish(
-        replay, started_at=started, ended_at=started + 60_000, duration_s=60.0, stopped=None
-    )
+    replay_id = await replay_showing(cluster, room, item)
     status, order = await cluster.api(
         "POST",
         f"/api/replays/{replay_id}/orders",

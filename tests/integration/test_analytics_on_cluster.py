@@ -5,31 +5,14 @@ and the room's end with its sales (one script over the room's and its sales' key
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import STORE
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import product, sale
-from tests.store_cluster import ValkeyCluster
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-async def on_cluster(
-    aiohttp_server: ServerFactory,
-    valkey_cluster: ValkeyCluster,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    async for value in start_cluster(aiohttp_server, valkey_cluster, tmp_path, key_prefix, token):
-        yield value
 
 
 async def test_the_two_key_reads_and_the_end_work_on_a_cluster(

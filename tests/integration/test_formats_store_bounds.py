@@ -7,24 +7,17 @@ from livecommerce.web.state import SETTINGS, STORE
 from tests.integration.cluster import Cluster
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway, keys, set_watch, voucher
-from tests.integration.test_store_bounds import bound_problem, families, family_of, scan
+from tests.integration.test_store_bounds import (
+    SELLING_FORMAT_FAMILIES,
+    bound_problem,
+    families,
+    family_of,
+    scan,
+)
 
 FORMAT_FAMILIES = {
+    *SELLING_FORMAT_FAMILIES,
     "P{r:ROOM}:watch",
-    "P{r:ROOM}:voucher:VOUCHER",
-    "P{r:ROOM}:vouchers",
-    "P{r:ROOM}:voucher:VOUCHER:users",
-    "P{r:ROOM}:voucher:VOUCHER:keys",
-    "P{r:ROOM}:claims",
-    "P{r:ROOM}:wallets",
-    "P{r:ROOM}:vouchers:pinned",
-    "P{r:ROOM}:auction:AUCTION",
-    "P{r:ROOM}:auctions",
-    "P{r:ROOM}:auction:AUCTION:keys",
-    "P{r:ROOM}:gw:GIVEAWAY",
-    "P{r:ROOM}:giveaways",
-    "P{r:ROOM}:gw:GIVEAWAY:entrants",
-    "P{r:ROOM}:gw:GIVEAWAY:said",
     "Pauctions:clock",
     "Pgiveaways:clock",
 }

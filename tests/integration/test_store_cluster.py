@@ -6,31 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from livecommerce.bus import Delivery, Event, Listener, StoreRoomBus
 from livecommerce.store.client import StoreClient, connect
 from livecommerce.store.keys import Keys
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster
 from tests.integration.test_bus import carry_anything
 from tests.integration.test_stampede import stampede
 from tests.store_cluster import ValkeyCluster
-
-
-@pytest.fixture
-async def on_cluster(
-    aiohttp_server: ServerFactory,
-    valkey_cluster: ValkeyCluster,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    """Two app nodes on the Valkey cluster."""
-    async for value in start_cluster(aiohttp_server, valkey_cluster, tmp_path, key_prefix, token):
-        yield value
 
 
 async def test_rooms_keys_land_on_several_masters(
