@@ -59,7 +59,7 @@ from benchkit import (
     bucket_ms,
     handshake_request,
     percentile,
-    pin,
+    pin_apart,
     raise_nofile_limit,
     run_loop,
     say,
@@ -461,13 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"{opened} viewers connected in {time.monotonic() - began:.1f} s")
         pids = [process.pid for process in processes]
         if args.pin:
-            others = set(range(1, os.cpu_count() or 2)) or {0}
-            pin([node.node.pid], {0})
-            pin([*node.node.store_pids(), *pids, os.getpid()], others)
-            for pid in pids:  # the store before the load generators, as if they ran elsewhere
-                with contextlib.suppress(OSError):
-                    os.setpriority(os.PRIO_PROCESS, pid, 10)
-            say(f"pinned: the node on CPU 0; its store, the clients (nice 10) on {sorted(others)}")
+            say(pin_apart([node.node.pid], node.node.store_pids(), pids))
         burst_auction = node.new_auction()
         burst = run_phase(
             node,

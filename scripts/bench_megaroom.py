@@ -6,6 +6,7 @@ Run from the repository root, with the ``bench`` extra installed::
     .venv/bin/python scripts/bench_megaroom.py                 # every run below
     .venv/bin/python scripts/bench_megaroom.py --clients 10000 --rate 100 --duration 15
     .venv/bin/python scripts/bench_megaroom.py --runs mega,mega2x,two-nodes
+    .venv/bin/python scripts/bench_megaroom.py --runs mega --pin   # the node on a core of its own
 
 Each run starts ``livecommerce serve`` (its own embedded store; a second node
 shares it), opens the receiving sockets (anonymous viewers, msgpack) from
@@ -35,6 +36,10 @@ each socket got out of those sent (must be all) and their p50/p99 latency
 backlog of posts: they show the fan-out's own delay), and errors (failed
 connects, close codes such as 4408, error frames). On a shared machine,
 compare runs of one invocation: the ratios are what the script prints last.
+
+``--pin`` keeps the nodes alone on CPU 0 and their store, the client processes
+(at nice 10) and this script on the other CPUs, as if the viewers ran on
+other machines: on a 2-core machine they otherwise take the node's CPU.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ from benchkit import (
     LivecommerceNode,
     bucket_ms,
     percentile,
+    pin_apart,
     raise_nofile_limit,
     run_loop,
     say,
@@ -303,6 +309,10 @@ def run_one(run: Run, options: argparse.Namespace, context: Any) -> Result:
         publisher.start()
         started.append(publisher)
         answer(parent, CONNECT_TIMEOUT_S)
+        if options.pin:
+            stores = [pid for node in nodes for pid in node.store_pids()]
+            load = [process.pid for process in started]
+            say(f"[{run.name}] " + pin_apart([node.pid for node in nodes], stores, load))
         start = time.time() + 0.5
         schedule = Schedule(start, start + options.warmup, start + options.duration)
         for pipe in [*pipes, parent]:
@@ -445,6 +455,9 @@ def main() -> None:
         default=[],
         metavar="SECTION_KEY=VALUE",
         help="a node setting for every run, e.g. channel_viewer_chat_rate=5 (repeatable)",
+    )
+    parser.add_argument(
+        "--pin", action="store_true", help="each node alone on CPU 0, the rest on the others"
     )
     options = parser.parse_args()
     raise_nofile_limit()

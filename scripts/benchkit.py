@@ -390,3 +390,16 @@ def pin(pids: list[int], cpus: set[int]) -> None:
         for tid in threads:
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(tid, cpus)
+
+
+def pin_apart(servers: list[int], stores: list[int], load: list[int]) -> str:
+    """The server processes alone on CPU 0; their stores, the load generators (at nice
+    10, behind the stores) and this script on the other CPUs, as if the load ran on other
+    machines. Returns what was done, to print."""
+    others = set(range(1, os.cpu_count() or 2)) or {0}
+    pin(servers, {0})
+    pin([*stores, *load, os.getpid()], others)
+    for pid in load:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, 10)
+    return f"pinned: the server on CPU 0; its store, the load (nice 10) on {sorted(others)}"
