@@ -6,6 +6,7 @@ Run from the repository root, with the ``bench`` extra installed::
     .venv/bin/python scripts/bench_chat.py                  # both servers, defaults
     .venv/bin/python scripts/bench_chat.py --clients 5000 --rate 16 --duration 20 --processes 4
     .venv/bin/python scripts/bench_chat.py --only livecommerce --profile /tmp/prof
+    .venv/bin/python scripts/bench_chat.py --pin   # each server alone on CPU 0
 
 For each server the script starts the server as a child process, opens
 ``--clients`` WebSockets to one room from ``--processes`` client processes,
@@ -73,6 +74,7 @@ from benchkit import (
     LivecommerceNode,
     RawWebSocket,
     handshake_request,
+    pin_apart,
     raise_nofile_limit,
     run_loop,
     say,
@@ -483,6 +485,7 @@ class Options:
     publishers: int
     wire: str
     profile: Path | None
+    pin: bool = False
 
 
 @dataclass
@@ -607,6 +610,9 @@ def drive(
         context, started, publisher_process, endpoint, options.rate, options.publishers
     )
     receive_all([publisher], CONNECT_TIMEOUT_S, "the publisher")
+    if options.pin:
+        load = [process.pid for process, _ in started]
+        say(f"[{kind}] " + pin_apart([server.pid], server.store_pids(), load))
     start = time.time() + 0.5
     schedule = Schedule(start, start + options.warmup, start + options.duration)
     for pipe in [*receivers, publisher]:
@@ -768,6 +774,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, tuple[Kind, ...]
     )
     parser.add_argument("--only", choices=KINDS, help="run one server only")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="py-spy the server into DIR")
+    parser.add_argument(
+        "--pin", action="store_true", help="the server alone on CPU 0, the rest on the others"
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.processes < 1 or args.publishers < 1 or args.rate <= 0:
         parser.error("--clients, --processes, --publishers and --rate must be positive")
@@ -783,6 +792,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Options, tuple[Kind, ...]
         args.publishers,
         args.wire,
         args.profile,
+        args.pin,
     )
     return options, kinds
 

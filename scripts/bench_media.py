@@ -1,7 +1,8 @@
 """Media fan-out benchmark: the pass-through relay against aiortc's MediaRelay, same run.
 
     python scripts/bench_media.py [--quick] [--profiles 360p,720p] [--seconds 5] [--profile-at N]
-                                  [--parts cpu,first-frame] [--joins 10]
+                                  [--parts cpu,first-frame] [--joins 10] [--pin]
+                                  [--steps 5,40,120,200,300]
 
 Runs a bench server (one process), a publisher (one process, a pre-encoded VP8 +
 Opus clip looped without re-encoding, so it costs little) and N viewers spread
@@ -22,6 +23,10 @@ against N), the largest N whose viewers all got ≥ 90 % of the frame rate while
 the server used < 95 % of a core, and the ratio baseline/pass-through.
 Everything shares this machine's cores: viewer processes compete with the
 server, so "largest N" is a lower bound on what the server alone sustains.
+``--pin`` keeps the server alone on CPU 0 and the publisher and viewers on the
+other CPUs, as if the viewers ran on other machines; ``--steps`` sets the
+pass-through's viewer counts (with ``--pin``, 300 viewers fit on the second
+core of a 2-core machine).
 
 Time to first frame (``first-frame``): a late joiner's wait, from its offer to
 its first decoded video frame, when the publisher ignores keyframe requests
@@ -382,10 +387,16 @@ def send_path(
 # Orchestration
 
 
+# --pin: the CPUs of the server and of everything else (publisher, viewers); None: unpinned.
+PINNED: dict[str, set[int]] | None = None
+
+
 def spawn(*args: str) -> subprocess.Popen[str]:
+    cpus = None if PINNED is None else PINNED["server" if args[0] == "server" else "load"]
     return subprocess.Popen(
         [sys.executable, __file__, *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+        preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
     )  # fmt: skip
 
 
@@ -632,6 +643,14 @@ def main() -> None:
     parser.add_argument(
         "--modes", default=",".join(MODES), help="server modes measured (ratios need them all)"
     )
+    parser.add_argument(
+        "--steps", help="the pass-through's viewer counts, e.g. 40,120,200,300 (default 5–120)"
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the server alone on CPU 0, the publisher and viewers on the others",
+    )
     args = parser.parse_args()
     if args.command == "server":
         import uvloop  # as `livecommerce serve` runs
@@ -644,7 +663,13 @@ def main() -> None:
     elif args.command == "first-frames":
         asyncio.run(first_frames(f"{args.server}/play", args.joins, args.seed))
     else:
-        steps = QUICK_STEPS if args.quick else STEPS
+        steps = dict(QUICK_STEPS if args.quick else STEPS)
+        if args.steps:
+            steps["passthrough"] = [int(n) for n in args.steps.split(",")]
+        if args.pin:
+            global PINNED
+            PINNED = {"server": {0}, "load": set(range(1, os.cpu_count() or 2)) or {0}}
+            print(f"pinned: the server on CPU 0, the publisher and viewers on {PINNED['load']}")
         joins = args.joins or (5 if args.quick else 10)
         parts = set(args.parts.split(","))
         if "send" in parts:
