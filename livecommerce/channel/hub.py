@@ -11,8 +11,10 @@ Coalesced writes: every event of a room (routed or not, from the bus or
 local) is held for ``channel.write_delay_ms`` (0: until the end of the
 event-loop tick), then the window is written to each session as one write,
 its frames joined and encoded once per wire format for every session that
-gets the same ones (see :mod:`livecommerce.channel.window`). Each session
-sees events in bus order. In a room whose viewers chat faster than
+gets the same ones (see :mod:`livecommerce.channel.window`), by a pass over
+the room's sessions a slice per tick; a window that closes during a pass
+joins it (:mod:`livecommerce.channel.passes`). Each session sees events in
+bus order. In a room whose viewers chat faster than
 ``channel.sampling_chat_rate``, viewers get a fair sample of viewer chat
 (:mod:`livecommerce.channel.sampling`), decided once per window for the whole
 node, and are told so with ``chat_sampling``. Answers to one socket's own
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 
 from livecommerce.bus import Delivery, Event, Listener, RoomBus
 from livecommerce.channel.events import check_frame
+from livecommerce.channel.passes import RoomPasses
 from livecommerce.channel.presence import Presence, shown_count
 from livecommerce.channel.sampling import ChatSampler
 from livecommerce.channel.session import ChannelSession
@@ -50,6 +53,7 @@ class RoomChannel:
     room_id: str
     listener: Listener
     sampler: ChatSampler
+    passes: RoomPasses
     sessions: set[ChannelSession] = field(default_factory=set)
     # The same sessions indexed, so a window only viewers' sessions need not see (all of
     # its chat sampled away) is written to the few others without a pass over everyone.
@@ -163,10 +167,12 @@ class ChannelHub:
                     threshold=self._settings.sampling_chat_rate,
                     per_s=self._settings.viewer_chat_rate,
                 )
-                room = RoomChannel(room_id, listener, sampler)
+                passes = RoomPasses(self._write_delay_s)
+                room = RoomChannel(room_id, listener, sampler, passes)
                 await self._bus.listen(listener)
                 self._rooms[room_id] = room
             room.sessions.add(session)
+            room.passes.add(session)
             if session.privileged:
                 room.privileged.add(session)
             if session.user is not None:
@@ -180,6 +186,7 @@ class ChannelHub:
             if room is None or session not in room.sessions:
                 return
             room.sessions.discard(session)
+            room.passes.discard(session)
             room.privileged.discard(session)
             if session.user is not None:
                 same_user = room.by_user.get(session.user, set())
@@ -189,6 +196,7 @@ class ChannelHub:
             if room.sessions:
                 return
             del self._rooms[session.room_id]
+            room.passes.stop()
             await self._bus.unlisten(room.listener)
         with contextlib.suppress(*STORE_UNAVAILABLE_ERRORS):
             await self._presence.report(session.room_id, 0)
@@ -259,18 +267,19 @@ class ChannelHub:
             self._held_rooms.remove(room)  # written now, not again at the window's end
         was_sampling = room.sampler.active
         entries = sample(entries, room.sampler)
-        sessions = list(room.sessions)
         if room.sampler.active != was_sampling:
             frame = self._sampling_frame(room.sampler.active)
-            for session in sessions:
+            for session in room.sessions:
                 if not session.privileged:
                     session.deliver(frame)
+        if not entries:
+            return
         writer = WindowWriter(entries)
-        if not writer.reaches_viewers():
-            named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
-            sessions = list(dict.fromkeys([*room.privileged, *named]))
-        for session in sessions:
-            writer.write(session)
+        if writer.reaches_viewers():
+            room.passes.close(writer)
+            return
+        named = (s for user in writer.named_users for s in room.by_user.get(user, ()))
+        room.passes.close(writer, only=list(dict.fromkeys([*room.privileged, *named])))
 
     def _sampling_frame(self, on: bool) -> OutgoingFrame:
         message = {"type": "chat_sampling", "on": on, "per_s": self._settings.viewer_chat_rate}

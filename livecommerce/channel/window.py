@@ -99,13 +99,12 @@ class WindowWriter:
 
     def write(self, session: ChannelSession) -> None:
         user = session.user if session.user in self._special else None
-        batch, actions = self._planned(user, session.privileged)
-        if len(batch.frames) == 1:
-            session.deliver(batch.frames[0])
-        elif batch.frames:
-            session.deliver_batch(batch)
-        for entry in actions:
-            _act(session, entry)
+        _deliver(session, *self._planned(user, session.privileged))
+
+    def planned(self, user: str | None, privileged: bool) -> tuple[FrameBatch, list[Entry]]:
+        """What a session of ``user`` gets of this window: its frames, and the entries
+        that act on it (timers, a close that ends the list)."""
+        return self._planned(user if user in self._special else None, privileged)
 
     def _planned(self, user: str | None, privileged: bool) -> tuple[FrameBatch, list[Entry]]:
         key = (user, privileged)
@@ -127,6 +126,44 @@ class WindowWriter:
                 if delivery.close_code is not None:
                     break
         return FrameBatch(frames), actions
+
+
+class WindowRun:
+    """Consecutive windows written to a session as one write: each window's frames for
+    it in order, none after a routed close."""
+
+    def __init__(self, windows: list[WindowWriter]) -> None:
+        self._windows = windows
+        self._special: set[str] = set().union(*(window.named_users for window in windows))
+        self._batches: dict[tuple[str | None, bool], tuple[FrameBatch, list[Entry]]] = {}
+
+    def write(self, session: ChannelSession) -> None:
+        user = session.user if session.user in self._special else None
+        key = (user, session.privileged)
+        planned = self._batches.get(key)
+        if planned is None:
+            planned = self._batches[key] = self._plan(user, session.privileged)
+        _deliver(session, *planned)
+
+    def _plan(self, user: str | None, privileged: bool) -> tuple[FrameBatch, list[Entry]]:
+        frames: list[OutgoingFrame] = []
+        actions: list[Entry] = []
+        for window in self._windows:
+            batch, acts = window.planned(user, privileged)
+            frames.extend(batch.frames)
+            actions.extend(acts)
+            if acts and acts[-1].delivery is not None and acts[-1].delivery.close_code is not None:
+                break
+        return FrameBatch(frames), actions
+
+
+def _deliver(session: ChannelSession, batch: FrameBatch, actions: list[Entry]) -> None:
+    if len(batch.frames) == 1:
+        session.deliver(batch.frames[0])
+    elif batch.frames:
+        session.deliver_batch(batch)
+    for entry in actions:
+        _act(session, entry)
 
 
 def _act(session: ChannelSession, entry: Entry) -> None:

@@ -12,8 +12,10 @@ import pytest
 import redis.asyncio as aioredis
 
 from livecommerce.bus import Delivery, Event, Listener
+from livecommerce.channel import passes
 from livecommerce.channel.events import check_delivery
 from livecommerce.channel.hub import ChannelHub
+from livecommerce.channel.passes import PassState
 from livecommerce.channel.presence import Presence
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.wire import OutgoingFrame, WireFormat
@@ -188,3 +190,72 @@ async def test_events_of_one_write_window_are_one_write_however_many_ticks(
     assert seen == ["line 1", "line 2", "line 3", "order", "line 4"]
     assert [f["text"] for f in frames_of(bob.writes[0])] == [f"line {n}" for n in range(1, 5)]
     await client.aclose()
+
+
+async def settle() -> None:
+    """Let the loop run every slice, window and pass already scheduled."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def texts(connection: RecordingConnection) -> list[list[str]]:
+    """Each write's frames: a chat line's text, any other frame's type."""
+    return [[f.get("text", f["type"]) for f in frames_of(w)] for w in connection.writes]
+
+
+async def test_a_window_closing_during_a_pass_joins_it(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass writes a slice of sessions per tick; a window that closes meanwhile goes,
+    in the same write, to the sessions not reached yet, and to the others next."""
+    monkeypatch.setattr(passes, "PASS_SLICE", 2)
+    channel, bus = hub
+    sockets = [await join(channel, f"u{i}") for i in range(6)]
+    bus.emit("r1", chat(1))
+    await asyncio.sleep(0)  # the window closes: the pass writes its first slice
+    assert [len(s.writes) for s in sockets] == [1, 1, 0, 0, 0, 0]
+    bus.emit("r1", chat(2))
+    await settle()
+    for early in sockets[:4]:
+        assert texts(early) == [["line 1"], ["line 2"]]
+    for late in sockets[4:]:
+        assert texts(late) == [["line 1", "line 2"]]  # both windows, one write
+    room = channel._rooms["r1"]
+    assert room.passes.state is PassState.idle
+    assert room.passes.pending_windows == 0
+
+
+async def test_a_routed_window_during_a_pass_keeps_the_bus_order(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(passes, "PASS_SLICE", 2)
+    channel, bus = hub
+    viewers = [await join(channel, f"v{i}") for i in range(4)]
+    ann = await join(channel, "ann")  # the pass reaches ann after the order's window closed
+    bus.emit("r1", chat(1))
+    await asyncio.sleep(0)
+    bus.emit("r1", Delivery({"type": "order", "id": "o1", "status": "paid"}, to="ann"))
+    await settle()
+    assert texts(ann) == [["line 1", "order"]]
+    assert [texts(v) for v in viewers] == [[["line 1"]]] * 4
+    bus.emit("r1", Delivery({"type": "order", "id": "o2", "status": "paid"}, to="ann"))
+    await asyncio.sleep(0)  # no pass under way: written to ann at once
+    assert texts(ann)[1:] == [["order"]]
+    assert [len(v.writes) for v in viewers] == [1, 1, 1, 1]
+
+
+async def test_a_session_leaving_during_a_pass_is_skipped(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(passes, "PASS_SLICE", 2)
+    channel, bus = hub
+    sockets = [await join(channel, f"u{i}") for i in range(4)]
+    bus.emit("r1", chat(1))
+    await asyncio.sleep(0)
+    await channel.leave(sockets[3].session)
+    await settle()
+    assert [len(s.writes) for s in sockets] == [1, 1, 1, 0]
+    await channel.leave(sockets[0].session)
+    bus.emit("r1", chat(2))
+    await settle()
+    assert [texts(s) for s in sockets[1:3]] == [[["line 1"], ["line 2"]]] * 2
