@@ -387,12 +387,12 @@ def send_path(
 # Orchestration
 
 
-# --pin: the CPUs of the server and of everything else (publisher, viewers); None: unpinned.
-PINNED: dict[str, set[int]] | None = None
+# --pin: the CPUs of the server and of everything else (publisher, viewers); empty: unpinned.
+PINNED: dict[str, set[int]] = {}
 
 
 def spawn(*args: str) -> subprocess.Popen[str]:
-    cpus = None if PINNED is None else PINNED["server" if args[0] == "server" else "load"]
+    cpus = PINNED.get("server" if args[0] == "server" else "load")
     return subprocess.Popen(
         [sys.executable, __file__, *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
@@ -667,8 +667,7 @@ def main() -> None:
         if args.steps:
             steps["passthrough"] = [int(n) for n in args.steps.split(",")]
         if args.pin:
-            global PINNED
-            PINNED = {"server": {0}, "load": set(range(1, os.cpu_count() or 2)) or {0}}
+            PINNED.update(server={0}, load=set(range(1, os.cpu_count() or 2)) or {0})
             print(f"pinned: the server on CPU 0, the publisher and viewers on {PINNED['load']}")
         joins = args.joins or (5 if args.quick else 10)
         parts = set(args.parts.split(","))
