@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 
 from livecommerce.channel.session import ChannelSession
 from livecommerce.channel.window import WindowRun, WindowWriter
 
+log = logging.getLogger("livecommerce.hub")
 # Sessions written per event-loop tick (about 14 ms of sends here).
 PASS_SLICE = 1000
 
@@ -101,7 +103,10 @@ class RoomPasses:
         self._next = None
         end = min(self._position + PASS_SLICE, len(self._queue))
         for session in self._queue[self._position : end]:
-            self._write(session)
+            try:
+                self._write(session)
+            except Exception:  # one socket's failure must not stop the room's fan-out
+                log.exception("writing to a channel session failed")
         self._position = end
         loop = asyncio.get_running_loop()
         if end < len(self._queue):

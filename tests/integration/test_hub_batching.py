@@ -95,8 +95,13 @@ async def hub(valkey: EmbeddedValkey, key_prefix: str, tmp_path: Path) -> AsyncI
 WELCOME = OutgoingFrame({"type": "welcome"})
 
 
-async def join(hub: ChannelHub, user: str, streaming: bool = True) -> RecordingConnection:
-    connection = RecordingConnection()
+async def join(
+    hub: ChannelHub,
+    user: str,
+    streaming: bool = True,
+    connection: RecordingConnection | None = None,
+) -> RecordingConnection:
+    connection = connection or RecordingConnection()
     connection.session = ChannelSession(
         connection=connection,
         wire=WireFormat.msgpack,
@@ -259,3 +264,30 @@ async def test_a_session_leaving_during_a_pass_is_skipped(
     bus.emit("r1", chat(2))
     await settle()
     assert [texts(s) for s in sockets[1:3]] == [[["line 1"], ["line 2"]]] * 2
+
+
+class BrokenConnection(RecordingConnection):
+    broken = False
+
+    def write(self, data: bytes) -> None:
+        if self.broken:
+            raise OSError("the socket went away under us")
+        super().write(data)
+
+
+async def test_a_failing_socket_does_not_stop_the_pass(
+    hub: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(passes, "PASS_SLICE", 2)
+    channel, bus = hub
+    first = await join(channel, "u0")
+    broken = BrokenConnection()
+    await join(channel, "broken", connection=broken)
+    rest = [await join(channel, f"u{i}") for i in range(2, 5)]
+    broken.broken = True
+    for n in (1, 2):
+        bus.emit("r1", chat(n))
+        await settle()
+    for socket in [first, *rest]:
+        assert texts(socket) == [["line 1"], ["line 2"]]
+    assert "writing to a channel session failed" in caplog.text
