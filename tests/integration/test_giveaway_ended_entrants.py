@@ -4,31 +4,14 @@ answered with its key."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-
 from livecommerce.commerce import draw
-from livecommerce.store.embedded import EmbeddedValkey
-from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, start_cluster
+from tests.integration.cluster import Cluster, cluster_with
 from tests.integration.formats_helpers import giveaway
 
 CAP = 3
 
 
-@pytest.fixture
-async def capped(
-    aiohttp_server: ServerFactory,
-    valkey: EmbeddedValkey,
-    tmp_path: Path,
-    key_prefix: str,
-    token: TokenFactory,
-) -> AsyncIterator[Cluster]:
-    sections = {"formats": {"giveaway_ended_entrants_max": CAP}}
-    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
-        yield value
+capped = cluster_with({"formats": {"giveaway_ended_entrants_max": CAP}}, name="capped")
 
 
 async def ended_with(cluster: Cluster, users: list[str]) -> tuple[dict[str, object], str]:
