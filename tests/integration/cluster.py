@@ -85,13 +85,12 @@ async def start_cluster(
     assert not found, "answers that break /openapi.json:\n" + "\n".join(found)
 
 
-def cluster_with(sections: dict[str, dict[str, Any]] | None = None, name: str = "cluster") -> Any:
-    """A fixture (``cluster`` unless ``name`` says otherwise): two nodes on the
-    session's store with these settings sections. A test module that needs other
-    settings assigns it:
+def cluster_with(sections: dict[str, dict[str, Any]] | None = None) -> Any:
+    """A ``cluster`` fixture: two nodes on the session's store with these settings
+    sections. A test module that needs other settings assigns it:
     ``cluster = cluster_with({"analytics": {"watch_interval_s": 0.2}})``."""
 
-    @pytest.fixture(name=name)
+    @pytest.fixture
     async def cluster(
         aiohttp_server: ServerFactory,
         valkey: EmbeddedValkey,

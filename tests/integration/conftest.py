@@ -7,11 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory
-from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.store_cluster import ValkeyCluster
 
-cluster = cluster_with()
+
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token):
+        yield value
 
 
 @pytest.fixture

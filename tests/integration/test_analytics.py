@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import SETTINGS, STORE
-from tests.integration.cluster import Cluster, cluster_with
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway, voucher
 
@@ -175,9 +181,17 @@ async def test_the_report_is_frozen_at_the_end_and_outlives_the_live_data(
     assert answer[1]["error"]["code"] == "room_ended"
 
 
-cluster_off = cluster_with(
-    {"analytics": {"enabled": False, "watch_interval_s": 0.1}}, name="cluster_off"
-)
+@pytest.fixture
+async def cluster_off(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {"analytics": {"enabled": False, "watch_interval_s": 0.1}}
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
+        yield value
 
 
 async def test_with_analytics_off_buying_works_and_nothing_is_counted(

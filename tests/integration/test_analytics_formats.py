@@ -10,14 +10,18 @@ import asyncio
 import csv
 import io
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import SETTINGS, STORE
+from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, cluster_with
+from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
 from tests.integration.commerce_helpers import product, sale
 from tests.integration.formats_helpers import auction, giveaway, voucher
 
@@ -191,16 +195,23 @@ async def csv_rows(cluster: Cluster, room: str, token: str, node: int = 0) -> li
         return list(csv.reader(io.StringIO(await response.text())))
 
 
-SECTIONS: dict[str, dict[str, Any]] = {
-    "analytics": {"watch_interval_s": 0.2},
-    # The sweep deletes an ended room as soon as nothing is pending.
-    "rooms": {"retention_days": 1e-9, "sweep_interval_s": 0.1},
-    # No endpoints: the outbox is trimmed by age alone, at once.
-    "hooks": {"retention_days": 1e-9, "trim_interval_s": 0.1},
-}
-
-
-sweeping_cluster = cluster_with(SECTIONS, name="sweeping_cluster")
+@pytest.fixture
+async def sweeping_cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections: dict[str, dict[str, Any]] = {
+        "analytics": {"watch_interval_s": 0.2},
+        # The sweep deletes an ended room as soon as nothing is pending.
+        "rooms": {"retention_days": 1e-9, "sweep_interval_s": 0.1},
+        # No endpoints: the outbox is trimmed by age alone, at once.
+        "hooks": {"retention_days": 1e-9, "trim_interval_s": 0.1},
+    }
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
+        yield value
 
 
 @pytest.mark.timeout(180)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import ROOMS, SETTINGS, STORE
+from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, cluster_with
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import room_with_sale
 
 Rooms = list[dict[str, Any]]
@@ -22,7 +25,19 @@ SHORT_WINDOW = {"window_s": 4, "buckets": 16}
 SLOT_MS = 250
 
 
-short_window = cluster_with({"discovery": SHORT_WINDOW}, name="short_window")
+@pytest.fixture
+async def short_window(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {"discovery": SHORT_WINDOW}
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, sections=sections
+    ):
+        yield value
 
 
 async def go_live(cluster: Cluster, room: str) -> None:

@@ -4,14 +4,31 @@ answered with its key."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
 from livecommerce.commerce import draw
-from tests.integration.cluster import Cluster, cluster_with
+from livecommerce.store.embedded import EmbeddedValkey
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.formats_helpers import giveaway
 
 CAP = 3
 
 
-capped = cluster_with({"formats": {"giveaway_ended_entrants_max": CAP}}, name="capped")
+@pytest.fixture
+async def capped(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {"formats": {"giveaway_ended_entrants_max": CAP}}
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
+        yield value
 
 
 async def ended_with(cluster: Cluster, users: list[str]) -> tuple[dict[str, object], str]:

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 
 from livecommerce.commerce.orders import utc_day
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.web.state import STORE
-from tests.integration.cluster import Cluster, cluster_with
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import room_with_sale
 from tests.integration.formats_helpers import auction, voucher
 
@@ -21,16 +26,23 @@ CHAT_IDLE_S = 1.5
 DAILY_BUYERS_DAYS = 3.0
 
 
-SECTIONS: dict[str, dict[str, Any]] = {
-    "commerce": {
-        "idempotency_ttl_s": IDEMPOTENCY_S,
-        "daily_buyers_retention_days": DAILY_BUYERS_DAYS,
-    },
-    "channel": {"chat_idle_ttl_s": CHAT_IDLE_S},
-}
-
-
-cluster = cluster_with(SECTIONS)
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections = {
+        "commerce": {
+            "idempotency_ttl_s": IDEMPOTENCY_S,
+            "daily_buyers_retention_days": DAILY_BUYERS_DAYS,
+        },
+        "channel": {"chat_idle_ttl_s": CHAT_IDLE_S},
+    }
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
+        yield value
 
 
 async def test_idempotency_chat_buckets_and_daily_buyers_expire_as_configured(

@@ -5,30 +5,43 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from livecommerce.app import STORE_CONTEXT
 from livecommerce.hooks.outbox import Outbox
 from livecommerce.rooms.retention import DAY_MS, RoomRetention
 from livecommerce.store.decoding import as_text
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.store.keys import Keys
 from livecommerce.store.replies_rooms import RoomDelete
 from livecommerce.web.state import ANALYTICS, ROOMS, SETTINGS, STORE
-from tests.integration.cluster import Cluster, cluster_with
+from tests.conftest import TokenFactory
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import product, sale
 
 RETENTION_DAYS = 10.0
 
 
-SECTIONS: dict[str, dict[str, Any]] = {
-    # The apps' own sweeps wait: the test runs rounds itself, on a clock it sets.
-    "rooms": {"retention_days": RETENTION_DAYS, "sweep_interval_s": 3600},
-    # No endpoints: the outbox is trimmed by age alone, at once.
-    "hooks": {"retention_days": 1e-9, "trim_interval_s": 0.1},
-}
-
-
-cluster = cluster_with(SECTIONS)
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    sections: dict[str, dict[str, Any]] = {
+        # The apps' own sweeps wait: the test runs rounds itself, on a clock it sets.
+        "rooms": {"retention_days": RETENTION_DAYS, "sweep_interval_s": 3600},
+        # No endpoints: the outbox is trimmed by age alone, at once.
+        "hooks": {"retention_days": 1e-9, "trim_interval_s": 0.1},
+    }
+    async for value in start_cluster(aiohttp_server, valkey, tmp_path, key_prefix, token, sections):
+        yield value
 
 
 class Clock:

@@ -4,21 +4,36 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.state import ORDERS
 from tests.bad_inputs import BadFrame, frames
+from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, cluster_with
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.commerce_helpers import room_with_sale
 
 # Big enough for the frames below, so they reach the decoder instead of the size check.
 LARGE_FRAMES = 1_000_000
 
 
-cluster = cluster_with({"channel": {"max_frame_bytes": LARGE_FRAMES}})
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, max_frame_bytes=LARGE_FRAMES
+    ):
+        yield value
 
 
 async def still_answers(client: ChannelClient) -> None:

@@ -5,6 +5,7 @@ node; the next is refused with 429 ``too_many_connections`` before the upgrade."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,24 @@ from livecommerce.web.channel_sockets import CHANNEL_SOCKETS
 from livecommerce.web.state import HUB, ROOMS
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 from tests.integration.media_peers import wait_for
 
 LIMIT = 5
 
 
-cluster = cluster_with({"channel": {"max_sockets_per_address": LIMIT}})
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, max_sockets_per_address=LIMIT
+    ):
+        yield value
 
 
 async def refused(cluster: Cluster, room: str, node: int = 0) -> dict[str, Any]:

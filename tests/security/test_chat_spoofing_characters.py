@@ -7,6 +7,7 @@ joiner and non-joiner; a message with nothing visible left is refused."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from livecommerce.channel.wire import ProtocolError
 from livecommerce.store.embedded import EmbeddedValkey
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 
 REFUSED = [
     ("NUL", "a\x00b"),
@@ -66,7 +67,18 @@ KEPT = [
 ]
 
 
-cluster = cluster_with({"channel": {"chat_burst": 1000}})
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, chat_burst=1000
+    ):
+        yield value
 
 
 async def say(client: ChannelClient, text: str) -> dict[str, object]:

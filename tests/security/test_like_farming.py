@@ -7,14 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from livecommerce.store.embedded import EmbeddedValkey
 from livecommerce.web.state import DISCOVERY, LIKES, ROOMS
 from tests.conftest import TokenFactory
 from tests.integration.channel_client import ChannelClient
-from tests.integration.cluster import Cluster, ServerFactory, cluster_with, start_cluster
+from tests.integration.cluster import Cluster, ServerFactory, start_cluster
 
 BURST = 20
 PER_S = 5.0
@@ -22,15 +25,26 @@ DISCOVERY_CAP = 10
 FLOOD_S = 2.0
 
 
-def budget(burst: int, per_s: float) -> dict[str, dict[str, Any]]:
-    """Settings sections: a per-user like budget, and discovery's cap per user."""
+def budget(burst: int, per_s: float) -> dict[str, Any]:
     return {
-        "discovery": {"max_likes_per_user": DISCOVERY_CAP},
-        "channel": {"user_likes_burst": burst, "user_likes_per_s": per_s},
+        "sections": {"discovery": {"max_likes_per_user": DISCOVERY_CAP}},
+        "user_likes_burst": burst,
+        "user_likes_per_s": per_s,
     }
 
 
-cluster = cluster_with(budget(BURST, PER_S))
+@pytest.fixture
+async def cluster(
+    aiohttp_server: ServerFactory,
+    valkey: EmbeddedValkey,
+    tmp_path: Path,
+    key_prefix: str,
+    token: TokenFactory,
+) -> AsyncIterator[Cluster]:
+    async for value in start_cluster(
+        aiohttp_server, valkey, tmp_path, key_prefix, token, **budget(BURST, PER_S)
+    ):
+        yield value
 
 
 async def discovery_of(cluster: Cluster, room: str) -> dict[str, Any]:
@@ -93,7 +107,7 @@ async def test_budgets_are_per_user_and_staff_likes_never_count_for_discovery(
 ) -> None:
     # Refill so slow that the test's own duration cannot add a like.
     async for cluster in start_cluster(
-        aiohttp_server, valkey, tmp_path, key_prefix, token, budget(BURST, 0.001)
+        aiohttp_server, valkey, tmp_path, key_prefix, token, **budget(BURST, 0.001)
     ):
         room = await cluster.room()
         app, other = cluster.apps
